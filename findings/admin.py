@@ -1,0 +1,197 @@
+"""The curators' admin for sources, abnormalities, lab tests and findings."""
+
+from django.contrib import admin
+from django.db import models
+from django.db.models import Count
+from django.forms import Textarea
+from simple_history.admin import SimpleHistoryAdmin
+
+from findings.models import Abnormality, Finding, LabTest, Source, Status
+
+SHORT_TEXT = {models.TextField: {"widget": Textarea(attrs={"rows": 3, "cols": 60})}}
+
+
+def can_review(request, opts) -> bool:
+    return request.user.has_perm(f"{opts.app_label}.review_{opts.model_name}")
+
+
+class ModeratedAdmin(SimpleHistoryAdmin):
+    """Shared by every curated model: who made it, and who may change its status."""
+
+    moderation_fields = ("created_by", "submitted_by", "reviewed_by", "reviewed_at")
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = [*super().get_readonly_fields(request, obj), *self.moderation_fields]
+        # Publishing is an editor's decision; curators see the status but cannot set it.
+        if not can_review(request, self.opts):
+            readonly += ["status", "review_note"]
+        return readonly
+
+    def save_model(self, request, obj, form, change):
+        if not change and obj.created_by_id is None:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        instances = formset.save(commit=False)
+        for instance in instances:
+            if instance.pk is None and getattr(instance, "created_by_id", 0) is None:
+                instance.created_by = request.user
+            instance.save()
+        for obj in formset.deleted_objects:
+            obj.delete()
+        formset.save_m2m()
+
+
+class ModeratedInline:
+    """Inline claims a curator adds from a source, an abnormality or a therapy."""
+
+    extra = 0
+    show_change_link = True
+    formfield_overrides = SHORT_TEXT
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not can_review(request, self.opts):
+            readonly.append("status")
+        return readonly
+
+
+class FindingInline(ModeratedInline, admin.StackedInline):
+    model = Finding
+    fk_name = "source"
+    autocomplete_fields = ["abnormality", "lab_test"]
+    fields = [
+        ("abnormality", "lab_test"),
+        "statement",
+        "quote",
+        ("level", "direction", "status"),
+        ("study_design", "participants", "case_definition"),
+        "curator_note",
+    ]
+
+
+class FindingOfAbnormalityInline(FindingInline):
+    fk_name = "abnormality"
+    autocomplete_fields = ["source", "lab_test"]
+    fields = [
+        ("source", "lab_test"),
+        "statement",
+        "quote",
+        ("level", "direction", "status"),
+        ("study_design", "participants", "case_definition"),
+        "curator_note",
+    ]
+
+
+@admin.register(Source)
+class SourceAdmin(ModeratedAdmin):
+    list_display = [
+        "key",
+        "short_title",
+        "first_author",
+        "year",
+        "kind",
+        "doi",
+        "pmid",
+        "claim_count",
+        "status",
+        "retracted",
+    ]
+    list_filter = ["status", "kind", "retracted", "year"]
+    search_fields = ["key", "title", "authors", "container", "doi", "pmid", "pmcid"]
+    list_per_page = 50
+    inlines = [FindingInline]
+    fieldsets = [
+        (None, {"fields": ["key", "kind", "title", "authors", "container", "year", "published_on"]}),
+        ("Identifiers and links", {"fields": ["doi", "pmid", "pmcid", "url", "accessed_on"]}),
+        ("Reliability", {"fields": ["retracted", "retraction_note", "verification_note"]}),
+        ("Review", {"fields": ["status", "review_note", *ModeratedAdmin.moderation_fields]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(
+            _findings=Count("findings", distinct=True)
+        )
+
+    @admin.display(description="title", ordering="title")
+    def short_title(self, obj: Source) -> str:
+        return obj.title if len(obj.title) <= 90 else obj.title[:88] + "…"
+
+    @admin.display(description="first author", ordering="authors")
+    def first_author(self, obj: Source) -> str:
+        return obj.first_author or "—"
+
+    @admin.display(description="findings", ordering="_findings")
+    def claim_count(self, obj: Source) -> int:
+        return obj._findings
+
+
+@admin.register(Abnormality)
+class AbnormalityAdmin(ModeratedAdmin):
+    list_display = ["name", "category", "component", "change", "finding_count", "status"]
+    list_filter = ["status", "category", "change"]
+    search_fields = ["name", "slug", "aliases", "component"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [FindingOfAbnormalityInline]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "aliases", "category", "component", "change"]}),
+        ("For readers", {"fields": ["summary", "details"]}),
+        ("Review", {"fields": ["status", "review_note", *ModeratedAdmin.moderation_fields]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_findings=Count("findings"))
+
+    @admin.display(description="findings", ordering="_findings")
+    def finding_count(self, obj: Abnormality) -> int:
+        return obj._findings
+
+
+@admin.register(LabTest)
+class LabTestAdmin(ModeratedAdmin):
+    list_display = ["name", "specimen", "availability", "status"]
+    list_filter = ["status", "availability"]
+    search_fields = ["name", "measures", "specimen"]
+    prepopulated_fields = {"slug": ["name"]}
+    autocomplete_fields = ["abnormalities"]
+
+
+@admin.register(Finding)
+class FindingAdmin(ModeratedAdmin):
+    list_display = ["short_statement", "abnormality", "source", "level", "direction", "status"]
+    list_filter = ["status", "level", "direction", "case_definition", "abnormality"]
+    list_select_related = ["abnormality", "source", "lab_test"]
+    search_fields = ["statement", "quote", "source__title", "source__key", "abnormality__name"]
+    autocomplete_fields = ["abnormality", "lab_test", "source", "contradicted_by"]
+    formfield_overrides = SHORT_TEXT
+    list_per_page = 50
+    fieldsets = [
+        (None, {"fields": ["abnormality", "lab_test", "source", "statement", "quote"]}),
+        (
+            "Evidence",
+            {
+                "fields": [
+                    "level",
+                    "direction",
+                    "study_design",
+                    "participants",
+                    "case_definition",
+                    "curator_note",
+                    "contradicted_by",
+                ]
+            },
+        ),
+        ("Review", {"fields": ["status", "review_note", *ModeratedAdmin.moderation_fields]}),
+    ]
+
+    @admin.display(description="statement", ordering="statement")
+    def short_statement(self, obj: Finding) -> str:
+        return obj.statement if len(obj.statement) <= 100 else obj.statement[:98] + "…"
+
+
+admin.site.site_header = "ME/CFS Immune Knowledge Base — curators"
+admin.site.site_title = "ME/CFS KB admin"
+admin.site.index_title = "Curate sources and claims"
+
+

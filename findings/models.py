@@ -1,0 +1,480 @@
+"""What is known about the immune abnormalities reported in ME/CFS (the ground floor).
+
+``treatments`` builds on these models; nothing here imports ``treatments``.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from findings.fields import DOIField, PMCIDField, PMIDField
+
+# ---------------------------------------------------------------------------
+# Moderation: shared by every curated record
+# ---------------------------------------------------------------------------
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted for review"
+    PUBLISHED = "published", "Published"
+    REJECTED = "rejected", "Rejected"
+    RETRACTED = "retracted", "Retracted"
+
+
+class ModeratedQuerySet(models.QuerySet):
+    def published(self):
+        """What readers may see: pages, API, feeds and exports all start here."""
+        return self.filter(status=Status.PUBLISHED)
+
+
+class Moderated(models.Model):
+    """Review workflow fields. Only published records are public (DESIGN.md)."""
+
+    status = models.CharField(
+        max_length=12,
+        choices=Status.choices,
+        default=Status.DRAFT,
+        db_index=True,
+        help_text="Only published records are shown to readers. Curators create and submit; "
+        "editors publish or reject, never their own submissions.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    review_note = models.TextField(
+        blank=True, help_text="The editor's reason for publishing, rejecting or retracting."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ModeratedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values),
+                name="%(app_label)s_%(class)s_status_valid",
+            ),
+        ]
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == Status.PUBLISHED
+
+
+# ---------------------------------------------------------------------------
+# Evidence fields shared by Finding and TherapyEvidence
+# ---------------------------------------------------------------------------
+
+
+class Level(models.TextChoices):
+    A = "A", "A — replicated: two or more independent RCTs, or a meta-analysis, in ME/CFS, agreeing"
+    B = "B", "B — controlled: one RCT or controlled clinical study in ME/CFS"
+    C = "C", "C — uncontrolled clinical: open-label trial, case series, chart review in ME/CFS"
+    D = "D", "D — preclinical or indirect: in vitro, ex vivo, animal, or another condition"
+    E = "E", "E — opinion: narrative review, patient-organisation or web article, case report"
+
+
+LEVEL_HELP = "How strong the evidence is. " + " ".join(label for _, label in Level.choices)
+
+# Short names for the letters, for readers' pages and the API.
+LEVEL_SHORT = {
+    "A": "Replicated",
+    "B": "Controlled",
+    "C": "Uncontrolled clinical",
+    "D": "Preclinical or indirect",
+    "E": "Opinion",
+}
+
+
+class Direction(models.TextChoices):
+    SUPPORTS = "supports", "Supports"
+    DOES_NOT_SUPPORT = "does_not_support", "Does not support"
+    MIXED = "mixed", "Mixed"
+    # references.json also uses "describes": a source that reports without
+    # taking a side (a registry entry, a label, a review that only describes).
+    DESCRIBES = "describes", "Describes (neither for nor against)"
+
+
+class CaseDefinition(models.TextChoices):
+    HOLMES_1988 = "holmes_1988", "Holmes 1988 (CDC)"
+    OXFORD_1991 = "oxford_1991", "Oxford 1991"
+    FUKUDA_1994 = "fukuda_1994", "Fukuda 1994 (CDC)"
+    CANADIAN_2003 = "canadian_2003", "Canadian Consensus Criteria 2003"
+    INTERNATIONAL_2011 = "international_2011", "International Consensus Criteria 2011"
+    IOM_2015 = "iom_2015", "IOM 2015 (SEID)"
+    UNSPECIFIED = "unspecified", "Unspecified"
+
+
+class EvidenceFields(Moderated):
+    """One sourced claim with its strength. ``quote`` is only ever verbatim text."""
+
+    statement = models.TextField(
+        help_text="The claim in our words. For a reference summary, the summary goes here."
+    )
+    quote = models.TextField(
+        blank=True,
+        help_text="Text copied verbatim from the source, and nothing else. Leave empty when "
+        "you only have a summary: a summary is never shown as a quotation.",
+    )
+    study_design = models.CharField(
+        max_length=255, blank=True, help_text="As the source states it, e.g. 'randomized "
+        "double-blind placebo-controlled trial'."
+    )
+    participants = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="Number of participants (n) as the source states it, e.g. '95 CFS/ME, 50 "
+        "healthy controls'. Leave empty when not reported.",
+    )
+    case_definition = models.CharField(
+        max_length=24,
+        choices=CaseDefinition.choices,
+        default=CaseDefinition.UNSPECIFIED,
+        help_text="The diagnostic criteria the study used to select patients.",
+    )
+    direction = models.CharField(
+        max_length=20,
+        choices=Direction.choices,
+        help_text="Whether this item supports the claim, does not support it, is mixed, or "
+        "only describes.",
+    )
+    level = models.CharField(max_length=1, choices=Level.choices, db_index=True, help_text=LEVEL_HELP)
+    curator_note = models.TextField(
+        blank=True,
+        help_text="Caveats readers should know: who was selected, what was not measured, "
+        "what contradicts this claim.",
+    )
+    contradicted_by = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="contradicts",
+        help_text="Items of the same kind whose evidence contradicts this claim.",
+    )
+
+    class Meta(Moderated.Meta):
+        abstract = True
+        constraints = [
+            *Moderated.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(level__in=Level.values), name="%(app_label)s_%(class)s_level_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(direction__in=Direction.values),
+                name="%(app_label)s_%(class)s_direction_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(case_definition__in=CaseDefinition.values),
+                name="%(app_label)s_%(class)s_case_definition_valid",
+            ),
+        ]
+
+
+# ---------------------------------------------------------------------------
+# Sources
+# ---------------------------------------------------------------------------
+
+
+class SourceKind(models.TextChoices):
+    JOURNAL_ARTICLE = "journal_article", "Journal article"
+    REVIEW = "review", "Review"
+    PREPRINT = "preprint", "Preprint (not peer reviewed)"
+    TRIAL_REGISTRY = "trial_registry", "Trial registry entry"
+    REGULATORY_DOCUMENT = "regulatory_document", "Regulatory document"
+    WEB_ARTICLE = "web_article", "Web article"
+    BOOK = "book", "Book"
+    PATENT = "patent", "Patent"
+
+
+class Source(Moderated):
+    """A citable document. Never type an identifier, author, year or journal from memory."""
+
+    key = models.SlugField(
+        max_length=80,
+        unique=True,
+        help_text="A short stable citation key, e.g. brenu2011_nk. Used in BibTeX and imports.",
+    )
+    kind = models.CharField(max_length=24, choices=SourceKind.choices)
+    title = models.CharField(max_length=500)
+    authors = models.TextField(
+        blank=True, help_text="As printed by the source. Leave empty when not verified."
+    )
+    container = models.CharField(
+        "journal / site / publisher",
+        max_length=255,
+        blank=True,
+        help_text="The journal, web site or publisher, as printed.",
+    )
+    year = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Leave empty when not verified."
+    )
+    published_on = models.DateField(null=True, blank=True)
+    url = models.URLField("URL", max_length=500, blank=True)
+    doi = DOIField(
+        "DOI",
+        blank=True,
+        help_text="e.g. 10.1186/1479-5876-9-81. A pasted https://doi.org/ link is fine: it is "
+        "stored without the prefix, in lower case.",
+    )
+    pmid = PMIDField("PMID", blank=True, help_text="PubMed ID, digits only.")
+    pmcid = PMCIDField("PMCID", blank=True, help_text="PubMed Central ID, e.g. PMC3147318.")
+    accessed_on = models.DateField(null=True, blank=True, help_text="When a web page was read.")
+    retracted = models.BooleanField(
+        default=False, help_text="Tick when the publisher has retracted this document."
+    )
+    retraction_note = models.TextField(blank=True)
+    verification_note = models.TextField(
+        blank=True,
+        help_text="What was and was not verified about this source (e.g. 'PMID/DOI not seen').",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta(Moderated.Meta):
+        permissions = [("review_source", "Can publish, reject or retract sources")]
+        ordering = ["-year", "title"]
+        constraints = [
+            *Moderated.Meta.constraints,
+            # One Source per document: two rows with one DOI or PMID would split its claims.
+            models.UniqueConstraint(
+                fields=["doi"],
+                condition=~Q(doi=""),
+                name="findings_source_doi_unique",
+                violation_error_message="A source with this DOI already exists.",
+            ),
+            models.UniqueConstraint(
+                fields=["pmid"],
+                condition=~Q(pmid=""),
+                name="findings_source_pmid_unique",
+                violation_error_message="A source with this PMID already exists.",
+            ),
+            # DOIField normalises; this keeps raw SQL and bulk loads honest too.
+            models.CheckConstraint(
+                condition=Q(doi=Lower("doi")) & ~Q(doi__startswith="http"),
+                name="findings_source_doi_normalised",
+                violation_error_message="The DOI must be stored in lower case without a "
+                "https://doi.org/ prefix.",
+            ),
+            models.CheckConstraint(
+                condition=Q(year__isnull=True) | Q(year__gte=1800, year__lte=2100),
+                name="findings_source_year_range",
+                violation_error_message="The year must be between 1800 and 2100.",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=SourceKind.values), name="findings_source_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = self.first_author or "Anon."
+        return f"{who} {self.year or 'n.d.'}: {self.title[:80]}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("findings:source-detail", args=[self.pk])
+
+    @property
+    def first_author(self) -> str:
+        return self.authors.split(",")[0].strip() if self.authors else ""
+
+    @property
+    def doi_url(self) -> str:
+        return f"https://doi.org/{self.doi}" if self.doi else ""
+
+    @property
+    def pubmed_url(self) -> str:
+        return f"https://pubmed.ncbi.nlm.nih.gov/{self.pmid}/" if self.pmid else ""
+
+
+# ---------------------------------------------------------------------------
+# Abnormalities and how they are measured
+# ---------------------------------------------------------------------------
+
+
+class AbnormalityCategory(models.TextChoices):
+    CELLULAR = "cellular", "Cellular"
+    HUMORAL = "humoral", "Humoral (antibodies)"
+    MOLECULAR_PATHWAY = "molecular_pathway", "Molecular pathway"
+    CYTOKINE = "cytokine", "Cytokine"
+    OTHER = "other", "Other"
+
+
+class Change(models.TextChoices):
+    DECREASED = "decreased", "Decreased"
+    INCREASED = "increased", "Increased"
+    DYSFUNCTIONAL = "dysfunctional", "Dysfunctional"
+    SHIFTED = "shifted", "Shifted"
+
+
+def split_aliases(aliases: str) -> list[str]:
+    return [line.strip() for line in aliases.splitlines() if line.strip()]
+
+
+class Abnormality(Moderated):
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True)
+    aliases = models.TextField(
+        blank=True, help_text="Other names readers search for, one per line (e.g. 'LNKS')."
+    )
+    category = models.CharField(max_length=24, choices=AbnormalityCategory.choices)
+    component = models.CharField(
+        max_length=120, help_text="The part of the immune system affected, e.g. 'NK cells', 'IgG1'."
+    )
+    change = models.CharField(max_length=16, choices=Change.choices)
+    summary = models.TextField(
+        "plain-language summary",
+        help_text="Two or three sentences a patient with brain fog can read.",
+    )
+    details = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta(Moderated.Meta):
+        permissions = [("review_abnormality", "Can publish, reject or retract abnormalities")]
+        ordering = ["name"]
+        verbose_name_plural = "abnormalities"
+        constraints = [
+            *Moderated.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(category__in=AbnormalityCategory.values),
+                name="findings_abnormality_category_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(change__in=Change.values), name="findings_abnormality_change_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("findings:abnormality-detail", args=[self.slug])
+
+    @property
+    def alias_list(self) -> list[str]:
+        return split_aliases(self.aliases)
+
+
+class Availability(models.TextChoices):
+    ROUTINE = "routine", "Routine (most hospital labs)"
+    SPECIALIST = "specialist", "Specialist (immunology or referral labs)"
+    RESEARCH_ONLY = "research_only", "Research only (not available to patients)"
+
+
+class LabTest(Moderated):
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True)
+    measures = models.TextField(help_text="What the test measures, in plain words.")
+    specimen = models.CharField(max_length=120, help_text="e.g. 'Blood (serum)'.")
+    availability = models.CharField(max_length=16, choices=Availability.choices)
+    abnormalities = models.ManyToManyField(
+        Abnormality, related_name="lab_tests", blank=True, help_text="What this test can show."
+    )
+    notes = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta(Moderated.Meta):
+        permissions = [("review_labtest", "Can publish, reject or retract lab tests")]
+        ordering = ["name"]
+        verbose_name = "lab test"
+        constraints = [
+            *Moderated.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(availability__in=Availability.values),
+                name="findings_labtest_availability_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# ---------------------------------------------------------------------------
+# Findings
+# ---------------------------------------------------------------------------
+
+
+class FindingQuerySet(ModeratedQuerySet):
+    def published(self):
+        """A finding is public only with its source and abnormality (or test) public too."""
+        return (
+            super()
+            .published()
+            .filter(source__status=Status.PUBLISHED)
+            .filter(Q(abnormality__isnull=True) | Q(abnormality__status=Status.PUBLISHED))
+        )
+
+
+class Finding(EvidenceFields):
+    """One sourced claim that an abnormality is (or is not) seen in ME/CFS, or about
+    how it is tested."""
+
+    abnormality = models.ForeignKey(
+        Abnormality,
+        on_delete=models.PROTECT,
+        related_name="findings",
+        null=True,
+        blank=True,
+        help_text="The abnormality the claim is about. May be empty only for a claim about a "
+        "lab test.",
+    )
+    lab_test = models.ForeignKey(
+        LabTest,
+        on_delete=models.PROTECT,
+        related_name="findings",
+        null=True,
+        blank=True,
+        help_text="Set when the claim is about how an abnormality is tested.",
+    )
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="findings")
+
+    objects = FindingQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta(EvidenceFields.Meta):
+        permissions = [("review_finding", "Can publish, reject or retract findings")]
+        ordering = ["level", "-source__year", "pk"]
+        constraints = [
+            *EvidenceFields.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(abnormality__isnull=False) | Q(lab_test__isnull=False),
+                name="findings_finding_about_something",
+                violation_error_message="A finding must name an abnormality, a lab test, or both.",
+            ),
+        ]
+        indexes = [
+            # Abnormality pages list the published findings of one abnormality by level.
+            models.Index(fields=["abnormality", "status", "level"], name="finding_abn_status_level"),
+        ]
+
+    def __str__(self) -> str:
+        about = self.abnormality or self.lab_test
+        return f"{about} — {self.source.key} ({self.level})"

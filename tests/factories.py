@@ -1,0 +1,168 @@
+"""Small factories: each test builds the data it needs (STYLE.md §13).
+
+Every factory takes keyword overrides; unique fields get a counter so tests never
+depend on primary keys or on each other.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from findings.models import (
+    Abnormality,
+    Availability,
+    Direction,
+    Finding,
+    LabTest,
+    Level,
+    Source,
+    SourceKind,
+    Status,
+)
+from treatments.models import (
+    LinkKind,
+    RegulatoryStatus,
+    RegulatoryStatusKind,
+    Stage,
+    Therapy,
+    TherapyEvidence,
+    TherapyKind,
+)
+from treatments.roles import CURATORS, EDITORS
+
+_seq = itertools.count(1)
+
+
+def _n() -> int:
+    return next(_seq)
+
+
+def make_user(*, role: str | None = None, username: str | None = None, **kwargs):
+    User = get_user_model()
+    user = User.objects.create_user(
+        username=username or f"user{_n()}",
+        password="correct horse battery staple",
+        is_staff=role is not None,
+        **kwargs,
+    )
+    if role:
+        user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def make_curator(**kwargs):
+    return make_user(role=CURATORS, **kwargs)
+
+
+def make_editor(**kwargs):
+    return make_user(role=EDITORS, **kwargs)
+
+
+def make_source(**kwargs) -> Source:
+    n = _n()
+    values = {
+        "key": f"source{n}",
+        "kind": SourceKind.JOURNAL_ARTICLE,
+        "title": f"A study of immune function number {n}",
+        "authors": f"Author{n} A, Other B",
+        "container": "Journal of Tests",
+        "year": 2011,
+        "status": Status.PUBLISHED,
+    }
+    values.update(kwargs)
+    return Source.objects.create(**values)
+
+
+def make_abnormality(**kwargs) -> Abnormality:
+    n = _n()
+    values = {
+        "name": f"Abnormality {n}",
+        "slug": f"abnormality-{n}",
+        "category": "cellular",
+        "component": "NK cells",
+        "change": "decreased",
+        "summary": "A plain summary.",
+        "status": Status.PUBLISHED,
+    }
+    values.update(kwargs)
+    return Abnormality.objects.create(**values)
+
+
+def make_lab_test(**kwargs) -> LabTest:
+    n = _n()
+    values = {
+        "name": f"Lab test {n}",
+        "slug": f"lab-test-{n}",
+        "measures": "Something in the blood",
+        "specimen": "Blood",
+        "availability": Availability.SPECIALIST,
+        "status": Status.PUBLISHED,
+    }
+    values.update(kwargs)
+    return LabTest.objects.create(**values)
+
+
+def make_therapy(**kwargs) -> Therapy:
+    n = _n()
+    values = {
+        "name": f"Therapy {n}",
+        "slug": f"therapy-{n}",
+        "kind": TherapyKind.DRUG,
+        "stage": Stage.INVESTIGATIONAL,
+        "summary": "A plain summary.",
+        "status": Status.PUBLISHED,
+    }
+    values.update(kwargs)
+    return Therapy.objects.create(**values)
+
+
+def make_finding(**kwargs) -> Finding:
+    values = {
+        "statement": f"Finding statement {_n()}",
+        "direction": Direction.SUPPORTS,
+        "level": Level.B,
+        "status": Status.PUBLISHED,
+    }
+    values.update(kwargs)
+    if "abnormality" not in values and "lab_test" not in values:
+        values["abnormality"] = make_abnormality()
+    if "source" not in values:
+        values["source"] = make_source()
+    return Finding.objects.create(**values)
+
+
+def make_evidence(**kwargs) -> TherapyEvidence:
+    values = {
+        "statement": f"Evidence statement {_n()}",
+        "direction": Direction.SUPPORTS,
+        "level": Level.B,
+        "status": Status.PUBLISHED,
+    }
+    values.update(kwargs)
+    if "therapy" not in values:
+        values["therapy"] = make_therapy()
+    if "abnormality" not in values:
+        values["abnormality"] = make_abnormality()
+    if values["abnormality"] is not None:
+        values.setdefault("link_kind", LinkKind.MEASURED)
+    if "source" not in values:
+        values["source"] = make_source()
+    return TherapyEvidence.objects.create(**values)
+
+
+def make_regulatory_status(**kwargs) -> RegulatoryStatus:
+    values = {
+        "jurisdiction": "Argentina",
+        "regulatory_status": RegulatoryStatusKind.APPROVED_FOR_MECFS,
+        "statement": "Approved, according to the source.",
+        "status": Status.PUBLISHED,
+    }
+    values.update(kwargs)
+    if "therapy" not in values:
+        values["therapy"] = make_therapy()
+    if "source" not in values:
+        values["source"] = make_source()
+    return RegulatoryStatus.objects.create(**values)

@@ -1,0 +1,146 @@
+"""The curators' admin for therapies, their evidence and regulatory statuses."""
+
+from django.contrib import admin
+from django.db.models import Count
+
+from findings.admin import SHORT_TEXT, FindingInline, ModeratedAdmin, ModeratedInline, SourceAdmin
+from findings.models import Source
+from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
+
+
+class TherapyEvidenceInline(ModeratedInline, admin.StackedInline):
+    model = TherapyEvidence
+    fk_name = "therapy"
+    autocomplete_fields = ["abnormality", "source"]
+    fields = [
+        ("abnormality", "link_kind", "source"),
+        "statement",
+        "quote",
+        ("level", "direction", "status"),
+        ("study_design", "participants", "case_definition"),
+        "curator_note",
+    ]
+
+
+class EvidenceOfSourceInline(TherapyEvidenceInline):
+    fk_name = "source"
+    autocomplete_fields = ["therapy", "abnormality"]
+    fields = [
+        ("therapy", "abnormality", "link_kind"),
+        "statement",
+        "quote",
+        ("level", "direction", "status"),
+        ("study_design", "participants", "case_definition"),
+        "curator_note",
+    ]
+
+
+class RegulatoryStatusInline(ModeratedInline, admin.TabularInline):
+    model = RegulatoryStatus
+    fk_name = "therapy"
+    autocomplete_fields = ["source"]
+    fields = ["jurisdiction", "regulatory_status", "date", "date_note", "statement", "source", "status"]
+
+
+class RegulatoryOfSourceInline(RegulatoryStatusInline):
+    fk_name = "source"
+    autocomplete_fields = ["therapy"]
+    fields = ["therapy", "jurisdiction", "regulatory_status", "date", "date_note", "statement", "status"]
+
+
+# A curator thinks "this source makes these claims": the Source page shows them all,
+# findings (from the findings app) and therapy evidence (from this one).
+admin.site.unregister(Source)
+
+
+@admin.register(Source)
+class SourceWithEvidenceAdmin(SourceAdmin):
+    inlines = [FindingInline, EvidenceOfSourceInline, RegulatoryOfSourceInline]
+
+
+@admin.register(Therapy)
+class TherapyAdmin(ModeratedAdmin):
+    list_display = ["name", "alias_summary", "kind", "stage", "evidence_count", "status"]
+    list_filter = ["status", "kind", "stage"]
+    search_fields = ["name", "slug", "aliases", "mechanism"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [TherapyEvidenceInline, RegulatoryStatusInline]
+    formfield_overrides = SHORT_TEXT
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "aliases", "kind", "stage", "mechanism"]}),
+        ("For readers", {"fields": ["summary", "harms"]}),
+        ("Review", {"fields": ["status", "review_note", *ModeratedAdmin.moderation_fields]}),
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_evidence=Count("evidence"))
+
+    @admin.display(description="also known as")
+    def alias_summary(self, obj: Therapy) -> str:
+        return ", ".join(obj.alias_list) or "—"
+
+    @admin.display(description="evidence items", ordering="_evidence")
+    def evidence_count(self, obj: Therapy) -> int:
+        return obj._evidence
+
+
+@admin.register(TherapyEvidence)
+class TherapyEvidenceAdmin(ModeratedAdmin):
+    list_display = [
+        "therapy",
+        "abnormality",
+        "link_kind",
+        "level",
+        "direction",
+        "source",
+        "status",
+    ]
+    list_filter = ["status", "level", "link_kind", "direction", "therapy", "abnormality"]
+    list_select_related = ["therapy", "abnormality", "source"]
+    search_fields = [
+        "statement",
+        "quote",
+        "therapy__name",
+        "therapy__aliases",
+        "abnormality__name",
+        "source__title",
+        "source__key",
+    ]
+    autocomplete_fields = [
+        "therapy",
+        "abnormality",
+        "source",
+        "contradicted_by",
+        "contradicting_findings",
+    ]
+    formfield_overrides = SHORT_TEXT
+    list_per_page = 50
+    fieldsets = [
+        (None, {"fields": ["therapy", "abnormality", "link_kind", "source", "statement", "quote"]}),
+        (
+            "Evidence",
+            {
+                "fields": [
+                    "level",
+                    "direction",
+                    "study_design",
+                    "participants",
+                    "case_definition",
+                    "curator_note",
+                    "contradicted_by",
+                    "contradicting_findings",
+                ]
+            },
+        ),
+        ("Review", {"fields": ["status", "review_note", *ModeratedAdmin.moderation_fields]}),
+    ]
+
+
+@admin.register(RegulatoryStatus)
+class RegulatoryStatusAdmin(ModeratedAdmin):
+    list_display = ["therapy", "jurisdiction", "regulatory_status", "date", "source", "status"]
+    list_filter = ["status", "regulatory_status", "jurisdiction", "therapy"]
+    list_select_related = ["therapy", "source"]
+    search_fields = ["therapy__name", "jurisdiction", "statement", "source__title"]
+    autocomplete_fields = ["therapy", "source"]
+    formfield_overrides = SHORT_TEXT

@@ -1,0 +1,117 @@
+"""FilterSets shared by the public pages and the API (STYLE.md §4)."""
+
+import django_filters
+from django.db.models import Q
+
+from findings.models import Abnormality, Direction, Level
+from treatments.models import Stage, Therapy, TherapyEvidence, TherapyKind
+
+MATCH_CHOICES = [("any", "any of them"), ("all", "all of them")]
+
+
+class TherapyFilter(django_filters.FilterSet):
+    """Therapies by the published evidence that ties them to abnormalities.
+
+    ``abnormality``, ``level``, ``direction`` and ``match`` describe one evidence
+    item together: "tied to low NK cytotoxicity by evidence of level B or better"
+    needs a single item that is both, not one item of each.
+    """
+
+    abnormality = django_filters.ModelMultipleChoiceFilter(
+        field_name="evidence__abnormality",
+        to_field_name="slug",
+        queryset=Abnormality.objects.published(),
+        label="Abnormality",
+        method="filter_by_evidence",
+        help_text="Abnormality slug; repeat the parameter for several.",
+    )
+    match = django_filters.ChoiceFilter(
+        choices=MATCH_CHOICES,
+        label="Match",
+        method="filter_by_evidence",
+        empty_label="any of them",
+        help_text="With several abnormalities: tied to any of them (default) or to all.",
+    )
+    level = django_filters.ChoiceFilter(
+        choices=[(letter, f"{letter} or better") for letter in Level.values],
+        label="Evidence level",
+        method="filter_by_evidence",
+        empty_label="any level",
+        help_text="Minimum evidence level: B means A or B.",
+    )
+    direction = django_filters.ChoiceFilter(
+        choices=Direction.choices,
+        label="Direction",
+        method="filter_by_evidence",
+        empty_label="any direction",
+    )
+    kind = django_filters.ChoiceFilter(choices=TherapyKind.choices, label="Kind")
+    stage = django_filters.ChoiceFilter(choices=Stage.choices, label="Development stage")
+    q = django_filters.CharFilter(method="filter_text", label="Name contains")
+    sort = django_filters.OrderingFilter(
+        fields=(("best_level", "evidence"), ("name", "name")),
+        field_labels={"best_level": "Evidence strength", "name": "Name"},
+        label="Sort by",
+    )
+
+    class Meta:
+        model = Therapy
+        fields = ["abnormality", "match", "level", "direction", "kind", "stage", "q"]
+
+    def filter_by_evidence(self, queryset, name, value):
+        # Applied once, together, in filter_queryset below.
+        return queryset
+
+    def evidence(self):
+        """The published evidence items the evidence filters select (no abnormality filter)."""
+        data = self.form.cleaned_data
+        evidence = TherapyEvidence.objects.published()
+        if data.get("level"):
+            evidence = evidence.filter(level__lte=data["level"])
+        if data.get("direction"):
+            evidence = evidence.filter(direction=data["direction"])
+        return evidence
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        evidence = self.evidence()
+        abnormalities = list(data.get("abnormality") or [])
+        if abnormalities and data.get("match") == "all":
+            for abnormality in abnormalities:
+                queryset = queryset.tied_to(evidence.filter(abnormality=abnormality))
+        elif abnormalities:
+            queryset = queryset.tied_to(evidence.filter(abnormality__in=abnormalities))
+        elif data.get("level") or data.get("direction"):
+            queryset = queryset.tied_to(evidence)
+        return queryset
+
+    def filter_text(self, queryset, name, value):
+        return queryset.filter(
+            Q(name__icontains=value) | Q(aliases__icontains=value) | Q(summary__icontains=value)
+        )
+
+
+class TherapyEvidenceFilter(django_filters.FilterSet):
+    therapy = django_filters.ModelChoiceFilter(
+        to_field_name="slug", queryset=Therapy.objects.published(), label="Therapy"
+    )
+    abnormality = django_filters.ModelMultipleChoiceFilter(
+        to_field_name="slug", queryset=Abnormality.objects.published(), label="Abnormality"
+    )
+    level = django_filters.ChoiceFilter(
+        choices=[(letter, f"{letter} or better") for letter in Level.values],
+        field_name="level",
+        lookup_expr="lte",
+        label="Evidence level",
+        help_text="Minimum evidence level: B means A or B.",
+    )
+    direction = django_filters.ChoiceFilter(choices=Direction.choices)
+    link_kind = django_filters.ChoiceFilter(
+        choices=TherapyEvidence._meta.get_field("link_kind").choices
+    )
+    source = django_filters.NumberFilter(field_name="source_id", label="Source id")
+
+    class Meta:
+        model = TherapyEvidence
+        fields = ["therapy", "abnormality", "level", "direction", "link_kind", "source"]

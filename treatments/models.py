@@ -1,0 +1,261 @@
+"""Therapies, and the sourced evidence that ties them to abnormalities."""
+
+from django.db import models
+from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from findings.models import (
+    Abnormality,
+    Direction,
+    EvidenceFields,
+    Finding,
+    Moderated,
+    ModeratedQuerySet,
+    Source,
+    Status,
+    split_aliases,
+)
+
+
+class TherapyKind(models.TextChoices):
+    DRUG = "drug", "Drug"
+    BIOLOGIC = "biologic", "Biologic"
+    CELL_THERAPY = "cell_therapy", "Cell therapy"
+    PROCEDURE = "procedure", "Procedure"
+    SUPPLEMENT = "supplement", "Supplement"
+
+
+class Stage(models.TextChoices):
+    PRECLINICAL = "preclinical", "Preclinical"
+    INVESTIGATIONAL = "investigational", "Investigational in ME/CFS"
+    OFF_LABEL = "off_label", "Approved for other uses; used off-label in ME/CFS"
+    APPROVED = "approved", "Approved for ME/CFS in at least one country"
+    ABANDONED = "abandoned", "No longer pursued"
+
+
+class TherapyQuerySet(ModeratedQuerySet):
+    def tied_to(self, evidence: "TherapyEvidenceQuerySet"):
+        """Therapies with at least one item of ``evidence`` (already filtered as wanted)."""
+        return self.filter(Exists(evidence.filter(therapy=OuterRef("pk"))))
+
+    def with_evidence_summary(self, evidence: "TherapyEvidenceQuerySet | None" = None):
+        """Annotate ``best_level`` (lowest letter = strongest), ``supporting`` and
+        ``not_supporting`` counts over ``evidence`` (default: all published evidence),
+        as correlated subqueries: one query for the whole page, whatever its size."""
+        if evidence is None:
+            evidence = TherapyEvidence.objects.published()
+        per_therapy = evidence.filter(therapy=OuterRef("pk")).order_by().values("therapy")
+
+        def count(direction: str):
+            counted = per_therapy.filter(direction=direction).annotate(n=Count("pk")).values("n")
+            return Coalesce(Subquery(counted), Value(0))
+
+        return self.annotate(
+            best_level=Subquery(per_therapy.annotate(best=Min("level")).values("best")),
+            supporting=count(Direction.SUPPORTS),
+            not_supporting=count(Direction.DOES_NOT_SUPPORT),
+        )
+
+
+class Therapy(Moderated):
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=200, unique=True)
+    aliases = models.TextField(
+        blank=True,
+        help_text="Other names, one per line: brand names, codes, abbreviations "
+        "(rintatolimod = Ampligen; inosine pranobex = Isoprinosine).",
+    )
+    kind = models.CharField(max_length=16, choices=TherapyKind.choices)
+    mechanism = models.TextField(blank=True, help_text="How it is thought to work.")
+    stage = models.CharField(
+        "development stage",
+        max_length=16,
+        choices=Stage.choices,
+        help_text="How far it has come for ME/CFS.",
+    )
+    summary = models.TextField(
+        "plain-language summary",
+        help_text="Two or three sentences a patient with brain fog can read.",
+    )
+    harms = models.TextField(
+        "known harms", blank=True, help_text="Side effects and risks reported by the sources."
+    )
+
+    history = HistoricalRecords()
+
+    class Meta(Moderated.Meta):
+        permissions = [("review_therapy", "Can publish, reject or retract therapies")]
+        ordering = ["name"]
+        verbose_name_plural = "therapies"
+        constraints = [
+            *Moderated.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(kind__in=TherapyKind.values), name="treatments_therapy_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(stage__in=Stage.values), name="treatments_therapy_stage_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("treatments:therapy-detail", args=[self.slug])
+
+    @property
+    def alias_list(self) -> list[str]:
+        return split_aliases(self.aliases)
+
+
+class LinkKind(models.TextChoices):
+    RATIONALE = "rationale", "Rationale — proposed on mechanistic grounds; not measured"
+    SELECTED = "selected", "Selected — patients were selected because they had the abnormality"
+    MEASURED = "measured", "Measured — the therapy's effect on the abnormality itself was measured"
+
+
+LINK_KIND_HELP = "How strongly the study ties therapy to abnormality. " + " ".join(
+    label for _, label in LinkKind.choices
+) + " Leave empty when no abnormality is named."
+
+
+class TherapyEvidenceQuerySet(ModeratedQuerySet):
+    def published(self):
+        """Public only with its therapy, source and abnormality (if any) public too."""
+        return (
+            super()
+            .published()
+            .filter(therapy__status=Status.PUBLISHED, source__status=Status.PUBLISHED)
+            .filter(Q(abnormality__isnull=True) | Q(abnormality__status=Status.PUBLISHED))
+        )
+
+    def pair_summary(self):
+        """One row per (therapy, abnormality): best level and counts, for the matrix and
+        for "abnormalities this therapy is tied to", in a single grouped query."""
+        return (
+            self.order_by()
+            .values("therapy_id", "abnormality_id")
+            .annotate(
+                best_level=Min("level"),
+                total=Count("pk"),
+                supporting=Count("pk", filter=Q(direction=Direction.SUPPORTS)),
+                not_supporting=Count("pk", filter=Q(direction=Direction.DOES_NOT_SUPPORT)),
+            )
+        )
+
+
+class TherapyEvidence(EvidenceFields):
+    """One sourced claim tying a therapy to an abnormality (or to ME/CFS in general)."""
+
+    therapy = models.ForeignKey(Therapy, on_delete=models.PROTECT, related_name="evidence")
+    abnormality = models.ForeignKey(
+        Abnormality,
+        on_delete=models.PROTECT,
+        related_name="therapy_evidence",
+        null=True,
+        blank=True,
+        help_text="Leave empty for evidence about the therapy in ME/CFS generally.",
+    )
+    link_kind = models.CharField(
+        max_length=12, choices=LinkKind.choices, blank=True, help_text=LINK_KIND_HELP
+    )
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="therapy_evidence")
+    contradicting_findings = models.ManyToManyField(
+        Finding,
+        blank=True,
+        related_name="contradicts_evidence",
+        help_text="Findings whose evidence contradicts this claim.",
+    )
+
+    objects = TherapyEvidenceQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta(EvidenceFields.Meta):
+        permissions = [("review_therapyevidence", "Can publish, reject or retract therapy evidence")]
+        ordering = ["level", "-source__year", "pk"]
+        verbose_name = "therapy evidence"
+        verbose_name_plural = "therapy evidence"
+        constraints = [
+            *EvidenceFields.Meta.constraints,
+            # A link kind describes the tie to an abnormality: both or neither.
+            models.CheckConstraint(
+                condition=(Q(abnormality__isnull=True) & Q(link_kind=""))
+                | (Q(abnormality__isnull=False) & Q(link_kind__in=LinkKind.values)),
+                name="treatments_evidence_link_kind_with_abnormality",
+                violation_error_message="Give a link kind when an abnormality is named, "
+                "and none when it is not.",
+            ),
+        ]
+        indexes = [
+            # The therapy browser and the matrix filter by abnormality and level.
+            models.Index(
+                fields=["abnormality", "status", "level"], name="evidence_abn_status_level"
+            ),
+            # Therapy pages list one therapy's published evidence.
+            models.Index(fields=["therapy", "status", "level"], name="evidence_thx_status_level"),
+        ]
+
+    def __str__(self) -> str:
+        about = self.abnormality.name if self.abnormality_id else "ME/CFS generally"
+        return f"{self.therapy} → {about} ({self.level})"
+
+
+class RegulatoryStatusKind(models.TextChoices):
+    APPROVED_FOR_MECFS = "approved_mecfs", "Approved for ME/CFS"
+    APPROVED_OTHER_USE = "approved_other", "Approved for another use"
+    EXPANDED_ACCESS = "expanded_access", "Expanded access"
+    INVESTIGATIONAL = "investigational", "Investigational"
+    REJECTED = "rejected", "Rejected"
+    NOT_APPROVED = "not_approved", "Not approved"
+
+
+class RegulatoryStatusQuerySet(ModeratedQuerySet):
+    def published(self):
+        return (
+            super()
+            .published()
+            .filter(therapy__status=Status.PUBLISHED, source__status=Status.PUBLISHED)
+        )
+
+
+class RegulatoryStatus(Moderated):
+    """Where a therapy can be had, according to one source."""
+
+    therapy = models.ForeignKey(
+        Therapy, on_delete=models.PROTECT, related_name="regulatory_statuses"
+    )
+    jurisdiction = models.CharField(max_length=120, help_text="Country or region, e.g. 'Argentina'.")
+    # DESIGN.md calls this "status"; here `status` is the moderation status every
+    # curated record shares (and `.published()` reads), so this one is named in full.
+    regulatory_status = models.CharField(max_length=16, choices=RegulatoryStatusKind.choices)
+    date = models.DateField(null=True, blank=True, help_text="When this status took effect.")
+    date_note = models.CharField(
+        max_length=120,
+        blank=True,
+        help_text="When only a year or month is known, say so here (e.g. '2016').",
+    )
+    statement = models.TextField(help_text="What the source says, in our words.")
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, related_name="regulatory_statuses"
+    )
+
+    objects = RegulatoryStatusQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta(Moderated.Meta):
+        permissions = [("review_regulatorystatus", "Can publish, reject or retract regulatory statuses")]
+        ordering = ["therapy__name", "jurisdiction", "-date"]
+        verbose_name = "regulatory status"
+        verbose_name_plural = "regulatory statuses"
+        constraints = [
+            *Moderated.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(regulatory_status__in=RegulatoryStatusKind.values),
+                name="treatments_regulatorystatus_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.therapy}: {self.get_regulatory_status_display()} in {self.jurisdiction}"

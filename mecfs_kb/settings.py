@@ -62,6 +62,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so that every write of the request (sessions too) pins it to the primary.
+    "mecfs_kb.db_router.PrimaryPinMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -100,6 +102,37 @@ DATABASES = {
         default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
         conn_max_age=envint("CONN_MAX_AGE", 60),
         conn_health_checks=True,
+    )
+}
+
+# Read replicas (docs/deploy.md): REPLICA_DATABASE_URLS is a comma-separated list of
+# database URLs. Reads go to a replica, writes and reads-after-write to the primary
+# (mecfs_kb/db_router.py). Tests run every alias against the primary (MIRROR).
+DATABASE_REPLICAS = []
+for _number, _url in enumerate(envlist("REPLICA_DATABASE_URLS")):
+    _alias = f"replica_{_number}"
+    DATABASES[_alias] = dj_database_url.parse(
+        _url, conn_max_age=envint("CONN_MAX_AGE", 60), conn_health_checks=True
+    )
+    DATABASES[_alias]["TEST"] = {"MIRROR": "default"}
+    DATABASE_REPLICAS.append(_alias)
+DATABASE_ROUTERS = ["mecfs_kb.db_router.PrimaryReplicaRouter"] if DATABASE_REPLICAS else []
+# How long a client that wrote keeps reading from the primary (replication lag).
+REPLICA_PIN_SECONDS = envint("REPLICA_PIN_SECONDS", 5)
+
+# Shared cache (docs/deploy.md): Redis when REDIS_URL is set, so that every app server
+# sees one cache and one invalidation on publish (mecfs_kb/cache.py). Without it, a
+# per-process memory cache: fine for one process, stale across several.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "mecfs_kb"),
+        }
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
 

@@ -1,0 +1,95 @@
+"""The shared cache of public data, and its invalidation on publish.
+
+Everything readers see that is worth caching (the matrix, conditional-GET ETags)
+is stored under a key that includes the *public version*. Publishing bumps the
+version, so every cached public value becomes unreachable at once, on every app
+server sharing the cache (Redis in production, ``REDIS_URL``), with no need to know
+which keys exist. Old entries expire by their timeout.
+
+Call ``public_cache_invalidate()`` from any service that changes what readers see
+(publish, reject, retract, revert, merge, import); saving or deleting a curated
+model through the ORM calls it too (see ``connect_invalidation_signals``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from django.core.cache import cache
+from django.db import transaction
+
+VERSION_KEY = "public:version"
+# A safety net: even if an invalidation were missed, nothing public stays stale longer.
+DEFAULT_TIMEOUT = 600
+
+T = TypeVar("T")
+
+
+def public_cache_version() -> int:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        # add() is atomic: two servers starting at once agree on one version.
+        cache.add(VERSION_KEY, 1, timeout=None)
+        version = cache.get(VERSION_KEY, 1)
+    return int(version)
+
+
+def _bump() -> None:
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:
+        # Not there yet (fresh cache, or evicted): any new value invalidates.
+        cache.add(VERSION_KEY, 1, timeout=None)
+        cache.incr(VERSION_KEY)
+
+
+def public_cache_invalidate() -> None:
+    """Make every cached public value stale, once the current transaction commits.
+
+    After commit, not now: a reader between now and the commit would otherwise
+    cache the old data under the new version.
+    """
+    transaction.on_commit(_bump)
+
+
+def public_cache_key(name: str, *parts: Any, version: int | None = None) -> str:
+    version = public_cache_version() if version is None else version
+    return ":".join(["public", str(version), name, *map(str, parts)])
+
+
+def public_cache_get_or_set(
+    name: str, compute: Callable[[], T], *parts: Any, timeout: int = DEFAULT_TIMEOUT
+) -> T:
+    """The cached value of ``compute()`` for the current public version."""
+    key = public_cache_key(name, *parts)
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, timeout=timeout)
+    return value
+
+
+def connect_invalidation_signals() -> None:
+    """Any ORM save or delete of a record readers may see invalidates the public cache
+    (admin edits, history reverts). Bulk writes bypass signals: call
+    ``public_cache_invalidate()`` after them."""
+    from django.apps import apps
+    from django.db.models.signals import m2m_changed, post_delete, post_save
+
+    from findings.models import Moderated
+
+    def receiver(**kwargs) -> None:
+        public_cache_invalidate()
+
+    for model in apps.get_models():
+        if issubclass(model, Moderated):
+            post_save.connect(receiver, sender=model, weak=False, dispatch_uid=f"pc-s-{model}")
+            post_delete.connect(receiver, sender=model, weak=False, dispatch_uid=f"pc-d-{model}")
+            for field in model._meta.local_many_to_many:
+                m2m_changed.connect(
+                    receiver,
+                    sender=field.remote_field.through,
+                    weak=False,
+                    dispatch_uid=f"pc-m-{model}-{field.name}",
+                )

@@ -32,9 +32,19 @@ run: seed
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-serve: seed
-	DEBUG=0 $(BIN)/python manage.py collectstatic --noinput
-	DEBUG=0 $(BIN)/gunicorn mecfs_kb.wsgi --bind 127.0.0.1:$(PORT) --workers 2
+# Production-like, locally: gunicorn with DEBUG off (docs/deploy.md). A throw-away
+# SECRET_KEY is made up unless one is given; SEED=0 serves the database as it is
+# (e.g. after generate_synthetic, which refuses to mix with the seed).
+WORKERS ?= 2
+SEED    ?= 1
+LOCAL_HOSTS := 127.0.0.1,localhost
+serve: export SECRET_KEY := $(or $(SECRET_KEY),$(shell $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))'))
+serve: export ALLOWED_HOSTS := $(or $(ALLOWED_HOSTS),$(LOCAL_HOSTS))
+serve: migrate
+	@if [ "$(SEED)" != "0" ]; then $(BIN)/python manage.py load_seed; fi
+	DEBUG=0 $(BIN)/python manage.py collectstatic --noinput -v0
+	DEBUG=0 $(BIN)/gunicorn mecfs_kb.wsgi --config python:mecfs_kb.gunicorn_conf \
+		--bind 127.0.0.1:$(PORT) --workers $(WORKERS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -76,6 +76,10 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
+# bench/ only: an X-DB-Queries header on every response (mecfs_kb/querycount.py).
+if envbool("BENCH_QUERY_COUNT", "0"):
+    MIDDLEWARE.insert(0, "mecfs_kb.querycount.QueryCountMiddleware")
+
 ROOT_URLCONF = "mecfs_kb.urls"
 
 TEMPLATES = [

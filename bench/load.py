@@ -97,7 +97,15 @@ def throughput(url: str, *, concurrency: int, seconds: float) -> dict:
 def _wrk(url: str, concurrency: int, seconds: float) -> dict:
     threads = min(2, concurrency)
     out = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--timeout", "30s", url],
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{concurrency}",
+            f"-d{max(1, round(seconds))}s",
+            "--timeout",
+            "30s",
+            url,
+        ],
         capture_output=True,
         text=True,
         timeout=seconds + 60,

@@ -6,9 +6,11 @@ version, so every cached public value becomes unreachable at once, on every app
 server sharing the cache (Redis in production, ``REDIS_URL``), with no need to know
 which keys exist. Old entries expire by their timeout.
 
-Call ``public_cache_invalidate()`` from any service that changes what readers see
-(publish, reject, retract, revert, merge, import); saving or deleting a curated
-model through the ORM calls it too (see ``connect_invalidation_signals``).
+Entries also expire after ``PUBLIC_CACHE_SECONDS``: a safety net should an
+invalidation ever be missed. Call ``public_cache_invalidate()`` from any service
+that changes what readers see (publish, reject, retract, revert, merge, import);
+saving or deleting a curated model through the ORM calls it too (see
+``connect_invalidation_signals``).
 """
 
 from __future__ import annotations
@@ -16,12 +18,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
 VERSION_KEY = "public:version"
-# A safety net: even if an invalidation were missed, nothing public stays stale longer.
-DEFAULT_TIMEOUT = 600
 
 T = TypeVar("T")
 
@@ -58,10 +59,12 @@ def public_cache_key(name: str, *parts: Any, version: int | None = None) -> str:
     return ":".join(["public", str(version), name, *map(str, parts)])
 
 
-def public_cache_get_or_set(
-    name: str, compute: Callable[[], T], *parts: Any, timeout: int = DEFAULT_TIMEOUT
-) -> T:
-    """The cached value of ``compute()`` for the current public version."""
+def public_cache_get_or_set(name: str, compute: Callable[[], T], *parts: Any) -> T:
+    """The cached value of ``compute()`` for the current public version (computed
+    every time when ``PUBLIC_CACHE_SECONDS`` is 0)."""
+    timeout = settings.PUBLIC_CACHE_SECONDS
+    if timeout <= 0:
+        return compute()
     key = public_cache_key(name, *parts)
     value = cache.get(key)
     if value is None:

@@ -131,7 +131,8 @@ def test_without_replicas_everything_uses_the_primary():
 
 
 @pytest.fixture
-def clean_cache():
+def clean_cache(settings):
+    settings.PUBLIC_CACHE_SECONDS = 600
     cache.clear()
     yield
     cache.clear()

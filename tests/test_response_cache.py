@@ -1,0 +1,125 @@
+"""Readers' responses cached until the next publish, HTTP caching headers, and the
+orjson renderer (issue 6)."""
+
+import datetime
+import decimal
+import json
+
+import pytest
+from django.core.cache import cache
+from django.utils.translation import gettext_lazy
+from rest_framework.renderers import JSONRenderer
+
+from findings.models import Status
+from mecfs_kb.renderers import ORJSONRenderer
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def cached(settings):
+    settings.PUBLIC_CACHE_SECONDS = 600
+    settings.PUBLIC_HTTP_MAX_AGE = 60
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_a_second_anonymous_request_is_answered_from_the_cache_without_queries(
+    client, cached, django_assert_num_queries
+):
+    therapy = factories.make_therapy(summary="Reads well.")
+    first = client.get(therapy.get_absolute_url())
+
+    # No query at all: the public version and the response both come from the cache.
+    with django_assert_num_queries(0):
+        second = client.get(therapy.get_absolute_url())
+
+    assert first["X-Cache"] == "miss"
+    assert second["X-Cache"] == "hit"
+    assert second.content == first.content
+    assert "public" in second["Cache-Control"]
+    assert "max-age=60" in second["Cache-Control"]
+
+
+def test_a_publish_makes_the_next_request_see_the_new_data(
+    client, cached, django_capture_on_commit_callbacks
+):
+    therapy = factories.make_therapy(summary="Old summary.")
+    assert b"Old summary." in client.get(therapy.get_absolute_url()).content
+
+    with django_capture_on_commit_callbacks(execute=True):
+        therapy.summary = "New summary."
+        therapy.save()
+    response = client.get(therapy.get_absolute_url())
+
+    assert response["X-Cache"] == "miss"
+    assert b"New summary." in response.content
+
+
+def test_unpublishing_removes_the_page_at_once(client, cached, django_capture_on_commit_callbacks):
+    therapy = factories.make_therapy()
+    assert client.get(therapy.get_absolute_url()).status_code == 200
+
+    with django_capture_on_commit_callbacks(execute=True):
+        therapy.status = Status.RETRACTED
+        therapy.save()
+
+    assert client.get(therapy.get_absolute_url()).status_code == 404
+
+
+def test_a_browser_revalidates_with_the_etag_and_gets_304(client, cached):
+    therapy = factories.make_therapy()
+    etag = client.get(therapy.get_absolute_url())["ETag"]
+
+    response = client.get(therapy.get_absolute_url(), HTTP_IF_NONE_MATCH=etag)
+
+    assert response.status_code == 304
+
+
+def test_curators_and_token_holders_are_never_served_from_the_cache(client, cached, curator):
+    therapy = factories.make_therapy()
+    client.get(therapy.get_absolute_url())
+
+    with_token = client.get(therapy.get_absolute_url(), HTTP_AUTHORIZATION="Token abc")
+    client.force_login(curator)
+    with_session = client.get(therapy.get_absolute_url())
+
+    assert "X-Cache" not in with_token
+    assert "X-Cache" not in with_session
+
+
+def test_errors_are_not_cached(client, cached):
+    assert client.get("/treatments/no-such-therapy/").status_code == 404
+
+    response = client.get("/treatments/no-such-therapy/")
+
+    assert "X-Cache" not in response
+
+
+def test_the_cache_is_off_by_default_in_development_and_tests(client):
+    therapy = factories.make_therapy()
+
+    client.get(therapy.get_absolute_url())
+    response = client.get(therapy.get_absolute_url())
+
+    assert "X-Cache" not in response
+
+
+def test_the_orjson_renderer_writes_what_the_standard_renderer_writes():
+    data = {
+        "name": "Synthetic",
+        "level": gettext_lazy("A"),
+        "n": 3,
+        "ratio": decimal.Decimal("1.50"),
+        "on": datetime.date(2011, 5, 1),
+        "at": datetime.datetime(2011, 5, 1, 12, 30, 5, 123456, tzinfo=datetime.UTC),
+        "time": datetime.time(9, 15),
+        "items": [{"a": None, "b": True}],
+    }
+
+    fast = json.loads(ORJSONRenderer().render(data))
+    standard = json.loads(JSONRenderer().render(data))
+
+    assert fast == standard

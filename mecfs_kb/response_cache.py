@@ -14,7 +14,7 @@ it with its ETag (304 without running the view).
 Not cached: anything but GET/HEAD, requests with a token or a session (curators may
 see drafts), responses that are not 200, stream, set cookies or say private/no-store.
 Off when ``PUBLIC_CACHE_SECONDS`` is 0 (the default under DEBUG, so that tests and
-development always see fresh data).
+development always see fresh data) or ``PUBLIC_RESPONSE_CACHE`` is off.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ UNCACHEABLE = ("private", "no-cache", "no-store")
 def _eligible(request) -> bool:
     return (
         settings.PUBLIC_CACHE_SECONDS > 0
+        and settings.PUBLIC_RESPONSE_CACHE
         and request.method in ("GET", "HEAD")
         and "HTTP_AUTHORIZATION" not in request.META
         and settings.SESSION_COOKIE_NAME not in request.COOKIES

@@ -152,6 +152,9 @@ CACHES = {
 # Off by default under DEBUG (tests and development always see fresh data) and without
 # Redis (a publish would reach only one process's memory cache, not its siblings').
 PUBLIC_CACHE_SECONDS = envint("PUBLIC_CACHE_SECONDS", 600 if REDIS_URL and not DEBUG else 0)
+# Whole anonymous responses too (mecfs_kb/response_cache.py); bench/ turns this off to
+# measure what a request costs when its URL was not asked for since the last publish.
+PUBLIC_RESPONSE_CACHE = envbool("PUBLIC_RESPONSE_CACHE", "1")
 # How long readers' browsers may keep a public page before revalidating it.
 PUBLIC_HTTP_MAX_AGE = envint("PUBLIC_HTTP_MAX_AGE", 60)
 

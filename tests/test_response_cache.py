@@ -123,3 +123,13 @@ def test_the_orjson_renderer_writes_what_the_standard_renderer_writes():
     standard = json.loads(JSONRenderer().render(data))
 
     assert fast == standard
+
+
+def test_the_response_cache_can_be_turned_off_on_its_own(client, cached, settings):
+    settings.PUBLIC_RESPONSE_CACHE = False
+    therapy = factories.make_therapy()
+
+    client.get(therapy.get_absolute_url())
+    response = client.get(therapy.get_absolute_url())
+
+    assert "X-Cache" not in response

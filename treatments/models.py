@@ -53,7 +53,12 @@ class TherapyQuerySet(ModeratedQuerySet):
             return Coalesce(Subquery(counted), Value(0))
 
         return self.annotate(
-            best_level=Subquery(per_therapy.annotate(best=Min("level")).values("best")),
+            # The first level in index order rather than Min(): PostgreSQL stops at the
+            # first published item (index evidence_pub_therapy_level) instead of
+            # aggregating them all, which sorting a whole list by evidence needs per row.
+            best_level=Subquery(
+                evidence.filter(therapy=OuterRef("pk")).order_by("level").values("level")[:1]
+            ),
             supporting=count(Direction.SUPPORTS),
             not_supporting=count(Direction.DOES_NOT_SUPPORT),
         )

@@ -30,7 +30,11 @@ def connection() -> psycopg.Connection:
     global _connection
     if _connection is None or _connection.closed:
         _connection = psycopg.connect(
-            os.environ["FLOOR_DATABASE_URL"], autocommit=True, row_factory=dict_row
+            os.environ["FLOOR_DATABASE_URL"],
+            autocommit=True,
+            row_factory=dict_row,
+            # As the app connects (mecfs_kb/settings.py): no JIT for short queries.
+            options="-c jit=off",
         )
     return _connection
 

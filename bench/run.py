@@ -168,19 +168,38 @@ def start_servers(args) -> dict[str, Server]:
         "DATABASE_URL": args.database_url,
         "BENCH_QUERY_COUNT": "1",
         "LOG_LEVEL": "WARNING",
+        # Plain HTTP on 127.0.0.1, and no throttling of the load driver's one address.
+        "HTTPS": "0",
+        "API_THROTTLE_ANON": "100000000/minute",
+        "API_THROTTLE_USER": "100000000/minute",
     }
     if args.redis_url:
         app_env["REDIS_URL"] = args.redis_url
         app_env["CACHE_KEY_PREFIX"] = "bench_perf"
+        # Start cold: nothing cached from an earlier run (our own Redis database only).
+        import redis
+
+        redis.Redis.from_url(args.redis_url).flushdb()
     subprocess.run(
         [BIN / "python", "manage.py", "collectstatic", "--noinput", "-v0"],
         cwd=ROOT, env=app_env, check=True,
     )  # fmt: skip
+    # "app": as deployed (whole responses cached until the next publish).
     servers["app"] = Server(
         "app",
         args.ports[0],
         [*gunicorn, "--bind", f"127.0.0.1:{args.ports[0]}", "mecfs_kb.wsgi"],
         app_env,
+        "/healthz",
+    )
+    # "app-uncached": the same without the response cache, so every request runs its
+    # view and its queries (the per-publish matrix stays cached): what a URL costs the
+    # first time it is asked for after a publish.
+    servers["app-uncached"] = Server(
+        "app-uncached",
+        args.ports[3],
+        [*gunicorn, "--bind", f"127.0.0.1:{args.ports[3]}", "mecfs_kb.wsgi"],
+        {**app_env, "PUBLIC_RESPONSE_CACHE": "0"},
         "/healthz",
     )
     servers["floor"] = Server(
@@ -219,7 +238,8 @@ def urls_for(scenario: Scenario, servers: dict[str, Server], params: dict[str, s
     query = urlencode({k: fill(v, params) for k, v in scenario.params.items()})
     urls = {}
     if scenario.app:
-        urls["app"] = servers["app"].base + fill(scenario.app, params)
+        for name in ("app", "app-uncached"):
+            urls[name] = servers[name].base + fill(scenario.app, params)
     urls["floor"] = f"{servers['floor'].base}/{scenario.name}?{query}"
     if "datasette" in servers:
         fmt = scenario.datasette_format
@@ -231,11 +251,20 @@ def urls_for(scenario: Scenario, servers: dict[str, Server], params: dict[str, s
 
 
 def measure(url: str, args) -> dict:
+    try:
+        return _measure(url, args)
+    except (OSError, subprocess.SubprocessError) as exc:
+        # A request slower than the driver's timeout: reported, not fatal.
+        return {"url": url, "available": False, "status": f"failed: {exc!r}"[:120]}
+
+
+def _measure(url: str, args) -> dict:
     probe = load.latency(url, max_requests=1, max_seconds=120, warmup=0)
     status = next(iter(probe.statuses))
     if status != 200:
         return {"url": url, "available": False, "status": status}
-    result = {"url": url, "available": True}
+    # The first request: nothing cached for this URL yet.
+    result = {"url": url, "available": True, "first_ms": round(probe.times_ms[0], 1)}
     result["c1"] = load.latency(
         url, max_requests=args.latency_requests, max_seconds=args.latency_seconds
     ).summary()
@@ -322,23 +351,23 @@ def markdown(results: dict) -> str:
         f"{', '.join(f'{x:.2f}' for x in m['load_average_at_start'])}.",
         f"Command: `{results['command']}`",
         "",
-        "| scenario | server | p50 ms | p95 ms | p99 ms | req/s @8 | req/s @32 | queries/req "
-        "| bytes |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| scenario | server | first ms | p50 ms | p95 ms | p99 ms | req/s @8 | req/s @32 "
+        "| queries/req | bytes |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     ratio_lines = [
         "",
-        "| scenario | app p95 ÷ floor p95 | app p95 ÷ Datasette p95 | app req/s@8 ÷ floor | "
-        "app req/s@8 ÷ Datasette |",
-        "|---|---:|---:|---:|---:|",
+        "| scenario | app | p95 / floor p95 | p95 / Datasette p95 | req/s@8 / floor | "
+        "req/s@8 / Datasette |",
+        "|---|---|---:|---:|---:|---:|",
     ]
     for name, row in results["scenarios"].items():
-        for target in ("app", "floor", "datasette"):
+        for target in ("app", "app-uncached", "floor", "datasette"):
             r = row.get(target)
             if r is None:
                 continue
             if not r.get("available"):
-                lines.append(f"| {name} | {target} | not available ({r.get('status')}) |||||||")
+                lines.append(f"| {name} | {target} | not available ({r.get('status')}) ||||||||")
                 continue
             c1 = r["c1"]
             queries = (
@@ -351,14 +380,19 @@ def markdown(results: dict) -> str:
                 )
             )
             lines.append(
-                f"| {name} | {target} | {fmt(c1['p50_ms'])} | {fmt(c1['p95_ms'])} | "
+                f"| {name} | {target} | {fmt(r['first_ms'])} | {fmt(c1['p50_ms'])} | "
+                f"{fmt(c1['p95_ms'])} | "
                 f"{fmt(c1['p99_ms'])} | {fmt(r['c8']['rps'])} | {fmt(r['c32']['rps'])} | "
                 f"{queries} | {c1['bytes']} |"
             )
-        app, floor, ds = (row.get(t) or {} for t in ("app", "floor", "datasette"))
-        if app.get("available"):
+        floor, ds = (row.get(t) or {} for t in ("floor", "datasette"))
+        for mode in ("app", "app-uncached"):
+            app = row.get(mode) or {}
+            if not app.get("available"):
+                continue
             ratio_lines.append(
-                f"| {name} | {ratio(app['c1']['p95_ms'], floor.get('c1', {}).get('p95_ms'))} | "
+                f"| {name} | {mode} | "
+                f"{ratio(app['c1']['p95_ms'], floor.get('c1', {}).get('p95_ms'))} | "
                 f"{ratio(app['c1']['p95_ms'], ds.get('c1', {}).get('p95_ms'))} | "
                 f"{ratio(app['c8']['rps'], floor.get('c8', {}).get('rps'))} | "
                 f"{ratio(app['c8']['rps'], ds.get('c8', {}).get('rps'))} |"
@@ -381,7 +415,9 @@ def parse_args(argv=None):
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--generate", action="store_true", help="Regenerate the data.")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--ports", default="8501,8502,8503", help="app,floor,datasette")
+    parser.add_argument(
+        "--ports", default="8501,8502,8503,8504", help="app,floor,datasette,app-uncached"
+    )
     parser.add_argument("--duration", type=float, default=5, help="Seconds per throughput run.")
     parser.add_argument("--latency-requests", type=int, default=200)
     parser.add_argument("--latency-seconds", type=float, default=10)

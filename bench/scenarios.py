@@ -33,8 +33,8 @@ THERAPY_COLUMNS = "t.id, t.slug, t.name, t.kind, t.stage, t.summary"
 # The therapy list: a page of therapies with their evidence summary over all
 # published evidence (best level, supporting and not-supporting counts).
 THERAPY_SUMMARY = f"""
-    (SELECT min(e.level) FROM treatments_therapyevidence e
-      WHERE e.therapy_id = t.id AND {PUBLISHED_EVIDENCE}) AS best_level,
+    (SELECT e.level FROM treatments_therapyevidence e
+      WHERE e.therapy_id = t.id AND {PUBLISHED_EVIDENCE} ORDER BY e.level LIMIT 1) AS best_level,
     (SELECT count(*) FROM treatments_therapyevidence e
       WHERE e.therapy_id = t.id AND e.direction = 'supports' AND {PUBLISHED_EVIDENCE})
       AS supporting,
@@ -50,21 +50,53 @@ def _tied_to(param: str) -> str:
         WHERE e.therapy_id = t.id AND a.slug = %({param})s AND {PUBLISHED_EVIDENCE})"""
 
 
+def _page_pairs(page_sql: str) -> str:
+    """The abnormalities each therapy of a page is tied to (the API's ``abnormalities``)."""
+    return f"""WITH page AS ({page_sql})
+        SELECT e.therapy_id, a.slug, a.name, min(e.level) AS best_level, count(*) AS total,
+               count(*) FILTER (WHERE e.direction = 'supports') AS supporting,
+               count(*) FILTER (WHERE e.direction = 'does_not_support') AS not_supporting
+        FROM treatments_therapyevidence e JOIN findings_abnormality a ON a.id = e.abnormality_id
+        WHERE e.therapy_id IN (SELECT id FROM page) AND {PUBLISHED_EVIDENCE}
+        GROUP BY e.therapy_id, a.slug, a.name ORDER BY e.therapy_id, best_level, a.name"""
+
+
+def _therapy_page(where: str, order: str = "t.name", limit: str = f"LIMIT {PAGE}") -> str:
+    return f"""SELECT {THERAPY_COLUMNS}, {THERAPY_SUMMARY} FROM treatments_therapy t
+        WHERE t.status = 'published' {where} ORDER BY {order} {limit}"""
+
+
+def _therapy_ids(where: str, order: str = "t.name", limit: str = f"LIMIT {PAGE}") -> str:
+    return f"""SELECT t.id FROM treatments_therapy t
+        WHERE t.status = 'published' {where} ORDER BY {order} {limit}"""
+
+
+ONE = f"AND {_tied_to('abn1')}"
+TWO = f"AND {_tied_to('abn1')} AND {_tied_to('abn2')}"
+BY_EVIDENCE = "best_level NULLS LAST, t.name, t.id"
+BEST_LEVEL = f"""(SELECT e.level FROM treatments_therapyevidence e
+      WHERE e.therapy_id = t.id AND {PUBLISHED_EVIDENCE} ORDER BY e.level LIMIT 1)"""
+
+
+def _search(table: str, fields: tuple[str, ...], published: str, label: str) -> str:
+    vector = " || ' ' || ".join(f"coalesce({f}, '')" for f in fields)
+    return f"""SELECT '{label}' AS kind, x.id,
+               ts_rank(to_tsvector('english', {vector}), websearch_to_tsquery('english', %(q)s))
+               AS rank
+        FROM {table} x
+        WHERE to_tsvector('english', {vector}) @@ websearch_to_tsquery('english', %(q)s)
+          AND {published}
+        ORDER BY rank DESC, x.id LIMIT 25"""
+
+
 FLOOR_SQL: dict[str, list[str]] = {
-    "therapies_by_abnormality": [
-        f"""SELECT {THERAPY_COLUMNS}, {THERAPY_SUMMARY} FROM treatments_therapy t
-        WHERE t.status = 'published' AND {_tied_to("abn1")}
-        ORDER BY t.name LIMIT {PAGE}"""
-    ],
-    "therapies_by_two_all": [
-        f"""SELECT {THERAPY_COLUMNS}, {THERAPY_SUMMARY} FROM treatments_therapy t
-        WHERE t.status = 'published' AND {_tied_to("abn1")} AND {_tied_to("abn2")}
-        ORDER BY t.name LIMIT {PAGE}"""
-    ],
+    "therapies_by_abnormality": [_therapy_page(ONE), _page_pairs(_therapy_ids(ONE))],
+    "therapies_by_two_all": [_therapy_page(TWO), _page_pairs(_therapy_ids(TWO))],
     "evidence_by_therapy_level": [
-        f"""SELECT e.id, e.level, e.direction, e.link_kind, e.statement, e.study_design,
-               e.participants, th.slug AS therapy, a.slug AS abnormality, s.key AS source,
-               s.year AS source_year
+        f"""SELECT e.id, e.level, e.direction, e.link_kind, e.statement, e.quote,
+               e.study_design, e.participants, e.case_definition, e.curator_note,
+               th.slug AS therapy, a.slug AS abnormality, s.id AS source, s.key, s.title,
+               s.authors, s.container, s.year, s.doi, s.pmid, s.url
         FROM treatments_therapyevidence e
         JOIN treatments_therapy th ON th.id = e.therapy_id
         JOIN findings_source s ON s.id = e.source_id
@@ -73,44 +105,63 @@ FLOOR_SQL: dict[str, list[str]] = {
         ORDER BY e.level, s.year DESC, e.id LIMIT {PAGE}"""
     ],
     "therapy_detail": [
-        f"""SELECT {THERAPY_COLUMNS}, t.aliases, t.mechanism, t.harms
+        f"""SELECT {THERAPY_COLUMNS}, t.aliases, t.mechanism, t.harms, {THERAPY_SUMMARY}
         FROM treatments_therapy t WHERE t.slug = %(therapy1)s AND t.status = 'published'""",
-        f"""SELECT a.slug, a.name, min(e.level) AS best_level, count(*) AS total,
+        _page_pairs("SELECT id FROM treatments_therapy WHERE slug = %(therapy1)s"),
+    ],
+    "search": [
+        _search(
+            "findings_abnormality",
+            ("name", "aliases", "component", "summary"),
+            "x.status = 'published'",
+            "abnormality",
+        ),
+        _search(
+            "treatments_therapy",
+            ("name", "aliases", "summary", "mechanism"),
+            "x.status = 'published'",
+            "therapy",
+        ),
+        _search(
+            "findings_source",
+            ("title", "authors", "container"),
+            "x.status = 'published'",
+            "source",
+        ),
+        _search(
+            "findings_finding",
+            ("statement", "quote"),
+            "x.status = 'published' AND EXISTS (SELECT 1 FROM findings_source s "
+            "WHERE s.id = x.source_id AND s.status = 'published') AND (x.abnormality_id IS "
+            "NULL OR EXISTS (SELECT 1 FROM findings_abnormality a WHERE a.id = "
+            "x.abnormality_id AND a.status = 'published'))",
+            "finding",
+        ),
+        _search(
+            "treatments_therapyevidence",
+            ("statement", "quote"),
+            PUBLISHED_EVIDENCE.replace("e.", "x."),
+            "evidence",
+        ),
+    ],
+    "matrix": [
+        "SELECT id, slug, name FROM findings_abnormality WHERE status = 'published' ORDER BY name",
+        "SELECT id, slug, name FROM treatments_therapy WHERE status = 'published' ORDER BY name",
+        f"""SELECT e.therapy_id, e.abnormality_id, min(e.level) AS best_level,
+               count(*) AS total,
                count(*) FILTER (WHERE e.direction = 'supports') AS supporting,
                count(*) FILTER (WHERE e.direction = 'does_not_support') AS not_supporting
         FROM treatments_therapyevidence e
-        JOIN treatments_therapy th ON th.id = e.therapy_id
-        LEFT JOIN findings_abnormality a ON a.id = e.abnormality_id
-        WHERE th.slug = %(therapy1)s AND {PUBLISHED_EVIDENCE}
-        GROUP BY a.slug, a.name ORDER BY best_level, a.name""",
-    ],
-    "search": [
-        f"""SELECT e.id, e.statement, th.slug AS therapy
-        FROM treatments_therapyevidence e JOIN treatments_therapy th ON th.id = e.therapy_id
-        WHERE to_tsvector('english', e.statement) @@ plainto_tsquery('english', %(q)s)
-          AND {PUBLISHED_EVIDENCE}
-        ORDER BY e.id LIMIT {PAGE}"""
-    ],
-    "matrix": [
-        f"""SELECT e.therapy_id, e.abnormality_id, min(e.level) AS best_level,
-               count(*) AS total
-        FROM treatments_therapyevidence e
         WHERE e.abnormality_id IS NOT NULL AND {PUBLISHED_EVIDENCE}
-        GROUP BY e.therapy_id, e.abnormality_id"""
+        GROUP BY e.therapy_id, e.abnormality_id""",
     ],
     "csv_export": [
-        f"""SELECT e.id, th.slug AS therapy, a.slug AS abnormality, e.level, e.direction,
-               e.link_kind, s.key AS source, e.statement
-        FROM treatments_therapyevidence e
-        JOIN treatments_therapy th ON th.id = e.therapy_id
-        JOIN findings_source s ON s.id = e.source_id
-        LEFT JOIN findings_abnormality a ON a.id = e.abnormality_id
-        WHERE th.slug = %(therapy1)s AND {PUBLISHED_EVIDENCE}
-        ORDER BY e.id"""
+        _therapy_page(ONE, order=BY_EVIDENCE, limit=""),
+        _page_pairs(_therapy_ids(ONE, order=f"{BEST_LEVEL} NULLS LAST, t.name", limit="")),
     ],
     "treatments_html": [
-        f"""SELECT {THERAPY_COLUMNS}, {THERAPY_SUMMARY} FROM treatments_therapy t
-        WHERE t.status = 'published' ORDER BY t.name LIMIT {PAGE}"""
+        _therapy_page("", order=BY_EVIDENCE, limit="LIMIT 20"),
+        _page_pairs(_therapy_ids("", order=f"{BEST_LEVEL} NULLS LAST, t.name", limit="LIMIT 20")),
     ],
 }
 
@@ -124,6 +175,16 @@ DATASETTE_SUMMARY = """
     (SELECT count(*) FROM evidence e WHERE e.therapy_id = t.id
        AND e.direction = 'does_not_support') AS not_supporting
 """
+# The API's per-therapy "abnormalities" list, as one JSON column.
+DATASETTE_TIES = """
+    (SELECT json_group_array(json_object('slug', slug, 'name', name, 'best_level', best,
+            'total', total, 'supporting', sup, 'not_supporting', nsup))
+     FROM (SELECT a.slug, a.name, min(e.level) AS best, count(*) AS total,
+                  sum(e.direction = 'supports') AS sup,
+                  sum(e.direction = 'does_not_support') AS nsup
+           FROM evidence e JOIN abnormality a ON a.id = e.abnormality_id
+           WHERE e.therapy_id = t.id GROUP BY a.id ORDER BY best, a.name)) AS abnormalities
+"""
 
 
 def _ds_tied_to(param: str) -> str:
@@ -131,43 +192,37 @@ def _ds_tied_to(param: str) -> str:
         WHERE e.therapy_id = t.id AND a.slug = :{param})"""
 
 
+def _ds_therapies(where: str, order: str = "t.name", limit: str = f"LIMIT {PAGE}") -> str:
+    return f"""SELECT {THERAPY_COLUMNS}, {DATASETTE_SUMMARY}, {DATASETTE_TIES}
+        FROM therapy t WHERE 1 = 1 {where} ORDER BY {order} {limit}"""
+
+
+DS_BY_EVIDENCE = "best_level IS NULL, best_level, t.name, t.id"
+
 DATASETTE_SQL: dict[str, str] = {
-    "therapies_by_abnormality": f"""SELECT {THERAPY_COLUMNS}, {DATASETTE_SUMMARY}
-        FROM therapy t WHERE {_ds_tied_to("abn1")} ORDER BY t.name LIMIT {PAGE}""",
-    "therapies_by_two_all": f"""SELECT {THERAPY_COLUMNS}, {DATASETTE_SUMMARY}
-        FROM therapy t WHERE {_ds_tied_to("abn1")} AND {_ds_tied_to("abn2")}
-        ORDER BY t.name LIMIT {PAGE}""",
+    "therapies_by_abnormality": _ds_therapies(f"AND {_ds_tied_to('abn1')}"),
+    "therapies_by_two_all": _ds_therapies(f"AND {_ds_tied_to('abn1')} AND {_ds_tied_to('abn2')}"),
     "evidence_by_therapy_level": f"""SELECT e.id, e.level, e.direction, e.link_kind,
-               e.statement, e.study_design, e.participants, th.slug AS therapy,
-               a.slug AS abnormality, s.key AS source, s.year AS source_year
+               e.statement, e.study_design, e.participants, e.case_definition,
+               th.slug AS therapy, a.slug AS abnormality, s.id AS source, s.key, s.title,
+               s.authors, s.container, s.year
         FROM evidence e JOIN therapy th ON th.id = e.therapy_id
         JOIN source s ON s.id = e.source_id
         LEFT JOIN abnormality a ON a.id = e.abnormality_id
         WHERE th.slug = :therapy1 AND e.level <= :level
         ORDER BY e.level, s.year DESC, e.id LIMIT {PAGE}""",
-    "therapy_detail": """SELECT t.slug AS therapy, t.name AS therapy_name, t.summary,
-               a.slug, a.name, min(e.level) AS best_level, count(*) AS total,
-               sum(e.direction = 'supports') AS supporting,
-               sum(e.direction = 'does_not_support') AS not_supporting
-        FROM therapy t JOIN evidence e ON e.therapy_id = t.id
-        LEFT JOIN abnormality a ON a.id = e.abnormality_id
-        WHERE t.slug = :therapy1 GROUP BY a.slug, a.name ORDER BY best_level, a.name""",
-    "search": f"""SELECT e.id, e.statement, th.slug AS therapy
+    "therapy_detail": _ds_therapies("AND t.slug = :therapy1", limit=""),
+    "search": """SELECT e.id, e.statement, th.slug AS therapy, rank
         FROM evidence_fts f JOIN evidence e ON e.id = f.rowid
         JOIN therapy th ON th.id = e.therapy_id
-        WHERE evidence_fts MATCH :q ORDER BY e.id LIMIT {PAGE}""",
+        WHERE evidence_fts MATCH :q ORDER BY rank LIMIT 25""",
     "matrix": """SELECT e.therapy_id, e.abnormality_id, min(e.level) AS best_level,
-               count(*) AS total
+               count(*) AS total, sum(e.direction = 'supports') AS supporting,
+               sum(e.direction = 'does_not_support') AS not_supporting
         FROM evidence e WHERE e.abnormality_id IS NOT NULL
         GROUP BY e.therapy_id, e.abnormality_id""",
-    "csv_export": """SELECT e.id, th.slug AS therapy, a.slug AS abnormality, e.level,
-               e.direction, e.link_kind, s.key AS source, e.statement
-        FROM evidence e JOIN therapy th ON th.id = e.therapy_id
-        JOIN source s ON s.id = e.source_id
-        LEFT JOIN abnormality a ON a.id = e.abnormality_id
-        WHERE th.slug = :therapy1 ORDER BY e.id""",
-    "treatments_html": f"""SELECT {THERAPY_COLUMNS}, {DATASETTE_SUMMARY}
-        FROM therapy t ORDER BY t.name LIMIT {PAGE}""",
+    "csv_export": _ds_therapies(f"AND {_ds_tied_to('abn1')}", order=DS_BY_EVIDENCE, limit=""),
+    "treatments_html": _ds_therapies("", order=DS_BY_EVIDENCE, limit="LIMIT 20"),
 }
 
 
@@ -213,13 +268,13 @@ SCENARIOS: list[Scenario] = [
         "/api/v1/therapies/{therapy1}/",
         {"therapy1": "{therapy1}"},
     ),
-    Scenario("search", "search (HTML page)", "/search/?q={q}", {"q": "{q}"}),
+    Scenario("search", "search (HTML page, five kinds of record)", "/search/?q={q}", {"q": "{q}"}),
     Scenario("matrix", "the / matrix page (HTML)", "/", {}),
     Scenario(
         "csv_export",
-        "CSV export (one therapy's evidence)",
-        "/api/v1/evidence/?therapy={therapy1}&format=csv",
-        {"therapy1": "{therapy1}"},
+        "CSV export of the therapies tied to one abnormality",
+        "/treatments/?abnormality={abn1}&format=csv",
+        {"abn1": "{abn1}"},
         datasette_format="csv",
     ),
     Scenario(

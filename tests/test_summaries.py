@@ -1,0 +1,64 @@
+"""Per-therapy evidence summaries, cached until the next publish (issue 6)."""
+
+import pytest
+from django.core.cache import cache
+
+from findings.models import Direction, Status
+from tests import factories
+from treatments.summaries import pair_summaries
+
+pytestmark = pytest.mark.django_db
+
+
+def test_each_therapy_gets_its_published_pairs_strongest_first(django_assert_num_queries):
+    ldn = factories.make_therapy()
+    other = factories.make_therapy()
+    nk = factories.make_abnormality(name="NK", slug="nk")
+    igg = factories.make_abnormality(name="IgG", slug="igg")
+    factories.make_evidence(therapy=ldn, abnormality=nk, level="C")
+    factories.make_evidence(
+        therapy=ldn, abnormality=nk, level="B", direction=Direction.DOES_NOT_SUPPORT
+    )
+    factories.make_evidence(therapy=ldn, abnormality=igg, level="A")
+    factories.make_evidence(therapy=ldn, abnormality=None, level="E")
+    factories.make_evidence(therapy=ldn, abnormality=igg, level="A", status=Status.DRAFT)
+    factories.make_evidence(therapy=other, abnormality=nk, level="D")
+
+    # One grouped query for every therapy asked for.
+    with django_assert_num_queries(1):
+        summaries = pair_summaries([ldn.pk, other.pk])
+
+    rows = summaries[ldn.pk]
+    assert [(r["abnormality_slug"], r["best_level"], r["total"]) for r in rows] == [
+        ("igg", "A", 1),
+        ("nk", "B", 2),
+        (None, "E", 1),
+    ]
+    assert (rows[1]["supporting"], rows[1]["not_supporting"]) == (1, 1)
+    assert [r["abnormality_slug"] for r in summaries[other.pk]] == ["nk"]
+
+
+def test_a_therapy_without_published_evidence_gets_an_empty_list():
+    therapy = factories.make_therapy()
+
+    assert pair_summaries([therapy.pk]) == {therapy.pk: []}
+
+
+def test_summaries_are_read_from_the_cache_until_the_next_publish(
+    settings, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    settings.PUBLIC_CACHE_SECONDS = 600
+    cache.clear()
+    therapy = factories.make_therapy()
+    draft = factories.make_evidence(therapy=therapy, status=Status.DRAFT)
+    assert pair_summaries([therapy.pk]) == {therapy.pk: []}
+
+    with django_assert_num_queries(0):
+        assert pair_summaries([therapy.pk]) == {therapy.pk: []}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        draft.status = Status.PUBLISHED
+        draft.save()
+
+    assert len(pair_summaries([therapy.pk])[therapy.pk]) == 1
+    cache.clear()

@@ -1,12 +1,34 @@
 """FilterSets shared by the public pages and the API (STYLE.md §4)."""
 
 import django_filters
-from django.db.models import Q
+from django import forms
+from django.db.models import F, Q
+from django_filters.constants import EMPTY_VALUES
 
+from findings.filters import MAX_QUERY_LENGTH
 from findings.models import Abnormality, Direction, Level
 from treatments.models import Stage, Therapy, TherapyEvidence, TherapyKind
 
 MATCH_CHOICES = [("any", "any of them"), ("all", "all of them")]
+
+
+class EvidenceOrderingFilter(django_filters.OrderingFilter):
+    """``sort=evidence`` puts the strongest evidence first (A before E) and therapies
+    without published evidence last on every database (SQLite sorts NULL first);
+    ties are broken by name so pages never reshuffle."""
+
+    def get_ordering_value(self, param):
+        descending = param.startswith("-")
+        field_name = self.param_map.get(param.lstrip("-"), param.lstrip("-"))
+        if descending:
+            return F(field_name).desc(nulls_last=True)
+        return F(field_name).asc(nulls_last=True)
+
+    def filter(self, qs, value):
+        if value in EMPTY_VALUES:
+            return qs
+        ordering = [self.get_ordering_value(param) for param in value if param not in EMPTY_VALUES]
+        return qs.order_by(*ordering, "name", "pk")
 
 
 class TherapyFilter(django_filters.FilterSet):
@@ -24,6 +46,8 @@ class TherapyFilter(django_filters.FilterSet):
         label="Abnormality",
         method="filter_by_evidence",
         help_text="Abnormality slug; repeat the parameter for several.",
+        # Pages show a checkbox per abnormality; the API ignores widgets.
+        widget=forms.CheckboxSelectMultiple,
     )
     match = django_filters.ChoiceFilter(
         choices=MATCH_CHOICES,
@@ -47,8 +71,10 @@ class TherapyFilter(django_filters.FilterSet):
     )
     kind = django_filters.ChoiceFilter(choices=TherapyKind.choices, label="Kind")
     stage = django_filters.ChoiceFilter(choices=Stage.choices, label="Development stage")
-    q = django_filters.CharFilter(method="filter_text", label="Name contains")
-    sort = django_filters.OrderingFilter(
+    q = django_filters.CharFilter(
+        method="filter_text", label="Name contains", max_length=MAX_QUERY_LENGTH
+    )
+    sort = EvidenceOrderingFilter(
         fields=(("best_level", "evidence"), ("name", "name")),
         field_labels={"best_level": "Evidence strength", "name": "Name"},
         label="Sort by",

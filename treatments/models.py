@@ -83,6 +83,7 @@ class Therapy(Moderated):
         "known harms", blank=True, help_text="Side effects and risks reported by the sources."
     )
 
+    objects = TherapyQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta(Moderated.Meta):

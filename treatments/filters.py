@@ -69,8 +69,12 @@ class TherapyFilter(django_filters.FilterSet):
         method="filter_by_evidence",
         empty_label="any direction",
     )
-    kind = django_filters.ChoiceFilter(choices=TherapyKind.choices, label="Kind")
-    stage = django_filters.ChoiceFilter(choices=Stage.choices, label="Development stage")
+    kind = django_filters.ChoiceFilter(
+        choices=TherapyKind.choices, label="Kind", empty_label="any kind"
+    )
+    stage = django_filters.ChoiceFilter(
+        choices=Stage.choices, label="Development stage", empty_label="any stage"
+    )
     q = django_filters.CharFilter(
         method="filter_text", label="Name contains", max_length=MAX_QUERY_LENGTH
     )
@@ -78,6 +82,7 @@ class TherapyFilter(django_filters.FilterSet):
         fields=(("best_level", "evidence"), ("name", "name")),
         field_labels={"best_level": "Evidence strength", "name": "Name"},
         label="Sort by",
+        empty_label="strongest evidence first",
     )
 
     class Meta:

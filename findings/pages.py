@@ -38,7 +38,9 @@ def form_errors(form) -> list[InputError]:
         field = form.fields.get(name)
         label = str(field.label) if field is not None and field.label else name
         for message in messages:
-            # Messages may echo the value given; a 5,000-character value stays short here.
+            # Messages may echo the value given: a 5,000-character value stays short, and
+            # control characters (NUL …) are shown as U+FFFD rather than sent raw.
+            message = "".join(ch if ch.isprintable() else "\ufffd" for ch in str(message))
             errors.append(InputError(name, label, Truncator(message).chars(240)))
     return errors
 
@@ -80,7 +82,8 @@ class ReaderListView(FilterView):
             self.input_errors.append(
                 InputError("format", "Download format", "must be csv or json.")
             )
-        if self.filterset.is_valid():
+        # Without any parameter the FilterSet is unbound: the whole list, unfiltered.
+        if not self.filterset.is_bound or self.filterset.is_valid():
             self.object_list = self.filterset.qs
         else:
             self.input_errors.extend(form_errors(self.filterset.form))

@@ -49,9 +49,7 @@ def page(browser):
     context = browser.new_context(viewport=PHONE, reduced_motion="reduce")
     page = context.new_page()
     page.console_errors = []
-    page.on(
-        "console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text)
-    )
+    page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
     page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
     yield page
     context.close()
@@ -126,9 +124,7 @@ def test_a_reader_filters_by_low_nk_cell_cytotoxicity_and_sees_ldn_and_inosine_p
 def test_a_reader_opens_the_matrix_cell_for_rnase_l_and_rintatolimod(live_server, page):
     build_knowledge_base()
     page.goto(live_server.url + "/")
-    cell = page.get_by_role(
-        "link", name="RNase L pathway dysfunction and Rintatolimod: level B"
-    )
+    cell = page.get_by_role("link", name="RNase L pathway dysfunction and Rintatolimod: level B")
     cell.click()
     page.wait_for_url("**/treatments/rintatolimod/abnormalities/rnase-l-pathway-dysfunction/")
 
@@ -173,9 +169,7 @@ def test_the_filters_work_by_keyboard_only(live_server, page):
     page.keyboard.press("Space")
     # htmx swaps the results in place and puts the filters in the address bar.
     page.wait_for_url("**/treatments/?**abnormality=low-nk-cell-cytotoxicity**")
-    page.wait_for_function(
-        "document.querySelectorAll('#results .card').length === 2"
-    )
+    page.wait_for_function("document.querySelectorAll('#results .card').length === 2")
     assert therapy_names(page) == ["Inosine pranobex", "Low-dose naltrexone"]
     assert checkbox.evaluate("el => el === document.activeElement")
 

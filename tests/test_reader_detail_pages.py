@@ -3,8 +3,8 @@
 import pytest
 
 from findings.models import Availability, Direction, Level, Status
-from treatments.models import LinkKind, RegulatoryStatusKind
 from tests import factories
+from treatments.models import LinkKind, RegulatoryStatusKind
 
 pytestmark = pytest.mark.django_db
 
@@ -110,7 +110,7 @@ def test_the_pair_page_lists_only_that_pairs_published_evidence(client):
 
 
 def test_a_pair_with_a_draft_side_is_not_found(client):
-    therapy = factories.make_therapy(slug="t")
+    factories.make_therapy(slug="t")
     draft = factories.make_abnormality(slug="hidden", status=Status.DRAFT)
 
     assert client.get("/treatments/t/abnormalities/hidden/").status_code == 404

@@ -27,7 +27,7 @@ def test_the_matrix_shows_the_best_level_and_the_counts_for_each_pair(client):
     response = client.get("/")
     html = response.content.decode()
 
-    [(abnormality, [cell])] = response.context["matrix_rows"]
+    [(_abnormality, [cell])] = response.context["matrix_rows"]
     assert (cell.best_level, cell.supporting, cell.not_supporting, cell.total) == ("A", 2, 1, 4)
     assert '<td class="cell level-A">' in html
     assert '<a href="/treatments/ldn/abnormalities/low-nk/">' in html

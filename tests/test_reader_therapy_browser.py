@@ -6,8 +6,8 @@ import io
 import pytest
 
 from findings.models import Direction, Level, Status
-from treatments.models import Stage, TherapyKind
 from tests import factories
+from treatments.models import Stage, TherapyKind
 
 pytestmark = pytest.mark.django_db
 

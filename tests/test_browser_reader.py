@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.core.management import call_command
 
 from findings.models import Direction, Level, Status
 from tests import factories
@@ -231,3 +232,34 @@ def test_every_page_fits_a_phone_without_sideways_scroll_or_console_errors(live_
         own_status = f"the server responded with a status of {status}"
         errors = [e for e in page.console_errors if status == 200 or own_status not in e]
         assert errors == [], name
+
+
+def test_with_the_seed_a_reader_finds_therapies_for_low_nk_function_and_their_sources(
+    live_server, page
+):
+    """The issue's "done when", on the real seed knowledge base."""
+    call_command("load_seed", verbosity=0)
+    page.goto(live_server.url + "/")
+    page.get_by_label("Abnormality", exact=True).select_option(label="Low NK cell cytotoxicity")
+    page.get_by_role("button", name="Show therapies").click()
+    page.wait_for_url("**/treatments/?abnormality=low-nk-cell-cytotoxicity")
+    found = therapy_names(page)
+    assert {"Low-dose naltrexone", "Inosine pranobex"} <= set(found)
+    screenshot(page, "seed-therapies-low-nk-phone")
+
+    page.get_by_role("link", name="Low-dose naltrexone").first.click()
+    page.wait_for_url("**/treatments/low-dose-naltrexone/")
+    page.locator("article.evidence dd a").first.click()
+    page.wait_for_url("**/sources/*/")
+    assert page.get_by_role("heading", name="Cite this").is_visible()
+    screenshot(page, "seed-source-phone")
+
+    page.goto(live_server.url + "/")
+    page.locator(
+        'a[href="/treatments/rintatolimod/abnormalities/rnase-l-pathway-dysfunction/"]'
+    ).click()
+    page.wait_for_url("**/treatments/rintatolimod/abnormalities/rnase-l-pathway-dysfunction/")
+    assert page.locator("article.evidence").count() >= 1
+    screenshot(page, "seed-pair-rintatolimod-rnase-l-phone")
+    assert not has_sideways_scroll(page)
+    assert page.console_errors == []

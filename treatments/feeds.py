@@ -7,6 +7,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import format_html
 
 from findings.models import LEVEL_SHORT
+from findings.templatetags.reader import citation
 from treatments.models import TherapyEvidence
 
 FEED_LENGTH = 50
@@ -45,7 +46,7 @@ class NewEvidenceFeed(Feed):
             item.level,
             LEVEL_SHORT[item.level],
             item.get_direction_display().lower(),
-            str(item.source),
+            citation(item.source),
         )
 
     def item_link(self, item):

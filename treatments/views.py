@@ -27,8 +27,10 @@ def pair_url(therapy_slug: str, abnormality_slug: str) -> str:
     )
 
 
+# (letter, short name, meaning): ("A", "Replicated", "two or more independent RCTs, …").
 LEVELS = [
-    (letter, LEVEL_SHORT[letter], label.split(" — ", 1)[1]) for letter, label in Level.choices
+    (letter, LEVEL_SHORT[letter], label.split(" — ", 1)[1].split(": ", 1)[1])
+    for letter, label in Level.choices
 ]
 LINK_KINDS = [(value, *label.split(" — ", 1)) for value, label in LinkKind.choices]
 
@@ -44,6 +46,11 @@ class Tie:
     supporting: int
     not_supporting: int
     total: int
+
+    @property
+    def other(self) -> int:
+        """Items that are mixed or only describe: listed, but neither for nor against."""
+        return self.total - self.supporting - self.not_supporting
 
     @property
     def url(self) -> str:

@@ -134,3 +134,18 @@ def test_the_source_list_downloads_with_the_same_filters(client):
 
     assert response["Content-Disposition"] == 'attachment; filename="sources.csv"'
     assert [(row["title"], row["doi"]) for row in rows] == [("A new review", "10.1000/xyz")]
+
+
+def test_the_matrix_puts_the_most_connected_rows_and_columns_first(client):
+    alone = factories.make_abnormality(name="A lonely abnormality")
+    busy = factories.make_abnormality(name="Z busy abnormality")
+    unused = factories.make_therapy(name="A therapy without evidence")
+    used = factories.make_therapy(name="Z therapy with evidence")
+    factories.make_evidence(therapy=used, abnormality=busy)
+
+    response = client.get("/")
+
+    assert [abnormality for abnormality, _cells in response.context["matrix_rows"]] == [busy, alone]
+    assert response.context["therapies"] == [used, unused]
+    # The "start from an abnormality" choices stay in alphabetical order.
+    assert response.context["abnormalities"] == [alone, busy]

@@ -71,8 +71,14 @@ class HomeView(TemplateView):
             .filter(abnormality__isnull=False)
             .pair_summary()
         }
+        # Most-connected therapies and abnormalities first, so that a phone's first
+        # screen of the matrix shows filled cells; the rest follow by name.
+        therapies.sort(key=lambda t: -sum(1 for _a, th in summary if th == t.pk))
+        by_connections = sorted(
+            abnormalities, key=lambda a: -sum(1 for ab, _t in summary if ab == a.pk)
+        )
         rows = []
-        for abnormality in abnormalities:
+        for abnormality in by_connections:
             cells = []
             for therapy in therapies:
                 row = summary.get((abnormality.pk, therapy.pk))

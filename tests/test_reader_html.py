@@ -138,6 +138,7 @@ def test_every_page_says_it_is_not_medical_advice(client, pages):
         assert "<strong>Not medical advice.</strong>" in html, url
         assert '<html lang="en">' in html
         assert '<main id="main"' in html
+        assert '<link rel="stylesheet" href="/static/css/print.css" media="print">' in html
 
 
 def test_the_htmx_file_is_vendored_with_its_licence():

@@ -53,7 +53,8 @@ class TherapyFilter(django_filters.FilterSet):
         choices=MATCH_CHOICES,
         label="Match",
         method="filter_by_evidence",
-        empty_label="any of them",
+        # No blank choice: it would read "any of them" twice; absent means "any".
+        empty_label=None,
         help_text="With several abnormalities: tied to any of them (default) or to all.",
     )
     level = django_filters.ChoiceFilter(

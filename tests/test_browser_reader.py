@@ -263,3 +263,17 @@ def test_with_the_seed_a_reader_finds_therapies_for_low_nk_function_and_their_so
     screenshot(page, "seed-pair-rintatolimod-rnase-l-phone")
     assert not has_sideways_scroll(page)
     assert page.console_errors == []
+
+
+def test_fixing_a_bad_filter_in_place_clears_the_message(live_server, page):
+    build_knowledge_base()
+    response = page.goto(live_server.url + "/treatments/?level=Z")
+    assert response.status == 400
+    assert page.get_by_role("alert").is_visible()
+
+    page.get_by_label("Evidence level at least").select_option("B")
+
+    page.wait_for_url("**/treatments/?**level=B**")
+    page.wait_for_function("document.querySelectorAll('#results .card').length === 1")
+    assert page.get_by_role("alert").count() == 0
+    assert therapy_names(page) == ["Rintatolimod"]

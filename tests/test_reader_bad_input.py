@@ -22,6 +22,8 @@ def some_data():
     [
         ("/treatments/?level=Z", "level", "Z is not one of the available choices"),
         ("/treatments/?level=", None, None),
+        ("/treatments/?abnormality=", None, None),
+        ("/treatments/?abnormality=&abnormality=nope", "abnormality", "nope is not one of"),
         ("/treatments/?abnormality=no-such", "abnormality", "no-such is not one of"),
         ("/treatments/?abnormality=low%00nk", "abnormality", "Null characters are not allowed"),
         ("/treatments/?match=some", "match", "some is not one of"),

@@ -31,6 +31,20 @@ class EvidenceOrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*ordering, "name", "pk")
 
 
+class SlugsField(django_filters.fields.ModelMultipleChoiceField):
+    """``?abnormality=`` (an empty choice, as a plain form can send) means no filter,
+    like every other empty parameter, rather than an unknown abnormality."""
+
+    def clean(self, value):
+        if isinstance(value, list | tuple):
+            value = [item for item in value if item != ""]
+        return super().clean(value)
+
+
+class SlugsFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = SlugsField
+
+
 class TherapyFilter(django_filters.FilterSet):
     """Therapies by the published evidence that ties them to abnormalities.
 
@@ -39,7 +53,7 @@ class TherapyFilter(django_filters.FilterSet):
     needs a single item that is both, not one item of each.
     """
 
-    abnormality = django_filters.ModelMultipleChoiceFilter(
+    abnormality = SlugsFilter(
         field_name="evidence__abnormality",
         to_field_name="slug",
         queryset=Abnormality.objects.published(),

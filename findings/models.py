@@ -265,6 +265,13 @@ class Source(Moderated):
     class Meta(Moderated.Meta):
         permissions = [("review_source", "Can publish, reject or retract sources")]
         ordering = ["-year", "title"]
+        indexes = [
+            # Every public claim checks that its source is published: with this partial
+            # index that check is an index-only probe, not a table read (at 500k claims).
+            models.Index(
+                fields=["id"], condition=Q(status=Status.PUBLISHED), name="source_published_pk"
+            ),
+        ]
         constraints = [
             *Moderated.Meta.constraints,
             # One Source per document: two rows with one DOI or PMID would split its claims.

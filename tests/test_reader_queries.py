@@ -39,28 +39,28 @@ PAGES = [
     ("/", 3, "published abnormalities; published therapies; grouped pair summary"),
     (
         "/treatments/",
-        6,
-        "count; page of therapies with summary subqueries; pair summary of the page; "
-        "their abnormalities; their regulatory statuses; abnormality choices of the form",
+        5,
+        "count; page of therapies with summary subqueries; pair summary of the page with "
+        "abnormality names; their regulatory statuses; abnormality choices of the form",
     ),
     (
         "/treatments/?abnormality=target&level=E&sort=name",
-        7,
-        "abnormality slug validation; count; page; pair summary; abnormalities; "
+        6,
+        "abnormality slug validation; count; page; pair summary with abnormality names; "
         "regulatory statuses; abnormality choices of the form",
     ),
     (
         "/treatments/main/",
-        7,
-        "therapy; its evidence with source and abnormality; contradicting evidence "
-        "(prefetch); contradicting findings (prefetch); regulatory statuses with source; "
-        "pair summary; abnormality names",
+        6,
+        "therapy; pair summary with abnormality names; its strongest evidence per "
+        "abnormality with source and abnormality; contradicting evidence (prefetch); "
+        "contradicting findings (prefetch); regulatory statuses with source",
     ),
     (
         "/treatments/main/abnormalities/target/",
         6,
-        "therapy; abnormality; pair evidence with source; contradicting evidence; "
-        "contradicting findings; pair summary",
+        "therapy; abnormality; pair summary (also the page count); a page of the pair's "
+        "evidence with source; contradicting evidence; contradicting findings",
     ),
     ("/abnormalities/", 2, "count; page with finding-count subqueries"),
     (
@@ -80,10 +80,10 @@ PAGES = [
     ("/feeds/evidence/", 1, "latest evidence with therapy, abnormality and source"),
     (
         "/treatments/?format=csv",
-        4,
-        "all therapies with summaries; pair summary; abnormalities; regulatory statuses",
+        3,
+        "all therapies with summaries; pair summary with abnormality names; regulatory statuses",
     ),
-    ("/treatments/?format=json&abnormality=target", 5, "slug validation + the four above"),
+    ("/treatments/?format=json&abnormality=target", 4, "slug validation + the three above"),
     ("/abnormalities/?format=json", 1, "all abnormalities with finding counts"),
     ("/sources/?format=csv", 1, "all sources"),
 ]

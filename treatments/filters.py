@@ -56,7 +56,8 @@ class TherapyFilter(django_filters.FilterSet):
     abnormality = SlugsFilter(
         field_name="evidence__abnormality",
         to_field_name="slug",
-        queryset=Abnormality.objects.published(),
+        # Only what the choices show: a form with a thousand abnormalities loads them all.
+        queryset=Abnormality.objects.published().only("slug", "name"),
         label="Abnormality",
         method="filter_by_evidence",
         help_text="Abnormality slug; repeat the parameter for several.",

@@ -1,9 +1,9 @@
 """The overview's evidence matrix, bounded and computed once per publish (issue 6).
 
 At literature scale the full matrix (1,000 abnormalities by 2,000 therapies) is
-neither readable nor cheap: it shows the abnormalities and therapies with the most
-published evidence, at most ``MAX_ROWS`` by ``MAX_COLUMNS``, and says how many are not
-shown. With fewer than that (the seed), it is the whole matrix.
+neither readable nor cheap: it shows the most-connected abnormalities and therapies
+(those in the most pairs), at most ``MAX_ROWS`` by ``MAX_COLUMNS``, and says how many
+are not shown. With fewer than that (the seed), it is the whole matrix.
 
 The pair summary behind it is one grouped query over all published evidence; it is
 kept in the shared cache until the next publish (mecfs_kb/cache.py), so readers do
@@ -27,7 +27,7 @@ MAX_COLUMNS = 30
 class Matrix:
     # Every published abnormality, by name (for "start from an abnormality").
     abnormalities: list[Abnormality]
-    # The rows and columns shown, by name.
+    # The rows and columns shown, most-connected first.
     rows: list[Abnormality]
     columns: list[Therapy]
     # (abnormality id, therapy id) -> pair summary row (best_level, total, supporting …)
@@ -36,8 +36,10 @@ class Matrix:
     hidden_columns: int = 0
 
 
-def matrix_build(*, max_rows: int = MAX_ROWS, max_columns: int = MAX_COLUMNS) -> Matrix:
+def matrix_build(*, max_rows: int | None = None, max_columns: int | None = None) -> Matrix:
     """Three queries: published abnormalities, published therapies, the pair summary."""
+    max_rows = MAX_ROWS if max_rows is None else max_rows
+    max_columns = MAX_COLUMNS if max_columns is None else max_columns
     abnormalities = list(Abnormality.objects.published().only("name", "slug"))
     therapies = list(Therapy.objects.published().only("name", "slug"))
     pairs = {
@@ -46,21 +48,12 @@ def matrix_build(*, max_rows: int = MAX_ROWS, max_columns: int = MAX_COLUMNS) ->
         .filter(abnormality__isnull=False)
         .pair_summary()
     }
-    per_abnormality: Counter[int] = Counter()
-    per_therapy: Counter[int] = Counter()
-    for (abnormality_id, therapy_id), row in pairs.items():
-        per_abnormality[abnormality_id] += row["total"]
-        per_therapy[therapy_id] += row["total"]
-
-    def most_evidence(records, counts, limit):
-        if len(records) <= limit:
-            return records
-        # Most evidence first, name to break ties; then shown by name again.
-        ranked = sorted(records, key=lambda r: (-counts[r.pk], r.name))[:limit]
-        return sorted(ranked, key=lambda r: r.name)
-
-    rows = most_evidence(abnormalities, per_abnormality, max_rows)
-    columns = most_evidence(therapies, per_therapy, max_columns)
+    # Most-connected first (the most pairs), so that a phone's first screen of the
+    # matrix shows filled cells; records with as many pairs keep their name order.
+    per_abnormality = Counter(abnormality_id for abnormality_id, _ in pairs)
+    per_therapy = Counter(therapy_id for _, therapy_id in pairs)
+    rows = sorted(abnormalities, key=lambda a: -per_abnormality[a.pk])[:max_rows]
+    columns = sorted(therapies, key=lambda t: -per_therapy[t.pk])[:max_columns]
     shown = {(a.pk, t.pk) for a in rows for t in columns}
     return Matrix(
         abnormalities=abnormalities,

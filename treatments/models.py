@@ -205,6 +205,27 @@ class TherapyEvidence(EvidenceFields):
             ),
             # Therapy pages list one therapy's published evidence.
             models.Index(fields=["therapy", "status", "level"], name="evidence_thx_status_level"),
+            # Partial indexes over published items only (what readers see), whose trailing
+            # columns hold what the public queries read, for index-only scans at scale
+            # (checked with EXPLAIN ANALYZE at 500k items; docs/performance.md).
+            # A therapy's best level (first entry), its counts, its evidence by level:
+            models.Index(
+                fields=["therapy", "level", "direction", "abnormality", "source"],
+                condition=Q(status=Status.PUBLISHED),
+                name="evidence_pub_therapy_level",
+            ),
+            # "Tied to abnormality X", probed therapy by therapy; a pair's evidence:
+            models.Index(
+                fields=["therapy", "abnormality", "level", "direction", "source"],
+                condition=Q(status=Status.PUBLISHED),
+                name="evidence_pub_therapy_abn",
+            ),
+            # The therapies tied to abnormality X, from its side; the matrix:
+            models.Index(
+                fields=["abnormality", "therapy", "level", "direction", "source"],
+                condition=Q(status=Status.PUBLISHED),
+                name="evidence_pub_abn_therapy",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -7,17 +7,23 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django import forms
-from django.db.models import F, Prefetch
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import F, Prefetch, Q, Window
+from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.generic import DetailView, TemplateView
 
 from findings.filters import MAX_QUERY_LENGTH
 from findings.models import LEVEL_SHORT, Abnormality, Finding, Level
-from findings.pages import ReaderListView, form_errors
+from findings.pages import InputError, ReaderListView, form_errors, parse_page_number
+from mecfs_kb.cache import public_cache_version
 from treatments.filters import TherapyFilter
+from treatments.matrix import matrix_cached
 from treatments.models import LinkKind, RegulatoryStatus, Therapy, TherapyEvidence
 from treatments.search import search
+from treatments.summaries import pair_summaries
 
 
 def pair_url(therapy_slug: str, abnormality_slug: str) -> str:
@@ -62,26 +68,15 @@ class HomeView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        # Queries: published abnormalities, published therapies, one grouped pair summary.
-        abnormalities = list(Abnormality.objects.published().only("name", "slug"))
-        therapies = list(Therapy.objects.published().only("name", "slug"))
-        summary = {
-            (row["abnormality_id"], row["therapy_id"]): row
-            for row in TherapyEvidence.objects.published()
-            .filter(abnormality__isnull=False)
-            .pair_summary()
-        }
-        # Most-connected therapies and abnormalities first, so that a phone's first
-        # screen of the matrix shows filled cells; the rest follow by name.
-        therapies.sort(key=lambda t: -sum(1 for _a, th in summary if th == t.pk))
-        by_connections = sorted(
-            abnormalities, key=lambda a: -sum(1 for ab, _t in summary if ab == a.pk)
-        )
+        # Queries (once per publish, then none: treatments/matrix.py): published
+        # abnormalities, published therapies, one grouped pair summary. At scale the
+        # matrix is bounded to the most-connected rows and columns.
+        matrix = matrix_cached()
         rows = []
-        for abnormality in by_connections:
+        for abnormality in matrix.rows:
             cells = []
-            for therapy in therapies:
-                row = summary.get((abnormality.pk, therapy.pk))
+            for therapy in matrix.columns:
+                row = matrix.pairs.get((abnormality.pk, therapy.pk))
                 cells.append(
                     Tie(
                         abnormality=abnormality,
@@ -97,41 +92,68 @@ class HomeView(TemplateView):
                 )
             rows.append((abnormality, cells))
         context.update(
-            abnormalities=abnormalities,
-            therapies=therapies,
+            # The page is the same for every reader until the next publish: the
+            # template keeps it in the shared cache under the public version.
+            public_version=public_cache_version(),
+            public_cache_seconds=settings.PUBLIC_CACHE_SECONDS,
+            abnormalities=matrix.abnormalities,
+            therapies=matrix.columns,
             matrix_rows=rows,
+            hidden_rows=matrix.hidden_rows,
+            hidden_columns=matrix.hidden_columns,
             levels=LEVELS,
             link_kinds=LINK_KINDS,
         )
         return context
 
 
-def ties_by_therapy(therapies: list[Therapy]) -> dict[int, list[Tie]]:
+def ties_by_therapy(
+    therapies: list[Therapy], summaries: dict[int, list[dict]] | None = None
+) -> dict[int, list[Tie]]:
     """For a page of therapies: the abnormalities each is tied to, strongest first.
-    Two queries whatever the number of therapies (pair summary, then the names)."""
+    One grouped query whatever the number of therapies, none when their summaries are
+    cached since the last publish (treatments/summaries.py) or given."""
     by_pk = {therapy.pk: therapy for therapy in therapies}
-    rows = list(
-        TherapyEvidence.objects.published()
-        .filter(therapy_id__in=list(by_pk), abnormality__isnull=False)
-        .pair_summary()
-    )
-    abnormalities = Abnormality.objects.published().in_bulk({row["abnormality_id"] for row in rows})
+    if summaries is None:
+        summaries = pair_summaries(by_pk)
     ties: dict[int, list[Tie]] = defaultdict(list)
-    for row in rows:
-        ties[row["therapy_id"]].append(
-            Tie(
-                abnormality=abnormalities[row["abnormality_id"]],
-                therapy_slug=by_pk[row["therapy_id"]].slug,
-                therapy_name=by_pk[row["therapy_id"]].name,
-                best_level=row["best_level"],
-                supporting=row["supporting"],
-                not_supporting=row["not_supporting"],
-                total=row["total"],
+    for pk, rows in summaries.items():
+        therapy = by_pk[pk]
+        for row in rows:
+            if row["abnormality_id"] is None:
+                continue
+            ties[pk].append(
+                Tie(
+                    # Only what a tie shows (name, slug, link) comes with the summary.
+                    abnormality=Abnormality(
+                        pk=row["abnormality_id"],
+                        slug=row["abnormality_slug"],
+                        name=row["abnormality_name"],
+                    ),
+                    therapy_slug=therapy.slug,
+                    therapy_name=therapy.name,
+                    best_level=row["best_level"],
+                    supporting=row["supporting"],
+                    not_supporting=row["not_supporting"],
+                    total=row["total"],
+                )
             )
-        )
-    for therapy_ties in ties.values():
-        therapy_ties.sort(key=lambda tie: (tie.best_level, tie.abnormality.name))
     return ties
+
+
+# A card names the strongest few ties (and any the reader filtered on); the therapy's
+# page lists them all. A popular therapy is tied to hundreds of abnormalities.
+TIES_PER_CARD = 8
+
+
+def card_ties(ties: list[Tie], selected: set[str]) -> tuple[list[Tie], int]:
+    """The ties a therapy's card shows, and how many more its page has."""
+    shown = [
+        tie
+        for number, tie in enumerate(ties)
+        if number < TIES_PER_CARD or tie.abnormality.slug in selected
+    ]
+    return shown, len(ties) - len(shown)
 
 
 def access_by_therapy(therapy_ids: list[int]) -> dict[int, list[RegulatoryStatus]]:
@@ -174,9 +196,14 @@ class TherapyListView(ReaderListView):
         ids = [therapy.pk for therapy in page]
         ties = ties_by_therapy(page)
         access = access_by_therapy(ids)
-        context["rows"] = [(therapy, ties[therapy.pk], access[therapy.pk]) for therapy in page]
+        selected = set(self.request.GET.getlist("abnormality"))
+        rows = []
+        for therapy in page:
+            shown, therapy.more_ties = card_ties(ties[therapy.pk], selected)
+            rows.append((therapy, shown, access[therapy.pk]))
+        context["rows"] = rows
         context["levels"] = LEVELS
-        context["selected_abnormalities"] = set(self.request.GET.getlist("abnormality"))
+        context["selected_abnormalities"] = selected
         return context
 
     def export_rows(self, object_list):
@@ -222,6 +249,13 @@ def _evidence_with_contradictions(evidence):
     )
 
 
+# At literature scale one therapy has tens of thousands of items: its page shows the
+# strongest few per abnormality, for the abnormalities with the strongest evidence, and
+# links every pair to its own page, which lists all of them.
+EVIDENCE_PER_GROUP = 5
+MAX_GROUPS = 25
+
+
 class TherapyDetailView(DetailView):
     queryset = Therapy.objects.published()
     template_name = "treatments/therapy_detail.html"
@@ -229,17 +263,34 @@ class TherapyDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         therapy = self.object
+        summaries = pair_summaries([therapy.pk])
+        ties = ties_by_therapy([therapy], summaries)[therapy.pk]
+        shown = ties[:MAX_GROUPS]
+        general_total = next(
+            (row["total"] for row in summaries[therapy.pk] if row["abnormality_id"] is None), 0
+        )
+        strongest = Window(
+            RowNumber(),
+            partition_by=[F("abnormality_id")],
+            order_by=[F("level").asc(), F("pk").asc()],
+        )
         evidence = list(
             _evidence_with_contradictions(
-                TherapyEvidence.objects.published().filter(therapy=therapy)
-            ).order_by(F("abnormality__name").asc(nulls_last=True), "level", "pk")
+                TherapyEvidence.objects.published()
+                .filter(therapy=therapy)
+                .filter(
+                    Q(abnormality_id__in=[tie.abnormality.pk for tie in shown])
+                    | Q(abnormality__isnull=True)
+                )
+                .annotate(rank_in_group=strongest)
+                .filter(rank_in_group__lte=EVIDENCE_PER_GROUP)
+            ).order_by("level", "pk")
         )
         statuses = list(
             RegulatoryStatus.objects.published().filter(therapy=therapy).select_related("source")
         )
-        ties = ties_by_therapy([therapy])[therapy.pk]
         groups = []
-        for tie in ties:
+        for tie in shown:
             items = [e for e in evidence if e.abnormality_id == tie.abnormality.pk]
             groups.append((tie, items))
         general = [e for e in evidence if e.abnormality_id is None]
@@ -248,28 +299,33 @@ class TherapyDetailView(DetailView):
         context.update(
             ties=ties,
             groups=groups,
+            hidden_groups=len(ties) - len(shown),
             general_evidence=general,
+            general_total=general_total,
             regulatory_statuses=statuses,
             sources=sorted(sources.values(), key=lambda s: (-(s.year or 0), s.title)),
         )
         return context
 
 
+PAIR_PAGE_SIZE = 50
+
+
 class PairEvidenceView(TemplateView):
-    """Every published item tying one therapy to one abnormality: what a matrix cell shows."""
+    """Every published item tying one therapy to one abnormality: what a matrix cell
+    shows, PAIR_PAGE_SIZE to a page (a popular pair has thousands)."""
 
     template_name = "treatments/pair_evidence.html"
+
+    def get(self, request, *args, **kwargs):
+        context = self.get_context_data(**kwargs)
+        return self.render_to_response(context, status=400 if context["input_errors"] else 200)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         therapy = get_object_or_404(Therapy.objects.published(), slug=kwargs["slug"])
         abnormality = get_object_or_404(
             Abnormality.objects.published(), slug=kwargs["abnormality_slug"]
-        )
-        evidence = list(
-            _evidence_with_contradictions(
-                TherapyEvidence.objects.published().filter(therapy=therapy, abnormality=abnormality)
-            )
         )
         # One row at most: the pair is fixed.
         summary = next(
@@ -280,7 +336,35 @@ class PairEvidenceView(TemplateView):
             ),
             None,
         )
-        context.update(therapy=therapy, abnormality=abnormality, evidence=evidence, summary=summary)
+        paginator = Paginator(
+            TherapyEvidence.objects.published().filter(therapy=therapy, abnormality=abnormality),
+            PAIR_PAGE_SIZE,
+        )
+        # The summary already counted the items: no COUNT(*) of its own.
+        paginator.count = summary["total"] if summary else 0
+        input_errors = []
+        number = parse_page_number(self.request.GET.get("page", ""))
+        if number is None or number > paginator.num_pages:
+            input_errors.append(
+                InputError(
+                    "page",
+                    "Page",
+                    f"must be a whole number from 1 to {paginator.num_pages}.",
+                )
+            )
+            number = 1
+        page = paginator.page(number)
+        evidence = list(_evidence_with_contradictions(page.object_list))
+        context.update(
+            therapy=therapy,
+            abnormality=abnormality,
+            evidence=evidence,
+            summary=summary,
+            page_obj=page,
+            paginator=paginator,
+            is_paginated=paginator.num_pages > 1,
+            input_errors=input_errors,
+        )
         return context
 
 

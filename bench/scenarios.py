@@ -79,13 +79,16 @@ BEST_LEVEL = f"""(SELECT e.level FROM treatments_therapyevidence e
 
 
 def _search(table: str, fields: tuple[str, ...], published: str, label: str) -> str:
-    vector = " || ' ' || ".join(f"coalesce({f}, '')" for f in fields)
-    return f"""SELECT '{label}' AS kind, x.id,
-               ts_rank(to_tsvector('english', {vector}), websearch_to_tsquery('english', %(q)s))
-               AS rank
+    """As treatments/search.py: the first 200 published matches found by the GIN index,
+    ranked, best 25."""
+    joined = " || ' ' || ".join(f"COALESCE(x.{name}, '')" for name in fields)
+    # As Django's SearchVector writes it, so that the GIN expression index matches.
+    vector = f"to_tsvector('english'::regconfig, {joined})"
+    query = "websearch_to_tsquery('english', %(q)s)"
+    return f"""SELECT '{label}' AS kind, x.id, ts_rank({vector}, {query}) AS rank
         FROM {table} x
-        WHERE to_tsvector('english', {vector}) @@ websearch_to_tsquery('english', %(q)s)
-          AND {published}
+        WHERE x.id IN (SELECT x.id FROM {table} x WHERE {vector} @@ {query} AND {published}
+                       LIMIT 200)
         ORDER BY rank DESC, x.id LIMIT 25"""
 
 

@@ -5,7 +5,8 @@ from django.core.cache import cache
 
 from findings.models import Direction, Status
 from tests import factories
-from treatments.summaries import pair_summaries
+from treatments.models import Therapy
+from treatments.summaries import attach_evidence_counts, pair_summaries
 
 pytestmark = pytest.mark.django_db
 
@@ -62,3 +63,26 @@ def test_summaries_are_read_from_the_cache_until_the_next_publish(
 
     assert len(pair_summaries([therapy.pk])[therapy.pk]) == 1
     cache.clear()
+
+
+def test_counts_from_the_summaries_equal_the_counts_in_sql():
+    therapy = factories.make_therapy()
+    for direction, abnormality in [
+        (Direction.SUPPORTS, factories.make_abnormality()),
+        (Direction.SUPPORTS, None),
+        (Direction.DOES_NOT_SUPPORT, None),
+        (Direction.MIXED, factories.make_abnormality()),
+    ]:
+        factories.make_evidence(therapy=therapy, abnormality=abnormality, direction=direction)
+    factories.make_evidence(therapy=therapy, status=Status.DRAFT)
+    in_sql = Therapy.objects.with_evidence_summary().get(pk=therapy.pk)
+    light = Therapy.objects.with_evidence_summary(counts=False).get(pk=therapy.pk)
+
+    attach_evidence_counts([light], pair_summaries([therapy.pk]))
+
+    assert (light.best_level, light.supporting, light.not_supporting) == (
+        in_sql.best_level,
+        in_sql.supporting,
+        in_sql.not_supporting,
+    )
+    assert (light.supporting, light.not_supporting) == (2, 1)

@@ -40,10 +40,16 @@ class TherapyQuerySet(ModeratedQuerySet):
         """Therapies with at least one item of ``evidence`` (already filtered as wanted)."""
         return self.filter(Exists(evidence.filter(therapy=OuterRef("pk"))))
 
-    def with_evidence_summary(self, evidence: "TherapyEvidenceQuerySet | None" = None):
+    def with_evidence_summary(
+        self, evidence: "TherapyEvidenceQuerySet | None" = None, *, counts: bool = True
+    ):
         """Annotate ``best_level`` (lowest letter = strongest), ``supporting`` and
         ``not_supporting`` counts over ``evidence`` (default: all published evidence),
-        as correlated subqueries: one query for the whole page, whatever its size."""
+        as correlated subqueries: one query for the whole page, whatever its size.
+
+        ``counts=False`` annotates ``best_level`` only (enough to filter or sort by
+        evidence): counting a popular therapy's tens of thousands of items on every
+        request is what treatments/summaries.py caches instead."""
         if evidence is None:
             evidence = TherapyEvidence.objects.published()
         per_therapy = evidence.filter(therapy=OuterRef("pk")).order_by().values("therapy")
@@ -52,13 +58,17 @@ class TherapyQuerySet(ModeratedQuerySet):
             counted = per_therapy.filter(direction=direction).annotate(n=Count("pk")).values("n")
             return Coalesce(Subquery(counted), Value(0))
 
-        return self.annotate(
+        annotated = self.annotate(
             # The first level in index order rather than Min(): PostgreSQL stops at the
             # first published item (index evidence_pub_therapy_level) instead of
             # aggregating them all, which sorting a whole list by evidence needs per row.
             best_level=Subquery(
                 evidence.filter(therapy=OuterRef("pk")).order_by("level").values("level")[:1]
             ),
+        )
+        if not counts:
+            return annotated
+        return annotated.annotate(
             supporting=count(Direction.SUPPORTS),
             not_supporting=count(Direction.DOES_NOT_SUPPORT),
         )

@@ -63,3 +63,13 @@ def pair_summaries(therapy_ids: Iterable[int]) -> dict[int, list[dict]]:
                 {keys[pk]: computed[pk] for pk in missing}, timeout=settings.PUBLIC_CACHE_SECONDS
             )
     return found
+
+
+def attach_evidence_counts(therapies: Iterable, summaries: dict[int, list[dict]]) -> None:
+    """Set ``supporting`` and ``not_supporting`` on each therapy from its summary (the
+    same numbers ``with_evidence_summary()`` counts in SQL: the pairs, general evidence
+    included, partition its published evidence)."""
+    for therapy in therapies:
+        rows = summaries.get(therapy.pk, [])
+        therapy.supporting = sum(row["supporting"] for row in rows)
+        therapy.not_supporting = sum(row["not_supporting"] for row in rows)

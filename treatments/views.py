@@ -23,7 +23,7 @@ from treatments.filters import TherapyFilter
 from treatments.matrix import matrix_cached
 from treatments.models import LinkKind, RegulatoryStatus, Therapy, TherapyEvidence
 from treatments.search import search
-from treatments.summaries import pair_summaries
+from treatments.summaries import attach_evidence_counts, pair_summaries
 
 
 def pair_url(therapy_slug: str, abnormality_slug: str) -> str:
@@ -141,6 +141,14 @@ def ties_by_therapy(
     return ties
 
 
+def ties_and_counts(therapies: list[Therapy]) -> dict[int, list[Tie]]:
+    """Ties of each therapy, and its ``supporting``/``not_supporting`` counts, from one
+    read of the per-therapy summaries."""
+    summaries = pair_summaries(therapy.pk for therapy in therapies)
+    attach_evidence_counts(therapies, summaries)
+    return ties_by_therapy(therapies, summaries)
+
+
 # A card names the strongest few ties (and any the reader filtered on); the therapy's
 # page lists them all. A popular therapy is tied to hundreds of abnormalities.
 TIES_PER_CARD = 8
@@ -184,9 +192,11 @@ class TherapyListView(ReaderListView):
 
     def get_queryset(self):
         # Default order: strongest evidence first, therapies without evidence last.
+        # The counts come from the per-therapy summaries (cached until the next
+        # publish) rather than from SQL: see ties_and_counts().
         return (
             Therapy.objects.published()
-            .with_evidence_summary()
+            .with_evidence_summary(counts=False)
             .order_by(F("best_level").asc(nulls_last=True), "name", "pk")
         )
 
@@ -194,7 +204,7 @@ class TherapyListView(ReaderListView):
         context = super().get_context_data(**kwargs)
         page = list(context["object_list"]) if not self.input_errors else []
         ids = [therapy.pk for therapy in page]
-        ties = ties_by_therapy(page)
+        ties = ties_and_counts(page)
         access = access_by_therapy(ids)
         selected = set(self.request.GET.getlist("abnormality"))
         rows = []
@@ -209,7 +219,7 @@ class TherapyListView(ReaderListView):
     def export_rows(self, object_list):
         therapies = list(object_list)
         ids = [therapy.pk for therapy in therapies]
-        ties = ties_by_therapy(therapies)
+        ties = ties_and_counts(therapies)
         access = access_by_therapy(ids)
         return [
             {

@@ -99,7 +99,7 @@ def test_the_overview_says_when_the_matrix_is_bounded(client, monkeypatch):
 
     html = client.get("/").content.decode()
 
-    assert "1 more abnormality; 1 more therapy are in the" in html
+    assert "tied to the most others; 1 more abnormality and 1 more therapy are in the" in html
     # Every abnormality can still be chosen to start from.
     assert html.count('<option value="abnormality-') == 2
 

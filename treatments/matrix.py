@@ -19,8 +19,9 @@ from findings.models import Abnormality
 from mecfs_kb.cache import public_cache_get_or_set
 from treatments.models import Therapy, TherapyEvidence
 
-MAX_ROWS = 30
-MAX_COLUMNS = 30
+# 20 by 20 cells (about 200 kB of accessible HTML) is as much as a reader can scan.
+MAX_ROWS = 20
+MAX_COLUMNS = 20
 
 
 @dataclass

@@ -13,6 +13,7 @@ from django.db.models import F, Prefetch, Q, Window
 from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 from django.views.generic import DetailView, TemplateView
 
 from findings.filters import MAX_QUERY_LENGTH
@@ -68,6 +69,32 @@ class HomeView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        # The page is the same for every reader until the next publish: the template
+        # keeps it in the shared cache under the public version, and the matrix below
+        # is only built (or read from the cache) when that copy is missing.
+        built: dict = {}
+
+        def part(name: str):
+            def build():
+                if not built:
+                    built.update(self.matrix_context())
+                return built[name]
+
+            return SimpleLazyObject(build)
+
+        context.update(
+            public_version=public_cache_version(),
+            public_cache_seconds=settings.PUBLIC_CACHE_SECONDS,
+            abnormalities=part("abnormalities"),
+            therapies=part("therapies"),
+            matrix_rows=part("matrix_rows"),
+            matrix_note=part("matrix_note"),
+            levels=LEVELS,
+            link_kinds=LINK_KINDS,
+        )
+        return context
+
+    def matrix_context(self) -> dict:
         # Queries (once per publish, then none: treatments/matrix.py): published
         # abnormalities, published therapies, one grouped pair summary. At scale the
         # matrix is bounded to the most-connected rows and columns.
@@ -91,20 +118,26 @@ class HomeView(TemplateView):
                     else None
                 )
             rows.append((abnormality, cells))
-        context.update(
-            # The page is the same for every reader until the next publish: the
-            # template keeps it in the shared cache under the public version.
-            public_version=public_cache_version(),
-            public_cache_seconds=settings.PUBLIC_CACHE_SECONDS,
-            abnormalities=matrix.abnormalities,
-            therapies=matrix.columns,
-            matrix_rows=rows,
-            hidden_rows=matrix.hidden_rows,
-            hidden_columns=matrix.hidden_columns,
-            levels=LEVELS,
-            link_kinds=LINK_KINDS,
+        hidden = [
+            f"{n} more {singular if n == 1 else plural}"
+            for n, singular, plural in [
+                (matrix.hidden_rows, "abnormality", "abnormalities"),
+                (matrix.hidden_columns, "therapy", "therapies"),
+            ]
+            if n
+        ]
+        note = (
+            f"The matrix shows the {len(matrix.rows)} abnormalities and "
+            f"{len(matrix.columns)} therapies tied to the most others; " + " and ".join(hidden)
+            if hidden
+            else ""
         )
-        return context
+        return {
+            "abnormalities": matrix.abnormalities,
+            "therapies": matrix.columns,
+            "matrix_rows": rows,
+            "matrix_note": note,
+        }
 
 
 def ties_by_therapy(

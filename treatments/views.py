@@ -140,6 +140,21 @@ class HomeView(TemplateView):
         }
 
 
+def _tie(therapy: Therapy, row: dict) -> Tie:
+    return Tie(
+        # Only what a tie shows (name, slug, link) comes with the summary.
+        abnormality=Abnormality(
+            pk=row["abnormality_id"], slug=row["abnormality_slug"], name=row["abnormality_name"]
+        ),
+        therapy_slug=therapy.slug,
+        therapy_name=therapy.name,
+        best_level=row["best_level"],
+        supporting=row["supporting"],
+        not_supporting=row["not_supporting"],
+        total=row["total"],
+    )
+
+
 def ties_by_therapy(
     therapies: list[Therapy], summaries: dict[int, list[dict]] | None = None
 ) -> dict[int, list[Tie]]:
@@ -151,35 +166,16 @@ def ties_by_therapy(
         summaries = pair_summaries(by_pk)
     ties: dict[int, list[Tie]] = defaultdict(list)
     for pk, rows in summaries.items():
-        therapy = by_pk[pk]
-        for row in rows:
-            if row["abnormality_id"] is None:
-                continue
-            ties[pk].append(
-                Tie(
-                    # Only what a tie shows (name, slug, link) comes with the summary.
-                    abnormality=Abnormality(
-                        pk=row["abnormality_id"],
-                        slug=row["abnormality_slug"],
-                        name=row["abnormality_name"],
-                    ),
-                    therapy_slug=therapy.slug,
-                    therapy_name=therapy.name,
-                    best_level=row["best_level"],
-                    supporting=row["supporting"],
-                    not_supporting=row["not_supporting"],
-                    total=row["total"],
-                )
-            )
+        ties[pk] = [_tie(by_pk[pk], row) for row in rows if row["abnormality_id"] is not None]
     return ties
 
 
-def ties_and_counts(therapies: list[Therapy]) -> dict[int, list[Tie]]:
-    """Ties of each therapy, and its ``supporting``/``not_supporting`` counts, from one
-    read of the per-therapy summaries."""
+def summaries_and_counts(therapies: list[Therapy]) -> dict[int, list[dict]]:
+    """Each therapy's summary rows, with its ``supporting``/``not_supporting`` counts
+    set from them: one read of the per-therapy summaries."""
     summaries = pair_summaries(therapy.pk for therapy in therapies)
     attach_evidence_counts(therapies, summaries)
-    return ties_by_therapy(therapies, summaries)
+    return summaries
 
 
 # A card names the strongest few ties (and any the reader filtered on); the therapy's
@@ -187,14 +183,15 @@ def ties_and_counts(therapies: list[Therapy]) -> dict[int, list[Tie]]:
 TIES_PER_CARD = 8
 
 
-def card_ties(ties: list[Tie], selected: set[str]) -> tuple[list[Tie], int]:
+def card_ties(therapy: Therapy, rows: list[dict], selected: set[str]) -> tuple[list[Tie], int]:
     """The ties a therapy's card shows, and how many more its page has."""
+    tied = [row for row in rows if row["abnormality_id"] is not None]
     shown = [
-        tie
-        for number, tie in enumerate(ties)
-        if number < TIES_PER_CARD or tie.abnormality.slug in selected
+        _tie(therapy, row)
+        for number, row in enumerate(tied)
+        if number < TIES_PER_CARD or row["abnormality_slug"] in selected
     ]
-    return shown, len(ties) - len(shown)
+    return shown, len(tied) - len(shown)
 
 
 def access_by_therapy(therapy_ids: list[int]) -> dict[int, list[RegulatoryStatus]]:
@@ -237,12 +234,12 @@ class TherapyListView(ReaderListView):
         context = super().get_context_data(**kwargs)
         page = list(context["object_list"]) if not self.input_errors else []
         ids = [therapy.pk for therapy in page]
-        ties = ties_and_counts(page)
+        summaries = summaries_and_counts(page)
         access = access_by_therapy(ids)
         selected = set(self.request.GET.getlist("abnormality"))
         rows = []
         for therapy in page:
-            shown, therapy.more_ties = card_ties(ties[therapy.pk], selected)
+            shown, therapy.more_ties = card_ties(therapy, summaries[therapy.pk], selected)
             rows.append((therapy, shown, access[therapy.pk]))
         context["rows"] = rows
         context["levels"] = LEVELS
@@ -252,7 +249,7 @@ class TherapyListView(ReaderListView):
     def export_rows(self, object_list):
         therapies = list(object_list)
         ids = [therapy.pk for therapy in therapies]
-        ties = ties_and_counts(therapies)
+        summaries = summaries_and_counts(therapies)
         access = access_by_therapy(ids)
         return [
             {
@@ -266,7 +263,9 @@ class TherapyListView(ReaderListView):
                 "supporting": therapy.supporting,
                 "not_supporting": therapy.not_supporting,
                 "abnormalities": [
-                    f"{tie.abnormality.slug} ({tie.best_level})" for tie in ties[therapy.pk]
+                    f"{row['abnormality_slug']} ({row['best_level']})"
+                    for row in summaries[therapy.pk]
+                    if row["abnormality_id"] is not None
                 ],
                 "access": [
                     f"{status.jurisdiction}: {status.get_regulatory_status_display()}"

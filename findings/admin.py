@@ -6,7 +6,7 @@ from django.db.models import Count
 from django.forms import Textarea
 from simple_history.admin import SimpleHistoryAdmin
 
-from findings.models import Abnormality, Finding, LabTest, Source, Status
+from findings.models import Abnormality, Finding, LabTest, Source
 
 SHORT_TEXT = {models.TextField: {"widget": Textarea(attrs={"rows": 3, "cols": 60})}}
 

@@ -3,8 +3,16 @@
 import django_filters
 from django.db.models import Q
 
+from findings.filters import MAX_QUERY_LENGTH, IdFilter
 from findings.models import Abnormality, Direction, Level
-from treatments.models import Stage, Therapy, TherapyEvidence, TherapyKind
+from treatments.models import (
+    RegulatoryStatus,
+    RegulatoryStatusKind,
+    Stage,
+    Therapy,
+    TherapyEvidence,
+    TherapyKind,
+)
 
 MATCH_CHOICES = [("any", "any of them"), ("all", "all of them")]
 
@@ -111,7 +119,37 @@ class TherapyEvidenceFilter(django_filters.FilterSet):
         choices=TherapyEvidence._meta.get_field("link_kind").choices
     )
     source = django_filters.NumberFilter(field_name="source_id", label="Source id")
+    q = django_filters.CharFilter(
+        method="filter_text", label="Statement or quote contains", max_length=MAX_QUERY_LENGTH
+    )
+    sort = django_filters.OrderingFilter(
+        fields=(("level", "level"), ("source__year", "year"), ("created_at", "created")),
+        label="Sort by",
+    )
 
     class Meta:
         model = TherapyEvidence
         fields = ["therapy", "abnormality", "level", "direction", "link_kind", "source"]
+
+    def filter_text(self, queryset, name, value):
+        return queryset.filter(Q(statement__icontains=value) | Q(quote__icontains=value))
+
+
+class RegulatoryStatusFilter(django_filters.FilterSet):
+    therapy = django_filters.ModelChoiceFilter(
+        to_field_name="slug", queryset=Therapy.objects.published(), label="Therapy"
+    )
+    regulatory_status = django_filters.ChoiceFilter(
+        choices=RegulatoryStatusKind.choices, label="Regulatory status"
+    )
+    jurisdiction = django_filters.CharFilter(
+        lookup_expr="iexact", label="Jurisdiction", max_length=120
+    )
+    source = IdFilter(field_name="source_id", label="Source id")
+    sort = django_filters.OrderingFilter(
+        fields=(("date", "date"), ("jurisdiction", "jurisdiction")), label="Sort by"
+    )
+
+    class Meta:
+        model = RegulatoryStatus
+        fields = ["therapy", "regulatory_status", "jurisdiction", "source"]

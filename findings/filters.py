@@ -1,0 +1,167 @@
+"""FilterSets for the lists of the ground floor, shared by pages and API (STYLE.md §4)."""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+
+from findings.models import (
+    Abnormality,
+    AbnormalityCategory,
+    Availability,
+    CaseDefinition,
+    Change,
+    Direction,
+    Finding,
+    LabTest,
+    Level,
+    Source,
+    SourceKind,
+)
+
+# A search box is for words, not documents: longer input is refused with a message.
+MAX_QUERY_LENGTH = 200
+
+LEVEL_OR_BETTER = [(letter, f"{letter} or better") for letter in Level.values]
+
+
+class YearFilter(django_filters.NumberFilter):
+    # Whole years only: the default DecimalField would accept 2e9 and 1.5.
+    field_class = forms.IntegerField
+
+
+class IdFilter(django_filters.NumberFilter):
+    # Record ids are whole numbers.
+    field_class = forms.IntegerField
+
+
+class AbnormalityFilter(django_filters.FilterSet):
+    category = django_filters.ChoiceFilter(
+        choices=AbnormalityCategory.choices, label="Category", empty_label="any category"
+    )
+    change = django_filters.ChoiceFilter(
+        choices=Change.choices, label="Change", empty_label="any change"
+    )
+    q = django_filters.CharFilter(
+        method="filter_text", label="Name contains", max_length=MAX_QUERY_LENGTH
+    )
+    sort = django_filters.OrderingFilter(
+        fields=(("name", "name"), ("category", "category")), label="Sort by"
+    )
+
+    class Meta:
+        model = Abnormality
+        fields = ["category", "change", "q"]
+
+    def filter_text(self, queryset, name, value):
+        return queryset.filter(
+            Q(name__icontains=value)
+            | Q(aliases__icontains=value)
+            | Q(component__icontains=value)
+            | Q(summary__icontains=value)
+        )
+
+
+class SourceFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(
+        choices=SourceKind.choices, label="Kind of source", empty_label="any kind"
+    )
+    year_min = YearFilter(
+        field_name="year", lookup_expr="gte", label="From year", min_value=1800, max_value=2100
+    )
+    year_max = YearFilter(
+        field_name="year", lookup_expr="lte", label="To year", min_value=1800, max_value=2100
+    )
+    retracted = django_filters.BooleanFilter(
+        label="Retracted",
+        widget=forms.Select(
+            choices=[("", "either"), ("false", "not retracted"), ("true", "retracted")]
+        ),
+    )
+    q = django_filters.CharFilter(
+        method="filter_text",
+        label="Title, author or identifier contains",
+        max_length=MAX_QUERY_LENGTH,
+    )
+    sort = django_filters.OrderingFilter(
+        fields=(("year", "year"), ("title", "title")), label="Sort by"
+    )
+
+    class Meta:
+        model = Source
+        fields = ["kind", "year_min", "year_max", "retracted", "q"]
+
+    def filter_text(self, queryset, name, value):
+        return queryset.filter(
+            Q(title__icontains=value)
+            | Q(authors__icontains=value)
+            | Q(container__icontains=value)
+            | Q(doi__icontains=value)
+            | Q(pmid=value)
+            | Q(key__icontains=value)
+        )
+
+
+class LabTestFilter(django_filters.FilterSet):
+    abnormality = django_filters.ModelMultipleChoiceFilter(
+        field_name="abnormalities",
+        to_field_name="slug",
+        queryset=Abnormality.objects.published(),
+        label="Abnormality",
+        help_text="Abnormality slug; repeat the parameter for tests that show any of several.",
+        distinct=True,
+    )
+    availability = django_filters.ChoiceFilter(
+        choices=Availability.choices, label="Availability", empty_label="any availability"
+    )
+    q = django_filters.CharFilter(
+        method="filter_text", label="Name contains", max_length=MAX_QUERY_LENGTH
+    )
+    sort = django_filters.OrderingFilter(
+        fields=(("name", "name"), ("availability", "availability")), label="Sort by"
+    )
+
+    class Meta:
+        model = LabTest
+        fields = ["abnormality", "availability", "q"]
+
+    def filter_text(self, queryset, name, value):
+        return queryset.filter(
+            Q(name__icontains=value) | Q(measures__icontains=value) | Q(specimen__icontains=value)
+        )
+
+
+class FindingFilter(django_filters.FilterSet):
+    abnormality = django_filters.ModelMultipleChoiceFilter(
+        to_field_name="slug",
+        queryset=Abnormality.objects.published(),
+        label="Abnormality",
+        help_text="Abnormality slug; repeat the parameter for several.",
+    )
+    lab_test = django_filters.ModelChoiceFilter(
+        to_field_name="slug", queryset=LabTest.objects.published(), label="Lab test"
+    )
+    level = django_filters.ChoiceFilter(
+        choices=LEVEL_OR_BETTER,
+        lookup_expr="lte",
+        label="Evidence level",
+        help_text="Minimum evidence level: B means A or B.",
+    )
+    direction = django_filters.ChoiceFilter(choices=Direction.choices, label="Direction")
+    case_definition = django_filters.ChoiceFilter(
+        choices=CaseDefinition.choices, label="Case definition"
+    )
+    source = IdFilter(field_name="source_id", label="Source id")
+    q = django_filters.CharFilter(
+        method="filter_text", label="Statement or quote contains", max_length=MAX_QUERY_LENGTH
+    )
+    sort = django_filters.OrderingFilter(
+        fields=(("level", "level"), ("source__year", "year"), ("created_at", "created")),
+        label="Sort by",
+    )
+
+    class Meta:
+        model = Finding
+        fields = ["abnormality", "lab_test", "level", "direction", "case_definition", "source"]
+
+    def filter_text(self, queryset, name, value):
+        return queryset.filter(Q(statement__icontains=value) | Q(quote__icontains=value))

@@ -1,0 +1,110 @@
+"""Base viewsets and schema class of the REST API: conditional GET, ``Vary``, draft
+writes through findings/services.py, and the error responses every operation documents.
+Resource code lives in ``<app>/api.py``."""
+
+from __future__ import annotations
+
+from django.http import JsonResponse
+from django.middleware.http import ConditionalGetMiddleware
+from django.utils.cache import patch_vary_headers
+from django.utils.decorators import decorator_from_middleware
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import mixins, viewsets
+
+from findings.services import draft_create, draft_update
+from mecfs_kb.rest import ErrorSerializer, error_body
+
+
+def api_not_found(request, *args, **kwargs) -> JsonResponse:
+    """Unknown paths under /api/ answer in the API's error shape, not with an HTML page."""
+    return JsonResponse(
+        error_body(404, "not_found", f"There is no API resource at {request.path}."), status=404
+    )
+
+
+# ---------------------------------------------------------------------------
+# Conditional GET and the base viewset
+# ---------------------------------------------------------------------------
+
+# ETag from the rendered body (so it changes whenever the record's representation
+# does) and 304 for a matching If-None-Match; only for the API's views.
+conditional_get = decorator_from_middleware(ConditionalGetMiddleware)
+
+
+class ApiViewSetMixin:
+    """What every API viewset shares: conditional GET and ``Vary: Authorization``
+    (a curator's token shows drafts that anonymous readers never see)."""
+
+    @classmethod
+    def as_view(cls, *args, **kwargs):
+        return conditional_get(super().as_view(*args, **kwargs))
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        patch_vary_headers(response, ["Authorization"])
+        return response
+
+
+class ReadOnlyViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    pass
+
+
+# ---------------------------------------------------------------------------
+# Schema: every operation documents the errors it can answer with
+# ---------------------------------------------------------------------------
+
+ERROR_DESCRIPTIONS = {
+    400: "Invalid query parameter or request body; `errors` names each one.",
+    401: "Missing or invalid token (`Authorization: Token <key>`); writes need a token.",
+    403: "The token's user lacks the permission (Curators or Editors group).",
+    404: "No such record (or not published), or no such page.",
+    409: "The record is not a draft or rejected record, so it cannot be edited.",
+    429: "Too many requests; retry after the number of seconds in `Retry-After`.",
+}
+
+
+class ApiSchema(AutoSchema):
+    def _error_statuses(self) -> list[int]:
+        action = getattr(self.view, "action", None)
+        # Any request carrying a bad token is refused with 401, reads included.
+        codes = [401, 429]
+        if action == "list":
+            codes += [400, 404]
+        elif action == "retrieve":
+            codes += [404]
+        elif action == "create":
+            codes += [400, 403]
+        elif action in ("update", "partial_update"):
+            codes += [400, 403, 404, 409]
+        return sorted(codes)
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if not hasattr(self.view, "action"):
+            return responses
+        for code in self._error_statuses():
+            response = OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[code])
+            responses.setdefault(
+                str(code), self._get_response_for_code(response, str(code), direction=direction)
+            )
+        return responses
+
+
+class DraftWriteViewSet(
+    ApiViewSetMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, viewsets.ReadOnlyModelViewSet
+):
+    """Reads, plus POST (a new draft) and PATCH (edit a draft or rejected record).
+    No PUT and no DELETE: deletes and status changes belong to editors' review."""
+
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def perform_create(self, serializer):
+        serializer.instance = draft_create(
+            model=serializer.Meta.model, fields=serializer.validated_data, by=self.request.user
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = draft_update(
+            record=serializer.instance, fields=serializer.validated_data, by=self.request.user
+        )

@@ -8,7 +8,10 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from findings.models import Abnormality, Finding, LabTest, Source
 
-SHORT_TEXT = {models.TextField: {"widget": Textarea(attrs={"rows": 3, "cols": 60})}}
+SHORT_TEXT = {
+    models.TextField: {"widget": Textarea(attrs={"rows": 3, "cols": 60})},
+    models.URLField: {"assume_scheme": "https"},
+}
 
 
 def can_review(request, opts) -> bool:
@@ -17,6 +20,11 @@ def can_review(request, opts) -> bool:
 
 class ModeratedAdmin(SimpleHistoryAdmin):
     """Shared by every curated model: who made it, and who may change its status."""
+
+    formfield_overrides = SHORT_TEXT
+    # One COUNT(*) per changelist, not two: the unfiltered total is not worth a
+    # second scan of a table that grows to literature scale.
+    show_full_result_count = False
 
     moderation_fields = ("created_by", "submitted_by", "reviewed_by", "reviewed_at")
 
@@ -99,20 +107,23 @@ class SourceAdmin(ModeratedAdmin):
         "retracted",
     ]
     list_filter = ["status", "kind", "retracted", "year"]
+    # Explicit: the count annotation groups rows, and grouped queries drop Meta.ordering.
+    ordering = ["-year", "title"]
     search_fields = ["key", "title", "authors", "container", "doi", "pmid", "pmcid"]
     list_per_page = 50
     inlines = [FindingInline]
     fieldsets = [
-        (None, {"fields": ["key", "kind", "title", "authors", "container", "year", "published_on"]}),
+        (
+            None,
+            {"fields": ["key", "kind", "title", "authors", "container", "year", "published_on"]},
+        ),
         ("Identifiers and links", {"fields": ["doi", "pmid", "pmcid", "url", "accessed_on"]}),
         ("Reliability", {"fields": ["retracted", "retraction_note", "verification_note"]}),
         ("Review", {"fields": ["status", "review_note", *ModeratedAdmin.moderation_fields]}),
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
-            _findings=Count("findings", distinct=True)
-        )
+        return super().get_queryset(request).annotate(_findings=Count("findings", distinct=True))
 
     @admin.display(description="title", ordering="title")
     def short_title(self, obj: Source) -> str:
@@ -131,6 +142,7 @@ class SourceAdmin(ModeratedAdmin):
 class AbnormalityAdmin(ModeratedAdmin):
     list_display = ["name", "category", "component", "change", "finding_count", "status"]
     list_filter = ["status", "category", "change"]
+    ordering = ["name"]
     search_fields = ["name", "slug", "aliases", "component"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [FindingOfAbnormalityInline]
@@ -164,7 +176,6 @@ class FindingAdmin(ModeratedAdmin):
     list_select_related = ["abnormality", "source", "lab_test"]
     search_fields = ["statement", "quote", "source__title", "source__key", "abnormality__name"]
     autocomplete_fields = ["abnormality", "lab_test", "source", "contradicted_by"]
-    formfield_overrides = SHORT_TEXT
     list_per_page = 50
     fieldsets = [
         (None, {"fields": ["abnormality", "lab_test", "source", "statement", "quote"]}),
@@ -193,5 +204,3 @@ class FindingAdmin(ModeratedAdmin):
 admin.site.site_header = "ME/CFS Immune Knowledge Base — curators"
 admin.site.site_title = "ME/CFS KB admin"
 admin.site.index_title = "Curate sources and claims"
-
-

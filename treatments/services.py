@@ -139,7 +139,10 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             kind="lab test",
         )
         test.abnormalities.add(
-            *[_get(abnormalities, s, "abnormality", f"lab test {item['slug']}") for s in item.get("abnormalities", [])]
+            *[
+                _get(abnormalities, s, "abnormality", f"lab test {item['slug']}")
+                for s in item.get("abnormalities", [])
+            ]
         )
     lab_tests = {t.slug: t for t in LabTest.objects.all()}
 
@@ -158,7 +161,11 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
 
     sources: dict[str, Source] = {}
     for item in data.get("sources", []):
-        values = {k: ("" if v is None and k not in NULLABLE_SOURCE_FIELDS else v) for k, v in item.items() if k != "key"}
+        values = {
+            k: ("" if v is None and k not in NULLABLE_SOURCE_FIELDS else v)
+            for k, v in item.items()
+            if k != "key"
+        }
         sources[item["key"]] = _upsert(
             Source,
             lookup={"key": item["key"]},
@@ -180,7 +187,12 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
         values = {k: item.get(k, "") for k in EVIDENCE_FIELDS if k != "statement"}
         values["case_definition"] = item.get("case_definition") or "unspecified"
         claims[item["id"]] = _upsert(
-            Finding, lookup=lookup, values={**values, **published}, update=update, report=report, kind="finding"
+            Finding,
+            lookup=lookup,
+            values={**values, **published},
+            update=update,
+            report=report,
+            kind="finding",
         )
 
     for item in data.get("evidence", []):

@@ -24,8 +24,9 @@ class NormalisedCharField(serializers.CharField):
 @extend_schema_field(
     {
         "type": "string",
-        "enum": list(LEVEL_SHORT.values()),
-        "description": "The level's short name (A is the strongest evidence, E the weakest).",
+        "description": "The level's short name: "
+        + ", ".join(f"{letter} {name}" for letter, name in LEVEL_SHORT.items())
+        + ".",
     }
 )
 class LevelLabelField(serializers.ReadOnlyField):

@@ -202,6 +202,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
+        "LevelEnum": "findings.models.Level",
         "TherapyKindEnum": "treatments.models.TherapyKind",
         "SourceKindEnum": "findings.models.SourceKind",
         "ModerationStatusEnum": "findings.models.Status",

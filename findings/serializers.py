@@ -34,6 +34,20 @@ class LevelLabelField(serializers.ReadOnlyField):
         return LEVEL_SHORT[value]
 
 
+@extend_schema_field(
+    {
+        "anyOf": [{"type": "string", "format": "uri"}, {"type": "string", "maxLength": 0}],
+        "description": "A URL, or empty when none is known.",
+    }
+)
+class OptionalURLField(serializers.URLField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 500)
+        super().__init__(**kwargs)
+
+
 class RejectStatusMixin:
     """``status`` is set only by the review workflow: a write that tries gets a 400
     instead of being silently ignored."""
@@ -51,6 +65,8 @@ class RejectStatusMixin:
 
 class CitationSerializer(serializers.ModelSerializer):
     """The source a claim cites, inline, so an app can show it without another call."""
+
+    url = OptionalURLField(read_only=True)
 
     class Meta:
         model = Source
@@ -71,6 +87,7 @@ class CitationSerializer(serializers.ModelSerializer):
 
 
 class SourceSerializer(RejectStatusMixin, serializers.ModelSerializer):
+    url = OptionalURLField()
     doi = NormalisedCharField(
         model_field=Source._meta.get_field("doi"),
         required=False,

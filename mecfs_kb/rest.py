@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.settings import api_settings
@@ -84,6 +86,10 @@ def api_exception_handler(exc: Exception, context: dict) -> Any:
         exc = _from_django(exc)
     elif isinstance(exc, RecordNotEditable):
         exc = NotEditable(str(exc))
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound(*exc.args)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # not an API error: a bug, which must surface as a 500 and be fixed
@@ -94,10 +100,9 @@ def api_exception_handler(exc: Exception, context: dict) -> Any:
             response.status_code, "invalid", f"Invalid request. {summary}".strip(), errors
         )
     else:
-        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
-        codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
-        code = codes if isinstance(codes, str) else getattr(exc, "default_code", "error")
-        response.data = error_body(response.status_code, code, str(detail))
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else exc.default_code
+        response.data = error_body(response.status_code, code, str(exc.detail))
     return response
 
 

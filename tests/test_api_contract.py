@@ -1,0 +1,87 @@
+"""Contract tests: schemathesis calls every operation of the OpenAPI schema with
+generated requests, as an anonymous client and with curator and editor tokens. No
+response may be a 5xx, and every response must match what the schema documents.
+
+Bounded (a few examples per operation, no shrinking database) so the suite stays
+fast; each test is one database transaction, so writes made here are rolled back.
+"""
+
+import pytest
+import schemathesis
+from django.core.wsgi import get_wsgi_application
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from findings.models import Status
+from tests.factories import (
+    make_evidence,
+    make_finding,
+    make_lab_test,
+    make_regulatory_status,
+    make_token,
+)
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+
+CONTRACT_SETTINGS = settings(
+    max_examples=8,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+# Loaded once at collection time: producing the schema touches no database. (Not
+# schemathesis.pytest.from_fixture: its lazy loader relies on a pytest internal that
+# pytest 9 no longer has.)
+schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
+
+
+@pytest.fixture(autouse=True)
+def contract_data(db, settings):
+    # Generated requests come fast: throttling is tested elsewhere.
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anon": "100000/minute", "user": "100000/minute"},
+    }
+    # Some published and some draft data, so reads return rows and writes find targets.
+    evidence = make_evidence()
+    make_evidence(therapy=evidence.therapy, abnormality=None, status=Status.DRAFT)
+    make_finding(abnormality=evidence.abnormality, source=evidence.source)
+    make_regulatory_status(therapy=evidence.therapy, source=evidence.source)
+    make_lab_test().abnormalities.add(evidence.abnormality)
+
+
+@schema.parametrize()
+@CONTRACT_SETTINGS
+def test_every_operation_keeps_its_contract_for_anonymous_clients(case):
+    case.call_and_validate(checks=CHECKS)
+
+
+@schema.parametrize()
+@CONTRACT_SETTINGS
+def test_every_operation_keeps_its_contract_for_curator_tokens(case, curator):
+    case.call_and_validate(
+        checks=CHECKS, headers={"Authorization": f"Token {make_token(curator)}"}
+    )
+
+
+@schema.parametrize()
+@CONTRACT_SETTINGS
+def test_every_operation_keeps_its_contract_for_editor_tokens(case, editor):
+    case.call_and_validate(
+        checks=CHECKS, headers={"Authorization": f"Token {make_token(editor)}"}
+    )

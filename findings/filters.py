@@ -103,7 +103,8 @@ class SourceFilter(django_filters.FilterSet):
 
 class LabTestFilter(django_filters.FilterSet):
     abnormality = django_filters.ModelMultipleChoiceFilter(
-        field_name="abnormalities",
+        # With to_field_name, django-filter filters on field_name=<slug>: name the slug.
+        field_name="abnormalities__slug",
         to_field_name="slug",
         queryset=Abnormality.objects.published(),
         label="Abnormality",
@@ -132,6 +133,7 @@ class LabTestFilter(django_filters.FilterSet):
 
 class FindingFilter(django_filters.FilterSet):
     abnormality = django_filters.ModelMultipleChoiceFilter(
+        field_name="abnormality__slug",
         to_field_name="slug",
         queryset=Abnormality.objects.published(),
         label="Abnormality",

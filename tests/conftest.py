@@ -36,6 +36,12 @@ def _cold_content_type_cache():
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Users are made in many tests; the production hasher is slow on purpose."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_api_throttles():
     """API throttles count requests in the cache: each test starts with a clean count."""
     from django.core.cache import cache

@@ -105,7 +105,11 @@ class TherapyEvidenceFilter(django_filters.FilterSet):
         to_field_name="slug", queryset=Therapy.objects.published(), label="Therapy"
     )
     abnormality = django_filters.ModelMultipleChoiceFilter(
-        to_field_name="slug", queryset=Abnormality.objects.published(), label="Abnormality"
+        # With to_field_name, django-filter filters on field_name=<slug>: name the slug.
+        field_name="abnormality__slug",
+        to_field_name="slug",
+        queryset=Abnormality.objects.published(),
+        label="Abnormality",
     )
     level = django_filters.ChoiceFilter(
         choices=[(letter, f"{letter} or better") for letter in Level.values],

@@ -74,14 +74,10 @@ def test_every_operation_keeps_its_contract_for_anonymous_clients(case):
 @schema.parametrize()
 @CONTRACT_SETTINGS
 def test_every_operation_keeps_its_contract_for_curator_tokens(case, curator):
-    case.call_and_validate(
-        checks=CHECKS, headers={"Authorization": f"Token {make_token(curator)}"}
-    )
+    case.call_and_validate(checks=CHECKS, headers={"Authorization": f"Token {make_token(curator)}"})
 
 
 @schema.parametrize()
 @CONTRACT_SETTINGS
 def test_every_operation_keeps_its_contract_for_editor_tokens(case, editor):
-    case.call_and_validate(
-        checks=CHECKS, headers={"Authorization": f"Token {make_token(editor)}"}
-    )
+    case.call_and_validate(checks=CHECKS, headers={"Authorization": f"Token {make_token(editor)}"})

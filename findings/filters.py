@@ -3,6 +3,8 @@
 import django_filters
 from django import forms
 from django.db.models import Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from findings.models import (
     Abnormality,
@@ -32,6 +34,15 @@ class YearFilter(django_filters.NumberFilter):
 class IdFilter(django_filters.NumberFilter):
     # Record ids are whole numbers.
     field_class = forms.IntegerField
+
+
+@extend_schema_field(OpenApiTypes.STR)  # each value is a slug (the API schema)
+class SlugsFilter(django_filters.ModelMultipleChoiceFilter):
+    """Records tied to any of several related records, named by slug (repeatable)."""
+
+    def __init__(self, *, field_name: str, **kwargs):
+        # With to_field_name, django-filter filters on field_name=<value>: aim at the slug.
+        super().__init__(field_name=f"{field_name}__slug", to_field_name="slug", **kwargs)
 
 
 class AbnormalityFilter(django_filters.FilterSet):
@@ -102,10 +113,8 @@ class SourceFilter(django_filters.FilterSet):
 
 
 class LabTestFilter(django_filters.FilterSet):
-    abnormality = django_filters.ModelMultipleChoiceFilter(
-        # With to_field_name, django-filter filters on field_name=<slug>: name the slug.
-        field_name="abnormalities__slug",
-        to_field_name="slug",
+    abnormality = SlugsFilter(
+        field_name="abnormalities",
         queryset=Abnormality.objects.published(),
         label="Abnormality",
         help_text="Abnormality slug; repeat the parameter for tests that show any of several.",
@@ -132,9 +141,8 @@ class LabTestFilter(django_filters.FilterSet):
 
 
 class FindingFilter(django_filters.FilterSet):
-    abnormality = django_filters.ModelMultipleChoiceFilter(
-        field_name="abnormality__slug",
-        to_field_name="slug",
+    abnormality = SlugsFilter(
+        field_name="abnormality",
         queryset=Abnormality.objects.published(),
         label="Abnormality",
         help_text="Abnormality slug; repeat the parameter for several.",

@@ -3,7 +3,7 @@
 import django_filters
 from django.db.models import Q
 
-from findings.filters import MAX_QUERY_LENGTH, IdFilter
+from findings.filters import MAX_QUERY_LENGTH, IdFilter, SlugsFilter
 from findings.models import Abnormality, Direction, Level
 from treatments.models import (
     RegulatoryStatus,
@@ -104,12 +104,11 @@ class TherapyEvidenceFilter(django_filters.FilterSet):
     therapy = django_filters.ModelChoiceFilter(
         to_field_name="slug", queryset=Therapy.objects.published(), label="Therapy"
     )
-    abnormality = django_filters.ModelMultipleChoiceFilter(
-        # With to_field_name, django-filter filters on field_name=<slug>: name the slug.
-        field_name="abnormality__slug",
-        to_field_name="slug",
+    abnormality = SlugsFilter(
+        field_name="abnormality",
         queryset=Abnormality.objects.published(),
         label="Abnormality",
+        help_text="Abnormality slug; repeat the parameter for several.",
     )
     level = django_filters.ChoiceFilter(
         choices=[(letter, f"{letter} or better") for letter in Level.values],

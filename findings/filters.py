@@ -32,8 +32,15 @@ class YearFilter(django_filters.NumberFilter):
 
 
 class IdFilter(django_filters.NumberFilter):
-    # Record ids are whole numbers.
+    """A record id: a whole number the database can hold (a larger one is a 400, not an
+    overflow in the database driver)."""
+
     field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
 
 
 @extend_schema_field(OpenApiTypes.STR)  # each value is a slug (the API schema)

@@ -121,7 +121,7 @@ class TherapyEvidenceFilter(django_filters.FilterSet):
     link_kind = django_filters.ChoiceFilter(
         choices=TherapyEvidence._meta.get_field("link_kind").choices
     )
-    source = django_filters.NumberFilter(field_name="source_id", label="Source id")
+    source = IdFilter(field_name="source_id", label="Source id")
     q = django_filters.CharFilter(
         method="filter_text", label="Statement or quote contains", max_length=MAX_QUERY_LENGTH
     )

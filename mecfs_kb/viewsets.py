@@ -4,10 +4,10 @@ Resource code lives in ``<app>/api.py``."""
 
 from __future__ import annotations
 
+from functools import wraps
+
 from django.http import JsonResponse
-from django.middleware.http import ConditionalGetMiddleware
-from django.utils.cache import patch_vary_headers
-from django.utils.decorators import decorator_from_middleware
+from django.utils.cache import get_conditional_response, patch_vary_headers, set_response_etag
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
@@ -29,9 +29,29 @@ def api_not_found(request, *args, **kwargs) -> JsonResponse:
 # Conditional GET and the base viewset
 # ---------------------------------------------------------------------------
 
-# ETag from the rendered body (so it changes whenever the record's representation
-# does) and 304 for a matching If-None-Match; only for the API's views.
-conditional_get = decorator_from_middleware(ConditionalGetMiddleware)
+
+def conditional_get(view):
+    """ETag from the rendered body, so it changes whenever the representation does, and
+    304 for a matching If-None-Match: Django's ConditionalGetMiddleware, for the API's
+    views only, and for HEAD as well as GET."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if request.method not in ("GET", "HEAD") or response.status_code != 200:
+            return response
+
+        def tag(rendered):
+            if not rendered.streaming and not rendered.has_header("ETag"):
+                set_response_etag(rendered)
+            return get_conditional_response(request, etag=rendered.get("ETag"), response=rendered)
+
+        if hasattr(response, "render") and not response.is_rendered:
+            response.add_post_render_callback(tag)
+            return response
+        return tag(response)
+
+    return wrapped
 
 
 class ApiViewSetMixin:

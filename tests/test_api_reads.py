@@ -260,7 +260,7 @@ def test_it_filters_evidence_by_therapy_abnormality_level_direction_link_kind_an
 
 @pytest.mark.django_db
 def test_evidence_carries_its_citation_and_contradictions(api_client):
-    source = make_source(doi="10.1186/1479-5876-9-81", url="https://example.org/a")
+    source = make_source(doi="10.1186/1479-5876-9-81", url="https://example.org/a")  # brenu2011
     claim = make_evidence(source=source, quote="verbatim words")
     contradiction = make_evidence(therapy=claim.therapy, abnormality=claim.abnormality)
     hidden = make_evidence(status=Status.DRAFT)
@@ -270,7 +270,7 @@ def test_evidence_carries_its_citation_and_contradictions(api_client):
 
     assert body["therapy"] == claim.therapy.slug
     assert body["abnormality"] == claim.abnormality.slug
-    assert body["citation"]["doi"] == "10.1186/1479-5876-9-81"
+    assert body["citation"]["doi"] == source.doi
     assert body["citation"]["id"] == body["source"] == source.pk
     assert body["quote"] == "verbatim words"
     assert body["level_label"] == "Controlled"
@@ -308,7 +308,7 @@ def test_it_filters_findings(api_client):
 def test_it_filters_sources(api_client):
     old = make_source(year=1990, title="Natural killer cell activity", kind="journal_article")
     new = make_source(year=2020, title="A trial registry entry", kind="trial_registry")
-    retracted = make_source(year=2009, retracted=True, pmid="2387751")
+    retracted = make_source(year=2009, retracted=True, pmid="1337560")  # references.json
 
     def sources(query: str) -> list[int]:
         return ids(api_client.get(f"/api/v1/sources/?{query}"))
@@ -317,7 +317,7 @@ def test_it_filters_sources(api_client):
     assert sources("year_min=2000&year_max=2010") == [retracted.pk]
     assert sources("retracted=true") == [retracted.pk]
     assert sources("q=natural+killer") == [old.pk]
-    assert sources("q=2387751") == [retracted.pk]
+    assert sources("q=1337560") == [retracted.pk]
     assert sources("sort=year") == [old.pk, retracted.pk, new.pk]
 
 
@@ -642,3 +642,13 @@ def test_token_reads_take_three_more_queries(curator_api, django_assert_num_quer
         with django_assert_num_queries(queries + 3):
             response = curator_api.get(url.format(**keys))
         assert response.status_code == 200, url
+
+
+@pytest.mark.django_db
+def test_head_requests_carry_the_same_etag(api_client):
+    therapy = make_therapy()
+    url = f"/api/v1/therapies/{therapy.slug}/"
+    etag = api_client.get(url)["ETag"]
+
+    assert api_client.head(url)["ETag"] == etag
+    assert api_client.head(url, HTTP_IF_NONE_MATCH=etag).status_code == 304

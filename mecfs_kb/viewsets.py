@@ -10,7 +10,8 @@ from django.http import JsonResponse
 from django.utils.cache import get_conditional_response, patch_vary_headers, set_response_etag
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import mixins, viewsets
 
 from findings.services import draft_create, draft_update
@@ -101,10 +102,37 @@ class ApiSchema(AutoSchema):
             codes += [400, 403, 404, 409]
         return sorted(codes)
 
+    def _is_read(self) -> bool:
+        return getattr(self.view, "action", None) in ("list", "retrieve")
+
+    def get_override_parameters(self):
+        parameters = list(super().get_override_parameters())
+        if self._is_read():
+            parameters.append(
+                OpenApiParameter(
+                    "If-None-Match",
+                    OpenApiTypes.STR,
+                    OpenApiParameter.HEADER,
+                    description="The ETag of a copy you hold: 304 without a body if unchanged.",
+                )
+            )
+        return parameters
+
+    def _get_response_headers_for_code(self, status_code, direction="response"):
+        headers = super()._get_response_headers_for_code(status_code, direction)
+        if self._is_read() and str(status_code) == "200":
+            headers["ETag"] = {
+                "schema": {"type": "string"},
+                "description": "Changes whenever the response body does.",
+            }
+        return headers
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         if not hasattr(self.view, "action"):
             return responses
+        if self._is_read():
+            responses["304"] = {"description": "Not modified: the If-None-Match ETag matches."}
         for code in self._error_statuses():
             response = OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[code])
             responses.setdefault(

@@ -78,6 +78,11 @@ def test_every_operation_documents_its_errors_with_the_one_error_body(schema):
             body = responses[code]["content"]["application/json"]["schema"]
             assert body == {"$ref": ERROR_REF}, (method, path, code)
             assert responses[code]["description"]
+    reads = [op for _, method, op in operations(schema) if method == "get"]
+    for operation in reads:
+        assert "304" in operation["responses"]
+        assert "ETag" in operation["responses"]["200"]["headers"]
+        assert "If-None-Match" in [p["name"] for p in operation["parameters"]]
     error = schema["components"]["schemas"]["Error"]
     assert set(error["required"]) == {"status", "code", "detail", "errors"}
 

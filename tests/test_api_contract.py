@@ -12,7 +12,9 @@ writes made here are rolled back.
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -52,6 +54,17 @@ CONTRACT_SETTINGS = settings(
 # schemathesis.pytest.from_fixture: its lazy loader relies on a pytest internal that
 # pytest 9 no longer has.)
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """The raw WSGI app closes "old" database connections around each request, which
+    on PostgreSQL ends the test's transaction; Django's test client disconnects them too."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture(autouse=True)

@@ -30,6 +30,12 @@ class RecordNotEditable(Exception):
         )
 
 
+def draft_check_editable(record: Moderated) -> None:
+    """Raise RecordNotEditable unless the API's writes may change ``record``."""
+    if record.status not in EDITABLE_STATUSES:
+        raise RecordNotEditable(record)
+
+
 def _save_checked(record: Moderated) -> None:
     """Full model validation (field validators, check and unique constraints), then save.
 
@@ -65,9 +71,9 @@ def draft_create(*, model: type[Moderated], fields: dict[str, Any], by) -> Moder
 def draft_update(*, record: Moderated, fields: dict[str, Any], by) -> Moderated:
     """Change a draft or rejected record; a rejected record becomes a draft again.
     ``by`` is recorded in the record's history."""
+    # Locked and read again: an editor may have published it since it was fetched.
     record = type(record).objects.select_for_update().get(pk=record.pk)
-    if record.status not in EDITABLE_STATUSES:
-        raise RecordNotEditable(record)
+    draft_check_editable(record)
     many = {k: v for k, v in fields.items() if record._meta.get_field(k).many_to_many}
     for name, value in fields.items():
         if name not in many:

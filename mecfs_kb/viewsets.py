@@ -14,7 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import mixins, viewsets
 
-from findings.services import draft_create, draft_update
+from findings.services import draft_check_editable, draft_create, draft_update
 from mecfs_kb.rest import ErrorSerializer, error_body
 
 
@@ -62,6 +62,12 @@ class ApiViewSetMixin:
     @classmethod
     def as_view(cls, *args, **kwargs):
         return conditional_get(super().as_view(*args, **kwargs))
+
+    def filter_queryset(self, queryset):
+        # Filters select rows of a list; a record is fetched by its id or slug alone.
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
@@ -149,12 +155,22 @@ class DraftWriteViewSet(
 
     http_method_names = ["get", "post", "patch", "head", "options"]
 
+    def get_object(self):
+        record = super().get_object()
+        if self.action in ("update", "partial_update"):
+            # Say 409 before judging the body: no point fixing a body that cannot apply.
+            draft_check_editable(record)
+        return record
+
     def perform_create(self, serializer):
         serializer.instance = draft_create(
             model=serializer.Meta.model, fields=serializer.validated_data, by=self.request.user
         )
 
     def perform_update(self, serializer):
-        serializer.instance = draft_update(
+        record = draft_update(
             record=serializer.instance, fields=serializer.validated_data, by=self.request.user
         )
+        # Answer with what a read shows now, related records included, in a fixed
+        # number of queries.
+        serializer.instance = self.get_queryset().get(pk=record.pk)

@@ -652,3 +652,12 @@ def test_head_requests_carry_the_same_etag(api_client):
 
     assert api_client.head(url)["ETag"] == etag
     assert api_client.head(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+
+@pytest.mark.django_db
+def test_list_filters_do_not_apply_to_a_single_record(api_client):
+    therapy = make_therapy()
+
+    response = api_client.get(f"/api/v1/therapies/{therapy.slug}/?level=Z&abnormality=nothing")
+
+    assert response.status_code == 200

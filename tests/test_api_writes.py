@@ -441,3 +441,28 @@ def test_a_write_takes_a_fixed_number_of_queries(curator_api, django_assert_num_
     with django_assert_num_queries(33):
         response = curator_api.post("/api/v1/evidence/", payload, format="json")
     assert response.status_code == 201, response.content
+
+
+@pytest.mark.django_db
+def test_a_published_record_is_refused_with_409_before_its_body_is_judged(curator_api):
+    evidence = make_evidence()
+
+    response = curator_api.patch(f"/api/v1/evidence/{evidence.pk}/", {"level": "Z"}, format="json")
+
+    assert_error(response, 409, "not_editable")
+
+
+@pytest.mark.django_db
+def test_an_edit_takes_a_fixed_number_of_queries(curator_api, django_assert_num_queries):
+    draft = make_evidence(status=Status.DRAFT)
+    draft.contradicted_by.add(make_evidence(therapy=draft.therapy))
+    # 1 token with its user, 2 the user's and the groups' permissions, 3 the record
+    # (therapy, abnormality and source joined) and the prefetches of its contradictions,
+    # 1 SAVEPOINT (draft_update), 1 the record again, locked (SELECT ... FOR UPDATE on
+    # PostgreSQL), 3 full_clean: do its therapy, abnormality and source exist (it has
+    # no creator), 15 full_clean: five check constraints, each SAVEPOINT/SELECT/RELEASE,
+    # 4 SAVEPOINT, UPDATE, INSERT its history row, RELEASE, 1 RELEASE, 3 the record as a
+    # read shows it, with its two prefetches, for the response.
+    with django_assert_num_queries(34):
+        response = curator_api.patch(f"/api/v1/evidence/{draft.pk}/", {"level": "C"}, format="json")
+    assert response.status_code == 200, response.content

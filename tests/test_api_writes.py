@@ -466,3 +466,10 @@ def test_an_edit_takes_a_fixed_number_of_queries(curator_api, django_assert_num_
     with django_assert_num_queries(34):
         response = curator_api.patch(f"/api/v1/evidence/{draft.pk}/", {"level": "C"}, format="json")
     assert response.status_code == 200, response.content
+
+
+@pytest.mark.django_db
+def test_a_body_that_is_not_an_object_is_a_400(curator_api):
+    body = assert_error(curator_api.post("/api/v1/sources/", [], format="json"), 400, "invalid")
+
+    assert list(body["errors"]) == ["non_field_errors"]

@@ -43,13 +43,30 @@ class IdFilter(django_filters.NumberFilter):
         super().__init__(*args, **kwargs)
 
 
+class SlugsField(django_filters.fields.ModelMultipleChoiceField):
+    """``?abnormality=`` (an empty choice, as a plain form can send) means no filter,
+    like every other empty parameter, rather than an unknown abnormality."""
+
+    def clean(self, value):
+        if isinstance(value, list | tuple):
+            value = [item for item in value if item != ""]
+        return super().clean(value)
+
+
 @extend_schema_field(OpenApiTypes.STR)  # each value is a slug (the API schema)
 class SlugsFilter(django_filters.ModelMultipleChoiceFilter):
     """Records tied to any of several related records, named by slug (repeatable)."""
 
-    def __init__(self, *, field_name: str, **kwargs):
-        # With to_field_name, django-filter filters on field_name=<value>: aim at the slug.
-        super().__init__(field_name=f"{field_name}__slug", to_field_name="slug", **kwargs)
+    field_class = SlugsField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("to_field_name", "slug")
+        super().__init__(*args, **kwargs)
+
+    def get_filter_predicate(self, v):
+        # With to_field_name set, django-filter compares field_name with the slug
+        # (abnormality=<slug>, an error for a foreign key): compare with the record.
+        return {self.field_name: v}
 
 
 class AbnormalityFilter(django_filters.FilterSet):
@@ -89,11 +106,13 @@ class SourceFilter(django_filters.FilterSet):
     year_max = YearFilter(
         field_name="year", lookup_expr="lte", label="To year", min_value=1800, max_value=2100
     )
-    retracted = django_filters.BooleanFilter(
+    # A choice, not a BooleanFilter: NullBooleanField turns "banana" into "either"
+    # silently, and bad input must be refused with a reason.
+    retracted = django_filters.ChoiceFilter(
+        choices=[("false", "not retracted"), ("true", "retracted")],
+        method="filter_retracted",
         label="Retracted",
-        widget=forms.Select(
-            choices=[("", "either"), ("false", "not retracted"), ("true", "retracted")]
-        ),
+        empty_label="either",
     )
     q = django_filters.CharFilter(
         method="filter_text",
@@ -117,6 +136,9 @@ class SourceFilter(django_filters.FilterSet):
             | Q(pmid=value)
             | Q(key__icontains=value)
         )
+
+    def filter_retracted(self, queryset, name, value):
+        return queryset.filter(retracted=value == "true")
 
 
 class LabTestFilter(django_filters.FilterSet):

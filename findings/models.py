@@ -30,6 +30,14 @@ class ModeratedQuerySet(models.QuerySet):
         """What readers may see: pages, API, feeds and exports all start here."""
         return self.filter(status=Status.PUBLISHED)
 
+    def visible_to(self, user):
+        """Everything for staff who may view this model (curators and editors need their
+        drafts back); only what readers may see for everyone else."""
+        opts = self.model._meta
+        if user.is_authenticated and user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
+            return self.all()
+        return self.published()
+
 
 class Moderated(models.Model):
     """Review workflow fields. Only published records are public (DESIGN.md)."""

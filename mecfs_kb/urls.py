@@ -7,5 +7,6 @@ urlpatterns = [
     path("", include("treatments.urls")),
     path("", include("findings.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("mecfs_kb.api")),
     path("healthz", healthz, name="healthz"),
 ]

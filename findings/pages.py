@@ -15,6 +15,8 @@ from django.http import HttpResponse, JsonResponse
 from django.utils.text import Truncator
 from django_filters.views import FilterView
 
+from mecfs_kb.cache import public_count
+
 EXPORT_FORMATS = ("csv", "json")
 # Longer than any real page number; also keeps int() away from 5,000-digit strings.
 MAX_PAGE_DIGITS = 9
@@ -96,6 +98,10 @@ class ReaderListView(FilterView):
 
     def paginate_queryset(self, queryset, page_size):
         paginator = self.get_paginator(queryset, page_size)
+        if not self.request.user.is_authenticated:
+            # Every reader sees the same published rows: the count is kept until the
+            # next publish instead of a COUNT(*) per page view.
+            paginator.count = public_count(queryset)
         number = parse_page_number(self.request.GET.get(self.page_kwarg, ""))
         if number is None:
             self.input_errors.append(

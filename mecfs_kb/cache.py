@@ -15,6 +15,7 @@ saving or deleting a curated model through the ORM calls it too (see
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -71,6 +72,15 @@ def public_cache_get_or_set(name: str, compute: Callable[[], T], *parts: Any) ->
         value = compute()
         cache.set(key, value, timeout=timeout)
     return value
+
+
+def public_count(queryset) -> int:
+    """``queryset.count()``, kept until the next publish: a list's pages share one
+    count, and ``COUNT(*)`` over a literature-scale table is not run on every request.
+    Only for what every reader sees alike (never for a curator's drafts)."""
+    sql, params = queryset.query.sql_with_params()
+    digest = hashlib.sha1(f"{queryset.db}|{sql}|{params!r}".encode()).hexdigest()
+    return public_cache_get_or_set("count", queryset.count, digest)
 
 
 def connect_invalidation_signals() -> None:

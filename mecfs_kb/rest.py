@@ -10,6 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import Paginator as DjangoPaginator
 from django.http import Http404
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import PageNumberPagination
@@ -17,6 +18,7 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from findings.services import RecordNotEditable
+from mecfs_kb.cache import public_count
 
 # ---------------------------------------------------------------------------
 # One error body for every 4xx
@@ -114,6 +116,18 @@ def api_exception_handler(exc: Exception, context: dict) -> Any:
 class Pagination(PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 100
+
+    def paginate_queryset(self, queryset, request, view=None):
+        # Anonymous readers all see the same published rows: their count is kept until
+        # the next publish (mecfs_kb/cache.py) instead of a COUNT(*) per request.
+        self.shared_count = not request.user.is_authenticated
+        return super().paginate_queryset(queryset, request, view)
+
+    def django_paginator_class(self, queryset, page_size):
+        paginator = DjangoPaginator(queryset, page_size)
+        if self.shared_count:
+            paginator.count = public_count(queryset)
+        return paginator
 
 
 class _RateFromSettings:

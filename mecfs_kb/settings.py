@@ -232,7 +232,8 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly"
     ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # orjson: the same JSON as DRF's renderer, several times faster (mecfs_kb/renderers.py).
+    "DEFAULT_RENDERER_CLASSES": ["mecfs_kb.renderers.ORJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "mecfs_kb.viewsets.ApiSchema",
     "DEFAULT_PAGINATION_CLASS": "mecfs_kb.rest.Pagination",

@@ -1,9 +1,8 @@
 """API viewsets of therapies, their evidence and their regulatory status."""
 
-from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db.models import F, Prefetch
+from django.db.models import Prefetch
 
 from findings.api import ID_REGEX, SLUG_REGEX
 from findings.models import Finding
@@ -15,26 +14,23 @@ from treatments.serializers import (
     TherapyEvidenceSerializer,
     TherapySerializer,
 )
+from treatments.summaries import attach_evidence_counts, pair_summaries
 
 
 def attach_abnormality_summaries(therapies: Iterable[Therapy]) -> None:
-    """Set ``abnormality_summaries`` on each therapy: the abnormalities its published
-    evidence ties it to, strongest first, in one grouped query for the whole page."""
-    by_pk = {therapy.pk: therapy for therapy in therapies}
-    if not by_pk:
+    """Set ``abnormality_summaries`` on each therapy (the abnormalities its published
+    evidence ties it to, strongest first) and its ``supporting``/``not_supporting``
+    counts, from the per-therapy summaries: one grouped query for the whole page, none
+    once they are cached until the next publish (treatments/summaries.py)."""
+    therapies = list(therapies)
+    if not therapies:
         return
-    rows = (
-        TherapyEvidence.objects.published()
-        .filter(therapy__in=list(by_pk), abnormality__isnull=False)
-        .pair_summary()
-        .annotate(abnormality_slug=F("abnormality__slug"), abnormality_name=F("abnormality__name"))
-        .order_by("therapy_id", "best_level", "abnormality_name")
-    )
-    summaries = defaultdict(list)
-    for row in rows:
-        summaries[row["therapy_id"]].append(row)
-    for pk, therapy in by_pk.items():
-        therapy.abnormality_summaries = summaries[pk]
+    summaries = pair_summaries(therapy.pk for therapy in therapies)
+    attach_evidence_counts(therapies, summaries)
+    for therapy in therapies:
+        therapy.abnormality_summaries = [
+            row for row in summaries[therapy.pk] if row["abnormality_id"] is not None
+        ]
 
 
 class TherapyViewSet(ReadOnlyViewSet):
@@ -52,7 +48,8 @@ class TherapyViewSet(ReadOnlyViewSet):
     lookup_value_regex = SLUG_REGEX
 
     def get_queryset(self):
-        return Therapy.objects.visible_to(self.request.user).with_evidence_summary()
+        # Counts come with the abnormality summaries (attach_abnormality_summaries).
+        return Therapy.objects.visible_to(self.request.user).with_evidence_summary(counts=False)
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)

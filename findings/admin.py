@@ -78,9 +78,11 @@ class ModeratedForm(forms.ModelForm):
             )
         if current.version != loaded:
             last = current.history.select_related("history_user").first()
-            who = f" ({last.history_user} at {last.history_date:%Y-%m-%d %H:%M} UTC)" if (
-                last is not None and last.history_user is not None
-            ) else ""
+            who = (
+                f" ({last.history_user} at {last.history_date:%Y-%m-%d %H:%M} UTC)"
+                if (last is not None and last.history_user is not None)
+                else ""
+            )
             raise forms.ValidationError(
                 self.conflict_message % {"what": self.instance._meta.verbose_name, "who": who},
                 code="conflict",
@@ -140,7 +142,7 @@ class ModeratedAdmin(SimpleHistoryAdmin):
         deleted = path(
             "deleted/",
             self.admin_site.admin_view(self.deleted_view),
-            name="%s_%s_deleted" % info,
+            name="{}_{}_deleted".format(*info),
         )
         return [deleted, *super().get_urls()]
 
@@ -190,8 +192,12 @@ class ModeratedAdmin(SimpleHistoryAdmin):
             else:
                 done.append(str(record))
         if done:
-            past = {"submit": "Submitted for review", "publish": "Published",
-                    "reject": "Rejected", "retract": "Retracted"}[action]
+            past = {
+                "submit": "Submitted for review",
+                "publish": "Published",
+                "reject": "Rejected",
+                "retract": "Retracted",
+            }[action]
             self.message_user(request, f"{past}: {'; '.join(done)}.", messages.SUCCESS)
 
     def _with_note(self, request, queryset, action: str, *, required: bool):
@@ -295,16 +301,17 @@ class SourceAdmin(ModeratedAdmin):
     list_per_page = 50
     inlines = [FindingInline]
     fieldsets = [
-        (None, {"fields": ["key", "kind", "title", "authors", "container", "year", "published_on"]}),
+        (
+            None,
+            {"fields": ["key", "kind", "title", "authors", "container", "year", "published_on"]},
+        ),
         ("Identifiers and links", {"fields": ["doi", "pmid", "pmcid", "url", "accessed_on"]}),
         ("Reliability", {"fields": ["retracted", "retraction_note", "verification_note"]}),
         ("Review", {"fields": ["status", "review_note", *ModeratedAdmin.moderation_fields]}),
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
-            _findings=Count("findings", distinct=True)
-        )
+        return super().get_queryset(request).annotate(_findings=Count("findings", distinct=True))
 
     @admin.display(description="title", ordering="title")
     def short_title(self, obj: Source) -> str:
@@ -385,5 +392,3 @@ class FindingAdmin(ModeratedAdmin):
 admin.site.site_header = "ME/CFS Immune Knowledge Base — curators"
 admin.site.site_title = "ME/CFS KB admin"
 admin.site.index_title = "Curate sources and claims"
-
-

@@ -12,6 +12,7 @@ from treatments.models import TherapyEvidence
 
 pytestmark = pytest.mark.django_db
 
+
 def changelist(model) -> str:
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
 
@@ -82,7 +83,9 @@ def test_reject_asks_for_a_note_and_refuses_without_one(editor_client, curator):
     page = act(editor_client, TherapyEvidence, "reject_selected", [evidence])
     assert page.templates[0].name == "admin/moderation_note.html"
 
-    refused = act(editor_client, TherapyEvidence, "reject_selected", [evidence], apply="1", note=" ")
+    refused = act(
+        editor_client, TherapyEvidence, "reject_selected", [evidence], apply="1", note=" "
+    )
     assert "A note is required to reject" in refused.content.decode()
     assert TherapyEvidence.objects.get(pk=evidence.pk).status == Status.SUBMITTED
 
@@ -98,7 +101,9 @@ def test_reject_asks_for_a_note_and_refuses_without_one(editor_client, curator):
 def test_retract_with_a_note_keeps_the_record(editor_client, editor):
     evidence = factories.make_evidence()
 
-    act(editor_client, TherapyEvidence, "retract_selected", [evidence], apply="1", note="Withdrawn.")
+    act(
+        editor_client, TherapyEvidence, "retract_selected", [evidence], apply="1", note="Withdrawn."
+    )
 
     evidence.refresh_from_db()
     assert evidence.status == Status.RETRACTED

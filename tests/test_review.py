@@ -170,7 +170,7 @@ def test_it_refuses_transitions_from_the_wrong_status(curator, editor, status, a
         "reject": lambda: record_reject(record=finding, user=editor, note="n"),
         "retract": lambda: record_retract(record=finding, user=editor, note="n"),
     }
-    with pytest.raises(ReviewTransitionError, match="only .* records can be"):
+    with pytest.raises(ReviewTransitionError, match=r"only .* records can be"):
         services[action]()
     assert Finding.objects.get(pk=finding.pk).status == status
 

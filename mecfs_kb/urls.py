@@ -9,3 +9,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]
+
+# A database outage that escapes the middleware still answers 503, not 500 (faults.py).
+handler500 = "mecfs_kb.faults.server_error"

@@ -458,8 +458,10 @@ class LabTest(Moderated):
 
 class FindingQuerySet(ModeratedQuerySet):
     def _with_public_parents(self):
-        return self.filter(source__status=Status.PUBLISHED).filter(
-            Q(abnormality__isnull=True) | Q(abnormality__status=Status.PUBLISHED)
+        return self.filter(
+            Q(source__status=Status.PUBLISHED),
+            Q(abnormality__isnull=True) | Q(abnormality__status=Status.PUBLISHED),
+            Q(lab_test__isnull=True) | Q(lab_test__status=Status.PUBLISHED),
         )
 
     def published(self):

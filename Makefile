@@ -7,7 +7,7 @@ PORT   ?= 8000
 # Local development defaults; production sets DEBUG=0 and a real SECRET_KEY.
 export DEBUG ?= 1
 
-.PHONY: run test install migrate seed serve lint format clean
+.PHONY: run test install migrate seed serve audit lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,9 +32,14 @@ run: seed
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Production settings on plain http://127.0.0.1 (HTTPS=0: no redirect, no Secure cookies).
 serve: seed
-	DEBUG=0 $(BIN)/python manage.py collectstatic --noinput
-	DEBUG=0 $(BIN)/gunicorn mecfs_kb.wsgi --bind 127.0.0.1:$(PORT) --workers 2
+	DEBUG=0 HTTPS=$${HTTPS:-0} $(BIN)/python manage.py collectstatic --noinput
+	DEBUG=0 HTTPS=$${HTTPS:-0} $(BIN)/gunicorn mecfs_kb.wsgi --bind 127.0.0.1:$(PORT) --workers 2
+
+# Known vulnerabilities in the installed dependencies (needs PyPI's JSON API).
+audit: install
+	$(BIN)/pip-audit
 
 lint: install
 	$(BIN)/ruff check .

@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from simple_history.admin import SimpleHistoryAdmin
 
-from findings.models import Abnormality, Finding, LabTest, Source, version_token
+from findings.models import Abnormality, Finding, LabTest, Source, Status, version_token
 from findings.services import (
     TRANSITIONS,
     ReviewError,
@@ -123,7 +123,24 @@ class ModeratedAdmin(SimpleHistoryAdmin):
     def save_model(self, request, obj, form, change):
         if not change and obj.created_by_id is None:
             obj.created_by = request.user
+        if change:
+            self._keep_review_state(obj)
         super().save_model(request, obj, form, change)
+
+    def _keep_review_state(self, obj) -> None:
+        """An edit never changes the review state. A revert from history would otherwise
+        bring back the old version's status (publishing it unreviewed); a deleted record
+        restored from history comes back as a draft, to be reviewed again."""
+        current = type(obj)._default_manager.filter(pk=obj.pk).first()
+        if current is None:
+            obj.status = Status.DRAFT
+            obj.submitted_by = obj.reviewed_by = obj.reviewed_at = None
+            obj.review_note = ""
+            obj._change_reason = "Restored from history as a draft"
+            return
+        for name in (*REVIEW_FIELDS, *self.moderation_fields):
+            field = obj._meta.get_field(name)
+            setattr(obj, field.attname, getattr(current, field.attname))
 
     def save_formset(self, request, form, formset, change):
         instances = formset.save(commit=False)

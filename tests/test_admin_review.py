@@ -5,7 +5,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 
 from findings.models import Abnormality, Finding, Source, Status
-from findings.services import record_submit
+from findings.services import record_retract, record_submit
 from tests import factories
 from tests.admin_helpers import change_form_data
 from treatments.models import TherapyEvidence
@@ -176,6 +176,27 @@ def test_a_deleted_record_is_listed_and_restored_from_history(editor_client, edi
     again = Abnormality.objects.get(pk=pk)
     assert again.slug == "low-widget-count"
     assert again.history.first().history_user == editor
+    # Back, but not public until an editor reviews it again.
+    assert again.status == Status.DRAFT
+    assert again.history.first().history_change_reason == "Restored from history as a draft"
+
+
+def test_reverting_to_an_old_version_keeps_the_current_review_state(editor_client, curator):
+    therapy = factories.make_therapy(summary="First summary.")
+    published_version = therapy.history.first()
+    record_retract(record=therapy, user=factories.make_editor(), note="Withdrawn for errors.")
+
+    url = reverse(
+        "admin:treatments_therapy_simple_history",
+        args=[therapy.pk, published_version.history_id],
+    )
+    data = change_form_data(editor_client.get(url))
+    assert editor_client.post(url, data).status_code == 302
+
+    therapy.refresh_from_db()
+    assert therapy.summary == "First summary."
+    assert therapy.status == Status.RETRACTED  # not silently re-published
+    assert therapy.review_note == "Withdrawn for errors."
 
 
 def test_a_curator_cannot_open_the_recover_page_without_change_rights(client):

@@ -18,7 +18,10 @@ from findings.services import (
     review_note_check,
 )
 
-SHORT_TEXT = {models.TextField: {"widget": Textarea(attrs={"rows": 3, "cols": 60})}}
+SHORT_TEXT = {
+    models.TextField: {"widget": Textarea(attrs={"rows": 3, "cols": 60})},
+    models.URLField: {"assume_scheme": "https"},
+}
 
 # Status and review note change only through the review actions (findings/services.py),
 # for editors as for curators: nobody sets "published" by editing a field.
@@ -104,6 +107,10 @@ class ModeratedAdmin(SimpleHistoryAdmin):
 
     form = ModeratedForm
     change_list_template = "admin/moderated_change_list.html"
+    formfield_overrides = SHORT_TEXT
+    # One COUNT(*) per changelist, not two: the unfiltered total is not worth a
+    # second scan of a table that grows to literature scale.
+    show_full_result_count = False
     moderation_fields = ("created_by", "submitted_by", "reviewed_by", "reviewed_at")
     actions = ["submit_selected", "publish_selected", "reject_selected", "retract_selected"]
 
@@ -314,6 +321,8 @@ class SourceAdmin(ModeratedAdmin):
         "retracted",
     ]
     list_filter = ["status", "kind", "retracted", "year"]
+    # Explicit: the count annotation groups rows, and grouped queries drop Meta.ordering.
+    ordering = ["-year", "title"]
     search_fields = ["key", "title", "authors", "container", "doi", "pmid", "pmcid"]
     list_per_page = 50
     inlines = [FindingInline]
@@ -347,6 +356,7 @@ class SourceAdmin(ModeratedAdmin):
 class AbnormalityAdmin(ModeratedAdmin):
     list_display = ["name", "category", "component", "change", "finding_count", "status"]
     list_filter = ["status", "category", "change"]
+    ordering = ["name"]
     search_fields = ["name", "slug", "aliases", "component"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [FindingOfAbnormalityInline]
@@ -380,7 +390,6 @@ class FindingAdmin(ModeratedAdmin):
     list_select_related = ["abnormality", "source", "lab_test"]
     search_fields = ["statement", "quote", "source__title", "source__key", "abnormality__name"]
     autocomplete_fields = ["abnormality", "lab_test", "source", "contradicted_by"]
-    formfield_overrides = SHORT_TEXT
     list_per_page = 50
     fieldsets = [
         (None, {"fields": ["abnormality", "lab_test", "source", "statement", "quote"]}),

@@ -179,8 +179,10 @@ class EvidenceFields(Moderated):
         "you only have a summary: a summary is never shown as a quotation.",
     )
     study_design = models.CharField(
-        max_length=255, blank=True, help_text="As the source states it, e.g. 'randomized "
-        "double-blind placebo-controlled trial'."
+        max_length=255,
+        blank=True,
+        help_text="As the source states it, e.g. 'randomized "
+        "double-blind placebo-controlled trial'.",
     )
     participants = models.CharField(
         max_length=255,
@@ -200,7 +202,9 @@ class EvidenceFields(Moderated):
         help_text="Whether this item supports the claim, does not support it, is mixed, or "
         "only describes.",
     )
-    level = models.CharField(max_length=1, choices=Level.choices, db_index=True, help_text=LEVEL_HELP)
+    level = models.CharField(
+        max_length=1, choices=Level.choices, db_index=True, help_text=LEVEL_HELP
+    )
     curator_note = models.TextField(
         blank=True,
         help_text="Caveats readers should know: who was selected, what was not measured, "
@@ -511,7 +515,9 @@ class Finding(EvidenceFields):
         ]
         indexes = [
             # Abnormality pages list the published findings of one abnormality by level.
-            models.Index(fields=["abnormality", "status", "level"], name="finding_abn_status_level"),
+            models.Index(
+                fields=["abnormality", "status", "level"], name="finding_abn_status_level"
+            ),
         ]
 
     def __str__(self) -> str:

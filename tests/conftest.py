@@ -1,4 +1,6 @@
 import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.test import Client
 
 from tests import factories
 
@@ -14,12 +16,20 @@ def editor(db):
 
 
 @pytest.fixture
-def curator_client(client, curator):
+def curator_client(curator):
+    client = Client()
     client.force_login(curator)
     return client
 
 
 @pytest.fixture
-def editor_client(client, editor):
+def editor_client(editor):
+    client = Client()
     client.force_login(editor)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _cold_content_type_cache():
+    """Pinned query counts must not depend on which test warmed the cache first."""
+    ContentType.objects.clear_cache()

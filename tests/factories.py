@@ -45,8 +45,7 @@ def make_user(*, role: str | None = None, username: str | None = None, **kwargs)
     user = User.objects.create_user(
         username=username or f"user{_n()}",
         password="correct horse battery staple",
-        is_staff=role is not None,
-        **kwargs,
+        **{"is_staff": role is not None, **kwargs},
     )
     if role:
         user.groups.add(Group.objects.get(name=role))

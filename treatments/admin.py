@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.db.models import Count
 
-from findings.admin import SHORT_TEXT, FindingInline, ModeratedAdmin, ModeratedInline, SourceAdmin
+from findings.admin import FindingInline, ModeratedAdmin, ModeratedInline, SourceAdmin
 from findings.models import Source
 from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
 
@@ -39,13 +39,29 @@ class RegulatoryStatusInline(ModeratedInline, admin.TabularInline):
     model = RegulatoryStatus
     fk_name = "therapy"
     autocomplete_fields = ["source"]
-    fields = ["jurisdiction", "regulatory_status", "date", "date_note", "statement", "source", "status"]
+    fields = [
+        "jurisdiction",
+        "regulatory_status",
+        "date",
+        "date_note",
+        "statement",
+        "source",
+        "status",
+    ]
 
 
 class RegulatoryOfSourceInline(RegulatoryStatusInline):
     fk_name = "source"
     autocomplete_fields = ["therapy"]
-    fields = ["therapy", "jurisdiction", "regulatory_status", "date", "date_note", "statement", "status"]
+    fields = [
+        "therapy",
+        "jurisdiction",
+        "regulatory_status",
+        "date",
+        "date_note",
+        "statement",
+        "status",
+    ]
 
 
 # A curator thinks "this source makes these claims": the Source page shows them all,
@@ -62,10 +78,10 @@ class SourceWithEvidenceAdmin(SourceAdmin):
 class TherapyAdmin(ModeratedAdmin):
     list_display = ["name", "alias_summary", "kind", "stage", "evidence_count", "status"]
     list_filter = ["status", "kind", "stage"]
+    ordering = ["name"]
     search_fields = ["name", "slug", "aliases", "mechanism"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [TherapyEvidenceInline, RegulatoryStatusInline]
-    formfield_overrides = SHORT_TEXT
     fieldsets = [
         (None, {"fields": ["name", "slug", "aliases", "kind", "stage", "mechanism"]}),
         ("For readers", {"fields": ["summary", "harms"]}),
@@ -113,7 +129,6 @@ class TherapyEvidenceAdmin(ModeratedAdmin):
         "contradicted_by",
         "contradicting_findings",
     ]
-    formfield_overrides = SHORT_TEXT
     list_per_page = 50
     fieldsets = [
         (None, {"fields": ["therapy", "abnormality", "link_kind", "source", "statement", "quote"]}),
@@ -143,4 +158,3 @@ class RegulatoryStatusAdmin(ModeratedAdmin):
     list_select_related = ["therapy", "source"]
     search_fields = ["therapy__name", "jurisdiction", "statement", "source__title"]
     autocomplete_fields = ["therapy", "source"]
-    formfield_overrides = SHORT_TEXT

@@ -83,6 +83,7 @@ class Therapy(Moderated):
         "known harms", blank=True, help_text="Side effects and risks reported by the sources."
     )
 
+    objects = TherapyQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta(Moderated.Meta):
@@ -116,9 +117,11 @@ class LinkKind(models.TextChoices):
     MEASURED = "measured", "Measured — the therapy's effect on the abnormality itself was measured"
 
 
-LINK_KIND_HELP = "How strongly the study ties therapy to abnormality. " + " ".join(
-    label for _, label in LinkKind.choices
-) + " Leave empty when no abnormality is named."
+LINK_KIND_HELP = (
+    "How strongly the study ties therapy to abnormality. "
+    + " ".join(label for _, label in LinkKind.choices)
+    + " Leave empty when no abnormality is named."
+)
 
 
 class TherapyEvidenceQuerySet(ModeratedQuerySet):
@@ -177,7 +180,9 @@ class TherapyEvidence(EvidenceFields):
     history = HistoricalRecords()
 
     class Meta(EvidenceFields.Meta):
-        permissions = [("review_therapyevidence", "Can publish, reject or retract therapy evidence")]
+        permissions = [
+            ("review_therapyevidence", "Can publish, reject or retract therapy evidence")
+        ]
         ordering = ["level", "-source__year", "pk"]
         verbose_name = "therapy evidence"
         verbose_name_plural = "therapy evidence"
@@ -232,7 +237,9 @@ class RegulatoryStatus(Moderated):
     therapy = models.ForeignKey(
         Therapy, on_delete=models.PROTECT, related_name="regulatory_statuses"
     )
-    jurisdiction = models.CharField(max_length=120, help_text="Country or region, e.g. 'Argentina'.")
+    jurisdiction = models.CharField(
+        max_length=120, help_text="Country or region, e.g. 'Argentina'."
+    )
     # DESIGN.md calls this "status"; here `status` is the moderation status every
     # curated record shares (and `.published()` reads), so this one is named in full.
     regulatory_status = models.CharField(max_length=16, choices=RegulatoryStatusKind.choices)
@@ -243,15 +250,15 @@ class RegulatoryStatus(Moderated):
         help_text="When only a year or month is known, say so here (e.g. '2016').",
     )
     statement = models.TextField(help_text="What the source says, in our words.")
-    source = models.ForeignKey(
-        Source, on_delete=models.PROTECT, related_name="regulatory_statuses"
-    )
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="regulatory_statuses")
 
     objects = RegulatoryStatusQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta(Moderated.Meta):
-        permissions = [("review_regulatorystatus", "Can publish, reject or retract regulatory statuses")]
+        permissions = [
+            ("review_regulatorystatus", "Can publish, reject or retract regulatory statuses")
+        ]
         ordering = ["therapy__name", "jurisdiction", "-date"]
         verbose_name = "regulatory status"
         verbose_name_plural = "regulatory statuses"

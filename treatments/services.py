@@ -63,7 +63,9 @@ def _upsert(
     if obj is None:
         obj = model(**lookup, **values)
         bucket = "created"
-    elif update and any(getattr(obj, name) != value for name, value in values.items()):
+    elif update and any(
+        getattr(obj, name) != _python(model, name, value) for name, value in values.items()
+    ):
         for name, value in values.items():
             setattr(obj, name, value)
         bucket = "updated"
@@ -79,6 +81,15 @@ def _upsert(
     return obj
 
 
+def _python(model: type[models.Model], name: str, value: Any) -> Any:
+    """The value as the model holds it once loaded (dates parsed, DOIs normalised), so
+    that an unchanged record is not reported as updated."""
+    field = model._meta.get_field(name)
+    if field.is_relation:
+        return value
+    return field.to_python(value)
+
+
 def _lines(value: Any) -> str:
     return "\n".join(value) if isinstance(value, list) else (value or "")
 
@@ -91,6 +102,9 @@ def _get(index: dict[str, models.Model], key: str | None, what: str, where: str)
     except KeyError:
         raise SeedError(f"{where}: unknown {what} {key!r}") from None
 
+
+# Source fields stored as NULL when empty; the other text fields are stored as "".
+NULLABLE_SOURCE_FIELDS = {"year", "published_on", "accessed_on"}
 
 EVIDENCE_FIELDS = (
     "statement",
@@ -109,7 +123,9 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
     """Load the seed knowledge base; loading it again duplicates nothing.
 
     Records are matched by natural keys: slugs, source keys, and for claims
-    (source, subject, statement). Everything in the seed is published.
+    (source, subject, statement). Everything in the seed is published. A source
+    entry ``{"key": ..., "same_as": ...}`` gives a second citation key to a
+    document already listed, so that its claims attach to the one Source.
     """
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -143,7 +159,10 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             kind="lab test",
         )
         test.abnormalities.add(
-            *[_get(abnormalities, s, "abnormality", f"lab test {item['slug']}") for s in item.get("abnormalities", [])]
+            *[
+                _get(abnormalities, s, "abnormality", f"lab test {item['slug']}")
+                for s in item.get("abnormalities", [])
+            ]
         )
     lab_tests = {t.slug: t for t in LabTest.objects.all()}
 
@@ -161,8 +180,17 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
         )
 
     sources: dict[str, Source] = {}
+    aliases: dict[str, str] = {}
     for item in data.get("sources", []):
-        values = {k: ("" if v is None and k not in NULLABLE_SOURCE_FIELDS else v) for k, v in item.items() if k != "key"}
+        if "same_as" in item:
+            # A second citation key for a document already listed (one DOI, one Source).
+            aliases[item["key"]] = item["same_as"]
+            continue
+        values = {
+            k: ("" if v is None and k not in NULLABLE_SOURCE_FIELDS else v)
+            for k, v in item.items()
+            if k != "key"
+        }
         sources[item["key"]] = _upsert(
             Source,
             lookup={"key": item["key"]},
@@ -171,6 +199,8 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             report=report,
             kind="source",
         )
+    for alias, key in aliases.items():
+        sources[alias] = _get(sources, key, "source", f"source {alias} (same_as)")
 
     claims: dict[str, Finding | TherapyEvidence] = {}
     for item in data.get("findings", []):
@@ -184,7 +214,12 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
         values = {k: item.get(k, "") for k in EVIDENCE_FIELDS if k != "statement"}
         values["case_definition"] = item.get("case_definition") or "unspecified"
         claims[item["id"]] = _upsert(
-            Finding, lookup=lookup, values={**values, **published}, update=update, report=report, kind="finding"
+            Finding,
+            lookup=lookup,
+            values={**values, **published},
+            update=update,
+            report=report,
+            kind="finding",
         )
 
     for item in data.get("evidence", []):
@@ -241,9 +276,6 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
                 )
 
     return report
-
-
-NULLABLE_SOURCE_FIELDS = {"year", "published_on", "accessed_on"}
 
 
 # ---------------------------------------------------------------------------------------

@@ -10,7 +10,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--path", default=str(SEED_PATH), help="Seed file (default: %(default)s)")
+        parser.add_argument(
+            "--path", default=str(SEED_PATH), help="Seed file (default: %(default)s)"
+        )
         parser.add_argument(
             "--update",
             action="store_true",

@@ -238,3 +238,19 @@ def test_the_commands_export_and_import_and_explain_failures(tmp_path, capsys):
         call_command("export_release", str(tmp_path / "rel"))
     with pytest.raises(CommandError, match=r"no manifest\.json"):
         call_command("import_release", str(tmp_path / "nowhere"))
+
+
+def test_the_seed_knowledge_base_survives_a_round_trip(tmp_path):
+    from treatments.services import seed_load
+
+    seed_load()
+    first, second = tmp_path / "first", tmp_path / "second"
+    manifest = release_export(directory=first, release="seed")
+    assert manifest.counts["evidence"] == TherapyEvidence.objects.published().count() > 0
+    empty_the_knowledge_base()
+
+    release_import(directory=first)
+    release_export(directory=second, release="seed")
+
+    a, b = files_of(first), files_of(second)
+    assert [n for n in a if n != MANIFEST and a[n] != b[n]] == []

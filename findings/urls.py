@@ -5,10 +5,12 @@ from findings import views
 app_name = "findings"
 
 urlpatterns = [
+    path("abnormalities/", views.AbnormalityListView.as_view(), name="abnormality-list"),
     path(
         "abnormalities/<slug:slug>/",
         views.AbnormalityDetailView.as_view(),
         name="abnormality-detail",
     ),
+    path("sources/", views.SourceListView.as_view(), name="source-list"),
     path("sources/<int:pk>/", views.SourceDetailView.as_view(), name="source-detail"),
 ]

@@ -1,13 +1,259 @@
+"""Readers' pages for abnormalities and sources.
+
+``findings`` never imports ``treatments``. Where these pages show therapies they read
+them through the reverse relations ``treatments`` adds to Abnormality and Source
+(``therapy_evidence``, ``regulatory_statuses``), whose managers carry treatments'
+own ``.published()`` rules: the visibility logic is still written once.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, IntegerField, Min, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.views.generic import DetailView
 
-from findings.models import Abnormality, Source
+from findings.filters import AbnormalityFilter, SourceFilter
+from findings.models import Abnormality, Direction, Finding, LabTest, Source
+from findings.pages import ReaderListView
+
+
+def _finding_count(direction: str):
+    counted = (
+        Finding.objects.published()
+        .filter(abnormality=OuterRef("pk"), direction=direction)
+        .order_by()
+        .values("abnormality")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+
+class AbnormalityListView(ReaderListView):
+    filterset_class = AbnormalityFilter
+    template_name = "findings/abnormality_list.html"
+    paginate_by = 50
+    export_basename = "abnormalities"
+    export_fields = (
+        "name",
+        "slug",
+        "url",
+        "aliases",
+        "category",
+        "component",
+        "change",
+        "summary",
+        "findings_supporting",
+        "findings_not_supporting",
+    )
+
+    def get_queryset(self):
+        # Queries: one for the page, with both counts as correlated subqueries.
+        return Abnormality.objects.published().annotate(
+            findings_for=_finding_count(Direction.SUPPORTS),
+            findings_against=_finding_count(Direction.DOES_NOT_SUPPORT),
+        )
+
+    def export_rows(self, object_list):
+        return [
+            {
+                "name": abnormality.name,
+                "slug": abnormality.slug,
+                "url": self.request.build_absolute_uri(abnormality.get_absolute_url()),
+                "aliases": abnormality.alias_list,
+                "category": abnormality.get_category_display(),
+                "component": abnormality.component,
+                "change": abnormality.get_change_display(),
+                "summary": abnormality.summary,
+                "findings_supporting": abnormality.findings_for,
+                "findings_not_supporting": abnormality.findings_against,
+            }
+            for abnormality in object_list
+        ]
 
 
 class AbnormalityDetailView(DetailView):
     queryset = Abnormality.objects.published()
     template_name = "findings/abnormality_detail.html"
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        abnormality = self.object
+        findings = list(
+            Finding.objects.published()
+            .filter(abnormality=abnormality)
+            .select_related("source", "lab_test")
+        )
+        context["findings_for"] = [f for f in findings if f.direction == Direction.SUPPORTS]
+        context["findings_against"] = [
+            f for f in findings if f.direction == Direction.DOES_NOT_SUPPORT
+        ]
+        context["findings_other"] = [
+            f
+            for f in findings
+            if f.direction not in (Direction.SUPPORTS, Direction.DOES_NOT_SUPPORT)
+        ]
+        context["lab_tests"] = list(
+            LabTest.objects.published().filter(abnormalities=abnormality).order_by("name")
+        )
+        # One grouped query: each therapy tied to this abnormality, strongest first.
+        context["therapies"] = list(
+            abnormality.therapy_evidence.published()
+            .order_by()
+            .values("therapy__name", "therapy__slug")
+            .annotate(
+                best_level=Min("level"),
+                total=Count("pk"),
+                supporting=Count("pk", filter=Q(direction=Direction.SUPPORTS)),
+                not_supporting=Count("pk", filter=Q(direction=Direction.DOES_NOT_SUPPORT)),
+            )
+            .order_by("best_level", "-supporting", "therapy__name")
+        )
+        return context
+
+
+class SourceListView(ReaderListView):
+    filterset_class = SourceFilter
+    template_name = "findings/source_list.html"
+    paginate_by = 50
+    export_basename = "sources"
+    export_fields = (
+        "id",
+        "key",
+        "url",
+        "kind",
+        "title",
+        "authors",
+        "container",
+        "year",
+        "doi",
+        "pmid",
+        "pmcid",
+        "link",
+        "retracted",
+    )
+
+    def get_queryset(self):
+        # Queries: one for the page.
+        return Source.objects.published()
+
+    def export_rows(self, object_list):
+        return [
+            {
+                "id": source.pk,
+                "key": source.key,
+                "url": self.request.build_absolute_uri(source.get_absolute_url()),
+                "kind": source.get_kind_display(),
+                "title": source.title,
+                "authors": source.authors,
+                "container": source.container,
+                "year": source.year,
+                "doi": source.doi,
+                "pmid": source.pmid,
+                "pmcid": source.pmcid,
+                "link": source.url,
+                "retracted": source.retracted,
+            }
+            for source in object_list
+        ]
+
 
 class SourceDetailView(DetailView):
     queryset = Source.objects.published()
     template_name = "findings/source_detail.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        source = self.object
+        context["findings"] = list(
+            Finding.objects.published()
+            .filter(source=source)
+            .select_related("abnormality", "lab_test")
+        )
+        context["therapy_evidence"] = list(
+            source.therapy_evidence.published().select_related("therapy", "abnormality")
+        )
+        context["regulatory_statuses"] = list(
+            source.regulatory_statuses.published().select_related("therapy")
+        )
+        context["bibtex"] = source_bibtex(source)
+        context["citation"] = source_citation(source)
+        return context
+
+
+# ---------------------------------------------------------------------------
+# "Cite this"
+# ---------------------------------------------------------------------------
+
+BIBTEX_TYPES = {
+    "journal_article": "article",
+    "review": "article",
+    "preprint": "misc",
+    "book": "book",
+    "patent": "misc",
+}
+BIBTEX_SPECIAL = str.maketrans(
+    {
+        "\\": r"\textbackslash{}",
+        "{": r"\{",
+        "}": r"\}",
+        "&": r"\&",
+        "%": r"\%",
+        "$": r"\$",
+        "#": r"\#",
+        "_": r"\_",
+    }
+)
+
+
+def _bibtex_author(name: str) -> str:
+    """'Brenu EW' (Vancouver, as PubMed prints it) becomes 'Brenu, E. W.'; anything
+    else is braced so BibTeX keeps it whole instead of guessing first and last names."""
+    name = name.strip()
+    if name.rstrip(".").lower() == "et al":
+        return "others"
+    parts = name.split()
+    if len(parts) >= 2 and parts[-1].isalpha() and parts[-1].isupper() and len(parts[-1]) <= 4:
+        initials = " ".join(f"{letter}." for letter in parts[-1])
+        return f"{' '.join(parts[:-1])}, {initials}".translate(BIBTEX_SPECIAL)
+    return "{" + name.translate(BIBTEX_SPECIAL) + "}"
+
+
+def source_bibtex(source: Source) -> str:
+    entry_type = BIBTEX_TYPES.get(source.kind, "misc")
+    fields: list[tuple[str, str]] = [("title", "{" + source.title.translate(BIBTEX_SPECIAL) + "}")]
+    if source.authors:
+        authors = [a for a in source.authors.split(",") if a.strip()]
+        fields.append(("author", " and ".join(_bibtex_author(a) for a in authors)))
+    if source.container:
+        key = "journal" if entry_type == "article" else "publisher"
+        fields.append((key, source.container.translate(BIBTEX_SPECIAL)))
+    if source.year:
+        fields.append(("year", str(source.year)))
+    if source.doi:
+        fields.append(("doi", source.doi.translate(BIBTEX_SPECIAL)))
+    if source.pmid:
+        fields.append(("pmid", source.pmid))
+    if source.url:
+        fields.append(("url", source.url))
+    if source.retracted:
+        fields.append(("note", "Retracted"))
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
+    return f"@{entry_type}{{{source.key},\n{body}\n}}"
+
+
+def source_citation(source: Source) -> str:
+    parts = []
+    if source.authors:
+        parts.append(source.authors.rstrip(".") + ".")
+    parts.append(f"({source.year})." if source.year else "(n.d.).")
+    parts.append(source.title.rstrip(".") + ".")
+    if source.container:
+        parts.append(source.container.rstrip(".") + ".")
+    if source.doi:
+        parts.append(f"doi:{source.doi}")
+    if source.pmid:
+        parts.append(f"PMID: {source.pmid}")
+    if source.retracted:
+        parts.append("[Retracted]")
+    return " ".join(parts)

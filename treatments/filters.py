@@ -1,12 +1,48 @@
 """FilterSets shared by the public pages and the API (STYLE.md §4)."""
 
 import django_filters
-from django.db.models import Q
+from django import forms
+from django.db.models import F, Q
+from django_filters.constants import EMPTY_VALUES
 
+from findings.filters import MAX_QUERY_LENGTH
 from findings.models import Abnormality, Direction, Level
 from treatments.models import Stage, Therapy, TherapyEvidence, TherapyKind
 
 MATCH_CHOICES = [("any", "any of them"), ("all", "all of them")]
+
+
+class EvidenceOrderingFilter(django_filters.OrderingFilter):
+    """``sort=evidence`` puts the strongest evidence first (A before E) and therapies
+    without published evidence last on every database (SQLite sorts NULL first);
+    ties are broken by name so pages never reshuffle."""
+
+    def get_ordering_value(self, param):
+        descending = param.startswith("-")
+        field_name = self.param_map.get(param.lstrip("-"), param.lstrip("-"))
+        if descending:
+            return F(field_name).desc(nulls_last=True)
+        return F(field_name).asc(nulls_last=True)
+
+    def filter(self, qs, value):
+        if value in EMPTY_VALUES:
+            return qs
+        ordering = [self.get_ordering_value(param) for param in value if param not in EMPTY_VALUES]
+        return qs.order_by(*ordering, "name", "pk")
+
+
+class SlugsField(django_filters.fields.ModelMultipleChoiceField):
+    """``?abnormality=`` (an empty choice, as a plain form can send) means no filter,
+    like every other empty parameter, rather than an unknown abnormality."""
+
+    def clean(self, value):
+        if isinstance(value, list | tuple):
+            value = [item for item in value if item != ""]
+        return super().clean(value)
+
+
+class SlugsFilter(django_filters.ModelMultipleChoiceFilter):
+    field_class = SlugsField
 
 
 class TherapyFilter(django_filters.FilterSet):
@@ -17,19 +53,22 @@ class TherapyFilter(django_filters.FilterSet):
     needs a single item that is both, not one item of each.
     """
 
-    abnormality = django_filters.ModelMultipleChoiceFilter(
+    abnormality = SlugsFilter(
         field_name="evidence__abnormality",
         to_field_name="slug",
         queryset=Abnormality.objects.published(),
         label="Abnormality",
         method="filter_by_evidence",
         help_text="Abnormality slug; repeat the parameter for several.",
+        # Pages show a checkbox per abnormality; the API ignores widgets.
+        widget=forms.CheckboxSelectMultiple,
     )
     match = django_filters.ChoiceFilter(
         choices=MATCH_CHOICES,
         label="Match",
         method="filter_by_evidence",
-        empty_label="any of them",
+        # No blank choice: it would read "any of them" twice; absent means "any".
+        empty_label=None,
         help_text="With several abnormalities: tied to any of them (default) or to all.",
     )
     level = django_filters.ChoiceFilter(
@@ -45,13 +84,20 @@ class TherapyFilter(django_filters.FilterSet):
         method="filter_by_evidence",
         empty_label="any direction",
     )
-    kind = django_filters.ChoiceFilter(choices=TherapyKind.choices, label="Kind")
-    stage = django_filters.ChoiceFilter(choices=Stage.choices, label="Development stage")
-    q = django_filters.CharFilter(method="filter_text", label="Name contains")
-    sort = django_filters.OrderingFilter(
+    kind = django_filters.ChoiceFilter(
+        choices=TherapyKind.choices, label="Kind", empty_label="any kind"
+    )
+    stage = django_filters.ChoiceFilter(
+        choices=Stage.choices, label="Development stage", empty_label="any stage"
+    )
+    q = django_filters.CharFilter(
+        method="filter_text", label="Name contains", max_length=MAX_QUERY_LENGTH
+    )
+    sort = EvidenceOrderingFilter(
         fields=(("best_level", "evidence"), ("name", "name")),
         field_labels={"best_level": "Evidence strength", "name": "Name"},
         label="Sort by",
+        empty_label="strongest evidence first",
     )
 
     class Meta:

@@ -1,10 +1,19 @@
 from django.urls import path
 
 from treatments import views
+from treatments.feeds import NewEvidenceFeed
 
 app_name = "treatments"
 
 urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
+    path("treatments/", views.TherapyListView.as_view(), name="therapy-list"),
     path("treatments/<slug:slug>/", views.TherapyDetailView.as_view(), name="therapy-detail"),
+    path(
+        "treatments/<slug:slug>/abnormalities/<slug:abnormality_slug>/",
+        views.PairEvidenceView.as_view(),
+        name="pair-evidence",
+    ),
+    path("search/", views.search_view, name="search"),
+    path("feeds/evidence/", NewEvidenceFeed(), name="evidence-feed"),
 ]

@@ -1,0 +1,134 @@
+"""What every public list page shares: filters read from the URL by one FilterSet, a
+status 400 page naming the parameter and the reason for bad input, pagination that
+refuses nonsense instead of failing, and CSV/JSON downloads of the same filtered rows.
+
+Lives on the ground floor so that both apps' list views can use it.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpResponse, JsonResponse
+from django.utils.text import Truncator
+from django_filters.views import FilterView
+
+EXPORT_FORMATS = ("csv", "json")
+# Longer than any real page number; also keeps int() away from 5,000-digit strings.
+MAX_PAGE_DIGITS = 9
+# Characters a spreadsheet would run as a formula at the start of a cell.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class InputError:
+    """One refused URL parameter: shown on the page and sent with status 400."""
+
+    param: str
+    label: str
+    message: str
+
+
+def form_errors(form) -> list[InputError]:
+    """A bound form's (or a FilterSet's form's) errors, one per parameter and reason."""
+    errors = []
+    for name, messages in form.errors.items():
+        field = form.fields.get(name)
+        label = str(field.label) if field is not None and field.label else name
+        for message in messages:
+            # Messages may echo the value given: a 5,000-character value stays short, and
+            # control characters (NUL …) are shown as U+FFFD rather than sent raw.
+            message = "".join(ch if ch.isprintable() else "\ufffd" for ch in str(message))
+            errors.append(InputError(name, label, Truncator(message).chars(240)))
+    return errors
+
+
+def parse_page_number(raw: str) -> int | None:
+    """A page number is 1, 2, 3 …; anything else (-1, 0, 1.5, ², 'last') is None."""
+    if not raw:
+        return 1
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > MAX_PAGE_DIGITS:
+        return None
+    number = int(raw)
+    return number if number >= 1 else None
+
+
+def csv_cell(value: Any) -> Any:
+    if isinstance(value, list):
+        value = "; ".join(str(item) for item in value)
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+class ReaderListView(FilterView):
+    """A public list: ``?<filters>&page=N`` renders HTML, ``&format=csv|json`` downloads
+    every row the same filters select (not just one page)."""
+
+    paginate_by = 25
+    export_basename = ""
+    export_fields: tuple[str, ...] = ()
+
+    def export_rows(self, object_list) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def get(self, request, *args, **kwargs):
+        self.input_errors: list[InputError] = []
+        self.filterset = self.get_filterset(self.get_filterset_class())
+        export = request.GET.get("format", "")
+        if export not in ("", *EXPORT_FORMATS):
+            self.input_errors.append(
+                InputError("format", "Download format", "must be csv or json.")
+            )
+        # Without any parameter the FilterSet is unbound: the whole list, unfiltered.
+        if not self.filterset.is_bound or self.filterset.is_valid():
+            self.object_list = self.filterset.qs
+        else:
+            self.input_errors.extend(form_errors(self.filterset.form))
+            self.object_list = self.filterset.queryset.none()
+        if export and not self.input_errors:
+            return self.export(export)
+        context = self.get_context_data(filter=self.filterset, object_list=self.object_list)
+        context["input_errors"] = self.input_errors
+        return self.render_to_response(context, status=400 if self.input_errors else 200)
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator = self.get_paginator(queryset, page_size)
+        number = parse_page_number(self.request.GET.get(self.page_kwarg, ""))
+        if number is None:
+            self.input_errors.append(
+                InputError("page", "Page", "must be a whole number, 1 or more.")
+            )
+            number = 1
+        elif number > paginator.num_pages:
+            pages = paginator.num_pages
+            self.input_errors.append(
+                InputError(
+                    "page",
+                    "Page",
+                    f"there {'is' if pages == 1 else 'are'} only {pages} "
+                    f"page{'' if pages == 1 else 's'} of results.",
+                )
+            )
+            number = 1
+        page = paginator.page(number)
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def export(self, export_format: str) -> HttpResponse:
+        rows = self.export_rows(self.object_list)
+        filename = f"{self.export_basename}.{export_format}"
+        if export_format == "json":
+            response = JsonResponse(
+                {"count": len(rows), "results": rows},
+                json_dumps_params={"ensure_ascii": False, "indent": 1},
+            )
+        else:
+            response = HttpResponse(content_type="text/csv; charset=utf-8")
+            writer = csv.DictWriter(response, fieldnames=self.export_fields)
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({key: csv_cell(value) for key, value in row.items()})
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response

@@ -1,0 +1,279 @@
+"""A reader in a real browser (Debian's chromium through Playwright), on a phone too.
+
+Run alone with ``pytest -m browser``. Without /usr/bin/chromium these tests skip,
+except with CI=true, where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.core.management import call_command
+
+from findings.models import Direction, Level, Status
+from tests import factories
+from tests.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PHONE,
+    SCREENSHOTS,
+    has_sideways_scroll,
+    require_chromium,
+    screenshot,
+)
+
+pytestmark = [
+    pytest.mark.browser,
+    # serialized_rollback: the flush after a live-server test would otherwise also
+    # delete the staff groups that a data migration created for later tests.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by
+    # the tests themselves are still plain synchronous calls.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport=PHONE, reduced_motion="reduce")
+    page = context.new_page()
+    page.console_errors = []
+    page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
+    page.on("pageerror", lambda exc: page.console_errors.append(str(exc)))
+    yield page
+    context.close()
+
+
+def build_knowledge_base():
+    """The canonical names and slugs the seed uses, with made-up test claims."""
+    nk = factories.make_abnormality(
+        name="Low NK cell cytotoxicity",
+        slug="low-nk-cell-cytotoxicity",
+        component="NK cells",
+        summary="Natural killer cells kill infected or abnormal cells less well.",
+    )
+    rnase = factories.make_abnormality(
+        name="RNase L pathway dysfunction",
+        slug="rnase-l-pathway-dysfunction",
+        category="molecular_pathway",
+        component="RNase L",
+        change="dysfunctional",
+    )
+    igg1 = factories.make_abnormality(
+        name="IgG1 subclass deficiency", slug="igg1-subclass-deficiency", category="humoral"
+    )
+    ldn = factories.make_therapy(
+        name="Low-dose naltrexone", slug="low-dose-naltrexone", aliases="LDN"
+    )
+    inosine = factories.make_therapy(
+        name="Inosine pranobex", slug="inosine-pranobex", aliases="Isoprinosine"
+    )
+    rintatolimod = factories.make_therapy(
+        name="Rintatolimod", slug="rintatolimod", aliases="Ampligen", kind="biologic"
+    )
+    ivig = factories.make_therapy(
+        name="Intravenous immunoglobulin", slug="ivig", aliases="IVIG", kind="biologic"
+    )
+    factories.make_evidence(therapy=ldn, abnormality=nk, level=Level.D)
+    factories.make_evidence(therapy=inosine, abnormality=nk, level=Level.C)
+    factories.make_evidence(
+        therapy=inosine, abnormality=nk, level=Level.E, direction=Direction.DOES_NOT_SUPPORT
+    )
+    factories.make_evidence(therapy=rintatolimod, abnormality=rnase, level=Level.B)
+    factories.make_evidence(therapy=rintatolimod, abnormality=None, level=Level.B)
+    factories.make_evidence(therapy=ivig, abnormality=igg1, level=Level.C)
+    factories.make_regulatory_status(therapy=rintatolimod, jurisdiction="Argentina")
+    factories.make_finding(abnormality=nk, level=Level.B)
+    # Never shown: a draft therapy tied to the same abnormality.
+    draft = factories.make_therapy(name="Draft remedy", slug="draft-remedy", status=Status.DRAFT)
+    factories.make_evidence(therapy=draft, abnormality=nk, level=Level.A)
+    return {"nk": nk, "rnase": rnase, "rintatolimod": rintatolimod}
+
+
+def therapy_names(page) -> list[str]:
+    return page.locator("#results .card h3 > a").all_inner_texts()
+
+
+def test_a_reader_filters_by_low_nk_cell_cytotoxicity_and_sees_ldn_and_inosine_pranobex(
+    live_server, page
+):
+    build_knowledge_base()
+    page.goto(live_server.url + "/")
+    page.get_by_label("Abnormality", exact=True).select_option(label="Low NK cell cytotoxicity")
+    page.get_by_role("button", name="Show therapies").click()
+    page.wait_for_url("**/treatments/?abnormality=low-nk-cell-cytotoxicity")
+
+    assert therapy_names(page) == ["Inosine pranobex", "Low-dose naltrexone"]
+    assert page.get_by_text("2 therapies found.").is_visible()
+    screenshot(page, "therapies-filtered-phone")
+    assert not has_sideways_scroll(page)
+    assert page.console_errors == []
+
+
+def test_a_reader_opens_the_matrix_cell_for_rnase_l_and_rintatolimod(live_server, page):
+    build_knowledge_base()
+    page.goto(live_server.url + "/")
+    cell = page.get_by_role("link", name="RNase L pathway dysfunction and Rintatolimod: level B")
+    cell.click()
+    page.wait_for_url("**/treatments/rintatolimod/abnormalities/rnase-l-pathway-dysfunction/")
+
+    assert page.get_by_role("heading", level=1).inner_text() == (
+        "Rintatolimod and RNase L pathway dysfunction"
+    )
+    assert page.locator("article.evidence").count() == 1
+    screenshot(page, "pair-rintatolimod-rnase-l-phone")
+    assert page.console_errors == []
+
+
+def test_the_matrix_scrolls_in_its_box_with_headers_in_view_on_a_phone(live_server, page):
+    build_knowledge_base()
+    page.goto(live_server.url + "/")
+    box = page.locator(".matrix-box")
+    assert box.evaluate("el => el.scrollWidth > el.clientWidth")
+    box.evaluate("el => { el.scrollLeft = el.scrollWidth; }")
+    row_header = page.get_by_role("rowheader", name="RNase L pathway dysfunction")
+    box_left = box.bounding_box()["x"]
+    # The row header is sticky: still at the left edge of the box after scrolling.
+    assert abs(row_header.bounding_box()["x"] - box_left) < 3
+    screenshot(page, "home-matrix-scrolled-phone")
+    box.screenshot(path=str(SCREENSHOTS / "matrix-box-scrolled-phone.png"))
+    box.evaluate("el => { el.scrollLeft = 0; }")
+    box.screenshot(path=str(SCREENSHOTS / "matrix-box-phone.png"))
+    assert not has_sideways_scroll(page)
+
+
+def test_the_filters_work_by_keyboard_only(live_server, page):
+    build_knowledge_base()
+    page.goto(live_server.url + "/treatments/")
+    checkbox = page.get_by_role("checkbox", name="Low NK cell cytotoxicity")
+    # Tab from the top of the page until the checkbox has focus: it is reachable.
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if checkbox.evaluate("el => el === document.activeElement"):
+            break
+    else:
+        pytest.fail("the abnormality checkbox was never reached with Tab")
+    assert checkbox.evaluate("el => getComputedStyle(el).outlineStyle") != "none"
+
+    page.keyboard.press("Space")
+    # htmx swaps the results in place and puts the filters in the address bar.
+    page.wait_for_url("**/treatments/?**abnormality=low-nk-cell-cytotoxicity**")
+    page.wait_for_function("document.querySelectorAll('#results .card').length === 2")
+    assert therapy_names(page) == ["Inosine pranobex", "Low-dose naltrexone"]
+    assert checkbox.evaluate("el => el === document.activeElement")
+
+    level = page.get_by_label("Evidence level at least")
+    level.focus()
+    for _ in range(3):  # "any level" → "A or better" → "B or better" → "C or better"
+        page.keyboard.press("ArrowDown")
+    page.wait_for_function("document.querySelectorAll('#results .card').length === 1")
+    assert therapy_names(page) == ["Inosine pranobex"]
+    assert "level=C" in page.url
+    screenshot(page, "therapies-keyboard-phone")
+    assert page.console_errors == []
+
+
+def test_the_filters_work_without_javascript(browser, live_server):
+    build_knowledge_base()
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(live_server.url + "/treatments/")
+    page.get_by_role("checkbox", name="RNase L pathway dysfunction").check()
+    page.get_by_role("button", name="Show therapies").click()
+    page.wait_for_url("**abnormality=rnase-l-pathway-dysfunction**")
+    assert therapy_names(page) == ["Rintatolimod"]
+    context.close()
+
+
+def test_every_page_fits_a_phone_without_sideways_scroll_or_console_errors(live_server, page):
+    kb = build_knowledge_base()
+    source = kb["rintatolimod"].evidence.first().source
+    factories.make_source(
+        title="A retracted study with an extraordinarily long unbroken identifier",
+        doi="10.1234/averyveryveryveryveryveryveryverylongdoisuffix-without-any-breaks-at-all",
+        retracted=True,
+        retraction_note="Withdrawn by the publisher.",
+    )
+    paths = {
+        "home": "/",
+        "therapies": "/treatments/",
+        "therapy": "/treatments/rintatolimod/",
+        "pair": "/treatments/inosine-pranobex/abnormalities/low-nk-cell-cytotoxicity/",
+        "abnormalities": "/abnormalities/",
+        "abnormality": "/abnormalities/low-nk-cell-cytotoxicity/",
+        "sources": "/sources/",
+        "source": source.get_absolute_url(),
+        "search": "/search/?q=Ampligen",
+        "bad-filter": "/treatments/?level=Z",
+        "not-found": "/treatments/no-such-therapy/",
+    }
+    expected_status = {"bad-filter": 400, "not-found": 404}
+    for name, path in paths.items():
+        page.console_errors.clear()
+        response = page.goto(live_server.url + path)
+        status = expected_status.get(name, 200)
+        assert response.status == status, (name, response.status)
+        assert page.get_by_text("Not medical advice.").first.is_visible(), name
+        screenshot(page, f"{name}-phone")
+        assert not has_sideways_scroll(page), f"{name} scrolls sideways at 390px"
+        # Chromium reports the page's own 400/404 status as a console error; nothing else may.
+        own_status = f"the server responded with a status of {status}"
+        errors = [e for e in page.console_errors if status == 200 or own_status not in e]
+        assert errors == [], name
+
+
+def test_with_the_seed_a_reader_finds_therapies_for_low_nk_function_and_their_sources(
+    live_server, page
+):
+    """The issue's "done when", on the real seed knowledge base."""
+    call_command("load_seed", verbosity=0)
+    page.goto(live_server.url + "/")
+    page.get_by_label("Abnormality", exact=True).select_option(label="Low NK cell cytotoxicity")
+    page.get_by_role("button", name="Show therapies").click()
+    page.wait_for_url("**/treatments/?abnormality=low-nk-cell-cytotoxicity")
+    found = therapy_names(page)
+    assert {"Low-dose naltrexone", "Inosine pranobex"} <= set(found)
+    screenshot(page, "seed-therapies-low-nk-phone")
+
+    page.get_by_role("link", name="Low-dose naltrexone").first.click()
+    page.wait_for_url("**/treatments/low-dose-naltrexone/")
+    page.locator("article.evidence dd a").first.click()
+    page.wait_for_url("**/sources/*/")
+    assert page.get_by_role("heading", name="Cite this").is_visible()
+    screenshot(page, "seed-source-phone")
+
+    page.goto(live_server.url + "/")
+    page.locator(
+        'a[href="/treatments/rintatolimod/abnormalities/rnase-l-pathway-dysfunction/"]'
+    ).click()
+    page.wait_for_url("**/treatments/rintatolimod/abnormalities/rnase-l-pathway-dysfunction/")
+    assert page.locator("article.evidence").count() >= 1
+    screenshot(page, "seed-pair-rintatolimod-rnase-l-phone")
+    assert not has_sideways_scroll(page)
+    assert page.console_errors == []
+
+
+def test_fixing_a_bad_filter_in_place_clears_the_message(live_server, page):
+    build_knowledge_base()
+    response = page.goto(live_server.url + "/treatments/?level=Z")
+    assert response.status == 400
+    assert page.get_by_role("alert").is_visible()
+
+    page.get_by_label("Evidence level at least").select_option("B")
+
+    page.wait_for_url("**/treatments/?**level=B**")
+    page.wait_for_function("document.querySelectorAll('#results .card').length === 1")
+    assert page.get_by_role("alert").count() == 0
+    assert therapy_names(page) == ["Rintatolimod"]

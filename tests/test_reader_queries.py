@@ -1,0 +1,101 @@
+"""Every reader page runs a fixed number of queries, the same with 1 row as with 50
+(STYLE.md §14). Each count comes with the list of the queries it expects."""
+
+import pytest
+
+from findings.models import Direction
+from tests import factories
+
+
+def build(rows: int):
+    """``rows`` of everything each page lists, all tied to one abnormality, one therapy
+    and one source, so that every page has ``rows`` items to show."""
+    abnormality = factories.make_abnormality(slug="target")
+    main = factories.make_therapy(slug="main")
+    source = factories.make_source()
+    for i in range(rows):
+        therapy = main if i == 0 else factories.make_therapy()
+        other = abnormality if i == 0 else factories.make_abnormality()
+        evidence = factories.make_evidence(
+            therapy=main, abnormality=abnormality, source=source, statement=f"plain claim {i}"
+        )
+        factories.make_evidence(
+            therapy=therapy,
+            abnormality=other,
+            source=source,
+            direction=Direction.DOES_NOT_SUPPORT,
+        )
+        factories.make_evidence(therapy=main, abnormality=None, source=source)
+        factories.make_regulatory_status(therapy=therapy, source=source)
+        finding = factories.make_finding(abnormality=abnormality, source=source)
+        factories.make_lab_test().abnormalities.add(abnormality)
+        evidence.contradicting_findings.add(finding)
+        factories.make_source()
+    return source
+
+
+# (url, expected queries, what they are). "{source}" is filled in with the source's id.
+PAGES = [
+    ("/", 3, "published abnormalities; published therapies; grouped pair summary"),
+    (
+        "/treatments/",
+        6,
+        "count; page of therapies with summary subqueries; pair summary of the page; "
+        "their abnormalities; their regulatory statuses; abnormality choices of the form",
+    ),
+    (
+        "/treatments/?abnormality=target&level=E&sort=name",
+        7,
+        "abnormality slug validation; count; page; pair summary; abnormalities; "
+        "regulatory statuses; abnormality choices of the form",
+    ),
+    (
+        "/treatments/main/",
+        7,
+        "therapy; its evidence with source and abnormality; contradicting evidence "
+        "(prefetch); contradicting findings (prefetch); regulatory statuses with source; "
+        "pair summary; abnormality names",
+    ),
+    (
+        "/treatments/main/abnormalities/target/",
+        6,
+        "therapy; abnormality; pair evidence with source; contradicting evidence; "
+        "contradicting findings; pair summary",
+    ),
+    ("/abnormalities/", 2, "count; page with finding-count subqueries"),
+    (
+        "/abnormalities/target/",
+        4,
+        "abnormality; its findings with source and lab test; its lab tests; "
+        "therapies grouped by level",
+    ),
+    ("/sources/", 2, "count; page of sources"),
+    (
+        "/sources/{source}/",
+        4,
+        "source; its findings; its therapy evidence with therapy and abnormality; "
+        "its regulatory statuses with therapy",
+    ),
+    ("/search/?q=plain", 5, "abnormalities; therapies; sources; findings; therapy evidence"),
+    ("/feeds/evidence/", 1, "latest evidence with therapy, abnormality and source"),
+    (
+        "/treatments/?format=csv",
+        4,
+        "all therapies with summaries; pair summary; abnormalities; regulatory statuses",
+    ),
+    ("/treatments/?format=json&abnormality=target", 5, "slug validation + the four above"),
+    ("/abnormalities/?format=json", 1, "all abnormalities with finding counts"),
+    ("/sources/?format=csv", 1, "all sources"),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("rows", [1, 50])
+@pytest.mark.parametrize(("url", "queries", "what"), PAGES, ids=[page[0] for page in PAGES])
+def test_each_page_runs_the_same_queries_with_1_and_50_rows(
+    client, django_assert_num_queries, rows, url, queries, what
+):
+    source = build(rows)
+    with django_assert_num_queries(queries):
+        response = client.get(url.format(source=source.pk))
+    assert response.status_code == 200

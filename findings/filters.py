@@ -3,16 +3,70 @@
 import django_filters
 from django import forms
 from django.db.models import Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
-from findings.models import Abnormality, AbnormalityCategory, Change, Source, SourceKind
+from findings.models import (
+    Abnormality,
+    AbnormalityCategory,
+    Availability,
+    CaseDefinition,
+    Change,
+    Direction,
+    Finding,
+    LabTest,
+    Level,
+    Source,
+    SourceKind,
+)
 
 # A search box is for words, not documents: longer input is refused with a message.
 MAX_QUERY_LENGTH = 200
+
+LEVEL_OR_BETTER = [(letter, f"{letter} or better") for letter in Level.values]
 
 
 class YearFilter(django_filters.NumberFilter):
     # Whole years only: the default DecimalField would accept 2e9 and 1.5.
     field_class = forms.IntegerField
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A record id: a whole number the database can hold (a larger one is a 400, not an
+    overflow in the database driver)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
+
+
+class SlugsField(django_filters.fields.ModelMultipleChoiceField):
+    """``?abnormality=`` (an empty choice, as a plain form can send) means no filter,
+    like every other empty parameter, rather than an unknown abnormality."""
+
+    def clean(self, value):
+        if isinstance(value, list | tuple):
+            value = [item for item in value if item != ""]
+        return super().clean(value)
+
+
+@extend_schema_field(OpenApiTypes.STR)  # each value is a slug (the API schema)
+class SlugsFilter(django_filters.ModelMultipleChoiceFilter):
+    """Records tied to any of several related records, named by slug (repeatable)."""
+
+    field_class = SlugsField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("to_field_name", "slug")
+        super().__init__(*args, **kwargs)
+
+    def get_filter_predicate(self, v):
+        # With to_field_name set, django-filter compares field_name with the slug
+        # (abnormality=<slug>, an error for a foreign key): compare with the record.
+        return {self.field_name: v}
 
 
 class AbnormalityFilter(django_filters.FilterSet):
@@ -24,6 +78,9 @@ class AbnormalityFilter(django_filters.FilterSet):
     )
     q = django_filters.CharFilter(
         method="filter_text", label="Name contains", max_length=MAX_QUERY_LENGTH
+    )
+    sort = django_filters.OrderingFilter(
+        fields=(("name", "name"), ("category", "category")), label="Sort by"
     )
 
     class Meta:
@@ -62,6 +119,9 @@ class SourceFilter(django_filters.FilterSet):
         label="Title, author or identifier contains",
         max_length=MAX_QUERY_LENGTH,
     )
+    sort = django_filters.OrderingFilter(
+        fields=(("year", "year"), ("title", "title")), label="Sort by"
+    )
 
     class Meta:
         model = Source
@@ -79,3 +139,68 @@ class SourceFilter(django_filters.FilterSet):
 
     def filter_retracted(self, queryset, name, value):
         return queryset.filter(retracted=value == "true")
+
+
+class LabTestFilter(django_filters.FilterSet):
+    abnormality = SlugsFilter(
+        field_name="abnormalities",
+        queryset=Abnormality.objects.published(),
+        label="Abnormality",
+        help_text="Abnormality slug; repeat the parameter for tests that show any of several.",
+        distinct=True,
+    )
+    availability = django_filters.ChoiceFilter(
+        choices=Availability.choices, label="Availability", empty_label="any availability"
+    )
+    q = django_filters.CharFilter(
+        method="filter_text", label="Name contains", max_length=MAX_QUERY_LENGTH
+    )
+    sort = django_filters.OrderingFilter(
+        fields=(("name", "name"), ("availability", "availability")), label="Sort by"
+    )
+
+    class Meta:
+        model = LabTest
+        fields = ["abnormality", "availability", "q"]
+
+    def filter_text(self, queryset, name, value):
+        return queryset.filter(
+            Q(name__icontains=value) | Q(measures__icontains=value) | Q(specimen__icontains=value)
+        )
+
+
+class FindingFilter(django_filters.FilterSet):
+    abnormality = SlugsFilter(
+        field_name="abnormality",
+        queryset=Abnormality.objects.published(),
+        label="Abnormality",
+        help_text="Abnormality slug; repeat the parameter for several.",
+    )
+    lab_test = django_filters.ModelChoiceFilter(
+        to_field_name="slug", queryset=LabTest.objects.published(), label="Lab test"
+    )
+    level = django_filters.ChoiceFilter(
+        choices=LEVEL_OR_BETTER,
+        lookup_expr="lte",
+        label="Evidence level",
+        help_text="Minimum evidence level: B means A or B.",
+    )
+    direction = django_filters.ChoiceFilter(choices=Direction.choices, label="Direction")
+    case_definition = django_filters.ChoiceFilter(
+        choices=CaseDefinition.choices, label="Case definition"
+    )
+    source = IdFilter(field_name="source_id", label="Source id")
+    q = django_filters.CharFilter(
+        method="filter_text", label="Statement or quote contains", max_length=MAX_QUERY_LENGTH
+    )
+    sort = django_filters.OrderingFilter(
+        fields=(("level", "level"), ("source__year", "year"), ("created_at", "created")),
+        label="Sort by",
+    )
+
+    class Meta:
+        model = Finding
+        fields = ["abnormality", "lab_test", "level", "direction", "case_definition", "source"]
+
+    def filter_text(self, queryset, name, value):
+        return queryset.filter(Q(statement__icontains=value) | Q(quote__icontains=value))

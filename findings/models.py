@@ -45,6 +45,14 @@ class ModeratedQuerySet(models.QuerySet):
         Lists, rankings and exports use ``.published()`` instead."""
         return self.filter(status__in=VISIBLE_STATUSES)
 
+    def visible_to(self, user):
+        """Everything for staff who may view this model (curators and editors need their
+        drafts back); only what readers may see for everyone else."""
+        opts = self.model._meta
+        if user.is_authenticated and user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
+            return self.all()
+        return self.published()
+
 
 class Moderated(models.Model):
     """Review workflow fields. Only published records are public (DESIGN.md)."""

@@ -1,7 +1,11 @@
-"""The review workflow: one set of transitions for every curated (``Moderated``) record.
+"""Writes to curated (``Moderated``) records, with their rules written once (STYLE.md §3).
 
-The admin actions and the API call these functions and nothing else to change a
-record's status, so the rules below hold whichever door a curator comes in by:
+Drafts (the API's POST and PATCH): new records are drafts; only drafts or rejected
+records can be edited; nothing here can publish.
+
+The review workflow (the admin's actions and the API's submit/publish/reject): the
+admin and the API call these functions and nothing else to change a record's status,
+so the rules hold whichever door a curator comes in by:
 
 - curators (``change_<model>``) submit drafts and rejected records for review;
 - editors (``review_<model>``) publish or reject submitted records, and retract
@@ -9,13 +13,19 @@ record's status, so the rules below hold whichever door a curator comes in by:
 - nobody publishes a record they created or submitted, editors included;
 - every transition is saved in the record's history with the user and the note.
 
+No lost updates: callers may pass ``expected_version`` (the record's ``version``, the
+API's ETag) and a record changed since then is refused with ``VersionConflict``.
+
 Lives in ``findings`` (the ground floor) so that ``treatments`` can use it for its
 models too; nothing here knows about ``treatments``.
 """
 
 from __future__ import annotations
 
-from django.db import transaction
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from findings.models import Moderated, Status
@@ -211,3 +221,82 @@ TRANSITIONS = {
     "reject": record_reject,
     "retract": record_retract,
 }
+
+
+# ------------------------------------------------------------------------------------
+# Drafts (the API's POST and PATCH)
+# ------------------------------------------------------------------------------------
+
+# A rejected record goes back to the curator, who fixes it and submits it again.
+EDITABLE_STATUSES = (Status.DRAFT, Status.REJECTED)
+
+
+class RecordNotEditable(Exception):
+    """The record is submitted, published or retracted: its content is under review or
+    public, so it is changed only through the review workflow."""
+
+    def __init__(self, record: Moderated):
+        self.record = record
+        super().__init__(
+            f"This record is {record.get_status_display().lower()}; only draft or rejected "
+            "records can be edited. Ask an editor to reject or retract it first."
+        )
+
+
+def draft_check_editable(record: Moderated) -> None:
+    """Raise RecordNotEditable unless the API's writes may change ``record``."""
+    if record.status not in EDITABLE_STATUSES:
+        raise RecordNotEditable(record)
+
+
+def _save_checked(record: Moderated) -> None:
+    """Full model validation (field validators, check and unique constraints), then save.
+
+    A unique DOI or PMID taken between the check and the insert still reaches the
+    database's constraint: that is reported the same way, not as a crash.
+    """
+    record.full_clean()
+    try:
+        with transaction.atomic():
+            record.save()
+    except IntegrityError as exc:
+        raise ValidationError(
+            "This record conflicts with an existing one (a DOI, PMID, key, name or slug "
+            "that must be unique is taken)."
+        ) from exc
+
+
+@transaction.atomic
+def draft_create(*, model: type[Moderated], fields: dict[str, Any], by) -> Moderated:
+    """Create a draft of ``model`` from ``fields`` (many-to-many values set afterwards)."""
+    many = {k: v for k, v in fields.items() if model._meta.get_field(k).many_to_many}
+    record = model(**{k: v for k, v in fields.items() if k not in many})
+    record.status = Status.DRAFT
+    record.created_by = by
+    record._history_user = by
+    _save_checked(record)
+    for name, values in many.items():
+        getattr(record, name).set(values)
+    return record
+
+
+@transaction.atomic
+def draft_update(
+    *, record: Moderated, fields: dict[str, Any], by, expected_version: str | None = None
+) -> Moderated:
+    """Change a draft or rejected record; a rejected record becomes a draft again.
+    ``by`` is recorded in the record's history. With ``expected_version`` (If-Match),
+    a record changed since the caller read it is refused and left as it is."""
+    # Locked and read again: an editor may have published it since it was fetched.
+    record = _locked(record, expected_version)
+    draft_check_editable(record)
+    many = {k: v for k, v in fields.items() if record._meta.get_field(k).many_to_many}
+    for name, value in fields.items():
+        if name not in many:
+            setattr(record, name, value)
+    record.status = Status.DRAFT
+    record._history_user = by
+    _save_checked(record)
+    for name, values in many.items():
+        getattr(record, name).set(values)
+    return record

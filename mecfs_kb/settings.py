@@ -154,44 +154,81 @@ LOGGING = {
 
 # --- REST API (/api/v1/) ------------------------------------------------------
 
+API_DESCRIPTION = """
+Sourced claims linking immune abnormalities reported in ME/CFS to the therapies proposed
+for them. **Not medical advice.**
+
+**Reading** needs no account. Anonymous clients see published records only and are
+throttled (429 with `Retry-After`). Lists are paginated (`results`, `next`, `previous`,
+`count`; `page`, `page_size` up to 100). Filters are query parameters; `q` searches and
+`sort` orders (`-` before a field for descending).
+
+Therapies tied to low NK cell cytotoxicity by evidence of level B or better (A or B):
+`GET /api/v1/therapies/?abnormality=low-nk-cell-cytotoxicity&level=B`
+
+**Evidence levels**: A replicated, B controlled, C uncontrolled clinical, D preclinical or
+indirect, E opinion. `level=B` means "B or better".
+
+**Writing** needs a token (`Authorization: Token <key>`) of a user in the Curators or
+Editors group. POST creates a *draft* evidence item, finding or source; PATCH edits a draft
+or rejected one (a rejected one becomes a draft again). Status is never written through
+the API: publishing belongs to editors' review. Editing a submitted, published or
+retracted record answers 409. Therapy and abnormality are given by slug, sources by id.
+A token user with view permission also reads drafts (see each record's `status`).
+
+**Caching**: every read carries an `ETag`; send it back in `If-None-Match` for a
+`304 Not Modified`. Cross-origin GET is allowed (CORS).
+
+**Errors**: every 4xx has the same JSON body: `status`, `code`, `detail` and `errors`
+(for 400, each parameter or field at fault with its messages).
+"""
+
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+    # Apps authenticate with a token (`Authorization: Token <key>`, keys made with
+    # `manage.py drf_create_token <username>`); no cookies, so no CSRF to get wrong.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly"
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "mecfs_kb.viewsets.ApiSchema",
+    "DEFAULT_PAGINATION_CLASS": "mecfs_kb.rest.Pagination",
     "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "mecfs_kb.rest.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["mecfs_kb.rest.AnonThrottle", "mecfs_kb.rest.UserThrottle"],
+    # Per client IP (anonymous) or per user (token), counted in the default cache.
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("API_THROTTLE_ANON", "120/minute"),
+        "user": os.environ.get("API_THROTTLE_USER", "600/minute"),
+    },
 }
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "ME/CFS Immune Knowledge Base API",
-    "DESCRIPTION": "Sourced claims linking immune abnormalities reported in ME/CFS to the "
-    "therapies proposed for them. Not medical advice.",
+    "DESCRIPTION": API_DESCRIPTION,
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-}
-
-# Anonymous readers and token holders are throttled per client; the rates can be raised
-# for a load test (bench/) without a code change.
-REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
-    "rest_framework.throttling.AnonRateThrottle",
-    "rest_framework.throttling.UserRateThrottle",
-]
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
-    "anon": os.environ.get("API_THROTTLE_ANON", "120/minute"),
-    "user": os.environ.get("API_THROTTLE_USER", "600/minute"),
+    "ENUM_NAME_OVERRIDES": {
+        "LevelEnum": "findings.models.Level",
+        "TherapyKindEnum": "treatments.models.TherapyKind",
+        "SourceKindEnum": "findings.models.SourceKind",
+        "ModerationStatusEnum": "findings.models.Status",
+        "RegulatoryStatusEnum": "treatments.models.RegulatoryStatusKind",
+    },
 }
 
 # Apps anywhere may read the API from a browser; writes need a token, not cookies.
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
+CORS_EXPOSE_HEADERS = ["ETag", "Retry-After"]
 
 # --- Security (docs/security.md) ----------------------------------------------------
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("treatments.urls")),
     path("", include("findings.urls")),
     path("admin/", admin.site.urls),
+    path("api/", include("mecfs_kb.api")),
     path("healthz", healthz, name="healthz"),
 ]
 

@@ -33,3 +33,49 @@ def editor_client(editor):
 def _cold_content_type_cache():
     """Pinned query counts must not depend on which test warmed the cache first."""
     ContentType.objects.clear_cache()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Users are made in many tests; the production hasher is slow on purpose."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_api_throttles():
+    """API throttles count requests in the cache: each test starts with a clean count."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def api_client():
+    """An anonymous API client (no token)."""
+    from rest_framework.test import APIClient
+
+    return APIClient()
+
+
+@pytest.fixture
+def token_client_for(db):
+    """``token_client_for(user)``: an API client sending ``Authorization: Token <key>``."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    def make(user):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def curator_api(curator, token_client_for):
+    return token_client_for(curator)
+
+
+@pytest.fixture
+def editor_api(editor, token_client_for):
+    return token_client_for(editor)

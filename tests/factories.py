@@ -165,3 +165,11 @@ def make_regulatory_status(**kwargs) -> RegulatoryStatus:
     if "source" not in values:
         values["source"] = make_source()
     return RegulatoryStatus.objects.create(**values)
+
+
+def make_token(user) -> str:
+    """The key of an API token for ``user`` (what `manage.py drf_create_token` makes)."""
+    from rest_framework.authtoken.models import Token
+
+    token, _ = Token.objects.get_or_create(user=user)
+    return token.key

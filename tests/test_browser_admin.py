@@ -143,3 +143,23 @@ def test_an_editor_uses_the_admin_under_the_strict_policy(live_server, browser_p
     page.goto(f"{live_server.url}/admin/treatments/therapyevidence/{submitted.pk}/history/")
     assert "erin" in page.inner_text("#change-history")
     assert_no_csp_violation(page)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_api_docs_work_under_the_strict_policy(live_server, browser_page):
+    page = browser_page
+    factories.make_evidence()
+
+    page.goto(f"{live_server.url}/api/docs/")
+    # Swagger UI (from drf-spectacular-sidecar's static files) has loaded the schema.
+    page.locator(".swagger-ui .info .title").wait_for()
+    assert "ME/CFS Immune Knowledge Base API" in page.inner_text(".swagger-ui .info .title")
+    page.locator("text=/api/v1/evidence/{id}/publish/").first.wait_for()
+    # Try one read from the page itself (connect-src 'self').
+    page.locator(".opblock-summary-path", has_text="/api/v1/therapies/").first.click()
+    page.locator("button.try-out__btn").first.click()
+    page.locator("button.execute").first.click()
+    status = page.locator("table.live-responses-table tr.response td.response-col_status")
+    status.first.wait_for()
+    assert "200" in status.first.inner_text()
+    assert_no_csp_violation(page)

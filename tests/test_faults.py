@@ -168,8 +168,10 @@ def test_the_app_answers_503_while_the_database_is_down_and_recovers_when_it_ret
     therapy = factories.make_therapy(slug="low-dose-naltrexone", status=Status.PUBLISHED)
     page = f"{base}{therapy.get_absolute_url()}"
 
+    api = f"{base}/api/v1/therapies/{therapy.slug}/"
     assert _get(f"{base}/healthz")[0] == 200
     assert _get(page)[0] == 200
+    assert _get(api)[0] == 200
 
     proxy.cut()
     for _ in range(3):  # again and again while it is down: never a 500, never a hang
@@ -180,6 +182,10 @@ def test_the_app_answers_503_while_the_database_is_down_and_recovers_when_it_ret
         assert status == 503, body
         assert content_type.startswith("text/html")
         assert "Temporarily unavailable" in body
+        status, content_type, body = _get(api)
+        assert status == 503, body
+        assert content_type == "application/json"
+        assert '"database": "unreachable"' in body
 
     proxy.restore()
     # No restart: the next requests reconnect by themselves.
@@ -187,3 +193,4 @@ def test_the_app_answers_503_while_the_database_is_down_and_recovers_when_it_ret
     status, _, body = _get(page)
     assert status == 200
     assert therapy.name in body
+    assert _get(api)[0] == 200

@@ -141,7 +141,9 @@ def assert_strict(response) -> None:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("url", ["/healthz", "/admin/login/"])
+@pytest.mark.parametrize(
+    "url", ["/healthz", "/admin/login/", "/", "/treatments/", "/api/v1/therapies/", "/api/docs/"]
+)
 def test_every_page_has_a_strict_content_security_policy(client, url):
     response = client.get(url)
     assert response.status_code == 200

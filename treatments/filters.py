@@ -5,9 +5,16 @@ from django import forms
 from django.db.models import F, Q
 from django_filters.constants import EMPTY_VALUES
 
-from findings.filters import MAX_QUERY_LENGTH
+from findings.filters import MAX_QUERY_LENGTH, IdFilter, SlugsFilter
 from findings.models import Abnormality, Direction, Level
-from treatments.models import Stage, Therapy, TherapyEvidence, TherapyKind
+from treatments.models import (
+    RegulatoryStatus,
+    RegulatoryStatusKind,
+    Stage,
+    Therapy,
+    TherapyEvidence,
+    TherapyKind,
+)
 
 MATCH_CHOICES = [("any", "any of them"), ("all", "all of them")]
 
@@ -29,20 +36,6 @@ class EvidenceOrderingFilter(django_filters.OrderingFilter):
             return qs
         ordering = [self.get_ordering_value(param) for param in value if param not in EMPTY_VALUES]
         return qs.order_by(*ordering, "name", "pk")
-
-
-class SlugsField(django_filters.fields.ModelMultipleChoiceField):
-    """``?abnormality=`` (an empty choice, as a plain form can send) means no filter,
-    like every other empty parameter, rather than an unknown abnormality."""
-
-    def clean(self, value):
-        if isinstance(value, list | tuple):
-            value = [item for item in value if item != ""]
-        return super().clean(value)
-
-
-class SlugsFilter(django_filters.ModelMultipleChoiceFilter):
-    field_class = SlugsField
 
 
 class TherapyFilter(django_filters.FilterSet):
@@ -142,8 +135,11 @@ class TherapyEvidenceFilter(django_filters.FilterSet):
     therapy = django_filters.ModelChoiceFilter(
         to_field_name="slug", queryset=Therapy.objects.published(), label="Therapy"
     )
-    abnormality = django_filters.ModelMultipleChoiceFilter(
-        to_field_name="slug", queryset=Abnormality.objects.published(), label="Abnormality"
+    abnormality = SlugsFilter(
+        field_name="abnormality",
+        queryset=Abnormality.objects.published(),
+        label="Abnormality",
+        help_text="Abnormality slug; repeat the parameter for several.",
     )
     level = django_filters.ChoiceFilter(
         choices=[(letter, f"{letter} or better") for letter in Level.values],
@@ -156,8 +152,38 @@ class TherapyEvidenceFilter(django_filters.FilterSet):
     link_kind = django_filters.ChoiceFilter(
         choices=TherapyEvidence._meta.get_field("link_kind").choices
     )
-    source = django_filters.NumberFilter(field_name="source_id", label="Source id")
+    source = IdFilter(field_name="source_id", label="Source id")
+    q = django_filters.CharFilter(
+        method="filter_text", label="Statement or quote contains", max_length=MAX_QUERY_LENGTH
+    )
+    sort = django_filters.OrderingFilter(
+        fields=(("level", "level"), ("source__year", "year"), ("created_at", "created")),
+        label="Sort by",
+    )
 
     class Meta:
         model = TherapyEvidence
         fields = ["therapy", "abnormality", "level", "direction", "link_kind", "source"]
+
+    def filter_text(self, queryset, name, value):
+        return queryset.filter(Q(statement__icontains=value) | Q(quote__icontains=value))
+
+
+class RegulatoryStatusFilter(django_filters.FilterSet):
+    therapy = django_filters.ModelChoiceFilter(
+        to_field_name="slug", queryset=Therapy.objects.published(), label="Therapy"
+    )
+    regulatory_status = django_filters.ChoiceFilter(
+        choices=RegulatoryStatusKind.choices, label="Regulatory status"
+    )
+    jurisdiction = django_filters.CharFilter(
+        lookup_expr="iexact", label="Jurisdiction", max_length=120
+    )
+    source = IdFilter(field_name="source_id", label="Source id")
+    sort = django_filters.OrderingFilter(
+        fields=(("date", "date"), ("jurisdiction", "jurisdiction")), label="Sort by"
+    )
+
+    class Meta:
+        model = RegulatoryStatus
+        fields = ["therapy", "regulatory_status", "jurisdiction", "source"]

@@ -1,0 +1,79 @@
+"""API viewsets of the ground floor: abnormalities, lab tests, sources, findings."""
+
+from django.db.models import Prefetch
+
+from findings.filters import AbnormalityFilter, FindingFilter, LabTestFilter, SourceFilter
+from findings.models import Abnormality, Finding, LabTest, Source
+from findings.serializers import (
+    AbnormalitySerializer,
+    FindingSerializer,
+    LabTestSerializer,
+    SourceSerializer,
+)
+from mecfs_kb.viewsets import DraftWriteViewSet, ReadOnlyViewSet, ReviewActionsMixin
+
+SLUG_REGEX = "[-a-zA-Z0-9_]+"
+ID_REGEX = "[0-9]+"
+
+
+class AbnormalityViewSet(ReadOnlyViewSet):
+    """Immune abnormalities reported in ME/CFS, with the lab tests that can show them.
+    Anonymous clients see published records only."""
+
+    serializer_class = AbnormalitySerializer
+    filterset_class = AbnormalityFilter
+    lookup_field = "slug"
+    lookup_value_regex = SLUG_REGEX
+
+    def get_queryset(self):
+        user = self.request.user
+        return Abnormality.objects.visible_to(user).prefetch_related(
+            Prefetch("lab_tests", queryset=LabTest.objects.visible_to(user))
+        )
+
+
+class LabTestViewSet(ReadOnlyViewSet):
+    """How abnormalities are measured, and where the test is available."""
+
+    serializer_class = LabTestSerializer
+    filterset_class = LabTestFilter
+    lookup_field = "slug"
+    lookup_value_regex = SLUG_REGEX
+
+    def get_queryset(self):
+        user = self.request.user
+        return LabTest.objects.visible_to(user).prefetch_related(
+            Prefetch("abnormalities", queryset=Abnormality.objects.visible_to(user))
+        )
+
+
+class SourceViewSet(DraftWriteViewSet):
+    """Citable documents. Curators and editors (token) create drafts and edit draft or
+    rejected sources; a DOI or PMID already used by another source is refused (400)."""
+
+    serializer_class = SourceSerializer
+    filterset_class = SourceFilter
+    lookup_value_regex = ID_REGEX
+
+    def get_queryset(self):
+        return Source.objects.visible_to(self.request.user)
+
+
+class FindingViewSet(ReviewActionsMixin, DraftWriteViewSet):
+    """Sourced claims that an abnormality is (or is not) seen in ME/CFS, or about how it
+    is tested. Curators and editors (token) create drafts and edit draft or rejected
+    findings; a finding names an abnormality, a lab test, or both."""
+
+    serializer_class = FindingSerializer
+    filterset_class = FindingFilter
+    lookup_value_regex = ID_REGEX
+
+    def get_queryset(self):
+        user = self.request.user
+        return (
+            Finding.objects.visible_to(user)
+            .select_related("abnormality", "lab_test", "source")
+            .prefetch_related(
+                Prefetch("contradicted_by", queryset=Finding.objects.visible_to(user).only("pk"))
+            )
+        )

@@ -1,0 +1,253 @@
+"""API representations of the ground floor. Fields are listed explicitly; no business
+logic here (writes go through findings/services.py)."""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from findings.models import LEVEL_SHORT, Abnormality, Finding, LabTest, Source
+
+
+class NormalisedCharField(serializers.CharField):
+    """Runs the model field's own ``to_python`` before validation, so that a pasted
+    ``https://doi.org/10.X/Y`` or ``PMID: 123`` is stored the way the admin stores it."""
+
+    def __init__(self, *, model_field, **kwargs):
+        self.model_field = model_field
+        kwargs.setdefault("max_length", model_field.max_length)
+        kwargs.setdefault("validators", list(model_field.validators))
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        return self.model_field.to_python(super().to_internal_value(data))
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "description": "The level's short name: "
+        + ", ".join(f"{letter} {name}" for letter, name in LEVEL_SHORT.items())
+        + ".",
+    }
+)
+class LevelLabelField(serializers.ReadOnlyField):
+    def to_representation(self, value):
+        return LEVEL_SHORT[value]
+
+
+@extend_schema_field(
+    {
+        "anyOf": [{"type": "string", "format": "uri"}, {"type": "string", "maxLength": 0}],
+        "description": "A URL, or empty when none is known.",
+    }
+)
+class OptionalURLField(serializers.URLField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_blank", True)
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 500)
+        super().__init__(**kwargs)
+
+
+class RejectStatusMixin:
+    """``status`` is set only by the review workflow: a write that tries gets a 400
+    instead of being silently ignored."""
+
+    def validate(self, attrs):
+        if isinstance(self.initial_data, dict) and "status" in self.initial_data:
+            raise serializers.ValidationError(
+                {
+                    "status": "Status cannot be written: new records are drafts, and only "
+                    "the review workflow publishes."
+                }
+            )
+        return super().validate(attrs)
+
+
+class CitationSerializer(serializers.ModelSerializer):
+    """The source a claim cites, inline, so an app can show it without another call."""
+
+    url = OptionalURLField(read_only=True)
+
+    class Meta:
+        model = Source
+        fields = [
+            "id",
+            "key",
+            "title",
+            "authors",
+            "container",
+            "year",
+            "doi",
+            "pmid",
+            "url",
+            "retracted",
+            "status",
+        ]
+        read_only_fields = fields
+
+
+class SourceSerializer(RejectStatusMixin, serializers.ModelSerializer):
+    url = OptionalURLField()
+    doi = NormalisedCharField(
+        model_field=Source._meta.get_field("doi"),
+        required=False,
+        allow_blank=True,
+        help_text="e.g. 10.1186/1479-5876-9-81; a https://doi.org/ link is accepted and stored "
+        "without the prefix, in lower case. Unique.",
+    )
+    pmid = NormalisedCharField(
+        model_field=Source._meta.get_field("pmid"),
+        required=False,
+        allow_blank=True,
+        help_text="PubMed ID, digits only ('PMID: ' is stripped). Unique.",
+    )
+    pmcid = NormalisedCharField(
+        model_field=Source._meta.get_field("pmcid"),
+        required=False,
+        allow_blank=True,
+        help_text="PubMed Central ID, e.g. PMC3147318.",
+    )
+
+    class Meta:
+        model = Source
+        fields = [
+            "id",
+            "key",
+            "kind",
+            "title",
+            "authors",
+            "container",
+            "year",
+            "published_on",
+            "url",
+            "doi",
+            "pmid",
+            "pmcid",
+            "accessed_on",
+            "retracted",
+            "retraction_note",
+            "verification_note",
+            "status",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "status", "created_at", "updated_at"]
+
+
+class AbnormalitySerializer(serializers.ModelSerializer):
+    aliases = serializers.ListField(
+        source="alias_list", child=serializers.CharField(), read_only=True
+    )
+    lab_tests = serializers.SlugRelatedField(
+        many=True,
+        read_only=True,
+        slug_field="slug",
+        help_text="Slugs of the lab tests that can show this abnormality.",
+    )
+
+    class Meta:
+        model = Abnormality
+        fields = [
+            "slug",
+            "name",
+            "aliases",
+            "category",
+            "component",
+            "change",
+            "summary",
+            "details",
+            "lab_tests",
+            "status",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class LabTestSerializer(serializers.ModelSerializer):
+    abnormalities = serializers.SlugRelatedField(
+        many=True,
+        read_only=True,
+        slug_field="slug",
+        help_text="Slugs of the abnormalities this test can show.",
+    )
+
+    class Meta:
+        model = LabTest
+        fields = [
+            "slug",
+            "name",
+            "measures",
+            "specimen",
+            "availability",
+            "abnormalities",
+            "notes",
+            "status",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+EVIDENCE_FIELDS = [
+    "statement",
+    "quote",
+    "study_design",
+    "participants",
+    "case_definition",
+    "direction",
+    "level",
+    "level_label",
+    "curator_note",
+]
+
+EVIDENCE_READ_ONLY = [
+    "id",
+    "level_label",
+    "citation",
+    "contradicted_by",
+    "status",
+    "created_at",
+    "updated_at",
+]
+
+
+class FindingSerializer(RejectStatusMixin, serializers.ModelSerializer):
+    abnormality = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Abnormality.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="Slug of the abnormality the claim is about.",
+    )
+    lab_test = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=LabTest.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="Slug of the lab test, for a claim about how an abnormality is tested.",
+    )
+    source = serializers.PrimaryKeyRelatedField(
+        queryset=Source.objects.all(), help_text="Id of the source that makes the claim."
+    )
+    citation = CitationSerializer(source="source", read_only=True)
+    level_label = LevelLabelField(source="level")
+    contradicted_by = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True, help_text="Ids of findings whose evidence contradicts this one."
+    )
+
+    class Meta:
+        model = Finding
+        fields = [
+            "id",
+            "abnormality",
+            "lab_test",
+            "source",
+            "citation",
+            *EVIDENCE_FIELDS,
+            "contradicted_by",
+            "status",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = EVIDENCE_READ_ONLY

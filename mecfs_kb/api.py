@@ -1,0 +1,35 @@
+"""The REST API's router (/api/v1/), its schema (/api/schema/) and docs (/api/docs/)."""
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.routers import DefaultRouter
+
+from findings.api import AbnormalityViewSet, FindingViewSet, LabTestViewSet, SourceViewSet
+from mecfs_kb.viewsets import api_not_found
+from treatments.api import RegulatoryStatusViewSet, TherapyEvidenceViewSet, TherapyViewSet
+
+app_name = "api"
+
+router = DefaultRouter()
+router.register("abnormalities", AbnormalityViewSet, basename="abnormality")
+router.register("therapies", TherapyViewSet, basename="therapy")
+router.register("evidence", TherapyEvidenceViewSet, basename="evidence")
+router.register("findings", FindingViewSet, basename="finding")
+router.register("sources", SourceViewSet, basename="source")
+router.register("lab-tests", LabTestViewSet, basename="lab-test")
+router.register("regulatory-statuses", RegulatoryStatusViewSet, basename="regulatory-status")
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    # The split view serves Swagger UI's start-up script as a file of its own (no inline
+    # script), and Swagger UI itself from drf-spectacular-sidecar's static files (no CDN).
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api:schema", template_name="api/swagger_ui.html"
+        ),
+        name="docs",
+    ),
+    re_path(r"^", api_not_found),
+]

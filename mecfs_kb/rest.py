@@ -1,0 +1,167 @@
+"""The REST API's plumbing named in settings.REST_FRAMEWORK: the one error body for
+every 4xx, pagination and throttles.
+
+DRF imports these while it loads its own views, so this module must not import
+rest_framework.views or anything built on it (see mecfs_kb/viewsets.py for that)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, serializers, status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.settings import api_settings
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+
+from findings.services import (
+    RecordNotEditable,
+    ReviewError,
+    ReviewNoteRequired,
+    ReviewPermissionError,
+    ReviewTransitionError,
+    VersionConflict,
+)
+
+# ---------------------------------------------------------------------------
+# One error body for every 4xx
+# ---------------------------------------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every 4xx response of the API."""
+
+    status = serializers.IntegerField(help_text="The HTTP status code, repeated.")
+    code = serializers.CharField(
+        help_text="A stable machine-readable code: invalid, parse_error, not_authenticated, "
+        "authentication_failed, permission_denied, not_found, method_not_allowed, "
+        "not_acceptable, unsupported_media_type, not_editable, invalid_transition, "
+        "precondition_failed or throttled."
+    )
+    detail = serializers.CharField(help_text="What went wrong, in a sentence.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="For 400: each query parameter or field at fault (`non_field_errors` for "
+        "the record as a whole) with its messages. Empty otherwise.",
+    )
+
+
+def _flatten(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """DRF error details (nested dicts and lists) as {"field" or "field.sub": [messages]}."""
+    if isinstance(detail, dict):
+        flat: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            name = "non_field_errors" if key == "__all__" else str(key)
+            for sub_key, messages in _flatten(value, f"{prefix}{name}.").items():
+                flat.setdefault(sub_key, []).extend(messages)
+        return flat
+    key = prefix[:-1] if prefix else "non_field_errors"
+    if isinstance(detail, list):
+        if any(isinstance(item, dict | list) for item in detail):
+            flat = {}
+            for index, item in enumerate(detail):
+                if item:
+                    for sub_key, messages in _flatten(item, f"{prefix}{index}.").items():
+                        flat.setdefault(sub_key, []).extend(messages)
+            return flat
+        return {key: [str(item) for item in detail]}
+    return {key: [str(detail)]}
+
+
+def _from_django(exc: DjangoValidationError) -> exceptions.ValidationError:
+    if hasattr(exc, "error_dict"):
+        return exceptions.ValidationError(exc.message_dict)
+    return exceptions.ValidationError({"non_field_errors": exc.messages})
+
+
+class NotEditable(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "not_editable"
+    default_detail = "Only draft or rejected records can be edited."
+
+
+class InvalidTransition(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "invalid_transition"
+    default_detail = "The record's status does not allow this review action."
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_code = "precondition_failed"
+    default_detail = "The record changed since you read it (If-Match); nothing was changed."
+
+
+def _from_review(exc: ReviewError) -> exceptions.APIException:
+    """The review service's refusals (findings/services.py), as the API answers them."""
+    if isinstance(exc, ReviewNoteRequired):
+        return exceptions.ValidationError({"note": [exc.message]})
+    if isinstance(exc, ReviewPermissionError):
+        return exceptions.PermissionDenied(exc.message)
+    if isinstance(exc, VersionConflict):
+        return PreconditionFailed(exc.message)
+    if isinstance(exc, ReviewTransitionError):
+        return InvalidTransition(exc.message)
+    return exceptions.ValidationError({"non_field_errors": [exc.message]})
+
+
+def error_body(status_code: int, code: str, detail: str, errors: dict | None = None) -> dict:
+    return {"status": status_code, "code": code, "detail": detail, "errors": errors or {}}
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Any:
+    """DRF's handler, with model validation as 400 and every body in one shape."""
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    if isinstance(exc, DjangoValidationError):
+        exc = _from_django(exc)
+    elif isinstance(exc, RecordNotEditable):
+        exc = NotEditable(str(exc))
+    elif isinstance(exc, ReviewError):
+        exc = _from_review(exc)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound(*exc.args)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # not an API error: a bug, which must surface as a 500 and be fixed
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _flatten(exc.detail)
+        summary = "; ".join(f"{key}: {' '.join(msgs)}" for key, msgs in errors.items())
+        response.data = error_body(
+            response.status_code, "invalid", f"Invalid request. {summary}".strip(), errors
+        )
+    else:
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else exc.default_code
+        response.data = error_body(response.status_code, code, str(exc.detail))
+    return response
+
+
+# ---------------------------------------------------------------------------
+# Pagination, throttling, permissions
+# ---------------------------------------------------------------------------
+
+
+class Pagination(PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class _RateFromSettings:
+    """DRF copies the rates into the class when it is imported; read them per request
+    instead, so that settings (and tests overriding them) take effect."""
+
+    def get_rate(self):
+        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+
+class AnonThrottle(_RateFromSettings, AnonRateThrottle):
+    pass
+
+
+class UserThrottle(_RateFromSettings, UserRateThrottle):
+    pass

@@ -1,0 +1,172 @@
+"""Contract tests: schemathesis calls every operation of the OpenAPI schema with
+generated requests (its coverage phase's boundary and invalid values, then a few
+random examples), as an anonymous client and with a curator's token. No response may
+be a 5xx, and every response must match what the schema documents.
+
+An editor's token goes through the same code as a curator's for every operation the
+API offers (the roles differ in review and delete, which it does not offer), so it is
+left to tests/test_api_writes.py. Bounded (a few random examples per operation, no
+example database) so the suite stays fast; each test is one database transaction, so
+writes made here are rolled back.
+"""
+
+import pytest
+import schemathesis
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from findings.models import Status
+from tests.factories import (
+    make_evidence,
+    make_finding,
+    make_lab_test,
+    make_regulatory_status,
+    make_token,
+)
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
+
+CONTRACT_SETTINGS = settings(
+    max_examples=8,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=list(HealthCheck),
+)
+
+
+# Loaded once at collection time: producing the schema touches no database. (Not
+# schemathesis.pytest.from_fixture: its lazy loader relies on a pytest internal that
+# pytest 9 no longer has.)
+schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """The raw WSGI app closes "old" database connections around each request, which
+    on PostgreSQL ends the test's transaction; Django's test client disconnects them too."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(autouse=True)
+def contract_data(db, settings):
+    # Generated requests come fast: throttling is tested elsewhere.
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anon": "100000/minute", "user": "100000/minute"},
+    }
+    # Some published and some draft data, so reads return rows and writes find targets.
+    evidence = make_evidence()
+    make_evidence(therapy=evidence.therapy, abnormality=None, status=Status.DRAFT)
+    make_finding(abnormality=evidence.abnormality, source=evidence.source)
+    make_regulatory_status(therapy=evidence.therapy, source=evidence.source)
+    make_lab_test().abnormalities.add(evidence.abnormality)
+
+
+@schema.parametrize()
+@CONTRACT_SETTINGS
+def test_every_operation_keeps_its_contract_for_anonymous_clients(case):
+    case.call_and_validate(checks=CHECKS)
+
+
+@schema.parametrize()
+@CONTRACT_SETTINGS
+def test_every_operation_keeps_its_contract_for_curator_tokens(case, curator):
+    case.call_and_validate(checks=CHECKS, headers={"Authorization": f"Token {make_token(curator)}"})
+
+
+@pytest.mark.django_db
+def test_successful_writes_and_reads_of_real_records_match_the_schema(curator):
+    """Generated slugs and ids rarely name real records: walk the happy paths by hand,
+    through schemathesis, so 200 and 201 bodies are checked against the schema too."""
+    auth = {"Authorization": f"Token {make_token(curator)}"}
+    evidence = make_evidence()
+    finding = make_finding(abnormality=evidence.abnormality, source=evidence.source)
+    status = make_regulatory_status(therapy=evidence.therapy, source=evidence.source)
+    lab_test = make_lab_test()
+    lab_test.abnormalities.add(evidence.abnormality)
+
+    def call(path: str, method: str, expected: int, **kwargs):
+        case = schema[path][method].Case(headers=auth, **kwargs)
+        response = case.call_and_validate(checks=CHECKS)
+        assert response.status_code == expected, response.text
+        return response.json()
+
+    source = call(
+        "/api/v1/sources/",
+        "POST",
+        201,
+        body={"key": "contract", "kind": "review", "title": "T", "url": "", "doi": ""},
+    )
+    claim = call(
+        "/api/v1/evidence/",
+        "POST",
+        201,
+        body={
+            "therapy": evidence.therapy.slug,
+            "abnormality": None,
+            "source": source["id"],
+            "statement": "A statement.",
+            "direction": "mixed",
+            "level": "E",
+        },
+    )
+    claim_about = call(
+        "/api/v1/findings/",
+        "POST",
+        201,
+        body={
+            "abnormality": evidence.abnormality.slug,
+            "source": source["id"],
+            "statement": "A statement.",
+            "direction": "supports",
+            "level": "D",
+        },
+    )
+    for path, key in [
+        ("/api/v1/sources/{id}/", source["id"]),
+        ("/api/v1/evidence/{id}/", claim["id"]),
+        ("/api/v1/findings/{id}/", claim_about["id"]),
+    ]:
+        call(
+            path,
+            "PATCH",
+            200,
+            path_parameters={"id": key},
+            body={"curator_note": "n"} if "sources" not in path else {"year": 2011},
+        )
+    for path, parameters in [
+        ("/api/v1/therapies/{slug}/", {"slug": evidence.therapy.slug}),
+        ("/api/v1/abnormalities/{slug}/", {"slug": evidence.abnormality.slug}),
+        ("/api/v1/lab-tests/{slug}/", {"slug": lab_test.slug}),
+        ("/api/v1/evidence/{id}/", {"id": evidence.pk}),
+        ("/api/v1/findings/{id}/", {"id": finding.pk}),
+        ("/api/v1/regulatory-statuses/{id}/", {"id": status.pk}),
+    ]:
+        call(path, "GET", 200, path_parameters=parameters)
+    listed = call(
+        "/api/v1/therapies/",
+        "GET",
+        200,
+        query={"abnormality": [evidence.abnormality.slug], "level": "B", "match": "all"},
+    )
+    assert [t["slug"] for t in listed["results"]] == [evidence.therapy.slug]

@@ -1,0 +1,151 @@
+"""The OpenAPI schema and the docs page an app developer reads."""
+
+import re
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.core.management import call_command
+
+ERROR_REF = "#/components/schemas/Error"
+
+
+@pytest.fixture
+def schema(client) -> dict:
+    response = client.get("/api/schema/?format=json")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.oai.openapi+json")
+    return response.json()
+
+
+def operations(schema: dict):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            yield path, method, operation
+
+
+def test_the_schema_generates_without_warnings(tmp_path):
+    # --fail-on-warn turns any warning (an undescribed field, an enum clash) into an error.
+    call_command(
+        "spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml")
+    )
+    assert (tmp_path / "schema.yml").read_text().startswith("openapi: 3")
+
+
+@pytest.mark.django_db
+def test_it_describes_every_resource(schema):
+    assert schema["openapi"].startswith("3.")
+    assert set(schema["paths"]) == {
+        "/api/v1/abnormalities/",
+        "/api/v1/abnormalities/{slug}/",
+        "/api/v1/therapies/",
+        "/api/v1/therapies/{slug}/",
+        "/api/v1/evidence/",
+        "/api/v1/evidence/{id}/",
+        "/api/v1/findings/",
+        "/api/v1/findings/{id}/",
+        "/api/v1/sources/",
+        "/api/v1/sources/{id}/",
+        "/api/v1/lab-tests/",
+        "/api/v1/lab-tests/{slug}/",
+        "/api/v1/regulatory-statuses/",
+        "/api/v1/regulatory-statuses/{id}/",
+    } | {  # review actions (tests/test_api_review.py)
+        f"/api/v1/{name}/{{id}}/{action}/"
+        for name in ("evidence", "findings")
+        for action in ("submit", "publish", "reject", "retract")
+    }
+    writable = {
+        (path, method)
+        for path, method, _ in operations(schema)
+        if method in ("post", "put", "patch", "delete")
+    }
+    assert writable == {
+        (f"/api/v1/{name}/", "post") for name in ("evidence", "findings", "sources")
+    } | {(f"/api/v1/{name}/{{id}}/", "patch") for name in ("evidence", "findings", "sources")} | {
+        (f"/api/v1/{name}/{{id}}/{action}/", "post")
+        for name in ("evidence", "findings")
+        for action in ("submit", "publish", "reject", "retract")
+    }
+
+
+@pytest.mark.django_db
+def test_every_operation_documents_its_errors_with_the_one_error_body(schema):
+    for path, method, operation in operations(schema):
+        responses = operation["responses"]
+        expected = {"401", "429"}
+        if path.endswith("}/"):  # a detail: no such record
+            expected |= {"404"}
+        if method == "get" and not path.endswith("}/"):
+            expected |= {"400", "404"}  # an invalid filter; a page past the end
+        if method in ("post", "patch"):
+            expected |= {"400", "403"}
+        if method == "patch":
+            expected |= {"409"}
+        assert expected <= set(responses), (method, path)
+        for code in expected:
+            body = responses[code]["content"]["application/json"]["schema"]
+            assert body == {"$ref": ERROR_REF}, (method, path, code)
+            assert responses[code]["description"]
+    reads = [op for _, method, op in operations(schema) if method == "get"]
+    for operation in reads:
+        assert "304" in operation["responses"]
+        assert "ETag" in operation["responses"]["200"]["headers"]
+        assert "If-None-Match" in [p["name"] for p in operation["parameters"]]
+    error = schema["components"]["schemas"]["Error"]
+    assert set(error["required"]) == {"status", "code", "detail", "errors"}
+
+
+@pytest.mark.django_db
+def test_it_documents_the_shared_therapy_filters(schema):
+    operation = schema["paths"]["/api/v1/therapies/"]["get"]
+    parameters = {p["name"]: p for p in operation["parameters"]}
+
+    assert parameters["abnormality"]["schema"]["type"] == "array"  # repeatable
+    assert parameters["match"]["schema"]["enum"] == ["all", "any"]
+    assert parameters["level"]["schema"]["enum"] == ["A", "B", "C", "D", "E"]
+    assert {"kind", "stage", "direction", "q", "sort", "page", "page_size"} <= set(parameters)
+    assert "level=B" in schema["info"]["description"]
+
+
+@pytest.mark.django_db
+def test_writes_name_therapy_and_abnormality_by_slug_and_source_by_id(schema):
+    request = schema["components"]["schemas"]["TherapyEvidenceRequest"]
+    properties = request["properties"]
+
+    assert properties["therapy"]["type"] == "string"
+    assert properties["abnormality"]["type"] == "string"
+    assert properties["source"]["type"] == "integer"
+    assert "status" not in properties
+    for field in (
+        "statement",
+        "quote",
+        "link_kind",
+        "direction",
+        "level",
+        "study_design",
+        "participants",
+        "case_definition",
+    ):
+        assert field in properties
+    assert schema["components"]["securitySchemes"]["tokenAuth"]["type"] == "apiKey"
+
+
+@pytest.mark.django_db
+def test_the_docs_page_is_served_from_local_static_files_without_inline_code(client):
+    response = client.get("/api/docs/")
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    urls = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert urls, html
+    for url in urls:
+        assert url.startswith(("/static/", "/api/")), url
+    assert "<style" not in html
+    assert re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html) is None, "inline script"
+    for url in urls:
+        if url.startswith("/static/"):
+            assert finders.find(url.removeprefix("/static/")), url
+    script = client.get(next(u for u in urls if u.startswith("/api/docs/")))
+    assert script.status_code == 200
+    assert "javascript" in script["Content-Type"]
+    assert "/api/schema/" in script.content.decode()

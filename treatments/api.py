@@ -1,0 +1,104 @@
+"""API viewsets of therapies, their evidence and their regulatory status."""
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db.models import F, Prefetch
+
+from findings.api import ID_REGEX, SLUG_REGEX
+from findings.models import Finding
+from mecfs_kb.viewsets import DraftWriteViewSet, ReadOnlyViewSet, ReviewActionsMixin
+from treatments.filters import RegulatoryStatusFilter, TherapyEvidenceFilter, TherapyFilter
+from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
+from treatments.serializers import (
+    RegulatoryStatusSerializer,
+    TherapyEvidenceSerializer,
+    TherapySerializer,
+)
+
+
+def attach_abnormality_summaries(therapies: Iterable[Therapy]) -> None:
+    """Set ``abnormality_summaries`` on each therapy: the abnormalities its published
+    evidence ties it to, strongest first, in one grouped query for the whole page."""
+    by_pk = {therapy.pk: therapy for therapy in therapies}
+    if not by_pk:
+        return
+    rows = (
+        TherapyEvidence.objects.published()
+        .filter(therapy__in=list(by_pk), abnormality__isnull=False)
+        .pair_summary()
+        .annotate(abnormality_slug=F("abnormality__slug"), abnormality_name=F("abnormality__name"))
+        .order_by("therapy_id", "best_level", "abnormality_name")
+    )
+    summaries = defaultdict(list)
+    for row in rows:
+        summaries[row["therapy_id"]].append(row)
+    for pk, therapy in by_pk.items():
+        therapy.abnormality_summaries = summaries[pk]
+
+
+class TherapyViewSet(ReadOnlyViewSet):
+    """Candidate treatments, each with its aliases, the abnormalities its published
+    evidence ties it to and the best level per abnormality.
+
+    `abnormality`, `level` and `direction` describe one evidence item together:
+    `?abnormality=low-nk-cell-cytotoxicity&level=B` lists therapies with at least one
+    published item of level A or B about low NK cell cytotoxicity. Repeat
+    `abnormality` for several; `match=all` asks for all of them."""
+
+    serializer_class = TherapySerializer
+    filterset_class = TherapyFilter
+    lookup_field = "slug"
+    lookup_value_regex = SLUG_REGEX
+
+    def get_queryset(self):
+        return Therapy.objects.visible_to(self.request.user).with_evidence_summary()
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if page is not None:
+            attach_abnormality_summaries(page)
+        return page
+
+    def get_object(self):
+        therapy = super().get_object()
+        attach_abnormality_summaries([therapy])
+        return therapy
+
+
+class TherapyEvidenceViewSet(ReviewActionsMixin, DraftWriteViewSet):
+    """Sourced claims tying a therapy to an abnormality (or to ME/CFS in general).
+    Curators and editors (token) create drafts and edit draft or rejected items;
+    therapy and abnormality are given by slug, the source by id."""
+
+    serializer_class = TherapyEvidenceSerializer
+    filterset_class = TherapyEvidenceFilter
+    lookup_value_regex = ID_REGEX
+
+    def get_queryset(self):
+        user = self.request.user
+        return (
+            TherapyEvidence.objects.visible_to(user)
+            .select_related("therapy", "abnormality", "source")
+            .prefetch_related(
+                Prefetch(
+                    "contradicted_by", queryset=TherapyEvidence.objects.visible_to(user).only("pk")
+                ),
+                Prefetch(
+                    "contradicting_findings", queryset=Finding.objects.visible_to(user).only("pk")
+                ),
+            )
+        )
+
+
+class RegulatoryStatusViewSet(ReadOnlyViewSet):
+    """Where a therapy can be had, according to one source each."""
+
+    serializer_class = RegulatoryStatusSerializer
+    filterset_class = RegulatoryStatusFilter
+    lookup_value_regex = ID_REGEX
+
+    def get_queryset(self):
+        return RegulatoryStatus.objects.visible_to(self.request.user).select_related(
+            "therapy", "source"
+        )

@@ -1,0 +1,144 @@
+"""API representations of therapies and their evidence. Fields are listed explicitly;
+no business logic here (writes go through findings/services.py)."""
+
+from rest_framework import serializers
+
+from findings.models import Abnormality, Level, Source
+from findings.serializers import (
+    EVIDENCE_FIELDS,
+    EVIDENCE_READ_ONLY,
+    CitationSerializer,
+    LevelLabelField,
+    RejectStatusMixin,
+)
+from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
+
+
+class TherapyAbnormalitySerializer(serializers.Serializer):
+    """One abnormality a therapy is tied to, summarised over its published evidence."""
+
+    slug = serializers.CharField(source="abnormality_slug")
+    name = serializers.CharField(source="abnormality_name")
+    best_level = serializers.ChoiceField(
+        choices=Level.choices, help_text="The strongest level among the evidence items."
+    )
+    best_level_label = LevelLabelField(source="best_level")
+    total = serializers.IntegerField(help_text="Published evidence items for this pair.")
+    supporting = serializers.IntegerField()
+    not_supporting = serializers.IntegerField()
+
+
+class TherapySerializer(serializers.ModelSerializer):
+    aliases = serializers.ListField(
+        source="alias_list",
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="Other names: brand names, codes, abbreviations.",
+    )
+    best_level = serializers.ChoiceField(
+        choices=Level.choices,
+        allow_null=True,
+        read_only=True,
+        help_text="The strongest level among all its published evidence; null when none.",
+    )
+    supporting = serializers.IntegerField(
+        read_only=True, help_text="Published evidence items that support it."
+    )
+    not_supporting = serializers.IntegerField(
+        read_only=True, help_text="Published evidence items that do not support it."
+    )
+    abnormalities = TherapyAbnormalitySerializer(
+        source="abnormality_summaries",
+        many=True,
+        read_only=True,
+        help_text="The abnormalities its published evidence ties it to, strongest first.",
+    )
+
+    class Meta:
+        model = Therapy
+        fields = [
+            "slug",
+            "name",
+            "aliases",
+            "kind",
+            "stage",
+            "mechanism",
+            "summary",
+            "harms",
+            "best_level",
+            "supporting",
+            "not_supporting",
+            "abnormalities",
+            "status",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class TherapyEvidenceSerializer(RejectStatusMixin, serializers.ModelSerializer):
+    therapy = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Therapy.objects.all(), help_text="Slug of the therapy."
+    )
+    abnormality = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Abnormality.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="Slug of the abnormality; null for evidence about the therapy in ME/CFS "
+        "generally (then link_kind must be empty).",
+    )
+    source = serializers.PrimaryKeyRelatedField(
+        queryset=Source.objects.all(), help_text="Id of the source that makes the claim."
+    )
+    citation = CitationSerializer(source="source", read_only=True)
+    level_label = LevelLabelField(source="level")
+    contradicted_by = serializers.PrimaryKeyRelatedField(
+        many=True,
+        read_only=True,
+        help_text="Ids of evidence items whose evidence contradicts this one.",
+    )
+    contradicting_findings = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True, help_text="Ids of findings whose evidence contradicts this one."
+    )
+
+    class Meta:
+        model = TherapyEvidence
+        fields = [
+            "id",
+            "therapy",
+            "abnormality",
+            "link_kind",
+            "source",
+            "citation",
+            *EVIDENCE_FIELDS,
+            "contradicted_by",
+            "contradicting_findings",
+            "status",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [*EVIDENCE_READ_ONLY, "contradicting_findings"]
+
+
+class RegulatoryStatusSerializer(serializers.ModelSerializer):
+    therapy = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    citation = CitationSerializer(source="source", read_only=True)
+
+    class Meta:
+        model = RegulatoryStatus
+        fields = [
+            "id",
+            "therapy",
+            "jurisdiction",
+            "regulatory_status",
+            "date",
+            "date_note",
+            "statement",
+            "source",
+            "citation",
+            "status",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields

@@ -13,6 +13,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from findings.models import Abnormality, Finding, LabTest, Source, Status, version_token
 from findings.services import (
+    EDITABLE_STATUSES,
     TRANSITIONS,
     ReviewError,
     review_note_check,
@@ -28,8 +29,12 @@ SHORT_TEXT = {
 REVIEW_FIELDS = ("status", "review_note")
 
 
+def can_review_user(user, opts) -> bool:
+    return user.has_perm(f"{opts.app_label}.review_{opts.model_name}")
+
+
 def can_review(request, opts) -> bool:
-    return request.user.has_perm(f"{opts.app_label}.review_{opts.model_name}")
+    return can_review_user(request.user, opts)
 
 
 class ModeratedForm(forms.ModelForm):
@@ -60,10 +65,14 @@ class ModeratedForm(forms.ModelForm):
             )
             self.initial["loaded_version"] = version_token(current)
 
+    # Set per request by ModeratedAdmin.get_form.
+    editing_user = None
+
     def clean(self):
         cleaned = super().clean()
         if self.instance.pk is None:
             return cleaned
+        self._check_editable()
         manager = type(self.instance)._default_manager
         if transaction.get_connection().in_atomic_block:
             # Held until the admin's transaction ends: nobody saves between check and save.
@@ -91,6 +100,30 @@ class ModeratedForm(forms.ModelForm):
                 code="conflict",
             )
         return cleaned
+
+    def _check_editable(self) -> None:
+        """Content under review or public is changed by editors only (the API refuses
+        every edit there, 409): a curator's change to a published claim would reach
+        readers unreviewed. Adding claims to a published source from its page is fine:
+        the source itself is unchanged, and the new claims start as drafts."""
+        changed = [name for name in self.changed_data if name != "loaded_version"]
+        user = self.editing_user
+        if (
+            changed
+            and user is not None
+            and self.instance.status not in EDITABLE_STATUSES
+            and not can_review_user(user, self.instance._meta)
+        ):
+            raise forms.ValidationError(
+                "This %(what)s is %(status)s: only draft or rejected records can be "
+                "edited by curators. Nothing was saved. Ask an editor to make the change "
+                "(or, while it is submitted, to reject it so that you can fix it).",
+                params={
+                    "what": self.instance._meta.verbose_name,
+                    "status": self.instance.get_status_display().lower(),
+                },
+                code="not_editable",
+            )
 
 
 class ReviewNoteForm(forms.Form):
@@ -123,6 +156,11 @@ class ModeratedAdmin(SimpleHistoryAdmin):
         if "loaded_version" in names:
             return fieldsets
         return [*fieldsets, (None, {"fields": ["loaded_version"], "classes": ["hidden"]})]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.editing_user = request.user  # a class made for this request
+        return form
 
     def has_review_permission(self, request) -> bool:
         return can_review(request, self.opts)

@@ -206,3 +206,45 @@ def test_a_curator_cannot_open_the_recover_page_without_change_rights(client):
     client.force_login(viewer)
     response = client.get(reverse("admin:findings_abnormality_deleted"))
     assert response.status_code == 403
+
+
+def test_a_curator_cannot_change_a_published_record_in_the_admin(curator_client):
+    source = factories.make_source(title="The published title")
+    url = reverse("admin:findings_source_change", args=[source.pk])
+    data = change_form_data(curator_client.get(url))
+    data["title"] = "A curator's unreviewed change"
+
+    response = curator_client.post(url, data)
+
+    assert response.status_code == 200
+    assert "only draft or rejected records can be edited by curators" in response.content.decode()
+    assert Source.objects.get(pk=source.pk).title == "The published title"
+
+
+def test_a_curator_edits_drafts_and_adds_claims_to_a_published_source(curator_client, curator):
+    draft = factories.make_source(status=Status.DRAFT, created_by=curator)
+    url = reverse("admin:findings_source_change", args=[draft.pk])
+    data = change_form_data(curator_client.get(url))
+    data["title"] = "Fixed title"
+    assert curator_client.post(url, data).status_code == 302
+    assert Source.objects.get(pk=draft.pk).title == "Fixed title"
+
+    published = factories.make_source()
+    abnormality = factories.make_abnormality()
+    url = reverse("admin:findings_source_change", args=[published.pk])
+    data = change_form_data(curator_client.get(url))
+    data.update(
+        {
+            "findings-TOTAL_FORMS": "1",
+            "findings-0-abnormality": str(abnormality.pk),
+            "findings-0-statement": "A new claim from this source.",
+            "findings-0-level": "C",
+            "findings-0-direction": "supports",
+            "findings-0-case_definition": "unspecified",
+        }
+    )
+    response = curator_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    claim = Finding.objects.get(statement="A new claim from this source.")
+    assert claim.status == Status.DRAFT
+    assert claim.created_by == curator

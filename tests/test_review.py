@@ -207,3 +207,25 @@ def test_the_version_changes_on_every_save():
     therapy.save()
     assert therapy.version != before
     assert Therapy.objects.get(pk=therapy.pk).version == therapy.version
+
+
+def test_a_therapy_page_shows_retracted_evidence_as_retracted_with_the_reason(client, editor):
+    therapy = factories.make_therapy(slug="low-dose-naltrexone")
+    kept = factories.make_evidence(therapy=therapy, statement="A published claim.")
+    retracted = factories.make_evidence(therapy=therapy, statement="A withdrawn claim.")
+    factories.make_evidence(therapy=therapy, statement="A draft claim.", status=Status.DRAFT)
+    record_retract(record=retracted, user=editor, note="The cited trial was never run.")
+
+    response = client.get(therapy.get_absolute_url())
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert kept.statement in html
+    assert "Retracted evidence" in html
+    assert "A withdrawn claim." in html
+    assert "The cited trial was never run." in html
+    assert "A draft claim." not in html
+    # Not grouped or ranked with the published evidence.
+    groups = response.context["groups"]
+    assert all(retracted not in items for _, items in groups)
+    assert [e.pk for e in response.context["retracted_evidence"]] == [retracted.pk]

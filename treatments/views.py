@@ -229,11 +229,15 @@ class TherapyDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         therapy = self.object
-        evidence = list(
+        # Published and retracted in one query: a retracted item is kept and shown as
+        # retracted, with the editor's reason, but never ranked or grouped with the rest.
+        shown = list(
             _evidence_with_contradictions(
-                TherapyEvidence.objects.published().filter(therapy=therapy)
+                TherapyEvidence.objects.visible().filter(therapy=therapy)
             ).order_by(F("abnormality__name").asc(nulls_last=True), "level", "pk")
         )
+        evidence = [e for e in shown if e.is_published]
+        retracted = [e for e in shown if e.is_retracted]
         statuses = list(
             RegulatoryStatus.objects.published().filter(therapy=therapy).select_related("source")
         )
@@ -249,6 +253,7 @@ class TherapyDetailView(DetailView):
             ties=ties,
             groups=groups,
             general_evidence=general,
+            retracted_evidence=retracted,
             regulatory_statuses=statuses,
             sources=sorted(sources.values(), key=lambda s: (-(s.year or 0), s.title)),
         )

@@ -325,16 +325,8 @@ THERAPY_RELEASE_FIELDS = (
     "summary",
     "harms",
 )
-CLAIM_RELEASE_FIELDS = (
-    "statement",
-    "quote",
-    "study_design",
-    "participants",
-    "case_definition",
-    "direction",
-    "level",
-    "curator_note",
-)
+# The same evidence fields the seed carries.
+CLAIM_RELEASE_FIELDS = EVIDENCE_FIELDS
 REGULATORY_RELEASE_FIELDS = (
     "jurisdiction",
     "regulatory_status",

@@ -7,7 +7,7 @@ PORT   ?= 8000
 # Local development defaults; production sets DEBUG=0 and a real SECRET_KEY.
 export DEBUG ?= 1
 
-.PHONY: run test install migrate seed serve lint format clean
+.PHONY: run test install migrate seed serve audit lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,8 @@ run: seed
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Production-like, locally: gunicorn with DEBUG off (docs/deploy.md). A throw-away
+# Production settings on plain http://127.0.0.1 (HTTPS=0: no redirect, no Secure cookies),
+# gunicorn as in production (docs/deploy.md). A throw-away
 # SECRET_KEY is made up unless one is given; SEED=0 serves the database as it is
 # (e.g. after generate_synthetic, which refuses to mix with the seed).
 WORKERS ?= 2
@@ -42,9 +43,13 @@ serve: export SECRET_KEY := $(or $(SECRET_KEY),$(shell $(PYTHON) -c 'import secr
 serve: export ALLOWED_HOSTS := $(or $(ALLOWED_HOSTS),$(LOCAL_HOSTS))
 serve: migrate
 	@if [ "$(SEED)" != "0" ]; then $(BIN)/python manage.py load_seed; fi
-	DEBUG=0 $(BIN)/python manage.py collectstatic --noinput -v0
-	DEBUG=0 $(BIN)/gunicorn mecfs_kb.wsgi --config python:mecfs_kb.gunicorn_conf \
+	DEBUG=0 HTTPS=$${HTTPS:-0} $(BIN)/python manage.py collectstatic --noinput -v0
+	DEBUG=0 HTTPS=$${HTTPS:-0} $(BIN)/gunicorn mecfs_kb.wsgi --config python:mecfs_kb.gunicorn_conf \
 		--bind 127.0.0.1:$(PORT) --workers $(WORKERS)
+
+# Known vulnerabilities in the installed dependencies (needs PyPI's JSON API).
+audit: install
+	$(BIN)/pip-audit
 
 lint: install
 	$(BIN)/ruff check .

@@ -10,7 +10,7 @@ from findings.serializers import (
     LabTestSerializer,
     SourceSerializer,
 )
-from mecfs_kb.viewsets import DraftWriteViewSet, ReadOnlyViewSet
+from mecfs_kb.viewsets import DraftWriteViewSet, ReadOnlyViewSet, ReviewActionsMixin
 
 SLUG_REGEX = "[-a-zA-Z0-9_]+"
 ID_REGEX = "[0-9]+"
@@ -59,7 +59,7 @@ class SourceViewSet(DraftWriteViewSet):
         return Source.objects.visible_to(self.request.user)
 
 
-class FindingViewSet(DraftWriteViewSet):
+class FindingViewSet(ReviewActionsMixin, DraftWriteViewSet):
     """Sourced claims that an abnormality is (or is not) seen in ME/CFS, or about how it
     is tested. Curators and editors (token) create drafts and edit draft or rejected
     findings; a finding names an abnormality, a lab test, or both."""

@@ -3,6 +3,8 @@
 ``treatments`` builds on these models; nothing here imports ``treatments``.
 """
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -25,10 +27,23 @@ class Status(models.TextChoices):
     RETRACTED = "retracted", "Retracted"
 
 
+# Retracted records are kept and shown as retracted on their own pages, so that a
+# reader who followed a link learns why the claim was withdrawn; they are never
+# listed, ranked, counted or exported (those start from ``.published()``).
+VISIBLE_STATUSES = (Status.PUBLISHED, Status.RETRACTED)
+
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+
+
 class ModeratedQuerySet(models.QuerySet):
     def published(self):
         """What readers may see: pages, API, feeds and exports all start here."""
         return self.filter(status=Status.PUBLISHED)
+
+    def visible(self):
+        """What a detail page may show: published, or retracted (shown as retracted).
+        Lists, rankings and exports use ``.published()`` instead."""
+        return self.filter(status__in=VISIBLE_STATUSES)
 
     def visible_to(self, user):
         """Everything for staff who may view this model (curators and editors need their
@@ -95,6 +110,25 @@ class Moderated(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == Status.PUBLISHED
+
+    @property
+    def is_retracted(self) -> bool:
+        return self.status == Status.RETRACTED
+
+    @property
+    def version(self) -> str:
+        """An opaque token that changes whenever the record is saved: the admin's
+        conflict check and the API's ETag / If-Match both compare it.
+
+        ``updated_at`` (auto_now) moves on every save, so no extra column is needed;
+        microseconds since the epoch keep it exact on SQLite and PostgreSQL alike."""
+        return version_token(self.updated_at)
+
+
+def version_token(updated_at: datetime.datetime | None) -> str:
+    if updated_at is None:
+        return ""
+    return str((updated_at - _EPOCH) // datetime.timedelta(microseconds=1))
 
 
 # ---------------------------------------------------------------------------
@@ -442,14 +476,19 @@ class LabTest(Moderated):
 
 
 class FindingQuerySet(ModeratedQuerySet):
+    def _with_public_parents(self):
+        return self.filter(
+            Q(source__status=Status.PUBLISHED),
+            Q(abnormality__isnull=True) | Q(abnormality__status=Status.PUBLISHED),
+            Q(lab_test__isnull=True) | Q(lab_test__status=Status.PUBLISHED),
+        )
+
     def published(self):
         """A finding is public only with its source and abnormality (or test) public too."""
-        return (
-            super()
-            .published()
-            .filter(source__status=Status.PUBLISHED)
-            .filter(Q(abnormality__isnull=True) | Q(abnormality__status=Status.PUBLISHED))
-        )
+        return super().published()._with_public_parents()
+
+    def visible(self):
+        return super().visible()._with_public_parents()
 
 
 class Finding(EvidenceFields):

@@ -16,6 +16,7 @@ saving or deleting a curated model through the ORM calls it too (see
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -25,6 +26,8 @@ from django.db import transaction
 
 VERSION_KEY = "public:version"
 
+logger = logging.getLogger(__name__)
+
 T = TypeVar("T")
 
 
@@ -33,17 +36,24 @@ def public_cache_version() -> int:
     if version is None:
         # add() is atomic: two servers starting at once agree on one version.
         cache.add(VERSION_KEY, 1, timeout=None)
-        version = cache.get(VERSION_KEY, 1)
-    return int(version)
+        version = cache.get(VERSION_KEY)
+    # None only when the cache is unreachable (its errors are ignored): then nothing
+    # is stored anyway, and any version will do.
+    return int(version or 1)
 
 
 def _bump() -> None:
     try:
-        cache.incr(VERSION_KEY)
-    except ValueError:
-        # Not there yet (fresh cache, or evicted): any new value invalidates.
-        cache.add(VERSION_KEY, 1, timeout=None)
-        cache.incr(VERSION_KEY)
+        try:
+            cache.incr(VERSION_KEY)
+        except ValueError:
+            # Not there yet (fresh cache, or evicted): any new value invalidates.
+            cache.add(VERSION_KEY, 1, timeout=None)
+            cache.incr(VERSION_KEY)
+    except Exception:
+        # The publish has committed: it must not fail for the cache's sake. Entries
+        # expire after PUBLIC_CACHE_SECONDS at the latest.
+        logger.exception("could not invalidate the public cache")
 
 
 def public_cache_invalidate() -> None:

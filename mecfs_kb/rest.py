@@ -17,7 +17,14 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
-from findings.services import RecordNotEditable
+from findings.services import (
+    RecordNotEditable,
+    ReviewError,
+    ReviewNoteRequired,
+    ReviewPermissionError,
+    ReviewTransitionError,
+    VersionConflict,
+)
 from mecfs_kb.cache import public_count
 
 # ---------------------------------------------------------------------------
@@ -32,7 +39,8 @@ class ErrorSerializer(serializers.Serializer):
     code = serializers.CharField(
         help_text="A stable machine-readable code: invalid, parse_error, not_authenticated, "
         "authentication_failed, permission_denied, not_found, method_not_allowed, "
-        "not_acceptable, unsupported_media_type, not_editable or throttled."
+        "not_acceptable, unsupported_media_type, not_editable, invalid_transition, "
+        "precondition_failed or throttled."
     )
     detail = serializers.CharField(help_text="What went wrong, in a sentence.")
     errors = serializers.DictField(
@@ -76,6 +84,31 @@ class NotEditable(exceptions.APIException):
     default_detail = "Only draft or rejected records can be edited."
 
 
+class InvalidTransition(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "invalid_transition"
+    default_detail = "The record's status does not allow this review action."
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_code = "precondition_failed"
+    default_detail = "The record changed since you read it (If-Match); nothing was changed."
+
+
+def _from_review(exc: ReviewError) -> exceptions.APIException:
+    """The review service's refusals (findings/services.py), as the API answers them."""
+    if isinstance(exc, ReviewNoteRequired):
+        return exceptions.ValidationError({"note": [exc.message]})
+    if isinstance(exc, ReviewPermissionError):
+        return exceptions.PermissionDenied(exc.message)
+    if isinstance(exc, VersionConflict):
+        return PreconditionFailed(exc.message)
+    if isinstance(exc, ReviewTransitionError):
+        return InvalidTransition(exc.message)
+    return exceptions.ValidationError({"non_field_errors": [exc.message]})
+
+
 def error_body(status_code: int, code: str, detail: str, errors: dict | None = None) -> dict:
     return {"status": status_code, "code": code, "detail": detail, "errors": errors or {}}
 
@@ -88,6 +121,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Any:
         exc = _from_django(exc)
     elif isinstance(exc, RecordNotEditable):
         exc = NotEditable(str(exc))
+    elif isinstance(exc, ReviewError):
+        exc = _from_review(exc)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound(*exc.args)
     elif isinstance(exc, DjangoPermissionDenied):

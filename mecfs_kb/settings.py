@@ -5,6 +5,7 @@ to start without a real SECRET_KEY and ALLOWED_HOSTS.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -56,6 +57,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "simple_history",
+    "csp",
+    "axes",
     # Ground floor first: treatments builds on findings (and extends its admin).
     "findings",
     "treatments",
@@ -67,6 +70,7 @@ MIDDLEWARE = [
     # Then readers' repeated questions are answered before anything else runs.
     "mecfs_kb.response_cache.PublicResponseCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -76,6 +80,16 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Refuses logins while locked out (after AXES_FAILURE_LIMIT failures); keep it last.
+    "axes.middleware.AxesMiddleware",
+    # Innermost: turns "database unreachable" raised by a view into a 503 (mecfs_kb/faults.py).
+    "mecfs_kb.faults.DatabaseUnavailableMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # Counts failed logins and refuses them during the cool-off (django-axes).
+    "mecfs_kb.auth.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 # bench/ only: an X-DB-Queries header on every response (mecfs_kb/querycount.py).
@@ -138,14 +152,22 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHES = {
     "default": (
         {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "mecfs_kb"),
+            # Fail open: with Redis unreachable every read is a miss and every write a
+            # no-op (logged), so pages are computed, not refused.
+            "OPTIONS": {
+                "IGNORE_EXCEPTIONS": True,
+                "SOCKET_CONNECT_TIMEOUT": 1,
+                "SOCKET_TIMEOUT": 1,
+            },
         }
         if REDIS_URL
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
 }
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 # Public data changes only on publish: cached values and whole anonymous responses
 # last until then (mecfs_kb/cache.py, mecfs_kb/response_cache.py), at most this long.
@@ -271,3 +293,55 @@ CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
 CORS_EXPOSE_HEADERS = ["ETag", "Retry-After"]
+
+# --- Security (docs/security.md) ----------------------------------------------------
+
+# HTTPS=1 (the default with DEBUG off) says the site is served over HTTPS: redirect
+# plain HTTP, send HSTS, mark cookies Secure. HTTPS=0 is for a production-like server
+# on 127.0.0.1 (make serve, bench/): `check --deploy` then warns, as it should.
+HTTPS = envbool("HTTPS", "0" if DEBUG else "1")
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 31_536_000) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+# Only behind a proxy that terminates TLS and always sets X-Forwarded-Proto itself
+# (otherwise a client could claim "https" and defeat the redirect).
+if envbool("TRUST_X_FORWARDED_PROTO", "0"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# A strict Content-Security-Policy on every response, admin and API docs included:
+# scripts and styles only from our own origin (static files), nothing inline, no eval,
+# no plugins, no framing, forms post only to us. Templates never use inline <script>
+# or style="" attributes; tests/test_security.py and tests/test_browser_admin.py check.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
+# Admin login brute-force protection (django-axes): after AXES_FAILURE_LIMIT failed
+# logins for one username from one address, further attempts are refused (HTTP 429)
+# until AXES_COOLOFF_MINUTES have passed; a successful login resets the count.
+AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "axes_lockout.html"

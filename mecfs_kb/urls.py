@@ -10,3 +10,6 @@ urlpatterns = [
     path("api/", include("mecfs_kb.api")),
     path("healthz", healthz, name="healthz"),
 ]
+
+# A database outage that escapes the middleware still answers 503, not 500 (faults.py).
+handler500 = "mecfs_kb.faults.server_error"

@@ -11,11 +11,14 @@ from django.utils.cache import get_conditional_response, patch_vary_headers, set
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
-from rest_framework import mixins, viewsets
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
-from findings.services import draft_check_editable, draft_create, draft_update
-from mecfs_kb.rest import ErrorSerializer, error_body
+from findings.services import TRANSITIONS, draft_check_editable, draft_create, draft_update
+from mecfs_kb.preconditions import if_match_version, record_etag
+from mecfs_kb.rest import ErrorSerializer, PreconditionFailed, error_body
 
 
 @csrf_exempt  # it changes nothing, and must answer every method in the API's shape
@@ -69,10 +72,41 @@ class ApiViewSetMixin:
             return queryset
         return super().filter_queryset(queryset)
 
+    # The record a detail response shows; its ETag carries the record's version.
+    etag_record = None
+
+    def get_object(self):
+        self.etag_record = super().get_object()
+        return self.etag_record
+
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         patch_vary_headers(response, ["Authorization"])
+        record = self.etag_record
+        if record is not None and 200 <= response.status_code < 300:
+            # Every detail response (read, PATCH, review action) says which version it
+            # shows: send it back in If-Match to change the record safely. Set before
+            # conditional_get() tags the body, which keeps an ETag already there.
+            def tag(rendered):
+                rendered["ETag"] = record_etag(record, rendered.content)
+
+            if hasattr(response, "add_post_render_callback") and not response.is_rendered:
+                response.add_post_render_callback(tag)
+            else:
+                tag(response)
         return response
+
+    def expected_version(self) -> str | None:
+        """The version named by If-Match, refused at once (412) if it is not the
+        record's; the services check it again under a row lock when they write."""
+        expected = if_match_version(self.request.headers.get("If-Match"))
+        record = self.etag_record
+        if expected is not None and record is not None and record.version != expected:
+            raise PreconditionFailed(
+                "The record changed since you read it (its ETag is no longer the one in "
+                "If-Match); nothing was changed. Read it again and retry."
+            )
+        return expected
 
 
 class ReadOnlyViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
@@ -88,7 +122,10 @@ ERROR_DESCRIPTIONS = {
     401: "Missing or invalid token (`Authorization: Token <key>`); writes need a token.",
     403: "The token's user lacks the permission (Curators or Editors group).",
     404: "No such record (or not published), or no such page.",
-    409: "The record is not a draft or rejected record, so it cannot be edited.",
+    409: "The record is not a draft or rejected record, so it cannot be edited (for a "
+    "review action: its status does not allow that action).",
+    412: "If-Match names an older version of the record: someone changed it since you read "
+    "it. Nothing was changed; read it again (new ETag) and retry.",
     429: "Too many requests; retry after the number of seconds in `Retry-After`.",
 }
 
@@ -104,9 +141,13 @@ class ApiSchema(AutoSchema):
             codes += [404]
         elif action == "create":
             codes += [400, 403]
-        elif action in ("update", "partial_update"):
-            codes += [400, 403, 404, 409]
+        elif action in ("update", "partial_update") or action in REVIEW_ACTIONS:
+            codes += [400, 403, 404, 409, 412]
         return sorted(codes)
+
+    def _is_detail_write(self) -> bool:
+        action = getattr(self.view, "action", None)
+        return action in ("update", "partial_update", *REVIEW_ACTIONS)
 
     def _is_read(self) -> bool:
         return getattr(self.view, "action", None) in ("list", "retrieve")
@@ -122,6 +163,17 @@ class ApiSchema(AutoSchema):
                     description="The ETag of a copy you hold: 304 without a body if unchanged.",
                 )
             )
+        if self._is_detail_write():
+            parameters.append(
+                OpenApiParameter(
+                    "If-Match",
+                    OpenApiTypes.STR,
+                    OpenApiParameter.HEADER,
+                    description="The ETag from your last read of this record. If the record "
+                    "was saved since, the request is refused with 412 and nothing changes. "
+                    "Without it, the write applies to whatever version is current.",
+                )
+            )
         return parameters
 
     def _get_response_headers_for_code(self, status_code, direction="response"):
@@ -129,7 +181,13 @@ class ApiSchema(AutoSchema):
         if self._is_read() and str(status_code) == "200":
             headers["ETag"] = {
                 "schema": {"type": "string"},
-                "description": "Changes whenever the response body does.",
+                "description": "Changes whenever the response body does. For one record, "
+                "send it back in If-Match when you change the record.",
+            }
+        elif self._is_detail_write() and str(status_code) == "200":
+            headers["ETag"] = {
+                "schema": {"type": "string"},
+                "description": "The record's new version: send it in If-Match next time.",
             }
         return headers
 
@@ -158,7 +216,9 @@ class DraftWriteViewSet(
     def get_object(self):
         record = super().get_object()
         if self.action in ("update", "partial_update"):
-            # Say 409 before judging the body: no point fixing a body that cannot apply.
+            # Say 412, then 409, before judging the body: no point fixing a body that
+            # cannot apply.
+            self.expected_version()
             draft_check_editable(record)
         return record
 
@@ -169,8 +229,62 @@ class DraftWriteViewSet(
 
     def perform_update(self, serializer):
         record = draft_update(
-            record=serializer.instance, fields=serializer.validated_data, by=self.request.user
+            record=serializer.instance,
+            fields=serializer.validated_data,
+            by=self.request.user,
+            expected_version=self.expected_version(),
         )
         # Answer with what a read shows now, related records included, in a fixed
         # number of queries.
-        serializer.instance = self.get_queryset().get(pk=record.pk)
+        serializer.instance = self.etag_record = self.get_queryset().get(pk=record.pk)
+
+
+# ---------------------------------------------------------------------------
+# Review actions: the same service, rules and messages as the admin's actions
+# ---------------------------------------------------------------------------
+
+REVIEW_ACTIONS = ("submit", "publish", "reject", "retract")
+
+
+class ReviewNoteSerializer(serializers.Serializer):
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why. Required to reject or retract; optional to submit or publish. "
+        "Kept in the record's history.",
+    )
+
+
+def _review_action(name: str, summary: str):
+    def review(self, request, *args, **kwargs):
+        record = self.get_object()
+        body = ReviewNoteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        TRANSITIONS[name](
+            record=record,
+            user=request.user,
+            note=body.validated_data["note"],
+            expected_version=self.expected_version(),
+        )
+        self.etag_record = self.get_queryset().get(pk=record.pk)
+        return Response(self.get_serializer(self.etag_record).data)
+
+    # Named before @action reads the name: the router maps POST to the method by it.
+    review.__name__ = review.__qualname__ = name
+    routed = action(detail=True, methods=["post"], url_path=name, url_name=name)(review)
+    return extend_schema(summary=summary, request=ReviewNoteSerializer)(routed)
+
+
+class ReviewActionsMixin:
+    """``POST …/<id>/submit/``, ``publish/``, ``reject/``, ``retract/`` with
+    ``{"note": "…"}``: findings/services.py decides (403 for a role that may not or for
+    one's own submission, 400 without a required note, 409 from the wrong status, 412
+    for a stale If-Match)."""
+
+    submit = _review_action("submit", "Submit a draft or rejected record for review")
+    publish = _review_action(
+        "publish", "Publish a submitted record (editors; not one's own submission)"
+    )
+    reject = _review_action("reject", "Reject a submitted record, with a note (editors)")
+    retract = _review_action("retract", "Retract a published record, with a note (editors)")

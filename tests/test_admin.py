@@ -164,10 +164,15 @@ def test_a_curator_cannot_publish_by_editing_the_status(curator_client):
 
 
 @pytest.mark.django_db
-def test_an_editor_sees_the_status_field(editor_client):
+def test_an_editor_changes_the_status_only_through_the_review_actions(editor_client):
+    # Editors too: publishing goes through findings/services.py (tests/test_admin_review.py),
+    # which refuses self-publishing and rejections without a note.
     source = make_source(status=Status.SUBMITTED)
     response = editor_client.get(reverse("admin:findings_source_change", args=[source.pk]))
-    assert "status" in response.context["adminform"].form.fields
+    assert "status" not in response.context["adminform"].form.fields
+    changelist = editor_client.get(reverse("admin:findings_source_changelist"))
+    actions = dict(changelist.context["action_form"].fields["action"].choices)
+    assert {"publish_selected", "reject_selected", "retract_selected"} <= set(actions)
 
 
 @pytest.mark.django_db

@@ -49,6 +49,10 @@ def test_it_describes_every_resource(schema):
         "/api/v1/lab-tests/{slug}/",
         "/api/v1/regulatory-statuses/",
         "/api/v1/regulatory-statuses/{id}/",
+    } | {  # review actions (tests/test_api_review.py)
+        f"/api/v1/{name}/{{id}}/{action}/"
+        for name in ("evidence", "findings")
+        for action in ("submit", "publish", "reject", "retract")
     }
     writable = {
         (path, method)
@@ -57,7 +61,11 @@ def test_it_describes_every_resource(schema):
     }
     assert writable == {
         (f"/api/v1/{name}/", "post") for name in ("evidence", "findings", "sources")
-    } | {(f"/api/v1/{name}/{{id}}/", "patch") for name in ("evidence", "findings", "sources")}
+    } | {(f"/api/v1/{name}/{{id}}/", "patch") for name in ("evidence", "findings", "sources")} | {
+        (f"/api/v1/{name}/{{id}}/{action}/", "post")
+        for name in ("evidence", "findings")
+        for action in ("submit", "publish", "reject", "retract")
+    }
 
 
 @pytest.mark.django_db

@@ -106,6 +106,15 @@ def therapy_names(page) -> list[str]:
     return page.locator("#results .card h3 > a").all_inner_texts()
 
 
+def wait_for_cards(page, count: int) -> None:
+    """Wait for htmx to swap in ``count`` result cards. A locator, not wait_for_function:
+    that evaluates its predicate with eval(), which the site's Content-Security-Policy
+    (no 'unsafe-eval') refuses."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("#results .card")).to_have_count(count)
+
+
 def test_a_reader_filters_by_low_nk_cell_cytotoxicity_and_sees_ldn_and_inosine_pranobex(
     live_server, page
 ):
@@ -170,7 +179,7 @@ def test_the_filters_work_by_keyboard_only(live_server, page):
     page.keyboard.press("Space")
     # htmx swaps the results in place and puts the filters in the address bar.
     page.wait_for_url("**/treatments/?**abnormality=low-nk-cell-cytotoxicity**")
-    page.wait_for_function("document.querySelectorAll('#results .card').length === 2")
+    wait_for_cards(page, 2)
     assert therapy_names(page) == ["Inosine pranobex", "Low-dose naltrexone"]
     assert checkbox.evaluate("el => el === document.activeElement")
 
@@ -178,7 +187,7 @@ def test_the_filters_work_by_keyboard_only(live_server, page):
     level.focus()
     for _ in range(3):  # "any level" → "A or better" → "B or better" → "C or better"
         page.keyboard.press("ArrowDown")
-    page.wait_for_function("document.querySelectorAll('#results .card').length === 1")
+    wait_for_cards(page, 1)
     assert therapy_names(page) == ["Inosine pranobex"]
     assert "level=C" in page.url
     screenshot(page, "therapies-keyboard-phone")
@@ -274,6 +283,6 @@ def test_fixing_a_bad_filter_in_place_clears_the_message(live_server, page):
     page.get_by_label("Evidence level at least").select_option("B")
 
     page.wait_for_url("**/treatments/?**level=B**")
-    page.wait_for_function("document.querySelectorAll('#results .card').length === 1")
+    wait_for_cards(page, 1)
     assert page.get_by_role("alert").count() == 0
     assert therapy_names(page) == ["Rintatolimod"]

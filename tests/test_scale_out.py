@@ -213,4 +213,30 @@ def test_replica_urls_from_the_environment_become_routed_aliases():
     assert routers == ["mecfs_kb.db_router.PrimaryReplicaRouter"]
     assert name == "kb1"
     assert test["MIRROR"] == "default"
-    assert backend == "django.core.cache.backends.redis.RedisCache"
+    assert backend == "django_redis.cache.RedisCache"
+
+
+REDIS_DOWN = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        # Nothing listens on port 1.
+        "LOCATION": "redis://127.0.0.1:1/0",
+        "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 0.2},
+    }
+}
+
+
+@pytest.mark.django_db
+def test_with_redis_unreachable_pages_are_computed_and_publishing_still_works(
+    client, settings, django_capture_on_commit_callbacks
+):
+    settings.CACHES = REDIS_DOWN
+    settings.PUBLIC_CACHE_SECONDS = 600
+    evidence = factories.make_evidence(status=Status.DRAFT)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        evidence.status = Status.PUBLISHED
+        evidence.save()
+
+    assert client.get("/").status_code == 200
+    assert client.get(evidence.therapy.get_absolute_url()).status_code == 200

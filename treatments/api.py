@@ -6,7 +6,7 @@ from django.db.models import Prefetch
 
 from findings.api import ID_REGEX, SLUG_REGEX
 from findings.models import Finding
-from mecfs_kb.viewsets import DraftWriteViewSet, ReadOnlyViewSet
+from mecfs_kb.viewsets import DraftWriteViewSet, ReadOnlyViewSet, ReviewActionsMixin
 from treatments.filters import RegulatoryStatusFilter, TherapyEvidenceFilter, TherapyFilter
 from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
 from treatments.serializers import (
@@ -63,7 +63,7 @@ class TherapyViewSet(ReadOnlyViewSet):
         return therapy
 
 
-class TherapyEvidenceViewSet(DraftWriteViewSet):
+class TherapyEvidenceViewSet(ReviewActionsMixin, DraftWriteViewSet):
     """Sourced claims tying a therapy to an abnormality (or to ME/CFS in general).
     Curators and editors (token) create drafts and edit draft or rejected items;
     therapy and abnormality are given by slug, the source by id."""

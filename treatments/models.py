@@ -140,14 +140,18 @@ LINK_KIND_HELP = (
 
 
 class TherapyEvidenceQuerySet(ModeratedQuerySet):
+    def _with_public_parents(self):
+        return self.filter(
+            therapy__status=Status.PUBLISHED, source__status=Status.PUBLISHED
+        ).filter(Q(abnormality__isnull=True) | Q(abnormality__status=Status.PUBLISHED))
+
     def published(self):
         """Public only with its therapy, source and abnormality (if any) public too."""
-        return (
-            super()
-            .published()
-            .filter(therapy__status=Status.PUBLISHED, source__status=Status.PUBLISHED)
-            .filter(Q(abnormality__isnull=True) | Q(abnormality__status=Status.PUBLISHED))
-        )
+        return super().published()._with_public_parents()
+
+    def visible(self):
+        """Published or retracted (shown as retracted on detail pages), parents public."""
+        return super().visible()._with_public_parents()
 
     def pair_summary(self):
         """One row per (therapy, abnormality): best level and counts, for the matrix and
@@ -253,12 +257,14 @@ class RegulatoryStatusKind(models.TextChoices):
 
 
 class RegulatoryStatusQuerySet(ModeratedQuerySet):
+    def _with_public_parents(self):
+        return self.filter(therapy__status=Status.PUBLISHED, source__status=Status.PUBLISHED)
+
     def published(self):
-        return (
-            super()
-            .published()
-            .filter(therapy__status=Status.PUBLISHED, source__status=Status.PUBLISHED)
-        )
+        return super().published()._with_public_parents()
+
+    def visible(self):
+        return super().visible()._with_public_parents()
 
 
 class RegulatoryStatus(Moderated):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,6 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
+from django.utils import timezone
 
 from findings.models import Abnormality, Finding, LabTest, Source, Status
 from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
@@ -272,3 +276,537 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
                 )
 
     return report
+
+
+# ---------------------------------------------------------------------------------------
+# Data releases: the published knowledge base as files (export_release / import_release)
+# ---------------------------------------------------------------------------------------
+
+RELEASE_FORMAT = "mecfs-kb-release"
+RELEASE_FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+RELEASE_JSON = "knowledge_base.json"
+
+SOURCE_RELEASE_FIELDS = (
+    "key",
+    "kind",
+    "title",
+    "authors",
+    "container",
+    "year",
+    "published_on",
+    "url",
+    "doi",
+    "pmid",
+    "pmcid",
+    "accessed_on",
+    "retracted",
+    "retraction_note",
+    "verification_note",
+)
+ABNORMALITY_RELEASE_FIELDS = (
+    "slug",
+    "name",
+    "aliases",
+    "category",
+    "component",
+    "change",
+    "summary",
+    "details",
+)
+LAB_TEST_RELEASE_FIELDS = ("slug", "name", "measures", "specimen", "availability", "notes")
+THERAPY_RELEASE_FIELDS = (
+    "slug",
+    "name",
+    "aliases",
+    "kind",
+    "mechanism",
+    "stage",
+    "summary",
+    "harms",
+)
+# The same evidence fields the seed carries.
+CLAIM_RELEASE_FIELDS = EVIDENCE_FIELDS
+REGULATORY_RELEASE_FIELDS = (
+    "jurisdiction",
+    "regulatory_status",
+    "date",
+    "date_note",
+    "statement",
+)
+
+# Table name → (columns in CSV order). References are natural keys: source keys, slugs,
+# and for claims a stable id made from what the claim says (never a primary key).
+RELEASE_TABLES: dict[str, tuple[str, ...]] = {
+    "sources": SOURCE_RELEASE_FIELDS,
+    "abnormalities": ABNORMALITY_RELEASE_FIELDS,
+    "lab_tests": (*LAB_TEST_RELEASE_FIELDS, "abnormalities"),
+    "therapies": THERAPY_RELEASE_FIELDS,
+    "findings": (
+        "id",
+        "source",
+        "abnormality",
+        "lab_test",
+        *CLAIM_RELEASE_FIELDS,
+        "contradicted_by",
+    ),
+    "evidence": (
+        "id",
+        "therapy",
+        "abnormality",
+        "link_kind",
+        "source",
+        *CLAIM_RELEASE_FIELDS,
+        "contradicted_by",
+        "contradicting_findings",
+    ),
+    "regulatory_statuses": ("therapy", "source", *REGULATORY_RELEASE_FIELDS),
+}
+
+
+class ReleaseError(Exception):
+    """The release cannot be written or loaded; for imports, nothing was written."""
+
+
+@dataclass
+class ReleaseManifest:
+    release: str
+    created_at: str
+    counts: dict[str, int]
+    files: dict[str, dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "format": RELEASE_FORMAT,
+            "format_version": RELEASE_FORMAT_VERSION,
+            "release": self.release,
+            "created_at": self.created_at,
+            "counts": self.counts,
+            "files": self.files,
+        }
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready, the same way every time (dates as ISO 8601)."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def _row(obj: models.Model, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: _plain(getattr(obj, name)) for name in names}
+
+
+def _claim_id(prefix: str, parts: tuple[str, ...], taken: set[str]) -> str:
+    """A stable id from what the claim says; the same claim gets the same id in every
+    release, whatever its primary key."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:12]
+    claim_id, n = f"{prefix}-{digest}", 2
+    while claim_id in taken:  # two identical claims: number them in a stable order
+        claim_id, n = f"{prefix}-{digest}-{n}", n + 1
+    taken.add(claim_id)
+    return claim_id
+
+
+def release_data() -> dict[str, list[dict[str, Any]]]:
+    """The published knowledge base as plain rows, sorted by natural keys."""
+    # Sorted in Python, not by the database: collations and NULL ordering differ between
+    # SQLite and PostgreSQL, and a release must not depend on where it was exported from.
+    sources = sorted(Source.objects.published(), key=lambda s: s.key)
+    abnormalities = sorted(Abnormality.objects.published(), key=lambda a: a.slug)
+    public_abnormalities = {a.pk: a.slug for a in abnormalities}
+    lab_tests = sorted(
+        LabTest.objects.published().prefetch_related("abnormalities"), key=lambda t: t.slug
+    )
+    therapies = sorted(Therapy.objects.published(), key=lambda t: t.slug)
+
+    findings = sorted(
+        Finding.objects.published()
+        .select_related("source", "abnormality", "lab_test")
+        .prefetch_related("contradicted_by"),
+        key=lambda f: (
+            f.source.key,
+            f.abnormality.slug if f.abnormality_id else "",
+            f.lab_test.slug if f.lab_test_id else "",
+            f.statement,
+            f.pk,
+        ),
+    )
+    taken: set[str] = set()
+    finding_ids = {
+        f.pk: _claim_id(
+            "finding",
+            (
+                f.source.key,
+                f.abnormality.slug if f.abnormality_id else "",
+                f.lab_test.slug if f.lab_test_id else "",
+                f.statement,
+            ),
+            taken,
+        )
+        for f in findings
+    }
+    evidence = sorted(
+        TherapyEvidence.objects.published()
+        .select_related("therapy", "abnormality", "source")
+        .prefetch_related("contradicted_by", "contradicting_findings"),
+        key=lambda e: (
+            e.therapy.slug,
+            e.abnormality.slug if e.abnormality_id else "",
+            e.source.key,
+            e.statement,
+            e.pk,
+        ),
+    )
+    evidence_ids = {
+        e.pk: _claim_id(
+            "evidence",
+            (
+                e.therapy.slug,
+                e.abnormality.slug if e.abnormality_id else "",
+                e.source.key,
+                e.statement,
+            ),
+            taken,
+        )
+        for e in evidence
+    }
+    statuses = sorted(
+        RegulatoryStatus.objects.published().select_related("therapy", "source"),
+        key=lambda r: (
+            r.therapy.slug,
+            r.jurisdiction,
+            r.regulatory_status,
+            r.source.key,
+            r.date.isoformat() if r.date else "",
+            r.statement,
+            r.pk,
+        ),
+    )
+
+    def ids(related, index: dict[int, str]) -> list[str]:
+        return sorted(index[r.pk] for r in related.all() if r.pk in index)
+
+    return {
+        "sources": [_row(s, SOURCE_RELEASE_FIELDS) for s in sources],
+        "abnormalities": [_row(a, ABNORMALITY_RELEASE_FIELDS) for a in abnormalities],
+        "lab_tests": [
+            {
+                **_row(t, LAB_TEST_RELEASE_FIELDS),
+                "abnormalities": sorted(
+                    public_abnormalities[a.pk]
+                    for a in t.abnormalities.all()
+                    if a.pk in public_abnormalities
+                ),
+            }
+            for t in lab_tests
+        ],
+        "therapies": [_row(t, THERAPY_RELEASE_FIELDS) for t in therapies],
+        "findings": [
+            {
+                "id": finding_ids[f.pk],
+                "source": f.source.key,
+                "abnormality": f.abnormality.slug if f.abnormality_id else None,
+                "lab_test": f.lab_test.slug if f.lab_test_id else None,
+                **_row(f, CLAIM_RELEASE_FIELDS),
+                "contradicted_by": ids(f.contradicted_by, finding_ids),
+            }
+            for f in findings
+        ],
+        "evidence": [
+            {
+                "id": evidence_ids[e.pk],
+                "therapy": e.therapy.slug,
+                "abnormality": e.abnormality.slug if e.abnormality_id else None,
+                "link_kind": e.link_kind,
+                "source": e.source.key,
+                **_row(e, CLAIM_RELEASE_FIELDS),
+                "contradicted_by": ids(e.contradicted_by, evidence_ids),
+                "contradicting_findings": ids(e.contradicting_findings, finding_ids),
+            }
+            for e in evidence
+        ],
+        "regulatory_statuses": [
+            {
+                "therapy": r.therapy.slug,
+                "source": r.source.key,
+                **_row(r, REGULATORY_RELEASE_FIELDS),
+            }
+            for r in statuses
+        ],
+    }
+
+
+def _csv_text(table: str, rows: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=RELEASE_TABLES[table], lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow(
+            {
+                key: ";".join(value)
+                if isinstance(value, list)
+                else ("" if value is None else value)
+                for key, value in row.items()
+            }
+        )
+    return buffer.getvalue()
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@transaction.atomic
+def release_export(*, directory: Path, release: str) -> ReleaseManifest:
+    """Write the published knowledge base to ``directory``: one JSON file with every
+    table, one CSV per table, and ``manifest.json`` with counts and SHA-256 checksums.
+
+    Byte-for-byte reproducible: the same knowledge base gives the same files (only the
+    manifest's ``created_at`` differs). Runs in one transaction so that all files show
+    the same moment."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    if (directory / MANIFEST).exists():
+        raise ReleaseError(
+            f"{directory} already holds a release ({MANIFEST}); use a new directory."
+        )
+    data = release_data()
+    contents: dict[str, bytes] = {
+        RELEASE_JSON: (
+            json.dumps(
+                {"format": RELEASE_FORMAT, "format_version": RELEASE_FORMAT_VERSION, **data},
+                indent=2,
+                ensure_ascii=False,
+            )
+            + "\n"
+        ).encode("utf-8")
+    }
+    for table, rows in data.items():
+        contents[f"{table}.csv"] = _csv_text(table, rows).encode("utf-8")
+    for name, payload in contents.items():
+        (directory / name).write_bytes(payload)
+    manifest = ReleaseManifest(
+        release=release,
+        created_at=timezone.now().replace(microsecond=0).isoformat(),
+        counts={table: len(rows) for table, rows in data.items()},
+        files={
+            name: {"sha256": _sha256(payload), "bytes": len(payload)}
+            for name, payload in sorted(contents.items())
+        },
+    )
+    (directory / MANIFEST).write_text(
+        json.dumps(manifest.as_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    return manifest
+
+
+def _read_release(directory: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The manifest and the JSON data, after checking every file against its checksum."""
+    directory = Path(directory)
+    try:
+        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReleaseError(f"{directory} has no {MANIFEST}: not a release directory.") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReleaseError(f"{MANIFEST} is not valid JSON: {exc}") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != RELEASE_FORMAT:
+        raise ReleaseError(f"{MANIFEST} does not describe a {RELEASE_FORMAT}.")
+    if manifest.get("format_version") != RELEASE_FORMAT_VERSION:
+        raise ReleaseError(
+            f"release format version {manifest.get('format_version')!r} is not supported "
+            f"(this version reads {RELEASE_FORMAT_VERSION})."
+        )
+    files = manifest.get("files")
+    if not isinstance(files, dict) or RELEASE_JSON not in files:
+        raise ReleaseError(f"{MANIFEST} lists no {RELEASE_JSON}.")
+    expected = {RELEASE_JSON, *(f"{table}.csv" for table in RELEASE_TABLES)}
+    if missing_from_manifest := sorted(expected - set(files)):
+        raise ReleaseError(f"{MANIFEST} does not list {', '.join(missing_from_manifest)}.")
+    for name, meta in sorted(files.items()):
+        path = directory / name
+        if Path(name).name != name:
+            raise ReleaseError(f"{MANIFEST} names a file outside the release: {name!r}.")
+        if not path.is_file():
+            raise ReleaseError(f"{name} is missing from the release.")
+        actual = _sha256(path.read_bytes())
+        if not isinstance(meta, dict) or actual != meta.get("sha256"):
+            raise ReleaseError(
+                f"{name} does not match its checksum in {MANIFEST} (expected "
+                f"{meta.get('sha256') if isinstance(meta, dict) else None}, got {actual}): "
+                "the file was changed or damaged."
+            )
+    try:
+        data = json.loads((directory / RELEASE_JSON).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ReleaseError(f"{RELEASE_JSON} is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ReleaseError(f"{RELEASE_JSON} must hold an object with one list per table.")
+    for table in RELEASE_TABLES:
+        if not isinstance(data.get(table), list):
+            raise ReleaseError(f"{RELEASE_JSON} has no list named {table!r}.")
+    counts = manifest.get("counts", {})
+    for table in RELEASE_TABLES:
+        if counts.get(table) != len(data[table]):
+            raise ReleaseError(
+                f"{MANIFEST} counts {counts.get(table)!r} {table} but {RELEASE_JSON} holds "
+                f"{len(data[table])}."
+            )
+    return manifest, data
+
+
+CURATED_MODELS = (Source, Abnormality, LabTest, Therapy, Finding, TherapyEvidence, RegulatoryStatus)
+
+
+@dataclass
+class ReleaseReport:
+    release: str
+    counts: dict[str, int]
+
+
+@transaction.atomic
+def release_import(*, directory: Path, user=None) -> ReleaseReport:
+    """Load a release into an empty knowledge base; everything arrives published.
+
+    All or nothing: any bad file, checksum, reference or value raises ``ReleaseError``
+    and the transaction leaves the database as it was."""
+    manifest, data = _read_release(Path(directory))
+    present = {
+        model._meta.verbose_name_plural: n
+        for model in CURATED_MODELS
+        if (n := model.objects.count())
+    }
+    if present:
+        held = ", ".join(f"{n} {name}" for name, n in present.items())
+        raise ReleaseError(
+            f"The database is not empty (it holds {held}). A release loads only into an "
+            "empty knowledge base, so that nothing is merged or overwritten by accident."
+        )
+    release = str(manifest.get("release", ""))
+    published = {"status": Status.PUBLISHED}
+    reason = f"Imported from release {release}"[:100]
+
+    def create(model: type[models.Model], where: str, values: dict[str, Any]):
+        obj = model(**values, **published)
+        try:
+            obj.full_clean()
+        except ValidationError as exc:
+            raise ReleaseError(f"{where}: {exc.message_dict}") from exc
+        obj._history_user = user
+        obj._change_reason = reason
+        obj.save()
+        return obj
+
+    def pick(row: Any, names: tuple[str, ...], where: str) -> dict[str, Any]:
+        if not isinstance(row, dict):
+            raise ReleaseError(f"{where}: expected an object, got {type(row).__name__}.")
+        missing = [name for name in names if name not in row]
+        if missing:
+            raise ReleaseError(f"{where}: missing {', '.join(missing)}.")
+        return {
+            name: ("" if row[name] is None and name not in NULLABLE else row[name])
+            for name in names
+        }
+
+    def ref(index: dict[str, Any], key: Any, what: str, where: str, *, optional: bool = False):
+        if key in (None, "") and optional:
+            return None
+        try:
+            return index[key]
+        except (KeyError, TypeError):
+            raise ReleaseError(
+                f"{where}: refers to {what} {key!r}, which is not in the release."
+            ) from None
+
+    try:
+        sources = {}
+        for i, row in enumerate(data["sources"]):
+            where = f"sources[{i}]"
+            values = pick(row, SOURCE_RELEASE_FIELDS, where)
+            sources[values["key"]] = create(Source, f"source {values['key']!r}", values)
+        abnormalities = {}
+        for i, row in enumerate(data["abnormalities"]):
+            values = pick(row, ABNORMALITY_RELEASE_FIELDS, f"abnormalities[{i}]")
+            abnormalities[values["slug"]] = create(
+                Abnormality, f"abnormality {values['slug']!r}", values
+            )
+        lab_tests = {}
+        for i, row in enumerate(data["lab_tests"]):
+            where = f"lab test {row.get('slug') if isinstance(row, dict) else i!r}"
+            values = pick(row, (*LAB_TEST_RELEASE_FIELDS, "abnormalities"), where)
+            linked = values.pop("abnormalities") or []
+            test = create(LabTest, where, values)
+            test.abnormalities.set([ref(abnormalities, s, "abnormality", where) for s in linked])
+            lab_tests[values["slug"]] = test
+        therapies = {}
+        for i, row in enumerate(data["therapies"]):
+            values = pick(row, THERAPY_RELEASE_FIELDS, f"therapies[{i}]")
+            therapies[values["slug"]] = create(Therapy, f"therapy {values['slug']!r}", values)
+
+        findings: dict[str, Finding] = {}
+        finding_links = []
+        for i, row in enumerate(data["findings"]):
+            where = f"finding {row.get('id') if isinstance(row, dict) else i!r}"
+            values = pick(row, RELEASE_TABLES["findings"], where)
+            claim_id = values.pop("id")
+            values["source"] = ref(sources, values["source"], "source", where)
+            values["abnormality"] = ref(
+                abnormalities, values["abnormality"], "abnormality", where, optional=True
+            )
+            values["lab_test"] = ref(
+                lab_tests, values["lab_test"], "lab test", where, optional=True
+            )
+            finding_links.append((claim_id, values.pop("contradicted_by") or [], where))
+            if claim_id in findings:
+                raise ReleaseError(f"{where}: the id is used twice.")
+            findings[claim_id] = create(Finding, where, values)
+
+        evidence: dict[str, TherapyEvidence] = {}
+        evidence_links = []
+        for i, row in enumerate(data["evidence"]):
+            where = f"evidence {row.get('id') if isinstance(row, dict) else i!r}"
+            values = pick(row, RELEASE_TABLES["evidence"], where)
+            claim_id = values.pop("id")
+            values["therapy"] = ref(therapies, values["therapy"], "therapy", where)
+            values["source"] = ref(sources, values["source"], "source", where)
+            values["abnormality"] = ref(
+                abnormalities, values["abnormality"], "abnormality", where, optional=True
+            )
+            evidence_links.append(
+                (
+                    claim_id,
+                    values.pop("contradicted_by") or [],
+                    values.pop("contradicting_findings") or [],
+                    where,
+                )
+            )
+            if claim_id in evidence:
+                raise ReleaseError(f"{where}: the id is used twice.")
+            evidence[claim_id] = create(TherapyEvidence, where, values)
+
+        for i, row in enumerate(data["regulatory_statuses"]):
+            where = f"regulatory_statuses[{i}]"
+            values = pick(row, RELEASE_TABLES["regulatory_statuses"], where)
+            values["therapy"] = ref(therapies, values["therapy"], "therapy", where)
+            values["source"] = ref(sources, values["source"], "source", where)
+            create(RegulatoryStatus, where, values)
+
+        for claim_id, others, where in finding_links:
+            findings[claim_id].contradicted_by.set(
+                [ref(findings, other, "finding", where) for other in others]
+            )
+        for claim_id, others, contradicting, where in evidence_links:
+            evidence[claim_id].contradicted_by.set(
+                [ref(evidence, other, "evidence", where) for other in others]
+            )
+            evidence[claim_id].contradicting_findings.set(
+                [ref(findings, other, "finding", where) for other in contradicting]
+            )
+    except (TypeError, AttributeError, ValueError) as exc:
+        # A value of the wrong shape (a number where a list belongs, …).
+        raise ReleaseError(f"{RELEASE_JSON} holds a value of the wrong type: {exc}") from exc
+
+    return ReleaseReport(release=release, counts={t: len(data[t]) for t in RELEASE_TABLES})
+
+
+NULLABLE = {"year", "published_on", "accessed_on", "date", "abnormality", "lab_test"}

@@ -313,12 +313,15 @@ class TherapyDetailView(DetailView):
         )
         strongest = Window(
             RowNumber(),
-            partition_by=[F("abnormality_id")],
+            partition_by=[F("status"), F("abnormality_id")],
             order_by=[F("level").asc(), F("pk").asc()],
         )
-        evidence = list(
+        # Published and retracted in one query: a retracted item is kept and shown as
+        # retracted, with the editor's reason, but never ranked or grouped with the rest.
+        # Both are bounded: the strongest few per abnormality shown, and in general.
+        visible = list(
             _evidence_with_contradictions(
-                TherapyEvidence.objects.published()
+                TherapyEvidence.objects.visible()
                 .filter(therapy=therapy)
                 .filter(
                     Q(abnormality_id__in=[tie.abnormality.pk for tie in shown])
@@ -326,8 +329,10 @@ class TherapyDetailView(DetailView):
                 )
                 .annotate(rank_in_group=strongest)
                 .filter(rank_in_group__lte=EVIDENCE_PER_GROUP)
-            ).order_by("level", "pk")
+            ).order_by(F("abnormality__name").asc(nulls_last=True), "level", "pk")
         )
+        evidence = [e for e in visible if e.is_published]
+        retracted = [e for e in visible if e.is_retracted]
         statuses = list(
             RegulatoryStatus.objects.published().filter(therapy=therapy).select_related("source")
         )
@@ -344,6 +349,7 @@ class TherapyDetailView(DetailView):
             hidden_groups=len(ties) - len(shown),
             general_evidence=general,
             general_total=general_total,
+            retracted_evidence=retracted,
             regulatory_statuses=statuses,
             sources=sorted(sources.values(), key=lambda s: (-(s.year or 0), s.title)),
         )

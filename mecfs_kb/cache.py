@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.db import transaction
 
 VERSION_KEY = "public:version"
@@ -88,7 +89,12 @@ def public_count(queryset) -> int:
     """``queryset.count()``, kept until the next publish: a list's pages share one
     count, and ``COUNT(*)`` over a literature-scale table is not run on every request.
     Only for what every reader sees alike (never for a curator's drafts)."""
-    sql, params = queryset.query.sql_with_params()
+    if settings.PUBLIC_CACHE_SECONDS <= 0:
+        return queryset.count()
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return 0  # queryset.none(): nothing to count, nothing to run
     digest = hashlib.sha1(f"{queryset.db}|{sql}|{params!r}".encode()).hexdigest()
     return public_cache_get_or_set("count", queryset.count, digest)
 

@@ -133,3 +133,16 @@ def test_the_response_cache_can_be_turned_off_on_its_own(client, cached, setting
     response = client.get(therapy.get_absolute_url())
 
     assert "X-Cache" not in response
+
+
+def test_list_counts_are_kept_until_the_next_publish_and_a_refused_filter_counts_nothing(
+    client, cached, django_capture_on_commit_callbacks
+):
+    factories.make_source(title="One")
+    assert b"1 source" in client.get("/sources/?page=1", HTTP_ACCEPT="text/html").content
+
+    with django_capture_on_commit_callbacks(execute=True):
+        factories.make_source(title="Two")
+
+    assert b"2 sources" in client.get("/sources/?page=1&x=1").content
+    assert client.get("/sources/?year_min=nineteen").status_code == 400

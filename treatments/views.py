@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django import forms
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import F, Prefetch, Q, Window
+from django.db.models import BigIntegerField, Case, F, Prefetch, Q, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -17,7 +17,7 @@ from django.utils.functional import SimpleLazyObject
 from django.views.generic import DetailView, TemplateView
 
 from findings.filters import MAX_QUERY_LENGTH
-from findings.models import LEVEL_SHORT, Abnormality, Finding, Level
+from findings.models import LEVEL_SHORT, Abnormality, Finding, Level, Status
 from findings.pages import InputError, ReaderListView, form_errors, parse_page_number
 from mecfs_kb.cache import public_cache_version
 from treatments.filters import TherapyFilter
@@ -311,14 +311,22 @@ class TherapyDetailView(DetailView):
         general_total = next(
             (row["total"] for row in summaries[therapy.pk] if row["abnormality_id"] is None), 0
         )
+        # The strongest few published items per abnormality shown (and in general), and
+        # the strongest few retracted items whatever their abnormality.
         strongest = Window(
             RowNumber(),
-            partition_by=[F("status"), F("abnormality_id")],
+            partition_by=[
+                F("status"),
+                Case(
+                    When(status=Status.RETRACTED, then=Value(0)),
+                    default=F("abnormality_id"),
+                    output_field=BigIntegerField(),
+                ),
+            ],
             order_by=[F("level").asc(), F("pk").asc()],
         )
         # Published and retracted in one query: a retracted item is kept and shown as
         # retracted, with the editor's reason, but never ranked or grouped with the rest.
-        # Both are bounded: the strongest few per abnormality shown, and in general.
         visible = list(
             _evidence_with_contradictions(
                 TherapyEvidence.objects.visible()
@@ -326,6 +334,7 @@ class TherapyDetailView(DetailView):
                 .filter(
                     Q(abnormality_id__in=[tie.abnormality.pk for tie in shown])
                     | Q(abnormality__isnull=True)
+                    | Q(status=Status.RETRACTED)
                 )
                 .annotate(rank_in_group=strongest)
                 .filter(rank_in_group__lte=EVIDENCE_PER_GROUP)

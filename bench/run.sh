@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark in one command (issue 6): bench/run.sh [--evidence N] [--only NAME...]
 # Needs PostgreSQL on 127.0.0.1:5432 and, for the app's shared cache, Redis on 6379.
-# Installs the bench-only dependencies (Datasette, psutil) into .venv; wrk from Debian
+# Installs the bench-only dependency (Datasette) into .venv; wrk from Debian
 # is used for the throughput runs when present (apt-get install wrk), else Python threads.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -5,21 +5,16 @@ add with a prepopulated slug, run a review action; no CSP violation anywhere."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from findings.models import Status
 from tests import factories
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from treatments.models import Therapy, TherapyEvidence
 
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct horse battery staple"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
-]
+pytestmark = pytest.mark.browser
 
 # Collects every CSP violation the page reports; installed before any page script runs.
 WATCH_VIOLATIONS = """
@@ -32,6 +27,7 @@ document.addEventListener("securitypolicyviolation", (e) => {
 
 @pytest.fixture
 def browser_page(monkeypatch):
+    require_chromium()
     sync_api = pytest.importorskip("playwright.sync_api")
     # Playwright's sync API runs an event loop; Django must allow ORM calls beside it
     # (for this test only: the deploy check rightly refuses this variable).
@@ -39,15 +35,7 @@ def browser_page(monkeypatch):
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
+            args=CHROMIUM_ARGS,
         )
         page = browser.new_page()
         page.set_default_timeout(15_000)

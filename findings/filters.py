@@ -169,15 +169,15 @@ class LabTestFilter(django_filters.FilterSet):
         )
 
 
-class FindingFilter(django_filters.FilterSet):
+class ClaimFilter(django_filters.FilterSet):
+    """What findings and therapy evidence are filtered by alike (TherapyEvidenceFilter
+    in treatments/filters.py extends it too)."""
+
     abnormality = SlugsFilter(
         field_name="abnormality",
         queryset=Abnormality.objects.published(),
         label="Abnormality",
         help_text="Abnormality slug; repeat the parameter for several.",
-    )
-    lab_test = django_filters.ModelChoiceFilter(
-        to_field_name="slug", queryset=LabTest.objects.published(), label="Lab test"
     )
     level = django_filters.ChoiceFilter(
         choices=LEVEL_OR_BETTER,
@@ -186,9 +186,6 @@ class FindingFilter(django_filters.FilterSet):
         help_text="Minimum evidence level: B means A or B.",
     )
     direction = django_filters.ChoiceFilter(choices=Direction.choices, label="Direction")
-    case_definition = django_filters.ChoiceFilter(
-        choices=CaseDefinition.choices, label="Case definition"
-    )
     source = IdFilter(field_name="source_id", label="Source id")
     q = django_filters.CharFilter(
         method="filter_text", label="Statement or quote contains", max_length=MAX_QUERY_LENGTH
@@ -198,9 +195,18 @@ class FindingFilter(django_filters.FilterSet):
         label="Sort by",
     )
 
+    def filter_text(self, queryset, name, value):
+        return queryset.filter(Q(statement__icontains=value) | Q(quote__icontains=value))
+
+
+class FindingFilter(ClaimFilter):
+    lab_test = django_filters.ModelChoiceFilter(
+        to_field_name="slug", queryset=LabTest.objects.published(), label="Lab test"
+    )
+    case_definition = django_filters.ChoiceFilter(
+        choices=CaseDefinition.choices, label="Case definition"
+    )
+
     class Meta:
         model = Finding
         fields = ["abnormality", "lab_test", "level", "direction", "case_definition", "source"]
-
-    def filter_text(self, queryset, name, value):
-        return queryset.filter(Q(statement__icontains=value) | Q(quote__icontains=value))

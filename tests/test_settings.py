@@ -62,3 +62,24 @@ def test_it_rejects_a_debug_value_it_does_not_understand(value):
 def test_development_defaults_apply_under_debug():
     result = run_check(DEBUG="1")
     assert result.returncode == 0, result.stderr
+
+
+def test_manage_py_defaults_to_development_settings():
+    result = run_check()
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_wsgi_app_that_serves_readers_keeps_debug_off_by_default():
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", "import mecfs_kb.wsgi"],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr

@@ -5,7 +5,7 @@ from django import forms
 from django.db.models import F, Q
 from django_filters.constants import EMPTY_VALUES
 
-from findings.filters import MAX_QUERY_LENGTH, IdFilter, SlugsFilter
+from findings.filters import MAX_QUERY_LENGTH, ClaimFilter, IdFilter, SlugsFilter
 from findings.models import Abnormality, Direction, Level
 from treatments.models import (
     RegulatoryStatus,
@@ -132,42 +132,17 @@ class TherapyFilter(django_filters.FilterSet):
         )
 
 
-class TherapyEvidenceFilter(django_filters.FilterSet):
+class TherapyEvidenceFilter(ClaimFilter):
     therapy = django_filters.ModelChoiceFilter(
         to_field_name="slug", queryset=Therapy.objects.published(), label="Therapy"
     )
-    abnormality = SlugsFilter(
-        field_name="abnormality",
-        queryset=Abnormality.objects.published(),
-        label="Abnormality",
-        help_text="Abnormality slug; repeat the parameter for several.",
-    )
-    level = django_filters.ChoiceFilter(
-        choices=[(letter, f"{letter} or better") for letter in Level.values],
-        field_name="level",
-        lookup_expr="lte",
-        label="Evidence level",
-        help_text="Minimum evidence level: B means A or B.",
-    )
-    direction = django_filters.ChoiceFilter(choices=Direction.choices)
     link_kind = django_filters.ChoiceFilter(
         choices=TherapyEvidence._meta.get_field("link_kind").choices
-    )
-    source = IdFilter(field_name="source_id", label="Source id")
-    q = django_filters.CharFilter(
-        method="filter_text", label="Statement or quote contains", max_length=MAX_QUERY_LENGTH
-    )
-    sort = django_filters.OrderingFilter(
-        fields=(("level", "level"), ("source__year", "year"), ("created_at", "created")),
-        label="Sort by",
     )
 
     class Meta:
         model = TherapyEvidence
         fields = ["therapy", "abnormality", "level", "direction", "link_kind", "source"]
-
-    def filter_text(self, queryset, name, value):
-        return queryset.filter(Q(statement__icontains=value) | Q(quote__icontains=value))
 
 
 class RegulatoryStatusFilter(django_filters.FilterSet):

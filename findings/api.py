@@ -1,7 +1,8 @@
-"""API viewsets of the ground floor: abnormalities, lab tests, sources, findings."""
+"""API viewsets of the findings app: abnormalities, lab tests, sources, findings."""
 
 from django.db.models import Prefetch
 
+from curation.viewsets import DraftWriteViewSet, ReadOnlyViewSet, ReviewActionsMixin
 from findings.filters import AbnormalityFilter, FindingFilter, LabTestFilter, SourceFilter
 from findings.models import Abnormality, Finding, LabTest, Source
 from findings.serializers import (
@@ -10,7 +11,6 @@ from findings.serializers import (
     LabTestSerializer,
     SourceSerializer,
 )
-from mecfs_kb.viewsets import DraftWriteViewSet, ReadOnlyViewSet, ReviewActionsMixin
 
 SLUG_REGEX = "[-a-zA-Z0-9_]+"
 ID_REGEX = "[0-9]+"

@@ -1,4 +1,4 @@
-"""FilterSets for the lists of the ground floor, shared by pages and API (STYLE.md §4)."""
+"""FilterSets for the lists of the findings app, shared by pages and API (STYLE.md §4)."""
 
 import django_filters
 from django import forms

@@ -2,7 +2,7 @@
 status 400 page naming the parameter and the reason for bad input, pagination that
 refuses nonsense instead of failing, and CSV/JSON downloads of the same filtered rows.
 
-Lives on the ground floor so that both apps' list views can use it.
+Lives in findings (below treatments) so that both apps' list views can use it.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from django.http import HttpResponse, JsonResponse
 from django.utils.text import Truncator
 from django_filters.views import FilterView
 
-from mecfs_kb.cache import public_count
+from curation.cache import public_count
 
 EXPORT_FORMATS = ("csv", "json")
 # Longer than any real page number; also keeps int() away from 5,000-digit strings.

@@ -1,5 +1,5 @@
-"""API representations of the ground floor. Fields are listed explicitly; no business
-logic here (writes go through findings/services.py)."""
+"""API representations of the findings app. Fields are listed explicitly; no business
+logic here (writes go through curation/services.py)."""
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers

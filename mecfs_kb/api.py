@@ -4,8 +4,8 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from curation.viewsets import api_not_found
 from findings.api import AbnormalityViewSet, FindingViewSet, LabTestViewSet, SourceViewSet
-from mecfs_kb.viewsets import api_not_found
 from treatments.api import RegulatoryStatusViewSet, TherapyEvidenceViewSet, TherapyViewSet
 
 app_name = "api"

@@ -4,7 +4,7 @@ Readers ask the same few questions again and again (the overview, a therapy, a
 filtered list), and public data changes only when an editor publishes. So an
 anonymous GET is answered from the shared cache when the same URL was answered
 since the last publish: the cache key includes the *public version*
-(mecfs_kb/cache.py) that every publish bumps, so nothing stale is served after a
+(curation/cache.py) that every publish bumps, so nothing stale is served after a
 publish, on any app server. Django's own helpers build the keys, so responses that
 ``Vary`` on a header are kept apart per value of that header.
 
@@ -30,7 +30,7 @@ from django.utils.cache import (
     set_response_etag,
 )
 
-from mecfs_kb.cache import public_cache_version
+from curation.cache import public_cache_version
 
 UNCACHEABLE = ("private", "no-cache", "no-store")
 

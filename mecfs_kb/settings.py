@@ -59,7 +59,8 @@ INSTALLED_APPS = [
     "simple_history",
     "csp",
     "axes",
-    # Ground floor first: treatments builds on findings (and extends its admin).
+    # Ground floor first: curation ← findings ← treatments (each extends the one below).
+    "curation",
     "findings",
     "treatments",
 ]
@@ -146,7 +147,7 @@ DATABASE_ROUTERS = ["mecfs_kb.db_router.PrimaryReplicaRouter"] if DATABASE_REPLI
 REPLICA_PIN_SECONDS = envint("REPLICA_PIN_SECONDS", 5)
 
 # Shared cache (docs/deploy.md): Redis when REDIS_URL is set, so that every app server
-# sees one cache and one invalidation on publish (mecfs_kb/cache.py). Without it, a
+# sees one cache and one invalidation on publish (curation/cache.py). Without it, a
 # per-process memory cache: fine for one process, stale across several.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 CACHES = {
@@ -170,7 +171,7 @@ CACHES = {
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 # Public data changes only on publish: cached values and whole anonymous responses
-# last until then (mecfs_kb/cache.py, mecfs_kb/response_cache.py), at most this long.
+# last until then (curation/cache.py, mecfs_kb/response_cache.py), at most this long.
 # Off by default under DEBUG (tests and development always see fresh data) and without
 # Redis (a publish would reach only one process's memory cache, not its siblings').
 PUBLIC_CACHE_SECONDS = envint("PUBLIC_CACHE_SECONDS", 600 if REDIS_URL and not DEBUG else 0)
@@ -257,11 +258,11 @@ REST_FRAMEWORK = {
     # orjson: the same JSON as DRF's renderer, several times faster (mecfs_kb/renderers.py).
     "DEFAULT_RENDERER_CLASSES": ["mecfs_kb.renderers.ORJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "mecfs_kb.viewsets.ApiSchema",
-    "DEFAULT_PAGINATION_CLASS": "mecfs_kb.rest.Pagination",
+    "DEFAULT_SCHEMA_CLASS": "curation.viewsets.ApiSchema",
+    "DEFAULT_PAGINATION_CLASS": "curation.rest.Pagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "mecfs_kb.rest.api_exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["mecfs_kb.rest.AnonThrottle", "mecfs_kb.rest.UserThrottle"],
+    "EXCEPTION_HANDLER": "curation.rest.api_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["curation.rest.AnonThrottle", "curation.rest.UserThrottle"],
     # Per client IP (anonymous) or per user (token), counted in the default cache.
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("API_THROTTLE_ANON", "120/minute"),
@@ -283,7 +284,7 @@ SPECTACULAR_SETTINGS = {
         "LevelEnum": "findings.models.Level",
         "TherapyKindEnum": "treatments.models.TherapyKind",
         "SourceKindEnum": "findings.models.SourceKind",
-        "ModerationStatusEnum": "findings.models.Status",
+        "ModerationStatusEnum": "curation.models.Status",
         "RegulatoryStatusEnum": "treatments.models.RegulatoryStatusKind",
     },
 }

@@ -11,6 +11,8 @@ import itertools
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
+from curation.models import Status
+from curation.roles import CURATORS, EDITORS
 from findings.models import (
     Abnormality,
     Availability,
@@ -20,7 +22,6 @@ from findings.models import (
     Level,
     Source,
     SourceKind,
-    Status,
 )
 from treatments.models import (
     LinkKind,
@@ -31,7 +32,6 @@ from treatments.models import (
     TherapyEvidence,
     TherapyKind,
 )
-from treatments.roles import CURATORS, EDITORS
 
 _seq = itertools.count(1)
 

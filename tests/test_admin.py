@@ -4,7 +4,9 @@ import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
 
-from findings.models import Finding, Source, Status
+from curation.models import Status
+from curation.roles import CURATORS, EDITORS, role_permission_codenames
+from findings.models import Finding, Source
 from tests.factories import (
     make_abnormality,
     make_evidence,
@@ -13,7 +15,6 @@ from tests.factories import (
     make_therapy,
 )
 from treatments.models import TherapyEvidence
-from treatments.roles import CURATORS, EDITORS, role_permission_codenames
 
 
 def fill(rows: int) -> None:
@@ -165,7 +166,7 @@ def test_a_curator_cannot_publish_by_editing_the_status(curator_client):
 
 @pytest.mark.django_db
 def test_an_editor_changes_the_status_only_through_the_review_actions(editor_client):
-    # Editors too: publishing goes through findings/services.py (tests/test_admin_review.py),
+    # Editors too: publishing goes through curation/services.py (tests/test_admin_review.py),
     # which refuses self-publishing and rejections without a note.
     source = make_source(status=Status.SUBMITTED)
     response = editor_client.get(reverse("admin:findings_source_change", args=[source.pk]))

@@ -3,8 +3,9 @@
 import pytest
 from django.urls import reverse
 
-from findings.models import Source, Status
-from findings.services import record_submit
+from curation.models import Status
+from curation.services import record_submit
+from findings.models import Source
 from tests import factories
 from tests.admin_helpers import change_form_data
 from treatments.models import Therapy

@@ -4,8 +4,9 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 
-from findings.models import Abnormality, Finding, Source, Status
-from findings.services import record_retract, record_submit
+from curation.models import Status
+from curation.services import record_retract, record_submit
+from findings.models import Abnormality, Finding, Source
 from tests import factories
 from tests.admin_helpers import change_form_data
 from treatments.models import TherapyEvidence

@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from findings.models import Status
+from curation.models import Status
 from tests.factories import (
     make_evidence,
     make_finding,

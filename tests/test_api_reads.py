@@ -2,7 +2,7 @@
 
 import pytest
 
-from findings.models import Status
+from curation.models import Status
 from tests.factories import (
     make_abnormality,
     make_evidence,

@@ -2,8 +2,9 @@
 
 import pytest
 
-from findings.models import Finding, Status
-from findings.services import record_submit
+from curation.models import Status
+from curation.services import record_submit
+from findings.models import Finding
 from tests import factories
 from treatments.models import TherapyEvidence
 

@@ -6,7 +6,8 @@ from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from findings.models import Finding, Source, Status
+from curation.models import Status
+from findings.models import Finding, Source
 from tests.factories import (
     make_abnormality,
     make_evidence,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from findings.models import Status
+from curation.models import Status
 from tests import factories
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from treatments.models import Therapy, TherapyEvidence

@@ -11,7 +11,8 @@ import os
 import pytest
 from django.core.management import call_command
 
-from findings.models import Direction, Level, Status
+from curation.models import Status
+from findings.models import Direction, Level
 from tests import factories
 from tests.browser import (
     CHROMIUM,

@@ -16,7 +16,7 @@ import pytest
 from django.db import OperationalError, connection
 from django.test import Client, RequestFactory
 
-from findings.models import Status
+from curation.models import Status
 from mecfs_kb import faults
 from tests import factories
 from tests.tcp_proxy import CuttableProxy

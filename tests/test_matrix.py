@@ -3,7 +3,7 @@
 import pytest
 from django.core.cache import cache
 
-from findings.models import Status
+from curation.models import Status
 from tests import factories
 from treatments.matrix import matrix_build, matrix_cached
 

@@ -2,7 +2,8 @@
 
 import pytest
 
-from findings.models import Availability, Direction, Level, Status
+from curation.models import Status
+from findings.models import Availability, Direction, Level
 from tests import factories
 from treatments.models import LinkKind, RegulatoryStatusKind
 

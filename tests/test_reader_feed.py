@@ -6,7 +6,7 @@ from xml.etree import ElementTree
 import pytest
 from django.utils import timezone
 
-from findings.models import Status
+from curation.models import Status
 from tests import factories
 
 pytestmark = pytest.mark.django_db

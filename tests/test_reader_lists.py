@@ -5,7 +5,8 @@ import io
 
 import pytest
 
-from findings.models import Direction, Level, SourceKind, Status
+from curation.models import Status
+from findings.models import Direction, Level, SourceKind
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,8 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 
-from findings.models import Level, Status
+from curation.models import Status
+from findings.models import Level
 from tests import factories
 from treatments import views
 

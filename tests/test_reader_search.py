@@ -3,7 +3,8 @@
 import pytest
 from django.db import connection
 
-from findings.models import Abnormality, Status
+from curation.models import Status
+from findings.models import Abnormality
 from tests import factories
 from treatments.models import Therapy, TherapyEvidence
 from treatments.search import SEARCH_CONFIG, search_vector

@@ -5,7 +5,8 @@ import io
 
 import pytest
 
-from findings.models import Direction, Level, Status
+from curation.models import Status
+from findings.models import Direction, Level
 from tests import factories
 from treatments.models import Stage, TherapyKind
 

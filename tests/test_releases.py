@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from findings.models import Abnormality, Finding, LabTest, Source, Status
+from curation.models import Status
+from findings.models import Abnormality, Finding, LabTest, Source
 from tests import factories
 from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
 from treatments.services import (

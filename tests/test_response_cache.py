@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.utils.translation import gettext_lazy
 from rest_framework.renderers import JSONRenderer
 
-from findings.models import Status
+from curation.models import Status
 from mecfs_kb.renderers import ORJSONRenderer
 from tests import factories
 

@@ -1,9 +1,9 @@
-"""The review workflow service (findings/services.py), on findings and therapy evidence."""
+"""The review workflow service (curation/services.py), on findings and therapy evidence."""
 
 import pytest
 
-from findings.models import Finding, Status
-from findings.services import (
+from curation.models import Status
+from curation.services import (
     ReviewNoteRequired,
     ReviewPermissionError,
     ReviewTransitionError,
@@ -13,6 +13,7 @@ from findings.services import (
     record_retract,
     record_submit,
 )
+from findings.models import Finding
 from tests import factories
 from treatments.models import Therapy, TherapyEvidence
 

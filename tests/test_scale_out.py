@@ -12,13 +12,13 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.test import RequestFactory, override_settings
 
-from findings.models import Status
-from mecfs_kb.cache import (
+from curation.cache import (
     public_cache_get_or_set,
     public_cache_invalidate,
     public_cache_key,
     public_cache_version,
 )
+from curation.models import Status
 from mecfs_kb.db_router import PIN_COOKIE, PrimaryPinMiddleware, PrimaryReplicaRouter
 from tests import factories
 from treatments.models import Therapy

@@ -17,7 +17,8 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
-from findings.models import Abnormality, Finding, LabTest, Source, Status
+from curation.models import Status
+from findings.models import Abnormality, Finding, LabTest, Source
 from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
 from treatments.services import SEED_PATH, SeedError, seed_load
 

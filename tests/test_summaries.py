@@ -3,7 +3,8 @@
 import pytest
 from django.core.cache import cache
 
-from findings.models import Direction, Status
+from curation.models import Status
+from findings.models import Direction
 from tests import factories
 from treatments.models import Therapy
 from treatments.summaries import attach_evidence_counts, pair_summaries

@@ -5,7 +5,8 @@ from collections import Counter
 import pytest
 from django.core.management import CommandError, call_command
 
-from findings.models import Abnormality, Finding, Source, Status
+from curation.models import Status
+from findings.models import Abnormality, Finding, Source
 from tests import factories
 from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
 from treatments.synthetic import SyntheticPlan, SyntheticRefused, synthetic_generate

@@ -2,7 +2,8 @@
 
 import pytest
 
-from findings.models import Abnormality, Finding, Source, Status
+from curation.models import Status
+from findings.models import Abnormality, Finding, Source
 from tests.factories import (
     make_abnormality,
     make_evidence,

@@ -4,9 +4,9 @@ from collections.abc import Iterable
 
 from django.db.models import Prefetch
 
+from curation.viewsets import DraftWriteViewSet, ReadOnlyViewSet, ReviewActionsMixin
 from findings.api import ID_REGEX, SLUG_REGEX
 from findings.models import Finding
-from mecfs_kb.viewsets import DraftWriteViewSet, ReadOnlyViewSet, ReviewActionsMixin
 from treatments.filters import RegulatoryStatusFilter, TherapyEvidenceFilter, TherapyFilter
 from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
 from treatments.serializers import (

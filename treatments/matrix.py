@@ -6,7 +6,7 @@ neither readable nor cheap: it shows the most-connected abnormalities and therap
 are not shown. With fewer than that (the seed), it is the whole matrix.
 
 The pair summary behind it is one grouped query over all published evidence; it is
-kept in the shared cache until the next publish (mecfs_kb/cache.py), so readers do
+kept in the shared cache until the next publish (curation/cache.py), so readers do
 not pay for it on every visit.
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from curation.cache import public_cache_get_or_set
 from findings.models import Abnormality
-from mecfs_kb.cache import public_cache_get_or_set
 from treatments.models import Therapy, TherapyEvidence
 
 # 20 by 20 cells (about 200 kB of accessible HTML) is as much as a reader can scan.

@@ -6,17 +6,8 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from findings.models import (
-    Abnormality,
-    Direction,
-    EvidenceFields,
-    Finding,
-    Moderated,
-    ModeratedQuerySet,
-    Source,
-    Status,
-    split_aliases,
-)
+from curation.models import Moderated, ModeratedQuerySet, Status
+from findings.models import Abnormality, Direction, EvidenceFields, Finding, Source, split_aliases
 
 
 class TherapyKind(models.TextChoices):

@@ -1,5 +1,5 @@
 """API representations of therapies and their evidence. Fields are listed explicitly;
-no business logic here (writes go through findings/services.py)."""
+no business logic here (writes go through curation/services.py)."""
 
 from rest_framework import serializers
 

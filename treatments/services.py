@@ -15,7 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from findings.models import Abnormality, Finding, LabTest, Source, Status
+from curation.models import Status
+from findings.models import Abnormality, Finding, LabTest, Source
 from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
 
 SEED_PATH = Path(settings.BASE_DIR) / "fixtures" / "seed.json"

@@ -5,7 +5,7 @@ abnormalities its published evidence ties it to with the best level and counts: 
 grouped query over all of those therapies' evidence. At literature scale a popular
 therapy has tens of thousands of items, and the same therapies appear on many pages
 and filters, so each therapy's summary is kept in the shared cache under the public
-version (mecfs_kb/cache.py): computed once per publish, then read with one MGET.
+version (curation/cache.py): computed once per publish, then read with one MGET.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import F
 
-from mecfs_kb.cache import public_cache_key, public_cache_version
+from curation.cache import public_cache_key, public_cache_version
 from treatments.models import TherapyEvidence
 
 

@@ -29,6 +29,8 @@ from django.db import connection, models, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from curation.cache import public_cache_invalidate
+from curation.models import Status
 from findings.models import (
     Abnormality,
     AbnormalityCategory,
@@ -41,9 +43,7 @@ from findings.models import (
     Level,
     Source,
     SourceKind,
-    Status,
 )
-from mecfs_kb.cache import public_cache_invalidate
 from treatments.models import (
     LinkKind,
     RegulatoryStatus,

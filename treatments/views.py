@@ -16,10 +16,11 @@ from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 from django.views.generic import DetailView, TemplateView
 
+from curation.cache import public_cache_version
+from curation.models import Status
 from findings.filters import MAX_QUERY_LENGTH
-from findings.models import LEVEL_SHORT, Abnormality, Finding, Level, Status
+from findings.models import LEVEL_SHORT, Abnormality, Finding, Level
 from findings.pages import InputError, ReaderListView, form_errors, parse_page_number
-from mecfs_kb.cache import public_cache_version
 from treatments.filters import TherapyFilter
 from treatments.matrix import matrix_cached
 from treatments.models import LinkKind, RegulatoryStatus, Therapy, TherapyEvidence

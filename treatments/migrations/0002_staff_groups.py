@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from treatments.roles import groups_sync
+from curation.roles import groups_sync
 
 
 def create_groups(apps, schema_editor):

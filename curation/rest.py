@@ -2,7 +2,7 @@
 every 4xx, pagination and throttles.
 
 DRF imports these while it loads its own views, so this module must not import
-rest_framework.views or anything built on it (see mecfs_kb/viewsets.py for that)."""
+rest_framework.views or anything built on it (see curation/viewsets.py for that)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
-from findings.services import (
+from curation.cache import public_count
+from curation.services import (
     RecordNotEditable,
     ReviewError,
     ReviewNoteRequired,
@@ -25,7 +26,6 @@ from findings.services import (
     ReviewTransitionError,
     VersionConflict,
 )
-from mecfs_kb.cache import public_count
 
 # ---------------------------------------------------------------------------
 # One error body for every 4xx
@@ -97,7 +97,7 @@ class PreconditionFailed(exceptions.APIException):
 
 
 def _from_review(exc: ReviewError) -> exceptions.APIException:
-    """The review service's refusals (findings/services.py), as the API answers them."""
+    """The review service's refusals (curation/services.py), as the API answers them."""
     if isinstance(exc, ReviewNoteRequired):
         return exceptions.ValidationError({"note": [exc.message]})
     if isinstance(exc, ReviewPermissionError):
@@ -154,7 +154,7 @@ class Pagination(PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         # Anonymous readers all see the same published rows: their count is kept until
-        # the next publish (mecfs_kb/cache.py) instead of a COUNT(*) per request.
+        # the next publish (curation/cache.py) instead of a COUNT(*) per request.
         self.shared_count = not request.user.is_authenticated
         return super().paginate_queryset(queryset, request, view)
 

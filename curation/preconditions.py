@@ -17,7 +17,7 @@ import re
 
 from django.utils.http import parse_etags
 
-from findings.models import Moderated
+from curation.models import Moderated
 
 _TAG = re.compile(r'^"v(?P<version>\d+)(?:-[0-9a-f]*)?"$')
 NO_MATCH = "no-match"  # never equal to a record's version

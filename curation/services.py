@@ -16,8 +16,8 @@ so the rules hold whichever door a curator comes in by:
 No lost updates: callers may pass ``expected_version`` (the record's ``version``, the
 API's ETag) and a record changed since then is refused with ``VersionConflict``.
 
-Lives in ``findings`` (the ground floor) so that ``treatments`` can use it for its
-models too; nothing here knows about ``treatments``.
+Lives in ``curation`` (the ground floor) so that every app's curated models share it;
+nothing here knows a domain model.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from findings.models import Moderated, Status
+from curation.models import Moderated, Status
 
 
 class ReviewError(Exception):

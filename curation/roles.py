@@ -4,16 +4,6 @@ Read by the data migration that creates the groups and by the tests that check
 them, so that the roles are written down once.
 """
 
-CURATED_MODELS = [
-    ("findings", "source"),
-    ("findings", "abnormality"),
-    ("findings", "labtest"),
-    ("findings", "finding"),
-    ("treatments", "therapy"),
-    ("treatments", "therapyevidence"),
-    ("treatments", "regulatorystatus"),
-]
-
 CURATORS = "Curators"
 EDITORS = "Editors"
 
@@ -26,11 +16,26 @@ ROLE_ACTIONS = {
 }
 
 
-def role_permission_codenames(role: str) -> list[tuple[str, str]]:
+def curated_models(apps) -> list[tuple[str, str]]:
+    """(app_label, model_name) of every curated model: those that declare a
+    ``review_<model>`` permission (every ``Moderated`` subclass does). Read from
+    ``apps``, so that a migration's historical registry gives the models of its time
+    and this app needs to know none of them by name."""
+    found = []
+    for model in apps.get_models():
+        opts = model._meta
+        if any(code == f"review_{opts.model_name}" for code, _ in opts.permissions):
+            found.append((opts.app_label, opts.model_name))
+    return sorted(found)
+
+
+def role_permission_codenames(role: str, apps=None) -> list[tuple[str, str]]:
     """(app_label, codename) pairs for one role."""
+    if apps is None:
+        from django.apps import apps
     return [
         (app_label, f"{action}_{model}")
-        for app_label, model in CURATED_MODELS
+        for app_label, model in curated_models(apps)
         for action in ROLE_ACTIONS[role]
     ]
 
@@ -40,16 +45,18 @@ def groups_sync(apps) -> None:
     from django.contrib.auth.management import create_permissions
 
     # Permissions are normally created after migrations run: make sure they exist now.
+    # (A migration's registry has no models modules; django.apps has them, and keeps them.)
     for app_config in apps.get_app_configs():
-        app_config.models_module = True
+        models_module = getattr(app_config, "models_module", None)
+        app_config.models_module = models_module or True
         create_permissions(app_config, verbosity=0, apps=apps)
-        app_config.models_module = None
+        app_config.models_module = models_module
 
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     for role in ROLE_ACTIONS:
         group, _ = Group.objects.get_or_create(name=role)
-        wanted = role_permission_codenames(role)
+        wanted = role_permission_codenames(role, apps)
         perms = [
             Permission.objects.get(content_type__app_label=app_label, codename=codename)
             for app_label, codename in wanted

@@ -106,7 +106,7 @@ def connect_invalidation_signals() -> None:
     from django.apps import apps
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
-    from findings.models import Moderated
+    from curation.models import Moderated
 
     def receiver(**kwargs) -> None:
         public_cache_invalidate()

@@ -1,5 +1,5 @@
 """Base viewsets and schema class of the REST API: conditional GET, ``Vary``, draft
-writes through findings/services.py, and the error responses every operation documents.
+writes through curation/services.py, and the error responses every operation documents.
 Resource code lives in ``<app>/api.py``."""
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from findings.services import TRANSITIONS, draft_check_editable, draft_create, draft_update
-from mecfs_kb.preconditions import if_match_version, record_etag
-from mecfs_kb.rest import ErrorSerializer, PreconditionFailed, error_body
+from curation.preconditions import if_match_version, record_etag
+from curation.rest import ErrorSerializer, PreconditionFailed, error_body
+from curation.services import TRANSITIONS, draft_check_editable, draft_create, draft_update
 
 
 @csrf_exempt  # it changes nothing, and must answer every method in the API's shape
@@ -278,7 +278,7 @@ def _review_action(name: str, summary: str):
 
 class ReviewActionsMixin:
     """``POST …/<id>/submit/``, ``publish/``, ``reject/``, ``retract/`` with
-    ``{"note": "…"}``: findings/services.py decides (403 for a role that may not or for
+    ``{"note": "…"}``: curation/services.py decides (403 for a role that may not or for
     one's own submission, 400 without a required note, 409 from the wrong status, 412
     for a stale If-Match)."""
 

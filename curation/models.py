@@ -4,8 +4,11 @@ its queryset (the ground floor; it knows no domain model)."""
 import datetime
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Status(models.TextChoices):
@@ -118,3 +121,190 @@ def version_token(updated_at: datetime.datetime | None) -> str:
     if updated_at is None:
         return ""
     return str((updated_at - _EPOCH) // datetime.timedelta(microseconds=1))
+
+
+# ---------------------------------------------------------------------------
+# Who wrote what: the rule "nobody publishes or accepts content they wrote"
+# ---------------------------------------------------------------------------
+
+
+class ContributionKind(models.TextChoices):
+    CREATED = "created", "Created"
+    EDITED = "edited", "Edited"
+    RESTORED = "restored", "Restored from history"
+    SUGGESTED = "suggested", "Suggested a change"
+
+
+class Contribution(models.Model):
+    """One user wrote content into one curated record (created it, edited it as a
+    draft, restored it, or suggested a change to it).
+
+    The review rules read it: an editor may not publish a record whose content they
+    wrote, whoever created or submitted it. Status changes are not contributions."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=12, choices=ContributionKind.choices)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at"]
+        indexes = [
+            # "Did this user write any of this record?" is asked on every publish.
+            models.Index(
+                fields=["content_type", "object_id", "user"], name="contribution_record_user"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=ContributionKind.values),
+                name="curation_contribution_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        what = f"{self.content_type.model} #{self.object_id}"
+        return f"{self.user} {self.get_kind_display().lower()} {what}"
+
+
+# ---------------------------------------------------------------------------
+# Suggested revisions: a change to a published record, reviewed before readers see it
+# ---------------------------------------------------------------------------
+
+
+class SuggestionState(models.TextChoices):
+    PENDING = "pending", "Waiting for review"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+    STALE = "stale", "Stale (the record changed since)"
+    WITHDRAWN = "withdrawn", "Withdrawn by its author"
+
+
+class SuggestionQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(state=SuggestionState.PENDING)
+
+    def for_record(self, record: models.Model):
+        return self.filter(
+            content_type=ContentType.objects.get_for_model(type(record)), object_id=record.pk
+        )
+
+
+class Suggestion(models.Model):
+    """A change to a published record, kept aside: readers see the published version
+    until a different editor accepts it (curation/revisions.py)."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
+    label = models.CharField(
+        max_length=300, help_text="The record as it was named when the change was suggested."
+    )
+    changes = models.JSONField(
+        help_text='The fields it changes: {"field": {"old": …, "new": …}}, values as the API '
+        "writes them (ids for links, lists of ids for many-to-many links)."
+    )
+    base_version = models.CharField(
+        max_length=32, help_text="The record's version the change was made against."
+    )
+    reason = models.TextField(blank=True, help_text="Why the change is needed, for the editor.")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="suggestions"
+    )
+    state = models.CharField(
+        max_length=12,
+        choices=SuggestionState.choices,
+        default=SuggestionState.PENDING,
+        db_index=True,
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_note = models.TextField(
+        blank=True, help_text="The editor's reason for accepting or rejecting."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = SuggestionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # A record's pending suggestions (marked stale when the record changes).
+            models.Index(fields=["content_type", "object_id", "state"], name="suggestion_record"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=SuggestionState.values), name="curation_suggestion_state"
+            ),
+            # Nobody accepts their own suggestion, whatever path the row took.
+            models.CheckConstraint(
+                condition=Q(reviewed_by__isnull=True) | ~Q(reviewed_by=models.F("author")),
+                name="curation_suggestion_not_self_reviewed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        fields = ", ".join(self.changes) if isinstance(self.changes, dict) else ""
+        return f"Change to {self.label} ({fields})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.state == SuggestionState.PENDING
+
+
+# ---------------------------------------------------------------------------
+# The data version: one number per change readers can see
+# ---------------------------------------------------------------------------
+
+
+class DataVersion(models.Model):
+    """The knowledge base as readers see it moves to a new version on every publish,
+    accepted suggestion or retraction (curation/versions.py)."""
+
+    number = models.PositiveIntegerField(unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-number"]
+        get_latest_by = "number"
+
+    def __str__(self) -> str:
+        return f"Data version {self.number}"
+
+
+class DataChangeAction(models.TextChoices):
+    ADDED = "added", "Added"
+    REVISED = "revised", "Revised"
+    RETRACTED = "retracted", "Retracted"
+
+
+class DataChange(models.Model):
+    """What one data version did to one record."""
+
+    version = models.ForeignKey(DataVersion, on_delete=models.PROTECT, related_name="changes")
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    action = models.CharField(max_length=12, choices=DataChangeAction.choices)
+    label = models.CharField(max_length=300, help_text="The record as named at the time.")
+    fields = models.JSONField(default=list, blank=True, help_text="For a revision: which fields.")
+    note = models.TextField(blank=True, help_text="The editor's note (for a retraction, why).")
+
+    class Meta:
+        ordering = ["-version__number", "pk"]
+        indexes = [models.Index(fields=["content_type", "object_id"], name="datachange_record")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__in=DataChangeAction.values),
+                name="curation_datachange_action_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version}: {self.get_action_display().lower()} {self.label}"

@@ -28,7 +28,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from curation.models import Moderated, Status
+from curation.models import DataChangeAction, Moderated, Status
+from curation.versions import data_version_record
 
 
 class ReviewError(Exception):
@@ -172,7 +173,11 @@ def record_publish(
             f"You cannot publish {_label(current)}: you created or submitted it, and "
             "nobody publishes their own work. Another editor must review it."
         )
-    return _review(current, user=user, status=Status.PUBLISHED, note=note.strip(), verb="Published")
+    current = _review(
+        current, user=user, status=Status.PUBLISHED, note=note.strip(), verb="Published"
+    )
+    data_version_record(record=current, action=DataChangeAction.ADDED, note=current.review_note)
+    return current
 
 
 @transaction.atomic
@@ -197,7 +202,9 @@ def record_retract(
     _require_reviewer(current, user, "retract")
     note = review_note_check(note=note, action="retract", record=current)
     _require_status(current, (Status.PUBLISHED,), "retracted")
-    return _review(current, user=user, status=Status.RETRACTED, note=note, verb="Retracted")
+    current = _review(current, user=user, status=Status.RETRACTED, note=note, verb="Retracted")
+    data_version_record(record=current, action=DataChangeAction.RETRACTED, note=note)
+    return current
 
 
 def _review(record: Moderated, *, user, status: str, note: str, verb: str) -> Moderated:

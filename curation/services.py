@@ -22,13 +22,17 @@ nothing here knows a domain model.
 
 from __future__ import annotations
 
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from curation.models import DataChangeAction, Moderated, Status
+from curation.models import Contribution, ContributionKind, DataChangeAction, Moderated, Status
 from curation.versions import data_version_record
 
 
@@ -168,10 +172,10 @@ def record_publish(
     current = _locked(record, expected_version)
     _require_reviewer(current, user, "publish")
     _require_status(current, (Status.SUBMITTED,), "published")
-    if user.pk is not None and user.pk in (current.created_by_id, current.submitted_by_id):
+    if record_wrote(record=current, user=user):
         raise ReviewPermissionError(
-            f"You cannot publish {_label(current)}: you created or submitted it, and "
-            "nobody publishes their own work. Another editor must review it."
+            f"You cannot publish {_label(current)}: you created, edited or submitted it, "
+            "and nobody publishes their own work. Another editor must review it."
         )
     current = _review(
         current, user=user, status=Status.PUBLISHED, note=note.strip(), verb="Published"
@@ -203,6 +207,9 @@ def record_retract(
     note = review_note_check(note=note, action="retract", record=current)
     _require_status(current, (Status.PUBLISHED,), "retracted")
     current = _review(current, user=user, status=Status.RETRACTED, note=note, verb="Retracted")
+    from curation.revisions import suggestions_mark_stale
+
+    suggestions_mark_stale(record=current)
     data_version_record(record=current, action=DataChangeAction.RETRACTED, note=note)
     return current
 
@@ -221,39 +228,127 @@ def _review(record: Moderated, *, user, status: str, note: str, verb: str) -> Mo
     return record
 
 
-# The transitions by name, for the admin actions and the API views.
-TRANSITIONS = {
-    "submit": record_submit,
-    "publish": record_publish,
-    "reject": record_reject,
-    "retract": record_retract,
-}
-
-
 # ------------------------------------------------------------------------------------
-# Drafts (the API's POST and PATCH)
+# Content: the one edit path (admin forms, inline rows, history reverts, the API)
 # ------------------------------------------------------------------------------------
 
 # A rejected record goes back to the curator, who fixes it and submits it again.
 EDITABLE_STATUSES = (Status.DRAFT, Status.REJECTED)
 
+# Set only by the review workflow, never by an edit.
+MODERATION_FIELDS = frozenset(
+    {
+        "id",
+        "status",
+        "created_by",
+        "submitted_by",
+        "reviewed_by",
+        "reviewed_at",
+        "review_note",
+        "created_at",
+        "updated_at",
+    }
+)
 
-class RecordNotEditable(Exception):
-    """The record is submitted, published or retracted: its content is under review or
-    public, so it is changed only through the review workflow."""
+
+class RecordNotEditable(ReviewError):
+    """The record is submitted or retracted: its content is under review or withdrawn,
+    so nobody edits it (a published record takes suggestions instead)."""
+
+    status_code = 409
 
     def __init__(self, record: Moderated):
         self.record = record
-        super().__init__(
-            f"This record is {record.get_status_display().lower()}; only draft or rejected "
-            "records can be edited. Ask an editor to reject or retract it first."
-        )
+        if record.status == Status.SUBMITTED:
+            message = (
+                f"{_label(record)} is submitted for review, so it cannot be edited now. "
+                "Nothing was saved. Ask an editor to reject it (then fix it), or reopen it."
+            )
+        else:
+            message = (
+                f"{_label(record)} is {record.get_status_display().lower()}; it cannot be "
+                "edited. Nothing was saved."
+            )
+        super().__init__(message)
 
 
-def draft_check_editable(record: Moderated) -> None:
-    """Raise RecordNotEditable unless the API's writes may change ``record``."""
-    if record.status not in EDITABLE_STATUSES:
-        raise RecordNotEditable(record)
+@dataclass
+class EditResult:
+    """What an edit did: changed a draft (``changed``), or, for a published record,
+    kept the change aside as ``suggestion`` for another editor to accept."""
+
+    record: Moderated
+    changed: list[str] = field(default_factory=list)
+    suggestion: Any = None
+
+
+def _field(model: type[Moderated], name: str):
+    try:
+        found = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        found = None
+    if found is None or name in MODERATION_FIELDS or not found.editable or found.auto_created:
+        raise ValidationError({name: [f"“{name}” cannot be changed by an edit."]})
+    return found
+
+
+def field_value(record: Moderated, name: str) -> Any:
+    """``record``'s value of ``name`` as the suggestions store it (JSON): ids for
+    links, sorted ids for many-to-many links, ISO text for dates."""
+    model_field = record._meta.get_field(name)
+    if model_field.many_to_many:
+        if record.pk is None:
+            return []
+        return sorted(getattr(record, name).values_list("pk", flat=True))
+    return _plain(getattr(record, model_field.attname))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _normalise(model: type[Moderated], name: str, value: Any) -> Any:
+    """A value from a form or a serializer (records, querysets) as ``field_value``
+    gives it."""
+    model_field = _field(model, name)
+    if model_field.many_to_many:
+        return sorted(getattr(item, "pk", item) for item in (value or []))
+    if model_field.is_relation:
+        return getattr(value, "pk", value)
+    return _plain(value)
+
+
+def fields_changed(*, record: Moderated, fields: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """``{name: {"old": …, "new": …}}`` for each of ``fields`` that differs from the
+    record as it is (not as a form first showed it: a revert to an old version is a
+    change from the current one)."""
+    model = type(record)
+    changes = {}
+    for name, value in fields.items():
+        new = _normalise(model, name, value)
+        old = field_value(record, name)
+        if new != old:
+            changes[name] = {"old": old, "new": new}
+    return changes
+
+
+def _apply(record: Moderated, changes: dict[str, Any]) -> dict[str, list[int]]:
+    """Set the plain fields of ``changes`` (``{name: new value}``) on ``record``;
+    return the many-to-many ones, set after the record is saved."""
+    many = {}
+    for name, value in changes.items():
+        model_field = record._meta.get_field(name)
+        if model_field.many_to_many:
+            many[name] = list(value)
+        elif model_field.is_relation:
+            setattr(record, model_field.attname, value)
+        else:
+            setattr(record, model_field.attname, model_field.to_python(value))
+    return many
 
 
 def _save_checked(record: Moderated) -> None:
@@ -273,37 +368,165 @@ def _save_checked(record: Moderated) -> None:
         ) from exc
 
 
+def _contributed(record: Moderated, user, kind: str) -> None:
+    Contribution.objects.create(
+        content_type=ContentType.objects.get_for_model(type(record)),
+        object_id=record.pk,
+        user=user,
+        kind=kind,
+    )
+
+
+def record_wrote(*, record: Moderated, user) -> bool:
+    """Whether ``user`` wrote any of ``record``'s content (created, edited, restored or
+    suggested a change to it): then someone else must review it."""
+    if user.pk is None:
+        return False
+    if user.pk in (record.created_by_id, record.submitted_by_id):
+        return True
+    return Contribution.objects.filter(
+        content_type=ContentType.objects.get_for_model(type(record)),
+        object_id=record.pk,
+        user=user,
+    ).exists()
+
+
+def record_check_can_edit(*, record: Moderated, user) -> None:
+    """Raise unless ``user`` may change ``record``'s content through an edit (applied
+    to a draft, or kept as a suggestion for a published record)."""
+    if not record_can_edit(record=record, user=user):
+        raise ReviewPermissionError(
+            f"You may not change {_label(record)}: only curators and editors can."
+        )
+    if record.status not in (*EDITABLE_STATUSES, Status.PUBLISHED):
+        raise RecordNotEditable(record)
+
+
 @transaction.atomic
-def draft_create(*, model: type[Moderated], fields: dict[str, Any], by) -> Moderated:
-    """Create a draft of ``model`` from ``fields`` (many-to-many values set afterwards)."""
-    many = {k: v for k, v in fields.items() if model._meta.get_field(k).many_to_many}
-    record = model(**{k: v for k, v in fields.items() if k not in many})
-    record.status = Status.DRAFT
-    record.created_by = by
-    record._history_user = by
+def record_create(*, model: type[Moderated], fields: dict[str, Any], user) -> Moderated:
+    """A new draft of ``model`` from ``fields`` (many-to-many values set after saving)."""
+    if not user.has_perm(f"{model._meta.app_label}.add_{model._meta.model_name}"):
+        raise ReviewPermissionError(
+            f"You may not add a {model._meta.verbose_name}: only curators and editors can."
+        )
+    values = {name: _normalise(model, name, value) for name, value in fields.items()}
+    record = model(status=Status.DRAFT, created_by=user)
+    many = _apply(record, values)
+    record._history_user = user
+    record._change_reason = "Created"
     _save_checked(record)
-    for name, values in many.items():
-        getattr(record, name).set(values)
+    for name, pks in many.items():
+        getattr(record, name).set(pks)
+    _contributed(record, user, ContributionKind.CREATED)
     return record
 
 
 @transaction.atomic
-def draft_update(
-    *, record: Moderated, fields: dict[str, Any], by, expected_version: str | None = None
+def record_edit(
+    *,
+    record: Moderated,
+    fields: dict[str, Any],
+    user,
+    expected_version: str | None = None,
+    reason: str = "",
+) -> EditResult:
+    """Change ``record``'s content, the same way from every door.
+
+    - A draft or rejected record is changed at once (a rejected one becomes a draft).
+    - A published record is not changed: the change is kept as a suggestion that a
+      different editor accepts or rejects (curation/revisions.py); readers keep
+      seeing the published version until then.
+    - A submitted or retracted record is refused (``RecordNotEditable``).
+
+    Only the fields whose value differs from the record's current one count, so an
+    old version re-posted from history is a change like any other. With
+    ``expected_version`` (If-Match, the admin form's version) a record saved since
+    the caller read it is refused with ``VersionConflict``.
+    """
+    current = _locked(record, expected_version)
+    record_check_can_edit(record=current, user=user)
+    changes = fields_changed(record=current, fields=fields)
+    if not changes:
+        return EditResult(record=current)
+    if current.status == Status.PUBLISHED:
+        from curation.revisions import suggestion_create
+
+        suggestion = suggestion_create(record=current, changes=changes, user=user, reason=reason)
+        return EditResult(record=current, changed=sorted(changes), suggestion=suggestion)
+    many = _apply(current, {name: change["new"] for name, change in changes.items()})
+    current.status = Status.DRAFT
+    current._history_user = user
+    current._change_reason = _reason("Edited", reason.strip())[:100]
+    _save_checked(current)
+    for name, pks in many.items():
+        getattr(current, name).set(pks)
+    _contributed(current, user, ContributionKind.EDITED)
+    return EditResult(record=current, changed=sorted(changes))
+
+
+@transaction.atomic
+def record_reopen(
+    *, record: Moderated, user, note: str = "", expected_version: str | None = None
 ) -> Moderated:
-    """Change a draft or rejected record; a rejected record becomes a draft again.
-    ``by`` is recorded in the record's history. With ``expected_version`` (If-Match),
-    a record changed since the caller read it is refused and left as it is."""
-    # Locked and read again: an editor may have published it since it was fetched.
-    record = _locked(record, expected_version)
-    draft_check_editable(record)
-    many = {k: v for k, v in fields.items() if record._meta.get_field(k).many_to_many}
-    for name, value in fields.items():
-        if name not in many:
-            setattr(record, name, value)
-    record.status = Status.DRAFT
-    record._history_user = by
+    """A rejected record goes back to being a draft of its author, to fix and submit
+    again (editing it does the same)."""
+    current = _locked(record, expected_version)
+    if not record_can_edit(record=current, user=user):
+        raise ReviewPermissionError(
+            f"You may not reopen {_label(current)}: only curators and editors can."
+        )
+    _require_status(current, (Status.REJECTED,), "reopened")
+    current.status = Status.DRAFT
+    _save(current, user=user, reason=_reason("Reopened", note.strip()), fields=["status"])
+    return current
+
+
+@transaction.atomic
+def record_restore(*, model: type[Moderated], pk: int, fields: dict[str, Any], user) -> Moderated:
+    """Bring a deleted record back from its history, many-to-many links included, as a
+    draft under its old id: it is reviewed again before readers see it."""
+    if not record_can_edit(record=model, user=user):
+        raise ReviewPermissionError(
+            f"You may not restore a {model._meta.verbose_name}: only curators and editors can."
+        )
+    if model._default_manager.filter(pk=pk).exists():
+        raise ReviewTransitionError(f"This {model._meta.verbose_name} exists; nothing to restore.")
+    values = {name: _normalise(model, name, value) for name, value in fields.items()}
+    record = model(pk=pk, status=Status.DRAFT, created_by=user)
+    many = _apply(record, values)
+    record._history_user = user
+    record._change_reason = "Restored from history as a draft"
     _save_checked(record)
-    for name, values in many.items():
-        getattr(record, name).set(values)
+    for name, pks in many.items():
+        # Links to records deleted since are dropped, not invented.
+        target = record._meta.get_field(name).related_model
+        getattr(record, name).set(target._default_manager.filter(pk__in=pks))
+    _contributed(record, user, ContributionKind.RESTORED)
     return record
+
+
+def record_can_delete(*, record: Moderated, user) -> bool:
+    """Editors delete records readers have never seen; a curator deletes only their
+    own drafts that were never submitted. Published and retracted records are
+    retracted, never deleted: readers may hold links to them."""
+    opts = record._meta
+    if record.status in (Status.PUBLISHED, Status.RETRACTED):
+        return False
+    if user.has_perm(f"{opts.app_label}.delete_{opts.model_name}"):
+        return True
+    return (
+        record.status == Status.DRAFT
+        and record.created_by_id == user.pk
+        and record.submitted_by_id is None
+        and record_can_edit(record=record, user=user)
+    )
+
+
+# The transitions by name, for the admin actions and the API views.
+TRANSITIONS = {
+    "submit": record_submit,
+    "reopen": record_reopen,
+    "publish": record_publish,
+    "reject": record_reject,
+    "retract": record_retract,
+}

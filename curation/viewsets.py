@@ -18,7 +18,7 @@ from rest_framework.response import Response
 
 from curation.preconditions import if_match_version, record_etag
 from curation.rest import ErrorSerializer, PreconditionFailed, error_body
-from curation.services import TRANSITIONS, draft_check_editable, draft_create, draft_update
+from curation.services import TRANSITIONS, record_check_can_edit, record_create, record_edit
 
 
 @csrf_exempt  # it changes nothing, and must answer every method in the API's shape
@@ -197,6 +197,25 @@ class ApiSchema(AutoSchema):
             return responses
         if self._is_read():
             responses["304"] = {"description": "Not modified: the If-None-Match ETag matches."}
+        if getattr(self.view, "action", None) in ("update", "partial_update"):
+            responses["202"] = {
+                "description": "The record is published: the change was kept as a suggestion "
+                "(`suggestion` is its id) for another editor to accept; the record is unchanged.",
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "suggestion": {"type": "integer"},
+                                "state": {"type": "string"},
+                                "fields": {"type": "array", "items": {"type": "string"}},
+                                "detail": {"type": "string"},
+                            },
+                            "required": ["suggestion", "state", "fields", "detail"],
+                        }
+                    }
+                },
+            }
         for code in self._error_statuses():
             response = OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[code])
             responses.setdefault(
@@ -219,31 +238,50 @@ class DraftWriteViewSet(
             # Say 412, then 409, before judging the body: no point fixing a body that
             # cannot apply.
             self.expected_version()
-            draft_check_editable(record)
+            record_check_can_edit(record=record, user=self.request.user)
         return record
 
     def perform_create(self, serializer):
-        serializer.instance = draft_create(
-            model=serializer.Meta.model, fields=serializer.validated_data, by=self.request.user
+        serializer.instance = record_create(
+            model=serializer.Meta.model, fields=serializer.validated_data, user=self.request.user
         )
 
+    def update(self, request, *args, **kwargs):
+        response = super().update(request, *args, **kwargs)
+        suggestion = getattr(self, "suggestion", None)
+        if suggestion is None:
+            return response
+        # A published record is not changed: the change waits for another editor.
+        body = {
+            "suggestion": suggestion.pk,
+            "state": suggestion.state,
+            "fields": sorted(suggestion.changes),
+            "detail": "The record is published, so your change was kept as a suggestion. "
+            "Readers see the published version until another editor accepts it.",
+        }
+        self.etag_record = None
+        return Response(body, status=202)
+
     def perform_update(self, serializer):
-        record = draft_update(
+        result = record_edit(
             record=serializer.instance,
             fields=serializer.validated_data,
-            by=self.request.user,
+            user=self.request.user,
             expected_version=self.expected_version(),
+            # Optional "reason" in the body: why a published record should change.
+            reason=str(self.request.data.get("reason", "") or ""),
         )
+        self.suggestion = result.suggestion
         # Answer with what a read shows now, related records included, in a fixed
         # number of queries.
-        serializer.instance = self.etag_record = self.get_queryset().get(pk=record.pk)
+        serializer.instance = self.etag_record = self.get_queryset().get(pk=result.record.pk)
 
 
 # ---------------------------------------------------------------------------
 # Review actions: the same service, rules and messages as the admin's actions
 # ---------------------------------------------------------------------------
 
-REVIEW_ACTIONS = ("submit", "publish", "reject", "retract")
+REVIEW_ACTIONS = ("submit", "reopen", "publish", "reject", "retract")
 
 
 class ReviewNoteSerializer(serializers.Serializer):
@@ -283,6 +321,7 @@ class ReviewActionsMixin:
     for a stale If-Match)."""
 
     submit = _review_action("submit", "Submit a draft or rejected record for review")
+    reopen = _review_action("reopen", "Reopen a rejected record as a draft, to fix and submit")
     publish = _review_action(
         "publish", "Publish a submitted record (editors; not one's own submission)"
     )

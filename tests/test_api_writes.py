@@ -178,8 +178,8 @@ def test_a_write_can_never_set_the_status(curator_api, editor_api):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("status", [Status.PUBLISHED, Status.SUBMITTED, Status.RETRACTED])
-def test_editing_a_record_under_review_or_public_is_refused_with_409(editor_api, status):
+@pytest.mark.parametrize("status", [Status.SUBMITTED, Status.RETRACTED])
+def test_editing_a_record_under_review_or_retracted_is_refused_with_409(editor_api, status):
     evidence = make_evidence(status=status, statement="As published.")
 
     response = editor_api.patch(
@@ -187,9 +187,27 @@ def test_editing_a_record_under_review_or_public_is_refused_with_409(editor_api,
     )
 
     body = assert_error(response, 409, "not_editable")
-    assert "only draft or rejected" in body["detail"]
+    assert "Nothing was saved" in body["detail"]
     evidence.refresh_from_db()
     assert (evidence.statement, evidence.status) == ("As published.", status)
+
+
+@pytest.mark.django_db
+def test_editing_a_published_record_keeps_the_change_as_a_suggestion(editor_api, api_client):
+    evidence = make_evidence(status=Status.PUBLISHED, statement="As published.")
+
+    response = editor_api.patch(
+        f"/api/v1/evidence/{evidence.pk}/",
+        {"statement": "Changed.", "reason": "Typo"},
+        format="json",
+    )
+
+    assert response.status_code == 202, response.content
+    assert response.json()["fields"] == ["statement"]
+    evidence.refresh_from_db()
+    assert (evidence.statement, evidence.status) == ("As published.", Status.PUBLISHED)
+    public = api_client.get(f"/api/v1/evidence/{evidence.pk}/").json()
+    assert public["statement"] == "As published."
 
 
 @pytest.mark.django_db

@@ -1,9 +1,11 @@
 """The admin's base for every curated model: review actions, conflict check, history."""
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.forms import Textarea
 from django.template.response import TemplateResponse
@@ -12,9 +14,15 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from curation.models import Status, version_token
 from curation.services import (
-    EDITABLE_STATUSES,
+    MODERATION_FIELDS,
     TRANSITIONS,
     ReviewError,
+    VersionConflict,
+    record_can_delete,
+    record_create,
+    record_edit,
+    record_edit_check,
+    record_restore,
     review_note_check,
 )
 
@@ -36,14 +44,35 @@ def can_review(request, opts) -> bool:
     return can_review_user(request.user, opts)
 
 
-class ModeratedForm(forms.ModelForm):
-    """Refuses to overwrite a record someone else saved after this form was opened.
+def content_fields(form: forms.ModelForm) -> dict[str, Any]:
+    """The record's content in a validated form: every model field the form edits,
+    moderation fields never (status changes only through the review actions)."""
+    names = {f.name for f in form._meta.model._meta.get_fields()}
+    return {
+        name: value
+        for name, value in form.cleaned_data.items()
+        if name in names and name not in MODERATION_FIELDS and name in form.fields
+    }
 
-    The form carries the record's version (see ``Moderated.version``) as it was when
-    the page was rendered; on save the row is locked and its version compared, so a
-    stale form is turned back with a message and nothing is written."""
+
+class ModeratedForm(forms.ModelForm):
+    """A curated record's form. It decides nothing: on validation it asks the edit
+    service whether this user may make this change (``record_edit_check``), and the
+    admin saves through ``record_create`` / ``record_edit`` (curation/services.py), the
+    same functions the API calls.
+
+    The form carries the record's version (see ``Moderated.version``) as it was when the
+    page was rendered; the service compares it under a row lock, so a stale form is
+    turned back with a message and nothing is written."""
 
     loaded_version = forms.CharField(required=False, widget=forms.HiddenInput)
+    change_reason = forms.CharField(
+        label="Reason for this change",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text="For a published record your change is kept as a suggestion until another "
+        "editor accepts it: say why it is needed.",
+    )
 
     conflict_message = (
         "Someone else saved this %(what)s after you opened it%(who)s. Nothing was saved, "
@@ -51,8 +80,14 @@ class ModeratedForm(forms.ModelForm):
         "changed), then redo your edits."
     )
 
+    # Set per request by ModeratedAdmin.get_form / ModeratedInline.get_formset.
+    editing_user = None
+    # Many-to-many links of the version shown on a history (revert) page.
+    history_m2m_initial: dict[str, list[int]] | None = None
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.restoring = False
         if self.instance.pk is not None and not self.is_bound:
             # Read from the database, not from the instance: on a history (revert) page
             # the instance is an old version, but the conflict is with the current one.
@@ -63,66 +98,72 @@ class ModeratedForm(forms.ModelForm):
                 .first()
             )
             self.initial["loaded_version"] = version_token(current)
-
-    # Set per request by ModeratedAdmin.get_form.
-    editing_user = None
+            for name, pks in (self.history_m2m_initial or {}).items():
+                if name in self.fields:
+                    self.initial[name] = pks
 
     def clean(self):
         cleaned = super().clean()
-        if self.instance.pk is None:
+        if self.instance.pk is None or self.editing_user is None or self.errors:
             return cleaned
-        self._check_editable()
-        manager = type(self.instance)._default_manager
-        if transaction.get_connection().in_atomic_block:
-            # Held until the admin's transaction ends: nobody saves between check and save.
-            manager = manager.select_for_update()
-        current = manager.filter(pk=self.instance.pk).first()
+        model = type(self.instance)
         loaded = self.data.get(self.add_prefix("loaded_version"), "")
-        if current is None and loaded == "":
+        exists = model._default_manager.filter(pk=self.instance.pk).exists()
+        if not exists and loaded == "":
             # Reverting a deleted record to an old version from its history: recovery.
+            self.restoring = True
             return cleaned
-        if current is None:
+        if not exists:
             raise forms.ValidationError(
                 "This record was deleted by someone else after you opened it. Nothing was "
                 "saved. Its history can restore it.",
                 code="conflict",
             )
-        if current.version != loaded:
-            last = current.history.select_related("history_user").first()
-            who = (
-                f" ({last.history_user} at {last.history_date:%Y-%m-%d %H:%M} UTC)"
-                if (last is not None and last.history_user is not None)
-                else ""
+        try:
+            record_edit_check(
+                record=model(pk=self.instance.pk),
+                fields=content_fields(self),
+                user=self.editing_user,
+                expected_version=loaded,
             )
-            raise forms.ValidationError(
-                self.conflict_message % {"what": self.instance._meta.verbose_name, "who": who},
-                code="conflict",
-            )
+        except VersionConflict:
+            raise forms.ValidationError(self._conflict(), code="conflict") from None
+        except ReviewError as exc:
+            raise forms.ValidationError(exc.message, code="not_editable") from None
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages, code="invalid") from None
         return cleaned
 
-    def _check_editable(self) -> None:
-        """Content under review or public is changed by editors only (the API refuses
-        every edit there, 409): a curator's change to a published claim would reach
-        readers unreviewed. Adding claims to a published source from its page is fine:
-        the source itself is unchanged, and the new claims start as drafts."""
-        changed = [name for name in self.changed_data if name != "loaded_version"]
-        user = self.editing_user
-        if (
-            changed
-            and user is not None
-            and self.instance.status not in EDITABLE_STATUSES
-            and not can_review_user(user, self.instance._meta)
-        ):
-            raise forms.ValidationError(
-                "This %(what)s is %(status)s: only draft or rejected records can be "
-                "edited by curators. Nothing was saved. Ask an editor to make the change "
-                "(or, while it is submitted, to reject it so that you can fix it).",
-                params={
-                    "what": self.instance._meta.verbose_name,
-                    "status": self.instance.get_status_display().lower(),
-                },
-                code="not_editable",
-            )
+    def _conflict(self) -> str:
+        current = type(self.instance)._default_manager.get(pk=self.instance.pk)
+        last = current.history.select_related("history_user").first()
+        who = (
+            f" ({last.history_user} at {last.history_date:%Y-%m-%d %H:%M} UTC)"
+            if (last is not None and last.history_user is not None)
+            else ""
+        )
+        return self.conflict_message % {"what": self.instance._meta.verbose_name, "who": who}
+
+
+class ModeratedInlineFormSet(forms.BaseInlineFormSet):
+    """Inline rows are curated records too: removing one is allowed only where the
+    service allows deleting that record."""
+
+    editing_user = None
+
+    def clean(self):
+        super().clean()
+        for form in self.deleted_forms:
+            record = form.instance
+            if record.pk is not None and not record_can_delete(
+                record=record, user=self.editing_user
+            ):
+                raise forms.ValidationError(
+                    f"“{record}” is {record.get_status_display().lower()} and cannot be "
+                    "deleted here. Published claims are retracted, not deleted; curators "
+                    "delete only their own drafts that were never submitted.",
+                    code="not_deletable",
+                )
 
 
 class ReviewNoteForm(forms.Form):
@@ -152,51 +193,124 @@ class ModeratedAdmin(SimpleHistoryAdmin):
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         names = helpers.flatten_fieldsets(fieldsets)
-        if "loaded_version" in names:
-            return fieldsets
-        return [*fieldsets, (None, {"fields": ["loaded_version"], "classes": ["hidden"]})]
+        extra = []
+        if "change_reason" not in names:
+            if obj is not None and obj.status == Status.PUBLISHED:
+                extra.append(("Your change", {"fields": ["change_reason"]}))
+            elif obj is not None:
+                extra.append((None, {"fields": ["change_reason"], "classes": ["collapse"]}))
+        if "loaded_version" not in names:
+            extra.append((None, {"fields": ["loaded_version"], "classes": ["hidden"]}))
+        return [*fieldsets, *extra]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
         form.editing_user = request.user  # a class made for this request
+        form.history_m2m_initial = getattr(request, "_history_m2m_initial", None)
         return form
 
     def has_review_permission(self, request) -> bool:
         return can_review(request, self.opts)
 
-    def save_model(self, request, obj, form, change):
-        if not change and obj.created_by_id is None:
-            obj.created_by = request.user
-        if change:
-            self._keep_review_state(obj)
-        super().save_model(request, obj, form, change)
+    def has_delete_permission(self, request, obj=None):
+        if obj is None:
+            return super().has_delete_permission(request, obj) or self.has_change_permission(
+                request
+            )
+        return record_can_delete(record=obj, user=request.user)
 
-    def _keep_review_state(self, obj) -> None:
-        """An edit never changes the review state. A revert from history would otherwise
-        bring back the old version's status (publishing it unreviewed); a deleted record
-        restored from history comes back as a draft, to be reviewed again."""
-        current = type(obj)._default_manager.filter(pk=obj.pk).first()
-        if current is None:
-            obj.status = Status.DRAFT
-            obj.submitted_by = obj.reviewed_by = obj.reviewed_at = None
-            obj.review_note = ""
-            obj._change_reason = "Restored from history as a draft"
-            return
-        for name in (*REVIEW_FIELDS, *self.moderation_fields):
-            field = obj._meta.get_field(name)
-            setattr(obj, field.attname, getattr(current, field.attname))
+    def get_actions(self, request):
+        # Deleting in bulk would skip the per-record rule (record_can_delete); records
+        # are deleted one at a time from their page.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    # --- saving: the same services as the API ------------------------------------------
+
+    def _note(self, request, message: str) -> None:
+        request._curation_notes = [*getattr(request, "_curation_notes", []), message]
+
+    def save_form(self, request, form, change):
+        # Nothing is saved by the form itself: save_model hands its content to the service.
+        return form.instance
+
+    def save_model(self, request, obj, form, change):
+        fields = content_fields(form)
+        user = request.user
+        model = type(obj)
+        if not change:
+            saved = record_create(model=model, fields=fields, user=user)
+        elif getattr(form, "restoring", False):
+            saved = record_restore(model=model, pk=obj.pk, fields=fields, user=user)
+            self._note(request, f"“{saved}” was restored from history as a draft.")
+        else:
+            result = record_edit(
+                record=model(pk=obj.pk),
+                fields=fields,
+                user=user,
+                expected_version=form.cleaned_data.get("loaded_version", ""),
+                reason=form.cleaned_data.get("change_reason", ""),
+            )
+            saved = result.record
+            if result.suggestion is not None:
+                self._note(request, _suggested_message(result))
+        obj.pk = saved.pk
+        obj._state = saved._state
+        obj.__dict__.update({k: v for k, v in saved.__dict__.items() if k != "_state"})
+        form.save_m2m = lambda: None  # the service set the links
+
+    def save_related(self, request, form, formsets, change):
+        form.save_m2m = getattr(form, "save_m2m", lambda: None)
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     def save_formset(self, request, form, formset, change):
-        instances = formset.save(commit=False)
-        for instance in instances:
-            if instance.pk is None and getattr(instance, "created_by_id", 0) is None:
-                instance.created_by = request.user
-            instance._history_user = request.user
-            instance.save()
-        for obj in formset.deleted_objects:
-            obj._history_user = request.user
-            obj.delete()
-        formset.save_m2m()
+        """Each inline row through the same services: new rows are drafts, changes to a
+        published row are suggestions, removals only where the service allows."""
+        user = request.user
+        parent_name = formset.fk.name
+        # What the admin's change message and log read (BaseModelFormSet.save sets them).
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for inline_form in formset.initial_forms + formset.extra_forms:
+            if not hasattr(inline_form, "cleaned_data") or not inline_form.has_changed():
+                continue
+            if inline_form in formset.deleted_forms:
+                continue
+            record = inline_form.instance
+            fields = content_fields(inline_form)
+            fields[parent_name] = formset.instance
+            if record.pk is None:
+                formset.new_objects.append(
+                    record_create(model=type(record), fields=fields, user=user)
+                )
+                continue
+            result = record_edit(
+                record=type(record)(pk=record.pk),
+                fields=fields,
+                user=user,
+                expected_version=inline_form.cleaned_data.get("loaded_version", ""),
+            )
+            if result.suggestion is not None:
+                self._note(request, _suggested_message(result))
+            elif result.changed:
+                formset.changed_objects.append((result.record, result.changed))
+        for inline_form in formset.deleted_forms:
+            record = inline_form.instance
+            if record.pk is not None and record_can_delete(record=record, user=user):
+                record._history_user = user
+                record.delete()
+                formset.deleted_objects.append(record)
+
+    def message_user(self, request, message, level=messages.INFO, *args, **kwargs):
+        notes = getattr(request, "_curation_notes", None)
+        if notes and level == messages.SUCCESS:
+            # Django's "was changed successfully" would hide that readers see no change yet.
+            for note in notes:
+                super().message_user(request, note, messages.WARNING, *args, **kwargs)
+            request._curation_notes = []
+            return
+        super().message_user(request, message, level, *args, **kwargs)
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
@@ -234,7 +348,11 @@ class ModeratedAdmin(SimpleHistoryAdmin):
 
     @transaction.atomic
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        # Atomic like the change view, so the conflict check can lock the row.
+        # Atomic like the change view, so the service's check can lock the row. The old
+        # version's many-to-many links are offered too (they are versioned with it).
+        historical = self.model.history.filter(pk=version_id).first()
+        if historical is not None:
+            request._history_m2m_initial = _historical_m2m(historical)
         return super().history_form_view(request, object_id, version_id, extra_context)
 
     # --- review actions: the same service, rules and messages as the API ---------------
@@ -304,13 +422,44 @@ class ModeratedAdmin(SimpleHistoryAdmin):
         return self._with_note(request, queryset, "retract", required=True)
 
 
+def _suggested_message(result) -> str:
+    fields = ", ".join(result.changed)
+    return (
+        f"“{result.record}” is published, so your change ({fields}) was kept as a "
+        "suggestion. Readers see the published version until another editor accepts it."
+    )
+
+
+def _historical_m2m(historical) -> dict[str, list[int]]:
+    """The many-to-many links a historical version had (simple-history ``m2m_fields``)."""
+    found = {}
+    for field in getattr(historical, "_history_m2m_fields", []):
+        through = getattr(historical, field.name)
+        target = field.m2m_reverse_field_name()
+        found[field.name] = sorted(through.values_list(target, flat=True))
+    return found
+
+
 class ModeratedInline:
-    """Inline claims a curator adds from a source, an abnormality or a therapy."""
+    """Inline claims a curator adds from a source, an abnormality or a therapy: the same
+    form and services as the record's own page."""
 
     extra = 0
     show_change_link = True
     formfield_overrides = SHORT_TEXT
+    form = ModeratedForm
+    formset = ModeratedInlineFormSet
 
     def get_readonly_fields(self, request, obj=None):
         # New inline claims start as drafts; their status changes through the actions.
         return [*super().get_readonly_fields(request, obj), "status"]
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.editing_user = request.user
+        formset.form.editing_user = request.user
+        return formset
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        return [*fields, "loaded_version"] if "loaded_version" not in fields else fields

@@ -443,9 +443,7 @@ def record_edit(
     ``expected_version`` (If-Match, the admin form's version) a record saved since
     the caller read it is refused with ``VersionConflict``.
     """
-    current = _locked(record, expected_version)
-    record_check_can_edit(record=current, user=user)
-    changes = fields_changed(record=current, fields=fields)
+    current, changes = _edit_checked(record, fields, user, expected_version)
     if not changes:
         return EditResult(record=current)
     if current.status == Status.PUBLISHED:
@@ -462,6 +460,25 @@ def record_edit(
         getattr(current, name).set(pks)
     _contributed(current, user, ContributionKind.EDITED)
     return EditResult(record=current, changed=sorted(changes))
+
+
+def _edit_checked(
+    record: Moderated, fields: dict[str, Any], user, expected_version: str | None
+) -> tuple[Moderated, dict[str, dict[str, Any]]]:
+    current = _locked(record, expected_version)
+    changes = fields_changed(record=current, fields=fields)
+    if changes:
+        record_check_can_edit(record=current, user=user)
+    return current, changes
+
+
+@transaction.atomic
+def record_edit_check(
+    *, record: Moderated, fields: dict[str, Any], user, expected_version: str | None = None
+) -> dict[str, dict[str, Any]]:
+    """The checks ``record_edit`` makes, without writing: forms call it while they
+    validate, so a refusal is shown on the form. Returns the changes it would make."""
+    return _edit_checked(record, fields, user, expected_version)[1]
 
 
 @transaction.atomic

@@ -47,7 +47,7 @@ class LabTestViewSet(ReadOnlyViewSet):
         )
 
 
-class SourceViewSet(DraftWriteViewSet):
+class SourceViewSet(ReviewActionsMixin, DraftWriteViewSet):
     """Citable documents. Curators and editors (token) create drafts and edit draft or
     rejected sources; a DOI or PMID already used by another source is refused (400)."""
 

@@ -332,7 +332,8 @@ class LabTest(Moderated):
     )
     notes = models.TextField(blank=True)
 
-    history = HistoricalRecords()
+    # Links are versioned with the record, so a restore from history brings them back.
+    history = HistoricalRecords(m2m_fields=["abnormalities"])
 
     class Meta(Moderated.Meta):
         permissions = [("review_labtest", "Can publish, reject or retract lab tests")]
@@ -395,7 +396,7 @@ class Finding(EvidenceFields):
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="findings")
 
     objects = FindingQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = HistoricalRecords(m2m_fields=["contradicted_by"])
 
     class Meta(EvidenceFields.Meta):
         permissions = [("review_finding", "Can publish, reject or retract findings")]

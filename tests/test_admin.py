@@ -178,7 +178,11 @@ def test_an_editor_changes_the_status_only_through_the_review_actions(editor_cli
 
 @pytest.mark.django_db
 def test_deleting_a_source_that_backs_claims_is_refused_and_names_them(editor_client):
-    finding = make_finding(statement="NK cytotoxicity was lower")
+    finding = make_finding(
+        statement="NK cytotoxicity was lower",
+        status=Status.DRAFT,
+        source=make_source(status=Status.DRAFT),
+    )
     url = reverse("admin:findings_source_delete", args=[finding.source.pk])
     response = editor_client.post(url, {"post": "yes"})
     content = response.content.decode()
@@ -189,10 +193,19 @@ def test_deleting_a_source_that_backs_claims_is_refused_and_names_them(editor_cl
 
 @pytest.mark.django_db
 def test_curators_cannot_delete_but_editors_can(curator_client, editor_client):
-    source = make_source()
+    source = make_source(status=Status.DRAFT)
     url = reverse("admin:findings_source_delete", args=[source.pk])
     assert curator_client.get(url).status_code == 403
     assert editor_client.get(url).status_code == 200
+
+
+@pytest.mark.django_db
+def test_nobody_deletes_a_published_record_it_is_retracted_instead(editor_client):
+    source = make_source(status=Status.PUBLISHED)
+    url = reverse("admin:findings_source_delete", args=[source.pk])
+    assert editor_client.get(url).status_code == 403
+    assert editor_client.post(url, {"post": "yes"}).status_code == 403
+    assert Source.objects.filter(pk=source.pk).exists()
 
 
 @pytest.mark.django_db

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_saving_a_form_someone_else_saved_meanwhile_is_refused(client, editor):
-    therapy = factories.make_therapy(summary="The original summary.")
+    therapy = factories.make_therapy(summary="The original summary.", status=Status.DRAFT)
     url = reverse("admin:treatments_therapy_change", args=[therapy.pk])
     client.force_login(editor)
     mine = change_form_data(client.get(url))
@@ -56,7 +56,7 @@ def test_a_review_action_after_the_form_was_opened_is_a_conflict_too(
 
 
 def test_a_fresh_form_saves(editor_client):
-    source = factories.make_source()
+    source = factories.make_source(status=Status.DRAFT)
     url = reverse("admin:findings_source_change", args=[source.pk])
     data = change_form_data(editor_client.get(url))
     data["title"] = "A fresh title"

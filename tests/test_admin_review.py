@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from curation.models import Status
 from curation.services import record_retract, record_submit
+from curation.models import Suggestion
 from findings.models import Abnormality, Finding, Source
 from tests import factories
 from tests.admin_helpers import change_form_data
@@ -143,7 +144,7 @@ def test_the_history_page_names_who_changed_what_and_why(editor_client, editor, 
 
 
 def test_an_admin_edit_is_recorded_with_the_user(editor_client, editor):
-    source = factories.make_source()
+    source = factories.make_source(status=Status.DRAFT)
     url = reverse("admin:findings_source_change", args=[source.pk])
     data = change_form_data(editor_client.get(url))
     data["title"] = "A corrected title"
@@ -156,7 +157,9 @@ def test_an_admin_edit_is_recorded_with_the_user(editor_client, editor):
 
 
 def test_a_deleted_record_is_listed_and_restored_from_history(editor_client, editor):
-    abnormality = factories.make_abnormality(name="Low widget count", slug="low-widget-count")
+    abnormality = factories.make_abnormality(
+        name="Low widget count", slug="low-widget-count", status=Status.DRAFT
+    )
     pk = abnormality.pk
     response = editor_client.post(
         reverse("admin:findings_abnormality_delete", args=[pk]), {"post": "yes"}
@@ -209,17 +212,19 @@ def test_a_curator_cannot_open_the_recover_page_without_change_rights(client):
     assert response.status_code == 403
 
 
-def test_a_curator_cannot_change_a_published_record_in_the_admin(curator_client):
+def test_a_curators_change_to_a_published_record_waits_as_a_suggestion(curator_client, client):
     source = factories.make_source(title="The published title")
     url = reverse("admin:findings_source_change", args=[source.pk])
     data = change_form_data(curator_client.get(url))
     data["title"] = "A curator's unreviewed change"
 
-    response = curator_client.post(url, data)
+    response = curator_client.post(url, data, follow=True)
 
-    assert response.status_code == 200
-    assert "only draft or rejected records can be edited by curators" in response.content.decode()
+    assert "was kept as a suggestion" in response.content.decode()
     assert Source.objects.get(pk=source.pk).title == "The published title"
+    assert "The published title" in client.get(source.get_absolute_url()).content.decode()
+    suggestion = Suggestion.objects.get()
+    assert suggestion.changes["title"]["new"] == "A curator's unreviewed change"
 
 
 def test_a_curator_edits_drafts_and_adds_claims_to_a_published_source(curator_client, curator):

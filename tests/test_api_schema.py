@@ -51,8 +51,8 @@ def test_it_describes_every_resource(schema):
         "/api/v1/regulatory-statuses/{id}/",
     } | {  # review actions (tests/test_api_review.py)
         f"/api/v1/{name}/{{id}}/{action}/"
-        for name in ("evidence", "findings")
-        for action in ("submit", "publish", "reject", "retract")
+        for name in ("evidence", "findings", "sources")
+        for action in ("submit", "reopen", "publish", "reject", "retract")
     }
     writable = {
         (path, method)
@@ -63,8 +63,8 @@ def test_it_describes_every_resource(schema):
         (f"/api/v1/{name}/", "post") for name in ("evidence", "findings", "sources")
     } | {(f"/api/v1/{name}/{{id}}/", "patch") for name in ("evidence", "findings", "sources")} | {
         (f"/api/v1/{name}/{{id}}/{action}/", "post")
-        for name in ("evidence", "findings")
-        for action in ("submit", "publish", "reject", "retract")
+        for name in ("evidence", "findings", "sources")
+        for action in ("submit", "reopen", "publish", "reject", "retract")
     }
 
 

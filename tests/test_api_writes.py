@@ -214,7 +214,9 @@ def test_editing_a_published_record_keeps_the_change_as_a_suggestion(editor_api,
 def test_editing_a_rejected_record_makes_it_a_draft_again(curator_api):
     finding = make_finding(status=Status.REJECTED, review_note="Quote is not verbatim.")
 
-    response = curator_api.patch(f"/api/v1/findings/{finding.pk}/", {"quote": ""}, format="json")
+    response = curator_api.patch(
+        f"/api/v1/findings/{finding.pk}/", {"statement": "Fixed statement."}, format="json"
+    )
 
     assert response.status_code == 200, response.content
     finding.refresh_from_db()
@@ -453,18 +455,20 @@ def test_a_write_takes_a_fixed_number_of_queries(curator_api, django_assert_num_
     # The same whatever the database holds:
     # 1 token with its user, 2 the user's and the groups' permissions,
     # 3 therapy by slug, abnormality by slug, source by id (the serializer),
-    # 1 SAVEPOINT (draft_create), 4 full_clean: do the creator, therapy, abnormality and
+    # 1 SAVEPOINT (record_create), 4 full_clean: do the creator, therapy, abnormality and
     # source exist, 15 full_clean: five check constraints, each SAVEPOINT/SELECT/RELEASE,
-    # 4 SAVEPOINT, INSERT evidence, INSERT its history row, RELEASE, 1 RELEASE,
-    # 2 the response's contradicted_by and contradicting_findings.
-    with django_assert_num_queries(33):
+    # 6 SAVEPOINT, INSERT evidence, INSERT its history row, its two many-to-many links
+    # for the history, RELEASE, 2 the content type and INSERT the creator's
+    # contribution, 1 RELEASE, 5 the response's therapy, abnormality, source,
+    # contradicted_by and contradicting_findings.
+    with django_assert_num_queries(40):
         response = curator_api.post("/api/v1/evidence/", payload, format="json")
     assert response.status_code == 201, response.content
 
 
 @pytest.mark.django_db
-def test_a_published_record_is_refused_with_409_before_its_body_is_judged(curator_api):
-    evidence = make_evidence()
+def test_a_submitted_record_is_refused_with_409_before_its_body_is_judged(curator_api):
+    evidence = make_evidence(status=Status.SUBMITTED)
 
     response = curator_api.patch(f"/api/v1/evidence/{evidence.pk}/", {"level": "Z"}, format="json")
 
@@ -477,12 +481,14 @@ def test_an_edit_takes_a_fixed_number_of_queries(curator_api, django_assert_num_
     draft.contradicted_by.add(make_evidence(therapy=draft.therapy))
     # 1 token with its user, 2 the user's and the groups' permissions, 3 the record
     # (therapy, abnormality and source joined) and the prefetches of its contradictions,
-    # 1 SAVEPOINT (draft_update), 1 the record again, locked (SELECT ... FOR UPDATE on
+    # 1 SAVEPOINT (record_edit), 1 the record again, locked (SELECT ... FOR UPDATE on
     # PostgreSQL), 3 full_clean: do its therapy, abnormality and source exist (it has
     # no creator), 15 full_clean: five check constraints, each SAVEPOINT/SELECT/RELEASE,
-    # 4 SAVEPOINT, UPDATE, INSERT its history row, RELEASE, 1 RELEASE, 3 the record as a
-    # read shows it, with its two prefetches, for the response.
-    with django_assert_num_queries(34):
+    # 7 SAVEPOINT, UPDATE, INSERT its history row, read its two many-to-many links and
+    # INSERT the one it has into the history, RELEASE, 2 the content type and INSERT the
+    # editor's contribution, 1 RELEASE, 3 the record as a read shows it, with its two
+    # prefetches, for the response.
+    with django_assert_num_queries(39):
         response = curator_api.patch(f"/api/v1/evidence/{draft.pk}/", {"level": "C"}, format="json")
     assert response.status_code == 200, response.content
 

@@ -72,7 +72,7 @@ def test_it_refuses_an_editor_publishing_what_they_created_even_if_another_submi
     finding = draft_finding(editor)
     record_submit(record=finding, user=curator)
 
-    with pytest.raises(ReviewPermissionError, match="you created or submitted it"):
+    with pytest.raises(ReviewPermissionError, match="you created, edited or submitted it"):
         record_publish(record=finding, user=editor)
     assert Finding.objects.get(pk=finding.pk).status == Status.SUBMITTED
 

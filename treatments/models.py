@@ -183,7 +183,8 @@ class TherapyEvidence(EvidenceFields):
     )
 
     objects = TherapyEvidenceQuerySet.as_manager()
-    history = HistoricalRecords()
+    # Links are versioned with the record, so a restore from history brings them back.
+    history = HistoricalRecords(m2m_fields=["contradicted_by", "contradicting_findings"])
 
     class Meta(EvidenceFields.Meta):
         permissions = [

@@ -218,22 +218,25 @@ class Pagination(PageNumberPagination):
 
 class _RateFromSettings:
     """DRF copies the rates into the class when it is imported; read them per request
-    instead, so that settings (and tests overriding them) take effect.
-
-    Anonymous clients are counted per address, as curation/clientip.py decides it: DRF's
-    own ``get_ident`` believes any X-Forwarded-For, so a client rotating that header was
-    never throttled."""
+    instead, so that settings (and tests overriding them) take effect."""
 
     def get_rate(self):
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+
+
+class _ByClientAddress:
+    """Anonymous clients are counted per address as curation/clientip.py decides it.
+    DRF's own ``get_ident`` believed any X-Forwarded-For (NUM_PROXIES unset), so a client
+    rotating that header was never throttled; with NUM_PROXIES it would count hops from
+    whoever connects, proxy or not."""
 
     def get_ident(self, request):
         return client_ip(request)
 
 
-class AnonThrottle(_RateFromSettings, AnonRateThrottle):
+class AnonThrottle(_ByClientAddress, _RateFromSettings, AnonRateThrottle):
     pass
 
 
-class UserThrottle(_RateFromSettings, UserRateThrottle):
+class UserThrottle(_ByClientAddress, _RateFromSettings, UserRateThrottle):
     pass

@@ -1,5 +1,5 @@
 """The REST API's plumbing named in settings.REST_FRAMEWORK: the one error body for
-every 4xx, pagination and throttles.
+every error, the JSON parser, pagination and throttles.
 
 DRF imports these while it loads its own views, so this module must not import
 rest_framework.views or anything built on it (see curation/viewsets.py for that)."""
@@ -12,12 +12,13 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator as DjangoPaginator
 from django.http import Http404
-from rest_framework import exceptions, serializers, status
+from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 from curation.cache import public_count
+from curation.clientip import client_ip
 from curation.services import (
     RecordNotEditable,
     ReviewError,
@@ -28,19 +29,20 @@ from curation.services import (
 )
 
 # ---------------------------------------------------------------------------
-# One error body for every 4xx
+# One error body for every error
 # ---------------------------------------------------------------------------
 
 
 class ErrorSerializer(serializers.Serializer):
-    """The body of every 4xx response of the API."""
+    """The body of every error response of the API, 4xx and 5xx."""
 
     status = serializers.IntegerField(help_text="The HTTP status code, repeated.")
     code = serializers.CharField(
         help_text="A stable machine-readable code: invalid, parse_error, not_authenticated, "
         "authentication_failed, permission_denied, not_found, method_not_allowed, "
         "not_acceptable, unsupported_media_type, not_editable, invalid_transition, "
-        "precondition_failed or throttled."
+        "precondition_failed, payload_too_large, bad_request, throttled, server_error or "
+        "unavailable."
     )
     detail = serializers.CharField(help_text="What went wrong, in a sentence.")
     errors = serializers.DictField(
@@ -114,7 +116,10 @@ def error_body(status_code: int, code: str, detail: str, errors: dict | None = N
 
 
 def api_exception_handler(exc: Exception, context: dict) -> Any:
-    """DRF's handler, with model validation as 400 and every body in one shape."""
+    """DRF's handler, with model validation as 400 and every body in one shape.
+
+    What it leaves to Django (a bug, a body over DATA_UPLOAD_MAX_MEMORY_SIZE, which is a
+    SuspiciousOperation) is answered in the same shape by mecfs_kb/faults.py."""
     from rest_framework.views import exception_handler as drf_exception_handler
 
     if isinstance(exc, DjangoValidationError):
@@ -141,6 +146,52 @@ def api_exception_handler(exc: Exception, context: dict) -> Any:
         code = codes if isinstance(codes, str) else exc.default_code
         response.data = error_body(response.status_code, code, str(exc.detail))
     return response
+
+
+# ---------------------------------------------------------------------------
+# Parsing
+# ---------------------------------------------------------------------------
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    """Whether lists and objects nest more than ``limit`` levels (walked without recursion,
+    so the check cannot itself run out of stack)."""
+    pending = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        elif not isinstance(value, list):
+            continue
+        if depth > limit:
+            return True
+        pending.extend((item, depth + 1) for item in value)
+    return False
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's JSON parser, with nesting bounded.
+
+    Python's decoder recurses once per level: 100,000 nested brackets raise
+    RecursionError, which DRF does not catch (a 500). Shallower nesting that still parses
+    would reach code that recurses too (validation, the error body, orjson, which stops at
+    255 levels). A record written through the API nests two levels (an object of lists)."""
+
+    max_depth = 32
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            data = super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise self._too_deep() from None
+        if _deeper_than(data, self.max_depth):
+            raise self._too_deep()
+        return data
+
+    def _too_deep(self) -> exceptions.ParseError:
+        return exceptions.ParseError(
+            f"JSON parse error - nested more than {self.max_depth} levels deep."
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -173,9 +224,19 @@ class _RateFromSettings:
         return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
 
 
-class AnonThrottle(_RateFromSettings, AnonRateThrottle):
+class _ByClientAddress:
+    """Anonymous clients are counted per address as curation/clientip.py decides it.
+    DRF's own ``get_ident`` believed any X-Forwarded-For (NUM_PROXIES unset), so a client
+    rotating that header was never throttled; with NUM_PROXIES it would count hops from
+    whoever connects, proxy or not."""
+
+    def get_ident(self, request):
+        return client_ip(request)
+
+
+class AnonThrottle(_ByClientAddress, _RateFromSettings, AnonRateThrottle):
     pass
 
 
-class UserThrottle(_RateFromSettings, UserRateThrottle):
+class UserThrottle(_ByClientAddress, _RateFromSettings, UserRateThrottle):
     pass

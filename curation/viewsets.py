@@ -126,6 +126,7 @@ ERROR_DESCRIPTIONS = {
     "review action: its status does not allow that action).",
     412: "If-Match names an older version of the record: someone changed it since you read "
     "it. Nothing was changed; read it again (new ETag) and retry.",
+    413: "The request body is larger than the API accepts (2.5 MB by default).",
     429: "Too many requests; retry after the number of seconds in `Retry-After`.",
 }
 
@@ -140,9 +141,9 @@ class ApiSchema(AutoSchema):
         elif action == "retrieve":
             codes += [404]
         elif action == "create":
-            codes += [400, 403]
+            codes += [400, 403, 413]
         elif action in ("update", "partial_update") or action in REVIEW_ACTIONS:
-            codes += [400, 403, 404, 409, 412]
+            codes += [400, 403, 404, 409, 412, 413]
         return sorted(codes)
 
     def _is_detail_write(self) -> bool:

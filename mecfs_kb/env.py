@@ -4,6 +4,7 @@ A typo in production configuration must stop the app at start-up with a
 message, never fall back to a silent default (healthchecks ``hc/settings.py``).
 """
 
+import ipaddress
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -35,3 +36,25 @@ def envint(name: str, default: int) -> int:
 
 def envlist(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def envnetworks(name: str) -> list[str]:
+    """Comma-separated IP addresses or CIDR networks, each checked as gunicorn checks them
+    (strictly: ``10.0.0.1/24`` has host bits set and is refused, not silently widened)."""
+    values = envlist(name)
+    for value in values:
+        if value == "*":
+            # gunicorn reads "*" as "trust everyone"; for a client address that means every
+            # client chooses the address it is counted under.
+            raise ImproperlyConfigured(
+                f"{name} lists the addresses or networks of your proxies; '*' would trust "
+                "any client's forwarded headers."
+            )
+        try:
+            ipaddress.ip_network(value)
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"{name} must list IP addresses or networks, comma-separated "
+                f"(for example 10.0.0.5,10.1.0.0/16); got {value!r}: {exc}"
+            ) from None
+    return values

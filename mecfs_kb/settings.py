@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from mecfs_kb.env import envbool, envint, envlist
+from mecfs_kb.env import envbool, envint, envlist, envnetworks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -66,7 +66,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # Outermost, so that every write of the request (sessions too) pins it to the primary.
+    # First of all: forwarded headers from anyone but our proxies are dropped before
+    # anything reads the scheme or the client's address (mecfs_kb/forwarded.py).
+    "mecfs_kb.forwarded.ForwardedHeadersMiddleware",
+    # Every write of the request (sessions too) pins it to the primary.
     "mecfs_kb.db_router.PrimaryPinMiddleware",
     # Then readers' repeated questions are answered before anything else runs.
     "mecfs_kb.response_cache.PublicResponseCacheMiddleware",
@@ -243,8 +246,8 @@ A token user with view permission also reads drafts (see each record's `status`)
 **Caching**: every read carries an `ETag`; send it back in `If-None-Match` for a
 `304 Not Modified`. Cross-origin GET is allowed (CORS).
 
-**Errors**: every 4xx has the same JSON body: `status`, `code`, `detail` and `errors`
-(for 400, each parameter or field at fault with its messages).
+**Errors**: every error (4xx and 5xx) has the same JSON body: `status`, `code`, `detail`
+and `errors` (for 400, each parameter or field at fault with its messages).
 """
 
 REST_FRAMEWORK = {
@@ -257,13 +260,17 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     # orjson: the same JSON as DRF's renderer, several times faster (mecfs_kb/renderers.py).
     "DEFAULT_RENDERER_CLASSES": ["mecfs_kb.renderers.ORJSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # DRF's JSON parser with nesting bounded (deep nesting was a 500).
+    "DEFAULT_PARSER_CLASSES": ["curation.rest.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "curation.viewsets.ApiSchema",
     "DEFAULT_PAGINATION_CLASS": "curation.rest.Pagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "curation.rest.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["curation.rest.AnonThrottle", "curation.rest.UserThrottle"],
-    # Per client IP (anonymous) or per user (token), counted in the default cache.
+    # Our throttles ask curation/clientip.py for the address; 0 makes any stock DRF
+    # throttle added later use the connecting address too, never a client's X-Forwarded-For.
+    "NUM_PROXIES": 0,
+    # Per client address (anonymous) or per user (token), counted in the default cache.
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("API_THROTTLE_ANON", "120/minute"),
         "user": os.environ.get("API_THROTTLE_USER", "600/minute"),
@@ -307,10 +314,25 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
-# Only behind a proxy that terminates TLS and always sets X-Forwarded-Proto itself
-# (otherwise a client could claim "https" and defeat the redirect).
-if envbool("TRUST_X_FORWARDED_PROTO", "0"):
+
+# Reverse proxies (docs/deploy.md): the addresses or networks nginx connects from. Only
+# requests that come from one of them have their X-Forwarded-For (the client's address,
+# for API throttles and the login lockout: curation/clientip.py) and X-Forwarded-Proto
+# (HTTPS) read; from anyone else those headers are dropped (mecfs_kb/forwarded.py).
+# Addresses, not a count of hops: gunicorn's forwarded_allow_ips needs the same list
+# (mecfs_kb/gunicorn_conf.py reads this variable), and a client that reaches an app
+# server directly cannot pass itself off as a proxy. Empty: no proxy, headers ignored.
+TRUSTED_PROXIES = envnetworks("TRUSTED_PROXIES")
+if "TRUST_X_FORWARDED_PROTO" in os.environ:
+    raise ImproperlyConfigured(
+        "TRUST_X_FORWARDED_PROTO is replaced by TRUSTED_PROXIES: unset it and list the "
+        "addresses your proxies connect from (for example TRUSTED_PROXIES=10.0.0.5). "
+        "X-Forwarded-Proto and X-Forwarded-For are then read from those proxies only, "
+        "which must set X-Forwarded-Proto and append to X-Forwarded-For (docs/deploy.md)."
+    )
+if TRUSTED_PROXIES:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -344,5 +366,8 @@ CONTENT_SECURITY_POLICY = {
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# The client's address as the API throttles see it, behind proxies too (curation/clientip.py):
+# with every client sharing nginx's address, anyone could lock any username out.
+AXES_CLIENT_IP_CALLABLE = "curation.clientip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "axes_lockout.html"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import subprocess
@@ -43,12 +44,23 @@ def test_a_page_answers_503_in_html_when_its_query_fails(client):
     assert "Content-Security-Policy" in response.headers
 
 
-def test_an_api_path_gets_a_json_503():
+def test_an_api_path_gets_a_json_503_in_the_apis_error_shape():
     request = RequestFactory().get("/api/v1/therapies/")
     response = faults.unavailable_response(request)
     assert response.status_code == 503
     assert response["Content-Type"] == "application/json"
-    assert b'"database": "unreachable"' in response.content
+    assert json.loads(response.content) == {
+        "status": 503,
+        "code": "unavailable",
+        "detail": faults.MESSAGE,
+        "errors": {},
+    }
+
+
+def test_the_health_check_keeps_its_own_503_body_for_load_balancers():
+    response = faults.unavailable_response(RequestFactory().get("/healthz"))
+    assert response.status_code == 503
+    assert json.loads(response.content)["database"] == "unreachable"
 
 
 def test_an_outage_escaping_the_middleware_is_a_503_not_a_500():
@@ -185,7 +197,7 @@ def test_the_app_answers_503_while_the_database_is_down_and_recovers_when_it_ret
         status, content_type, body = _get(api)
         assert status == 503, body
         assert content_type == "application/json"
-        assert '"database": "unreachable"' in body
+        assert '"code": "unavailable"' in body
 
     proxy.restore()
     # No restart: the next requests reconnect by themselves.

@@ -2,6 +2,7 @@
 its queryset (the ground floor; it knows no domain model)."""
 
 import datetime
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
@@ -19,9 +20,10 @@ class Status(models.TextChoices):
     RETRACTED = "retracted", "Retracted"
 
 
-# Retracted records are kept and shown as retracted on their own pages, so that a
-# reader who followed a link learns why the claim was withdrawn; they are never
-# listed, ranked, counted or exported (those start from ``.published()``).
+# Retracted records are kept and shown as retracted, with the editor's reason, wherever
+# they appear (in a group of their own), so that a reader who followed a link or
+# remembers a claim learns why it was withdrawn; they are never ranked or counted (every
+# ranking, count and summary starts from ``.published()``).
 VISIBLE_STATUSES = (Status.PUBLISHED, Status.RETRACTED)
 
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
@@ -37,13 +39,27 @@ class ModeratedQuerySet(models.QuerySet):
         Lists, rankings and exports use ``.published()`` instead."""
         return self.filter(status__in=VISIBLE_STATUSES)
 
-    def visible_to(self, user):
+    def retracted(self):
+        """Withdrawn by an editor: shown apart, as retracted and with the reason, never
+        counted or ranked with the published records."""
+        return self.filter(status=Status.RETRACTED)
+
+    def visible_to(self, user, *, retracted: bool = False):
         """Everything for staff who may view this model (curators and editors need their
-        drafts back); only what readers may see for everyone else."""
+        drafts back); only what readers may see for everyone else: published records,
+        and with ``retracted=True`` retracted ones too (shown as retracted)."""
         opts = self.model._meta
         if user.is_authenticated and user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
             return self.all()
-        return self.published()
+        return self.visible() if retracted else self.published()
+
+
+@dataclass(frozen=True)
+class Retraction:
+    """What readers are told about a withdrawn record: when, and the editor's reason."""
+
+    retracted_at: datetime.datetime | None
+    reason: str
 
 
 class Moderated(models.Model):
@@ -106,6 +122,15 @@ class Moderated(models.Model):
     @property
     def is_retracted(self) -> bool:
         return self.status == Status.RETRACTED
+
+    @property
+    def retraction(self) -> Retraction | None:
+        """When and why an editor retracted it (``record_retract`` keeps the note as
+        ``review_note``); None unless retracted. A published record's review note is the
+        editors' own business and is never shown."""
+        if not self.is_retracted:
+            return None
+        return Retraction(retracted_at=self.reviewed_at, reason=self.review_note)
 
     @property
     def version(self) -> str:

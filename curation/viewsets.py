@@ -121,7 +121,7 @@ ERROR_DESCRIPTIONS = {
     400: "Invalid query parameter or request body; `errors` names each one.",
     401: "Missing or invalid token (`Authorization: Token <key>`); writes need a token.",
     403: "The token's user lacks the permission (Curators or Editors group).",
-    404: "No such record (or not published), or no such page.",
+    404: "No such record (or not public: a draft, submitted or rejected one), or no such page.",
     409: "The record is not a draft or rejected record, so it cannot be edited (for a "
     "review action: its status does not allow that action).",
     412: "If-Match names an older version of the record: someone changed it since you read "

@@ -62,7 +62,10 @@ class SourceViewSet(ReviewActionsMixin, DraftWriteViewSet):
 class FindingViewSet(ReviewActionsMixin, DraftWriteViewSet):
     """Sourced claims that an abnormality is (or is not) seen in ME/CFS, or about how it
     is tested. Curators and editors (token) create drafts and edit draft or rejected
-    findings; a finding names an abnormality, a lab test, or both."""
+    findings; a finding names an abnormality, a lab test, or both.
+
+    A finding an editor retracted still answers by its id, with `status: retracted` and
+    its `retraction` (when and why); lists leave it out unless asked (`status=retracted`)."""
 
     serializer_class = FindingSerializer
     filterset_class = FindingFilter
@@ -71,7 +74,9 @@ class FindingViewSet(ReviewActionsMixin, DraftWriteViewSet):
     def get_queryset(self):
         user = self.request.user
         return (
-            Finding.objects.visible_to(user)
+            # Retracted findings too: read by id they answer as retracted, with the reason;
+            # lists leave them out unless asked (FindingFilter's `status`).
+            Finding.objects.visible_to(user, retracted=True)
             .select_related("abnormality", "lab_test", "source")
             .prefetch_related(
                 Prefetch("contradicted_by", queryset=Finding.objects.visible_to(user).only("pk"))

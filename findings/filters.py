@@ -6,6 +6,7 @@ from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from curation.models import Status
 from findings.models import (
     Abnormality,
     AbnormalityCategory,
@@ -187,6 +188,13 @@ class ClaimFilter(django_filters.FilterSet):
     )
     direction = django_filters.ChoiceFilter(choices=Direction.choices, label="Direction")
     source = IdFilter(field_name="source_id", label="Source id")
+    status = django_filters.ChoiceFilter(
+        choices=Status.choices,
+        label="Status",
+        help_text="`retracted` lists the claims editors withdrew, each with its `retraction` "
+        "(when and why); without `status` a list leaves them out. Curators and editors "
+        "may also ask for `draft`, `submitted` or `rejected`.",
+    )
     q = django_filters.CharFilter(
         method="filter_text", label="Statement or quote contains", max_length=MAX_QUERY_LENGTH
     )
@@ -197,6 +205,14 @@ class ClaimFilter(django_filters.FilterSet):
 
     def filter_text(self, queryset, name, value):
         return queryset.filter(Q(statement__icontains=value) | Q(quote__icontains=value))
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if not self.form.cleaned_data.get("status"):
+            # A list holds the claims that count. A retracted claim is still readable
+            # by its id (shown as retracted), and listed when asked for by status.
+            queryset = queryset.exclude(status=Status.RETRACTED)
+        return queryset
 
 
 class FindingFilter(ClaimFilter):
@@ -209,4 +225,12 @@ class FindingFilter(ClaimFilter):
 
     class Meta:
         model = Finding
-        fields = ["abnormality", "lab_test", "level", "direction", "case_definition", "source"]
+        fields = [
+            "abnormality",
+            "lab_test",
+            "level",
+            "direction",
+            "case_definition",
+            "source",
+            "status",
+        ]

@@ -371,6 +371,9 @@ class FindingQuerySet(ModeratedQuerySet):
     def visible(self):
         return super().visible()._with_public_parents()
 
+    def retracted(self):
+        return super().retracted()._with_public_parents()
+
 
 class Finding(EvidenceFields):
     """One sourced claim that an abnormality is (or is not) seen in ME/CFS, or about

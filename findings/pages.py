@@ -1,6 +1,7 @@
 """What every public list page shares: filters read from the URL by one FilterSet, a
 status 400 page naming the parameter and the reason for bad input, pagination that
-refuses nonsense instead of failing, and CSV/JSON downloads of the same filtered rows.
+refuses nonsense instead of failing, and CSV/JSON downloads of the same filtered rows;
+and, for detail pages, the few most recent retractions they show apart.
 
 Lives in findings (below treatments) so that both apps' list views can use it.
 """
@@ -11,6 +12,7 @@ import csv
 from dataclasses import dataclass
 from typing import Any
 
+from django.db.models import F
 from django.http import HttpResponse, JsonResponse
 from django.utils.text import Truncator
 from django_filters.views import FilterView
@@ -22,6 +24,8 @@ EXPORT_FORMATS = ("csv", "json")
 MAX_PAGE_DIGITS = 9
 # Characters a spreadsheet would run as a formula at the start of a cell.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Retractions are rare: a page lists the most recent few, each with its reason.
+RETRACTED_SHOWN = 20
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,15 @@ def parse_page_number(raw: str) -> int | None:
         return None
     number = int(raw)
     return number if number >= 1 else None
+
+
+def recently_retracted(retracted) -> tuple[list, bool]:
+    """The RETRACTED_SHOWN most recently retracted records of ``retracted`` (a
+    queryset), and whether there are more: one query, whatever their number."""
+    items = list(
+        retracted.order_by(F("reviewed_at").desc(nulls_last=True), "-pk")[: RETRACTED_SHOWN + 1]
+    )
+    return items[:RETRACTED_SHOWN], len(items) > RETRACTED_SHOWN
 
 
 def csv_cell(value: Any) -> Any:

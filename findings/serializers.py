@@ -63,6 +63,15 @@ class RejectStatusMixin:
         return super().validate(attrs)
 
 
+class RetractionSerializer(serializers.Serializer):
+    """When and why an editor withdrew a published record (``Moderated.retraction``)."""
+
+    retracted_at = serializers.DateTimeField(
+        allow_null=True, help_text="When an editor retracted it (null if not recorded)."
+    )
+    reason = serializers.CharField(help_text="The editor's reason, as readers are shown it.")
+
+
 class CitationSerializer(serializers.ModelSerializer):
     """The source a claim cites, inline, so an app can show it without another call."""
 
@@ -81,6 +90,7 @@ class CitationSerializer(serializers.ModelSerializer):
             "pmid",
             "url",
             "retracted",
+            "retraction_note",
             "status",
         ]
         read_only_fields = fields
@@ -207,9 +217,20 @@ EVIDENCE_READ_ONLY = [
     "citation",
     "contradicted_by",
     "status",
+    "retraction",
     "created_at",
     "updated_at",
 ]
+
+
+def retraction_field() -> RetractionSerializer:
+    return RetractionSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="Null unless `status` is `retracted`: then when and why an editor withdrew "
+        "the claim. A retracted claim counts in no level, total or ranking. Not to be "
+        "confused with `citation.retracted`, the publisher's retraction of the source.",
+    )
 
 
 class FindingSerializer(RejectStatusMixin, serializers.ModelSerializer):
@@ -235,6 +256,7 @@ class FindingSerializer(RejectStatusMixin, serializers.ModelSerializer):
     contradicted_by = serializers.PrimaryKeyRelatedField(
         many=True, read_only=True, help_text="Ids of findings whose evidence contradicts this one."
     )
+    retraction = retraction_field()
 
     class Meta:
         model = Finding
@@ -247,6 +269,7 @@ class FindingSerializer(RejectStatusMixin, serializers.ModelSerializer):
             *EVIDENCE_FIELDS,
             "contradicted_by",
             "status",
+            "retraction",
             "created_at",
             "updated_at",
         ]

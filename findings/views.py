@@ -14,7 +14,7 @@ from django.views.generic import DetailView
 
 from findings.filters import AbnormalityFilter, SourceFilter
 from findings.models import Abnormality, Direction, Finding, LabTest, Source
-from findings.pages import ReaderListView
+from findings.pages import ReaderListView, recently_retracted
 
 
 def _finding_count(direction: str):
@@ -79,11 +79,15 @@ class AbnormalityDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         abnormality = self.object
-        findings = list(
-            Finding.objects.published()
+        # Published and retracted findings in one query: the retracted ones are shown
+        # apart, with the editor's reason, and never counted with the rest.
+        visible = list(
+            Finding.objects.visible()
             .filter(abnormality=abnormality)
             .select_related("source", "lab_test")
         )
+        findings = [f for f in visible if f.is_published]
+        context["retracted_findings"] = [f for f in visible if f.is_retracted]
         context["findings_for"] = [f for f in findings if f.direction == Direction.SUPPORTS]
         context["findings_against"] = [
             f for f in findings if f.direction == Direction.DOES_NOT_SUPPORT
@@ -108,6 +112,11 @@ class AbnormalityDetailView(DetailView):
                 not_supporting=Count("pk", filter=Q(direction=Direction.DOES_NOT_SUPPORT)),
             )
             .order_by("best_level", "-supporting", "therapy__name")
+        )
+        # What the ranking above no longer counts, and why: the most recent retractions
+        # of therapy evidence about this abnormality (one query).
+        context["retracted_evidence"], context["more_retracted_evidence"] = recently_retracted(
+            abnormality.therapy_evidence.retracted().select_related("therapy", "source")
         )
         return context
 
@@ -165,17 +174,23 @@ class SourceDetailView(DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         source = self.object
-        context["findings"] = list(
-            Finding.objects.published()
+        # Each kind of claim in one query, published and retracted together; the
+        # retracted ones are shown apart, with the editor's reason, and counted nowhere.
+        claims = {
+            "findings": Finding.objects.visible()
             .filter(source=source)
-            .select_related("abnormality", "lab_test")
-        )
-        context["therapy_evidence"] = list(
-            source.therapy_evidence.published().select_related("therapy", "abnormality")
-        )
-        context["regulatory_statuses"] = list(
-            source.regulatory_statuses.published().select_related("therapy")
-        )
+            .select_related("abnormality", "lab_test"),
+            "therapy_evidence": source.therapy_evidence.visible().select_related(
+                "therapy", "abnormality"
+            ),
+            "regulatory_statuses": source.regulatory_statuses.visible().select_related("therapy"),
+        }
+        retracted = []
+        for name, queryset in claims.items():
+            rows = list(queryset)
+            context[name] = [claim for claim in rows if claim.is_published]
+            retracted += [claim for claim in rows if claim.is_retracted]
+        context["retracted_claims"] = retracted
         context["bibtex"] = source_bibtex(source)
         context["citation"] = source_citation(source)
         return context

@@ -4,9 +4,8 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 
-from curation.models import Status
+from curation.models import Status, Suggestion
 from curation.services import record_retract, record_submit
-from curation.models import Suggestion
 from findings.models import Abnormality, Finding, Source
 from tests import factories
 from tests.admin_helpers import change_form_data

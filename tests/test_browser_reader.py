@@ -12,6 +12,7 @@ import pytest
 from django.core.management import call_command
 
 from curation.models import Status
+from curation.services import record_retract
 from findings.models import Direction, Level
 from tests import factories
 from tests.browser import (
@@ -128,6 +129,40 @@ def test_a_reader_filters_by_low_nk_cell_cytotoxicity_and_sees_ldn_and_inosine_p
     assert therapy_names(page) == ["Inosine pranobex", "Low-dose naltrexone"]
     assert page.get_by_text("2 therapies found.").is_visible()
     screenshot(page, "therapies-filtered-phone")
+    assert not has_sideways_scroll(page)
+    assert page.console_errors == []
+
+
+def test_a_reader_sees_retracted_evidence_on_the_pair_page_apart_with_its_reason(live_server, page):
+    kb = build_knowledge_base()
+    inosine = factories.make_therapy(name="Isoprinosine trial arm", slug="isoprinosine-arm")
+    withdrawn = factories.make_evidence(
+        therapy=inosine,
+        abnormality=kb["nk"],
+        level=Level.A,
+        statement="Two randomised trials agreed that NK cytotoxicity rose.",
+    )
+    factories.make_evidence(therapy=inosine, abnormality=kb["nk"], level=Level.C)
+    record_retract(
+        record=withdrawn,
+        user=factories.make_editor(),
+        note="Only one of the two trials exists; the second citation is a duplicate.",
+    )
+    page.goto(
+        live_server.url + "/treatments/isoprinosine-arm/abnormalities/low-nk-cell-cytotoxicity/"
+    )
+
+    # The summary counts the one published item: the retracted A lifts nothing.
+    facts = page.locator("dl.facts").first.inner_text()
+    assert "1 in all" in facts and "Uncontrolled clinical" in facts
+    assert page.locator("#pair-evidence-heading ~ article.evidence").count() == 1
+    group = page.get_by_role("region", name="Retracted evidence")
+    assert group.is_visible()
+    item = group.locator("article.retracted")
+    assert item.count() == 1
+    assert item.get_by_text("Retracted", exact=True).is_visible()
+    assert "Only one of the two trials exists" in item.locator(".retraction-reason").inner_text()
+    screenshot(page, "pair-retracted-phone")
     assert not has_sideways_scroll(page)
     assert page.console_errors == []
 

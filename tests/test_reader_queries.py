@@ -2,14 +2,17 @@
 (STYLE.md §14). Each count comes with the list of the queries it expects."""
 
 import pytest
+from django.utils import timezone
 
+from curation.models import Status
 from findings.models import Direction
 from tests import factories
 
 
 def build(rows: int):
     """``rows`` of everything each page lists, all tied to one abnormality, one therapy
-    and one source, so that every page has ``rows`` items to show."""
+    and one source, so that every page has ``rows`` items to show, and as many
+    retracted ones (shown apart, with their reasons)."""
     abnormality = factories.make_abnormality(slug="target")
     main = factories.make_therapy(slug="main")
     source = factories.make_source()
@@ -31,6 +34,18 @@ def build(rows: int):
         factories.make_lab_test().abnormalities.add(abnormality)
         evidence.contradicting_findings.add(finding)
         factories.make_source()
+        retracted = {
+            "status": Status.RETRACTED,
+            "reviewed_at": timezone.now(),
+            "review_note": "Withdrawn.",
+            "source": source,
+        }
+        factories.make_evidence(
+            therapy=main, abnormality=abnormality, statement=f"plain withdrawn {i}", **retracted
+        )
+        factories.make_evidence(therapy=main, abnormality=None, **retracted)
+        factories.make_finding(abnormality=abnormality, statement=f"plain gone {i}", **retracted)
+        factories.make_regulatory_status(therapy=main, **retracted)
     return source
 
 
@@ -58,25 +73,32 @@ PAGES = [
     ),
     (
         "/treatments/main/abnormalities/target/",
-        6,
+        7,
         "therapy; abnormality; pair summary (also the page count); a page of the pair's "
-        "evidence with source; contradicting evidence; contradicting findings",
+        "evidence with source; contradicting evidence; contradicting findings; the pair's "
+        "most recently retracted evidence with source",
     ),
     ("/abnormalities/", 2, "count; page with finding-count subqueries"),
     (
         "/abnormalities/target/",
-        4,
-        "abnormality; its findings with source and lab test; its lab tests; "
-        "therapies grouped by level",
+        5,
+        "abnormality; its findings, published and retracted, with source and lab test; its "
+        "lab tests; therapies grouped by level; its most recently retracted therapy evidence "
+        "with therapy and source",
     ),
     ("/sources/", 2, "count; page of sources"),
     (
         "/sources/{source}/",
         4,
         "source; its findings; its therapy evidence with therapy and abnormality; "
-        "its regulatory statuses with therapy",
+        "its regulatory statuses with therapy (each published and retracted together)",
     ),
-    ("/search/?q=plain", 5, "abnormalities; therapies; sources; findings; therapy evidence"),
+    (
+        "/search/?q=plain",
+        7,
+        "abnormalities; therapies; sources; findings; therapy evidence; retracted findings; "
+        "retracted therapy evidence",
+    ),
     ("/feeds/evidence/", 1, "latest evidence with therapy, abnormality and source"),
     (
         "/treatments/?format=csv",

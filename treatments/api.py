@@ -66,7 +66,11 @@ class TherapyViewSet(ReadOnlyViewSet):
 class TherapyEvidenceViewSet(ReviewActionsMixin, DraftWriteViewSet):
     """Sourced claims tying a therapy to an abnormality (or to ME/CFS in general).
     Curators and editors (token) create drafts and edit draft or rejected items;
-    therapy and abnormality are given by slug, the source by id."""
+    therapy and abnormality are given by slug, the source by id.
+
+    An item an editor retracted still answers by its id, with `status: retracted` and its
+    `retraction` (when and why); lists leave it out unless asked (`status=retracted`), and
+    it counts in no therapy's level or totals."""
 
     serializer_class = TherapyEvidenceSerializer
     filterset_class = TherapyEvidenceFilter
@@ -75,7 +79,9 @@ class TherapyEvidenceViewSet(ReviewActionsMixin, DraftWriteViewSet):
     def get_queryset(self):
         user = self.request.user
         return (
-            TherapyEvidence.objects.visible_to(user)
+            # Retracted items too: read by id they answer as retracted, with the reason;
+            # lists leave them out unless asked (TherapyEvidenceFilter's `status`).
+            TherapyEvidence.objects.visible_to(user, retracted=True)
             .select_related("therapy", "abnormality", "source")
             .prefetch_related(
                 Prefetch(

@@ -1,8 +1,10 @@
-"""Atom feed of newly published therapy evidence (django.contrib.syndication)."""
+"""Atom feed of newly published, and newly retracted, therapy evidence
+(django.contrib.syndication)."""
 
 from django.contrib.syndication.views import Feed
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils import dateformat, timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import format_html
 
@@ -15,10 +17,10 @@ FEED_LENGTH = 50
 
 class NewEvidenceFeed(Feed):
     feed_type = Atom1Feed
-    title = "ME/CFS Immune Knowledge Base: newly published evidence"
+    title = "ME/CFS Immune Knowledge Base: newly published and retracted evidence"
     subtitle = (
-        "Sourced claims tying therapies to immune abnormalities in ME/CFS, newest first. "
-        "Not medical advice."
+        "Sourced claims tying therapies to immune abnormalities in ME/CFS, newest first, "
+        "and the claims editors withdrew, with their reasons. Not medical advice."
     )
 
     def link(self):
@@ -26,9 +28,11 @@ class NewEvidenceFeed(Feed):
 
     def items(self):
         # Queries: one (evidence with therapy, abnormality and source joined).
-        # Seed records were published without a review date: their creation date stands in.
+        # A retraction is an entry of its own, dated when it was retracted, so that
+        # subscribers learn of it. Seed records were published without a review date:
+        # their creation date stands in.
         return (
-            TherapyEvidence.objects.published()
+            TherapyEvidence.objects.visible()
             .select_related("therapy", "abnormality", "source")
             .annotate(published_at=Coalesce("reviewed_at", "created_at"))
             .order_by("-published_at", "-pk")[:FEED_LENGTH]
@@ -36,20 +40,38 @@ class NewEvidenceFeed(Feed):
 
     def item_title(self, item):
         about = item.abnormality.name if item.abnormality_id else "ME/CFS in general"
-        return f"{item.therapy.name} — {about}: level {item.level}"
+        title = f"{item.therapy.name} — {about}: level {item.level}"
+        return f"Retracted: {title}" if item.is_retracted else title
 
     def item_description(self, item):
         # Atom "html" content: everything from the database is escaped here.
+        source = citation(item.source)
+        if item.source.retracted:
+            source += " (source retracted by its publisher)"
+        if item.is_retracted:
+            return format_html(
+                "<p><strong>Retracted{}:</strong> {}</p><p>The claim was: {}</p>"
+                "<p>It no longer counts in any level or total. Source: {}</p>"
+                "<p>Not medical advice.</p>",
+                # As the pages print it: "Retracted on 3 May 2025".
+                f" on {dateformat.format(timezone.localtime(item.reviewed_at), 'j F Y')}"
+                if item.reviewed_at
+                else "",
+                item.review_note or "no reason was recorded.",
+                item.statement,
+                source,
+            )
         return format_html(
             "<p>{}</p><p>Level {} ({}), {}. Source: {}</p><p>Not medical advice.</p>",
             item.statement,
             item.level,
             LEVEL_SHORT[item.level],
             item.get_direction_display().lower(),
-            citation(item.source),
+            source,
         )
 
     def item_link(self, item):
+        # Pair and therapy pages show a retracted item too, under the same anchor.
         if item.abnormality_id:
             url = reverse(
                 "treatments:pair-evidence",
@@ -58,6 +80,18 @@ class NewEvidenceFeed(Feed):
         else:
             url = item.therapy.get_absolute_url()
         return f"{url}#evidence-{item.pk}"
+
+    def item_extra_kwargs(self, item):
+        return {"retracted": item.is_retracted}
+
+    def get_feed(self, obj, request):
+        feed = super().get_feed(obj, request)
+        for entry in feed.items:
+            if entry.pop("retracted"):
+                # The entry's id is its link, which the published entry had too: a new
+                # id makes feed readers show the retraction as news, not as a quiet edit.
+                entry["unique_id"] += "-retracted"
+        return feed
 
     def item_pubdate(self, item):
         return item.published_at

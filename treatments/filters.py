@@ -142,7 +142,7 @@ class TherapyEvidenceFilter(ClaimFilter):
 
     class Meta:
         model = TherapyEvidence
-        fields = ["therapy", "abnormality", "level", "direction", "link_kind", "source"]
+        fields = ["therapy", "abnormality", "level", "direction", "link_kind", "source", "status"]
 
 
 class RegulatoryStatusFilter(django_filters.FilterSet):

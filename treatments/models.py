@@ -144,6 +144,10 @@ class TherapyEvidenceQuerySet(ModeratedQuerySet):
         """Published or retracted (shown as retracted on detail pages), parents public."""
         return super().visible()._with_public_parents()
 
+    def retracted(self):
+        """Retracted, parents public: shown as retracted, never counted."""
+        return super().retracted()._with_public_parents()
+
     def pair_summary(self):
         """One row per (therapy, abnormality): best level and counts, for the matrix and
         for "abnormalities this therapy is tied to", in a single grouped query."""
@@ -257,6 +261,9 @@ class RegulatoryStatusQuerySet(ModeratedQuerySet):
 
     def visible(self):
         return super().visible()._with_public_parents()
+
+    def retracted(self):
+        return super().retracted()._with_public_parents()
 
 
 class RegulatoryStatus(Moderated):

@@ -5,6 +5,12 @@ served by the GIN expression indexes that migrations findings 0002 and treatment
 0003 create with the very same ``SearchVector`` (an index is used only when its
 expression matches the query's). On SQLite: every word of the query must appear,
 case-insensitively, in one of the same fields.
+
+Retracted claims that match are shown too, apart and flagged, with the editor's reason,
+rather than left out: a reader who heard of a claim, or saw it here before, and
+searches for it must learn that it was withdrawn and why, not conclude that we never
+had it. They are searched separately, so that they never take the place of a
+published match, and are left out of the number of results.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ from treatments.models import Therapy, TherapyEvidence
 
 SEARCH_CONFIG = "english"
 RESULTS_PER_KIND = 25
+# Retracted claims matching the words, per kind: a few, most relevant first.
+RETRACTED_PER_KIND = 10
 # Matches ranked per kind (see matching()): enough that the best of them are good.
 RANK_CANDIDATES = 200
 # On SQLite each word is one more LIKE per field: a handful of words is plenty.
@@ -79,9 +87,21 @@ class SearchResults:
     sources: list
     findings: list
     evidence: list
+    # Shown apart, with the reason; counted nowhere.
+    retracted_findings: list
+    retracted_evidence: list
+
+    @property
+    def retracted(self) -> list:
+        return [*self.retracted_evidence, *self.retracted_findings]
+
+    @property
+    def retracted_total(self) -> int:
+        return len(self.retracted)
 
     @property
     def total(self) -> int:
+        """Published matches only."""
         return sum(
             len(group)
             for group in (
@@ -95,23 +115,17 @@ class SearchResults:
 
 
 def search(q: str) -> SearchResults:
-    """Five queries, one per kind, each capped at RESULTS_PER_KIND rows."""
-    n = RESULTS_PER_KIND
+    """Seven queries: one per kind, each capped at RESULTS_PER_KIND rows, and one each
+    for retracted findings and evidence, capped at RETRACTED_PER_KIND."""
+    n, r = RESULTS_PER_KIND, RETRACTED_PER_KIND
+    findings = Finding.objects.select_related("abnormality", "lab_test", "source")
+    evidence = TherapyEvidence.objects.select_related("therapy", "abnormality", "source")
     return SearchResults(
         abnormalities=list(matching(Abnormality.objects.published(), q)[:n]),
         therapies=list(matching(Therapy.objects.published(), q)[:n]),
         sources=list(matching(Source.objects.published(), q)[:n]),
-        findings=list(
-            matching(
-                Finding.objects.published().select_related("abnormality", "lab_test", "source"), q
-            )[:n]
-        ),
-        evidence=list(
-            matching(
-                TherapyEvidence.objects.published().select_related(
-                    "therapy", "abnormality", "source"
-                ),
-                q,
-            )[:n]
-        ),
+        findings=list(matching(findings.published(), q)[:n]),
+        evidence=list(matching(evidence.published(), q)[:n]),
+        retracted_findings=list(matching(findings.retracted(), q)[:r]),
+        retracted_evidence=list(matching(evidence.retracted(), q)[:r]),
     )

@@ -10,6 +10,7 @@ from findings.serializers import (
     CitationSerializer,
     LevelLabelField,
     RejectStatusMixin,
+    retraction_field,
 )
 from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
 
@@ -101,6 +102,7 @@ class TherapyEvidenceSerializer(RejectStatusMixin, serializers.ModelSerializer):
     contradicting_findings = serializers.PrimaryKeyRelatedField(
         many=True, read_only=True, help_text="Ids of findings whose evidence contradicts this one."
     )
+    retraction = retraction_field()
 
     class Meta:
         model = TherapyEvidence
@@ -115,6 +117,7 @@ class TherapyEvidenceSerializer(RejectStatusMixin, serializers.ModelSerializer):
             "contradicted_by",
             "contradicting_findings",
             "status",
+            "retraction",
             "created_at",
             "updated_at",
         ]

@@ -20,7 +20,13 @@ from curation.cache import public_cache_version
 from curation.models import Status
 from findings.filters import MAX_QUERY_LENGTH
 from findings.models import LEVEL_SHORT, Abnormality, Finding, Level
-from findings.pages import InputError, ReaderListView, form_errors, parse_page_number
+from findings.pages import (
+    InputError,
+    ReaderListView,
+    form_errors,
+    parse_page_number,
+    recently_retracted,
+)
 from treatments.filters import TherapyFilter
 from treatments.matrix import matrix_cached
 from treatments.models import LinkKind, RegulatoryStatus, Therapy, TherapyEvidence
@@ -343,9 +349,11 @@ class TherapyDetailView(DetailView):
         )
         evidence = [e for e in visible if e.is_published]
         retracted = [e for e in visible if e.is_retracted]
-        statuses = list(
-            RegulatoryStatus.objects.published().filter(therapy=therapy).select_related("source")
+        # Retracted statuses come in the same query, to be shown apart with the reason.
+        visible_statuses = list(
+            RegulatoryStatus.objects.visible().filter(therapy=therapy).select_related("source")
         )
+        statuses = [s for s in visible_statuses if s.is_published]
         groups = []
         for tie in shown:
             items = [e for e in evidence if e.abnormality_id == tie.abnormality.pk]
@@ -361,6 +369,7 @@ class TherapyDetailView(DetailView):
             general_total=general_total,
             retracted_evidence=retracted,
             regulatory_statuses=statuses,
+            retracted_statuses=[s for s in visible_statuses if s.is_retracted],
             sources=sorted(sources.values(), key=lambda s: (-(s.year or 0), s.title)),
         )
         return context
@@ -371,7 +380,8 @@ PAIR_PAGE_SIZE = 50
 
 class PairEvidenceView(TemplateView):
     """Every published item tying one therapy to one abnormality: what a matrix cell
-    shows, PAIR_PAGE_SIZE to a page (a popular pair has thousands)."""
+    shows, PAIR_PAGE_SIZE to a page (a popular pair has thousands). Retracted items
+    follow in a group of their own, with the reason, counted nowhere."""
 
     template_name = "treatments/pair_evidence.html"
 
@@ -413,10 +423,17 @@ class PairEvidenceView(TemplateView):
             number = 1
         page = paginator.page(number)
         evidence = list(_evidence_with_contradictions(page.object_list))
+        retracted, more_retracted = recently_retracted(
+            TherapyEvidence.objects.retracted()
+            .filter(therapy=therapy, abnormality=abnormality)
+            .select_related("source")
+        )
         context.update(
             therapy=therapy,
             abnormality=abnormality,
             evidence=evidence,
+            retracted_evidence=retracted,
+            more_retracted=more_retracted,
             summary=summary,
             page_obj=page,
             paginator=paginator,

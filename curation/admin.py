@@ -185,7 +185,13 @@ class ModeratedAdmin(SimpleHistoryAdmin):
     # second scan of a table that grows to literature scale.
     show_full_result_count = False
     moderation_fields = ("created_by", "submitted_by", "reviewed_by", "reviewed_at")
-    actions = ["submit_selected", "publish_selected", "reject_selected", "retract_selected"]
+    actions = [
+        "submit_selected",
+        "reopen_selected",
+        "publish_selected",
+        "reject_selected",
+        "retract_selected",
+    ]
 
     def get_readonly_fields(self, request, obj=None):
         return [*super().get_readonly_fields(request, obj), *REVIEW_FIELDS, *self.moderation_fields]
@@ -373,6 +379,7 @@ class ModeratedAdmin(SimpleHistoryAdmin):
         if done:
             past = {
                 "submit": "Submitted for review",
+                "reopen": "Reopened as drafts",
                 "publish": "Published",
                 "reject": "Rejected",
                 "retract": "Retracted",
@@ -408,6 +415,10 @@ class ModeratedAdmin(SimpleHistoryAdmin):
     @admin.action(description="Submit selected for review", permissions=["change"])
     def submit_selected(self, request, queryset):
         self._apply(request, queryset, "submit")
+
+    @admin.action(description="Reopen selected rejected records as drafts", permissions=["change"])
+    def reopen_selected(self, request, queryset):
+        self._apply(request, queryset, "reopen")
 
     @admin.action(description="Publish selected (editors)", permissions=["review"])
     def publish_selected(self, request, queryset):

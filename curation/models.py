@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, DateTimeField, OuterRef, Q, Subquery, When
 from django.utils import timezone
 
 
@@ -148,6 +148,22 @@ def version_token(updated_at: datetime.datetime | None) -> str:
     return str((updated_at - _EPOCH) // datetime.timedelta(microseconds=1))
 
 
+def moderated_models() -> list[type[Moderated]]:
+    """Every curated model, found by its base class among the installed models (this
+    app knows none of them by name), in the order the apps and models are declared."""
+    from django.apps import apps
+
+    return [model for model in apps.get_models() if issubclass(model, Moderated)]
+
+
+def _is_model(model: type[models.Model]) -> Q:
+    """Rows whose ``content_type`` is ``model``'s, by name: a join on the content type
+    table rather than a lookup of its id, so the query count does not depend on
+    ContentType's cache."""
+    opts = model._meta
+    return Q(content_type__app_label=opts.app_label, content_type__model=opts.model_name)
+
+
 # ---------------------------------------------------------------------------
 # Who wrote what: the rule "nobody publishes or accepts content they wrote"
 # ---------------------------------------------------------------------------
@@ -209,6 +225,43 @@ class SuggestionState(models.TextChoices):
 class SuggestionQuerySet(models.QuerySet):
     def pending(self):
         return self.filter(state=SuggestionState.PENDING)
+
+    def visible_to(self, user):
+        """Its author sees a suggestion, with its state and the editor's note; editors
+        see every suggestion about the models they review (``review_<model>``).
+        The admin and the API both start here."""
+        if not user.is_authenticated:
+            return self.none()
+        reviewed = Q()
+        for model in moderated_models():
+            opts = model._meta
+            if user.has_perm(f"{opts.app_label}.review_{opts.model_name}"):
+                reviewed |= _is_model(model)
+        return self.filter(Q(author=user) | reviewed)
+
+    def of_kind(self, model: type[models.Model]):
+        return self.filter(_is_model(model))
+
+    def for_display(self):
+        """What a list or a page of suggestions shows, in one query for any number."""
+        return self.select_related("content_type", "author", "reviewed_by").with_record_version()
+
+    def with_record_version(self):
+        """Annotate ``record_updated_at``: when the record each suggestion is about was
+        last saved (None if it is gone), for ``Suggestion.is_stale``. One correlated
+        subquery per curated model inside the same query, whatever the rows' kinds."""
+        whens = [
+            When(
+                _is_model(model),
+                then=Subquery(
+                    model._default_manager.filter(pk=OuterRef("object_id")).values("updated_at")[:1]
+                ),
+            )
+            for model in moderated_models()
+        ]
+        return self.annotate(
+            record_updated_at=Case(*whens, default=None, output_field=DateTimeField())
+        )
 
     def for_record(self, record: models.Model):
         return self.filter(
@@ -282,6 +335,35 @@ class Suggestion(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.state == SuggestionState.PENDING
+
+    @property
+    def changed_fields(self) -> list[str]:
+        return sorted(self.changes) if isinstance(self.changes, dict) else []
+
+    @property
+    def record_model(self) -> type[Moderated]:
+        return self.content_type.model_class()
+
+    @property
+    def is_stale(self) -> bool:
+        """It cannot be accepted as it is: marked stale, or still waiting although the
+        record was saved since it was made (accepting it would then mark it stale).
+
+        Reads ``record_updated_at`` from ``with_record_version()`` when the row has it
+        (lists), else the record's version (one query)."""
+        if self.state == SuggestionState.STALE:
+            return True
+        if self.state != SuggestionState.PENDING:
+            return False
+        if hasattr(self, "record_updated_at"):
+            updated_at = self.record_updated_at
+        else:
+            updated_at = (
+                self.record_model._default_manager.filter(pk=self.object_id)
+                .values_list("updated_at", flat=True)
+                .first()
+            )
+        return version_token(updated_at) != self.base_version
 
 
 # ---------------------------------------------------------------------------

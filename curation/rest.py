@@ -41,8 +41,8 @@ class ErrorSerializer(serializers.Serializer):
         help_text="A stable machine-readable code: invalid, parse_error, not_authenticated, "
         "authentication_failed, permission_denied, not_found, method_not_allowed, "
         "not_acceptable, unsupported_media_type, not_editable, invalid_transition, "
-        "precondition_failed, payload_too_large, bad_request, throttled, server_error or "
-        "unavailable."
+        "not_published, stale, precondition_failed, payload_too_large, bad_request, "
+        "throttled, server_error or unavailable."
     )
     detail = serializers.CharField(help_text="What went wrong, in a sentence.")
     errors = serializers.DictField(
@@ -107,7 +107,7 @@ def _from_review(exc: ReviewError) -> exceptions.APIException:
     if isinstance(exc, VersionConflict):
         return PreconditionFailed(exc.message)
     if isinstance(exc, ReviewTransitionError):
-        return InvalidTransition(exc.message)
+        return InvalidTransition(exc.message, code=exc.code)
     return exceptions.ValidationError({"non_field_errors": [exc.message]})
 
 

@@ -18,6 +18,7 @@ import copy
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -39,6 +40,8 @@ from curation.services import (
     _locked,
     _save_checked,
     record_can_review,
+    record_check_can_edit,
+    record_edit,
     review_note_check,
 )
 from curation.versions import data_version_record
@@ -46,6 +49,22 @@ from curation.versions import data_version_record
 
 class SuggestionStale(ReviewTransitionError):
     """The record changed since the suggestion was made: it cannot be accepted as it is."""
+
+    code = "stale"
+
+
+class RecordNotPublished(ReviewTransitionError):
+    """Suggestions are for published records; a draft (or rejected record) is changed
+    directly, by an edit."""
+
+    code = "not_published"
+
+    def __init__(self, record: Moderated, how: str = "edit it instead"):
+        self.record = record
+        super().__init__(
+            f"{_label(record)} is {record.get_status_display().lower()}, not published, so "
+            f"it takes no suggestions: {how}. Nothing was saved."
+        )
 
 
 def _validate(record: Moderated, changes: dict[str, dict[str, Any]]) -> None:
@@ -75,6 +94,32 @@ def suggestion_create(
     )
     _contributed(record, user, ContributionKind.SUGGESTED)
     return suggestion
+
+
+def suggestion_check_can_propose(*, record: Moderated, user) -> None:
+    """Raise unless ``user`` may suggest a change to ``record`` (callers ask before
+    they judge the values, as the API does): curators and editors may, for a published
+    record only."""
+    record_check_can_edit(record=record, user=user)
+    if record.status != Status.PUBLISHED:
+        raise RecordNotPublished(record)
+
+
+@transaction.atomic
+def suggestion_propose(
+    *, record: Moderated, fields: dict[str, Any], user, reason: str = ""
+) -> Suggestion:
+    """Suggest a change to a published record (the API's ``POST /suggestions/``): the
+    same path and rules as an edit (``record_edit``), except that a record that is not
+    published is refused rather than changed, and so is a change that changes nothing."""
+    current = _locked(record, None)
+    suggestion_check_can_propose(record=current, user=user)
+    result = record_edit(record=current, fields=fields, user=user, reason=reason)
+    if result.suggestion is None:
+        raise ValidationError(
+            {"changes": ["Nothing would change: every value given is the record's own."]}
+        )
+    return result.suggestion
 
 
 def _locked_suggestion(suggestion: Suggestion) -> Suggestion:

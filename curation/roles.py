@@ -15,6 +15,15 @@ ROLE_ACTIONS = {
     EDITORS: ("view", "add", "change", "delete", "review"),
 }
 
+# Permissions on models that are not curated. Both roles read suggested revisions (the
+# admin and the API): curators their own, with the editor's note; editors all of them
+# (``Suggestion.objects.visible_to``). Nobody adds or changes one directly: they come
+# from edits and change through the review service (curation/revisions.py).
+ROLE_EXTRA_PERMISSIONS = {
+    CURATORS: (("curation", "suggestion", "view"),),
+    EDITORS: (("curation", "suggestion", "view"),),
+}
+
 
 def curated_models(apps) -> list[tuple[str, str]]:
     """(app_label, model_name) of every curated model: those that declare a
@@ -33,11 +42,26 @@ def role_permission_codenames(role: str, apps=None) -> list[tuple[str, str]]:
     """(app_label, codename) pairs for one role."""
     if apps is None:
         from django.apps import apps
-    return [
+    curated = [
         (app_label, f"{action}_{model}")
         for app_label, model in curated_models(apps)
         for action in ROLE_ACTIONS[role]
     ]
+    extra = [
+        (app_label, f"{action}_{model}")
+        for app_label, model, action in ROLE_EXTRA_PERMISSIONS[role]
+        # A migration's registry may predate the model; post_migrate adds it later.
+        if _installed(apps, app_label, model)
+    ]
+    return curated + extra
+
+
+def _installed(apps, app_label: str, model: str) -> bool:
+    try:
+        apps.get_model(app_label, model)
+    except LookupError:
+        return False
+    return True
 
 
 def groups_sync(apps) -> None:

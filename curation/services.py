@@ -41,6 +41,8 @@ class ReviewError(Exception):
     Nothing was written."""
 
     status_code = 400
+    # The API's error code when it is not the one of ``status_code`` (curation/rest.py).
+    code: str | None = None
 
     def __init__(self, message: str):
         super().__init__(message)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from functools import wraps
 
 from django.http import JsonResponse
+from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_vary_headers, set_response_etag
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.openapi import AutoSchema
@@ -16,8 +17,11 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from curation.models import Suggestion
 from curation.preconditions import if_match_version, record_etag
 from curation.rest import ErrorSerializer, PreconditionFailed, error_body
+from curation.revisions import suggestion_diff
+from curation.serializers import SuggestionDetailSerializer
 from curation.services import TRANSITIONS, record_check_can_edit, record_create, record_edit
 
 
@@ -132,10 +136,17 @@ ERROR_DESCRIPTIONS = {
 
 
 class ApiSchema(AutoSchema):
+    """A viewset may say which errors an action answers with (``error_statuses``:
+    ``{action: [codes]}``) and what they mean there (``error_descriptions``), and that
+    its writes take no If-Match (``conditional_writes = False``)."""
+
     def _error_statuses(self) -> list[int]:
         action = getattr(self.view, "action", None)
         # Any request carrying a bad token is refused with 401, reads included.
         codes = [401, 429]
+        declared = getattr(self.view, "error_statuses", {})
+        if action in declared:
+            return sorted(codes + list(declared[action]))
         if action == "list":
             codes += [400, 404]
         elif action == "retrieve":
@@ -148,7 +159,12 @@ class ApiSchema(AutoSchema):
 
     def _is_detail_write(self) -> bool:
         action = getattr(self.view, "action", None)
+        if not getattr(self.view, "conditional_writes", True):
+            return False
         return action in ("update", "partial_update", *REVIEW_ACTIONS)
+
+    def _error_description(self, code: int) -> str:
+        return getattr(self.view, "error_descriptions", {}).get(code, ERROR_DESCRIPTIONS[code])
 
     def _is_read(self) -> bool:
         return getattr(self.view, "action", None) in ("list", "retrieve")
@@ -190,6 +206,11 @@ class ApiSchema(AutoSchema):
                 "schema": {"type": "string"},
                 "description": "The record's new version: send it in If-Match next time.",
             }
+        if str(status_code) in getattr(self.view, "location_statuses", ("202",)):
+            headers["Location"] = {
+                "schema": {"type": "string"},
+                "description": "The suggestion's own resource: /api/v1/suggestions/<id>/.",
+            }
         return headers
 
     def _get_response_bodies(self, direction="response"):
@@ -199,26 +220,15 @@ class ApiSchema(AutoSchema):
         if self._is_read():
             responses["304"] = {"description": "Not modified: the If-None-Match ETag matches."}
         if getattr(self.view, "action", None) in ("update", "partial_update"):
-            responses["202"] = {
-                "description": "The record is published: the change was kept as a suggestion "
-                "(`suggestion` is its id) for another editor to accept; the record is unchanged.",
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "properties": {
-                                "suggestion": {"type": "integer"},
-                                "state": {"type": "string"},
-                                "fields": {"type": "array", "items": {"type": "string"}},
-                                "detail": {"type": "string"},
-                            },
-                            "required": ["suggestion", "state", "fields", "detail"],
-                        }
-                    }
-                },
-            }
+            suggested = OpenApiResponse(
+                SuggestionDetailSerializer,
+                description="The record is published: the change was kept as a suggestion "
+                "for another editor to accept, and the record is unchanged. The body is the "
+                "suggestion, as `Location` (/api/v1/suggestions/<id>/) shows it.",
+            )
+            responses["202"] = self._get_response_for_code(suggested, "202", direction=direction)
         for code in self._error_statuses():
-            response = OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[code])
+            response = OpenApiResponse(ErrorSerializer, description=self._error_description(code))
             responses.setdefault(
                 str(code), self._get_response_for_code(response, str(code), direction=direction)
             )
@@ -252,16 +262,10 @@ class DraftWriteViewSet(
         suggestion = getattr(self, "suggestion", None)
         if suggestion is None:
             return response
-        # A published record is not changed: the change waits for another editor.
-        body = {
-            "suggestion": suggestion.pk,
-            "state": suggestion.state,
-            "fields": sorted(suggestion.changes),
-            "detail": "The record is published, so your change was kept as a suggestion. "
-            "Readers see the published version until another editor accepts it.",
-        }
+        # A published record is not changed: the change waits for another editor, as a
+        # suggestion, answered as GET /api/v1/suggestions/<id>/ would show it.
         self.etag_record = None
-        return Response(body, status=202)
+        return suggestion_response(suggestion.pk, self.get_serializer_context(), status=202)
 
     def perform_update(self, serializer):
         result = record_edit(
@@ -276,6 +280,23 @@ class DraftWriteViewSet(
         # Answer with what a read shows now, related records included, in a fixed
         # number of queries.
         serializer.instance = self.etag_record = self.get_queryset().get(pk=result.record.pk)
+
+
+def suggestion_read(pk: int) -> Suggestion:
+    """One suggestion as the API shows it, with its field-by-field difference."""
+    suggestion = Suggestion.objects.for_display().get(pk=pk)
+    suggestion.diff_rows = suggestion_diff(suggestion)
+    return suggestion
+
+
+def suggestion_response(pk: int, context: dict, *, status: int) -> Response:
+    """A suggestion's full representation, with ``Location`` naming its resource."""
+    suggestion = suggestion_read(pk)
+    return Response(
+        SuggestionDetailSerializer(suggestion, context=context).data,
+        status=status,
+        headers={"Location": reverse("api:suggestion-detail", args=[pk])},
+    )
 
 
 # ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
+from curation.filters import IdFilter
 from curation.models import Status
 from findings.models import (
     Abnormality,
@@ -30,18 +31,6 @@ LEVEL_OR_BETTER = [(letter, f"{letter} or better") for letter in Level.values]
 class YearFilter(django_filters.NumberFilter):
     # Whole years only: the default DecimalField would accept 2e9 and 1.5.
     field_class = forms.IntegerField
-
-
-class IdFilter(django_filters.NumberFilter):
-    """A record id: a whole number the database can hold (a larger one is a 400, not an
-    overflow in the database driver)."""
-
-    field_class = forms.IntegerField
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", 2**63 - 1)
-        super().__init__(*args, **kwargs)
 
 
 class SlugsField(django_filters.fields.ModelMultipleChoiceField):

@@ -53,6 +53,12 @@ def test_it_describes_every_resource(schema):
         f"/api/v1/{name}/{{id}}/{action}/"
         for name in ("evidence", "findings", "sources")
         for action in ("submit", "reopen", "publish", "reject", "retract")
+    } | {  # suggested revisions (tests/test_suggestions_api.py)
+        "/api/v1/suggestions/",
+        "/api/v1/suggestions/{id}/",
+        "/api/v1/suggestions/{id}/accept/",
+        "/api/v1/suggestions/{id}/reject/",
+        "/api/v1/suggestions/{id}/withdraw/",
     }
     writable = {
         (path, method)
@@ -65,6 +71,9 @@ def test_it_describes_every_resource(schema):
         (f"/api/v1/{name}/{{id}}/{action}/", "post")
         for name in ("evidence", "findings", "sources")
         for action in ("submit", "reopen", "publish", "reject", "retract")
+    } | {("/api/v1/suggestions/", "post")} | {
+        (f"/api/v1/suggestions/{{id}}/{action}/", "post")
+        for action in ("accept", "reject", "withdraw")
     }
 
 
@@ -149,3 +158,18 @@ def test_the_docs_page_is_served_from_local_static_files_without_inline_code(cli
     assert script.status_code == 200
     assert "javascript" in script["Content-Type"]
     assert "/api/schema/" in script.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_patch_documents_its_202_as_the_suggestion_with_its_location(schema):
+    for name in ("evidence", "findings", "sources"):
+        accepted = schema["paths"][f"/api/v1/{name}/{{id}}/"]["patch"]["responses"]["202"]
+        body = accepted["content"]["application/json"]["schema"]
+        assert body == {"$ref": "#/components/schemas/SuggestionDetail"}, name
+        assert "Location" in accepted["headers"], name
+    created = schema["paths"]["/api/v1/suggestions/"]["post"]["responses"]
+    assert "Location" in created["201"]["headers"]
+    assert "409" in created
+    accept = schema["paths"]["/api/v1/suggestions/{id}/accept/"]["post"]
+    assert "If-Match" not in [p["name"] for p in accept.get("parameters", [])]
+    assert {"400", "403", "404", "409"} <= set(accept["responses"])

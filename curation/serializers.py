@@ -1,0 +1,137 @@
+"""API representations of suggested revisions (``/api/v1/suggestions/``). Fields are
+listed explicitly; no business logic here (curation/revisions.py decides)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from curation.models import Suggestion
+from curation.resources import api_kind
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "description": "The kind of record, named as its API resource: `evidence`, "
+        "`finding`, `source`, … (`/api/v1/findings/` holds the `finding` records).",
+    }
+)
+class KindField(serializers.ReadOnlyField):
+    def to_representation(self, value):
+        return api_kind(value.model_class())
+
+
+class SuggestedValueSerializer(serializers.Serializer):
+    old = serializers.JSONField(help_text="The published value when the change was suggested.")
+    new = serializers.JSONField(help_text="The suggested value.")
+
+
+class DiffRowSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="The field's name, as in the record's resource.")
+    label = serializers.CharField(help_text="The field's name in curators' words.")
+    old = serializers.JSONField(help_text="The published value, links and choices by name.")
+    new = serializers.JSONField(help_text="The suggested value, links and choices by name.")
+
+
+class SuggestionSerializer(serializers.ModelSerializer):
+    """One suggestion in a list."""
+
+    kind = KindField(source="content_type")
+    record = serializers.IntegerField(
+        source="object_id", read_only=True, help_text="The id of the record it changes."
+    )
+    label = serializers.CharField(
+        read_only=True, help_text="The record as it was named when the change was suggested."
+    )
+    fields = serializers.ListField(
+        source="changed_fields",
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="The fields it changes.",
+    )
+    changes = serializers.DictField(
+        child=SuggestedValueSerializer(),
+        read_only=True,
+        help_text="Field by field, the published value and the suggested one, as stored: "
+        "ids for links, lists of ids for many-to-many links (`diff` names them).",
+    )
+    author = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, help_text="Who suggested it (username)."
+    )
+    reviewed_by = serializers.SlugRelatedField(
+        slug_field="username",
+        read_only=True,
+        allow_null=True,
+        help_text="The editor who accepted or rejected it (username); null until then.",
+    )
+    review_note = serializers.CharField(
+        read_only=True,
+        help_text="The editor's note: why it was accepted or rejected (its author reads it).",
+    )
+    stale = serializers.BooleanField(
+        source="is_stale",
+        read_only=True,
+        help_text="The record changed since the suggestion was made, so it cannot be "
+        "accepted as it is (suggest the change again against the current version).",
+    )
+
+    class Meta:
+        model = Suggestion
+        fields = [
+            "id",
+            "kind",
+            "record",
+            "label",
+            "fields",
+            "changes",
+            "reason",
+            "author",
+            "state",
+            "stale",
+            "base_version",
+            "created_at",
+            "reviewed_by",
+            "reviewed_at",
+            "review_note",
+        ]
+        read_only_fields = fields
+
+
+class SuggestionDetailSerializer(SuggestionSerializer):
+    """One suggestion, with its field-by-field difference in curators' words."""
+
+    diff = DiffRowSerializer(
+        source="diff_rows",
+        many=True,
+        read_only=True,
+        help_text="Field by field, old and new, links and choices shown by their names.",
+    )
+
+    class Meta(SuggestionSerializer.Meta):
+        fields = [*SuggestionSerializer.Meta.fields, "diff"]
+        read_only_fields = fields
+
+
+class SuggestionCreateSerializer(serializers.Serializer):
+    """The body of ``POST /api/v1/suggestions/``."""
+
+    kind = serializers.CharField(
+        max_length=50,
+        help_text="The record's resource: `evidence`, `finding` or `source` (the resources "
+        "that take PATCH).",
+    )
+    record = serializers.IntegerField(
+        min_value=1, max_value=2**63 - 1, help_text="The id of the published record."
+    )
+    changes = serializers.DictField(
+        allow_empty=False,
+        help_text="The fields to change and their new values, written as a PATCH of the "
+        'record would write them (`{"statement": "…", "level": "B"}`).',
+    )
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Why the record should change, for the editor who reviews it.",
+    )

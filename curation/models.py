@@ -239,8 +239,12 @@ class SuggestionQuerySet(models.QuerySet):
                 reviewed |= _is_model(model)
         return self.filter(Q(author=user) | reviewed)
 
-    def of_kind(self, model: type[models.Model]):
-        return self.filter(_is_model(model))
+    def of_kind(self, *kinds: type[models.Model]):
+        """Suggestions about records of any of the models ``kinds``."""
+        wanted = Q()
+        for model in kinds:
+            wanted |= _is_model(model)
+        return self.filter(wanted) if kinds else self.none()
 
     def for_display(self):
         """What a list or a page of suggestions shows, in one query for any number."""

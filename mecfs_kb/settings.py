@@ -42,7 +42,8 @@ if not DEBUG and not ALLOWED_HOSTS:
     )
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, with the review queue and its counts (curation/admin_site.py).
+    "mecfs_kb.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -78,12 +78,16 @@ def word_diff(old: str, new: str) -> tuple[list[tuple[str, str]], list[tuple[str
 
 def _add(runs: list[tuple[str, str]], kind: str, words: list[str]) -> None:
     text = "".join(words)
-    if not text:
-        return
-    if runs and runs[-1][0] == kind:
-        runs[-1] = (kind, runs[-1][1] + text)
-    else:
-        runs.append((kind, text))
+    # A changed run's trailing spaces are shown unmarked (a struck-out space reads as
+    # a stray mark), and still belong to the text.
+    stripped = text.rstrip() if kind != "same" else text
+    for part_kind, part in ((kind, stripped), ("same", text[len(stripped) :])):
+        if not part:
+            continue
+        if runs and runs[-1][0] == part_kind:
+            runs[-1] = (part_kind, runs[-1][1] + part)
+        else:
+            runs.append((part_kind, part))
 
 
 @dataclass

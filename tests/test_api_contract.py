@@ -170,3 +170,57 @@ def test_successful_writes_and_reads_of_real_records_match_the_schema(curator):
         query={"abnormality": [evidence.abnormality.slug], "level": "B", "match": "all"},
     )
     assert [t["slug"] for t in listed["results"]] == [evidence.therapy.slug]
+
+
+@pytest.mark.django_db
+def test_suggestions_written_read_and_reviewed_match_the_schema(curator, editor):
+    """The suggestions' happy paths, and PATCH's 202, through schemathesis."""
+    evidence = make_evidence()
+    finding = make_finding(abnormality=evidence.abnormality, source=evidence.source)
+    as_curator = {"Authorization": f"Token {make_token(curator)}"}
+    as_editor = {"Authorization": f"Token {make_token(editor)}"}
+
+    def call(path: str, method: str, expected: int, headers: dict, **kwargs):
+        case = schema[path][method].Case(headers=headers, **kwargs)
+        response = case.call_and_validate(checks=CHECKS)
+        assert response.status_code == expected, response.text
+        return response.json()
+
+    created = call(
+        "/api/v1/suggestions/",
+        "POST",
+        201,
+        as_curator,
+        body={
+            "kind": "evidence",
+            "record": evidence.pk,
+            "changes": {"statement": "Better.", "abnormality": None, "link_kind": ""},
+            "reason": "Not about one abnormality.",
+        },
+    )
+    patched = call(
+        "/api/v1/findings/{id}/",
+        "PATCH",
+        202,
+        as_curator,
+        path_parameters={"id": finding.pk},
+        body={"statement": "Clearer."},
+    )
+    call("/api/v1/suggestions/", "GET", 200, as_curator, query={"state": "pending"})
+    call("/api/v1/suggestions/{id}/", "GET", 200, as_curator, path_parameters={"id": created["id"]})
+    accepted = call(
+        "/api/v1/suggestions/{id}/accept/",
+        "POST",
+        200,
+        as_editor,
+        path_parameters={"id": created["id"]},
+        body={"note": "Right."},
+    )
+    assert accepted["state"] == "accepted"
+    call(
+        "/api/v1/suggestions/{id}/withdraw/",
+        "POST",
+        200,
+        as_curator,
+        path_parameters={"id": patched["id"]},
+    )

@@ -240,9 +240,12 @@ indirect, E opinion. `level=B` means "B or better".
 **Writing** needs a token (`Authorization: Token <key>`) of a user in the Curators or
 Editors group. POST creates a *draft* evidence item, finding or source; PATCH edits a draft
 or rejected one (a rejected one becomes a draft again). Status is never written through
-the API: publishing belongs to editors' review. Editing a submitted, published or
-retracted record answers 409. Therapy and abnormality are given by slug, sources by id.
-A token user with view permission also reads drafts (see each record's `status`).
+the API: publishing belongs to editors' review. Editing a submitted or retracted record
+answers 409. A PATCH of a published record changes nothing readers see: it answers 202
+with a *suggestion* (`Location: /api/v1/suggestions/<id>/`), which another editor accepts
+or rejects; `POST /api/v1/suggestions/` makes one too. Therapy and abnormality are given
+by slug, sources by id. A token user with view permission also reads drafts (see each
+record's `status`).
 
 **Caching**: every read carries an `ETag`; send it back in `If-None-Match` for a
 `304 Not Modified`. Cross-origin GET is allowed (CORS).

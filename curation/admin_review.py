@@ -181,7 +181,6 @@ class SuggestionAdmin(admin.ModelAdmin):
     list_filter = ["state", KindFilter, ("author", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["content_type", "author", "reviewed_by"]
     search_fields = ["label", "reason"]
-    date_hierarchy = None
     list_per_page = 50
     # One COUNT(*) per page: the unfiltered total would scan again for nothing.
     show_full_result_count = False
@@ -286,7 +285,7 @@ class SuggestionAdmin(admin.ModelAdmin):
         suggestion = self.get_object(request, unquote(object_id))
         if suggestion is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        note = SuggestionReviewForm(request.POST).data.get("note", "")
+        note = request.POST.get("note", "")
         try:
             if action == "accept":
                 suggestion_accept(suggestion=suggestion, user=request.user, note=note)

@@ -110,7 +110,8 @@ class SuggestionViewSet(ApiViewSetMixin, mixins.CreateModelMixin, viewsets.ReadO
         suggestion = super().get_object()
         # A suggestion has no version of its own: its ETag is its body's (conditional_get).
         self.etag_record = None
-        suggestion.diff_rows = suggestion_diff(suggestion)
+        if self.action == "retrieve":
+            suggestion.diff_rows = suggestion_diff(suggestion)
         return suggestion
 
     @extend_schema(

@@ -79,3 +79,23 @@ def curator_api(curator, token_client_for):
 @pytest.fixture
 def editor_api(editor, token_client_for):
     return token_client_for(editor)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Debian chromium for the session's browser tests (tests/browser.py), shared by
+    every module: Playwright's sync API allows one running instance per thread."""
+    import os
+
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
+
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls made by
+    # the tests themselves are still plain synchronous calls.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

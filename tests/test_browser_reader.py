@@ -6,8 +6,6 @@ except with CI=true, where they fail.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from django.core.management import call_command
 
@@ -16,12 +14,9 @@ from curation.services import record_retract
 from findings.models import Direction, Level
 from tests import factories
 from tests.browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     PHONE,
     SCREENSHOTS,
     has_sideways_scroll,
-    require_chromium,
     screenshot,
 )
 
@@ -31,20 +26,6 @@ pytestmark = [
     # delete the staff groups that a data migration created for later tests.
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    # Playwright's sync API runs an event loop in this thread; the ORM calls made by
-    # the tests themselves are still plain synchronous calls.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from curation.models import Status, Suggestion, SuggestionState
 from curation.services import record_edit
 from tests import factories
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium, screenshot
+from tests.browser import screenshot
 from treatments.models import TherapyEvidence
 
 PASSWORD = "correct horse battery staple"
@@ -35,20 +35,13 @@ NEW_QUOTE = (
 
 
 @pytest.fixture
-def page(monkeypatch):
-    require_chromium()
-    sync_api = pytest.importorskip("playwright.sync_api")
-    # Playwright's sync API runs an event loop; Django must allow ORM calls beside it.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(15_000)
-        page.add_init_script(WATCH_VIOLATIONS)
-        try:
-            yield page
-        finally:
-            browser.close()
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.add_init_script(WATCH_VIOLATIONS)
+    yield page
+    context.close()
 
 
 def assert_no_csp_violation(page) -> None:

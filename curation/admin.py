@@ -475,6 +475,7 @@ class ModeratedInline:
         fields = list(super().get_fields(request, obj))
         return [*fields, "loaded_version"] if "loaded_version" not in fields else fields
 
+
 # The suggestions' admin and the review queue (curation/admin_review.py) register on
 # import, as this module's admins do.
 from curation import admin_review  # noqa: E402, F401

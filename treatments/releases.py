@@ -8,7 +8,6 @@ reads the JSON (the CSVs are checked against their checksums, not read).
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -20,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from curation.csvfile import csv_write
 from curation.models import Status
 from findings.models import Abnormality, Finding, LabTest, Source
 from treatments.knowledge_base import CURATED_MODELS, EVIDENCE_FIELDS, empty_value
@@ -279,18 +279,24 @@ def release_data() -> dict[str, list[dict[str, Any]]]:
 
 
 def _csv_text(table: str, rows: list[dict[str, Any]]) -> str:
+    """One table for spreadsheets. Lists are joined with ";", and cells that start like
+    a formula are prefixed with "'" (curation/csvfile.py): knowledge_base.json, which an
+    import reads, keeps the exact values."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=RELEASE_TABLES[table], lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(
+    csv_write(
+        buffer,
+        fieldnames=RELEASE_TABLES[table],
+        rows=(
             {
                 key: ";".join(value)
                 if isinstance(value, list)
                 else ("" if value is None else value)
                 for key, value in row.items()
             }
-        )
+            for row in rows
+        ),
+        lineterminator="\n",
+    )
     return buffer.getvalue()
 
 

@@ -39,10 +39,6 @@ class SeedReport:
         counts = getattr(self, bucket)
         counts[label] = counts.get(label, 0) + 1
 
-    @property
-    def total_created(self) -> int:
-        return sum(self.created.values())
-
     def summary(self) -> str:
         labels = sorted({*self.created, *self.updated, *self.unchanged})
         return "; ".join(

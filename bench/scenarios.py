@@ -288,5 +288,3 @@ SCENARIOS: list[Scenario] = [
         datasette_format="html",
     ),
 ]
-
-BY_NAME = {scenario.name: scenario for scenario in SCENARIOS}

@@ -364,6 +364,9 @@ def _save_checked(record: Moderated) -> None:
         with transaction.atomic():
             record.save()
     except IntegrityError as exc:
+        # The row that won the race is committed now: checking again gives the message
+        # the first check would have given (a duplicate DOI on the DOI field).
+        record.full_clean()
         raise ValidationError(
             "This record conflicts with an existing one (a DOI, PMID, key, name or slug "
             "that must be unique is taken)."

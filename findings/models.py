@@ -2,7 +2,8 @@
 on ``curation``). ``treatments`` builds on these models; nothing here imports it.
 """
 
-from django.db import models
+from django.core.exceptions import ValidationError
+from django.db import models, router
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
@@ -197,17 +198,22 @@ class Source(Moderated):
         constraints = [
             *Moderated.Meta.constraints,
             # One Source per document: two rows with one DOI or PMID would split its claims.
+            # The code "unique" puts the error on the field (Model.validate_constraints
+            # does so for a one-field constraint); validate_constraints below names the
+            # source that has it.
             models.UniqueConstraint(
                 fields=["doi"],
                 condition=~Q(doi=""),
                 name="findings_source_doi_unique",
                 violation_error_message="A source with this DOI already exists.",
+                violation_error_code="unique",
             ),
             models.UniqueConstraint(
                 fields=["pmid"],
                 condition=~Q(pmid=""),
                 name="findings_source_pmid_unique",
                 violation_error_message="A source with this PMID already exists.",
+                violation_error_code="unique",
             ),
             # DOIField normalises; this keeps raw SQL and bulk loads honest too.
             models.CheckConstraint(
@@ -232,6 +238,41 @@ class Source(Moderated):
 
     def get_absolute_url(self) -> str:
         return reverse("findings:source-detail", args=[self.pk])
+
+    def validate_constraints(self, exclude=None):
+        """A DOI or PMID already taken is reported on its field with the key and title
+        of the source that has it: the curator opens that source instead of adding
+        the document twice."""
+        try:
+            super().validate_constraints(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict({})
+            for name in ("doi", "pmid"):
+                if name in errors:
+                    errors[name] = [
+                        self._taken_error(name, error) if error.code == "unique" else error
+                        for error in errors[name]
+                    ]
+            raise ValidationError(errors) from None
+
+    def _taken_error(self, name: str, error: ValidationError) -> ValidationError:
+        # Ask the database the constraint was checked on (the primary, not a replica).
+        others = Source._default_manager.using(router.db_for_write(Source, instance=self))
+        if not self._state.adding and self.pk is not None:
+            others = others.exclude(pk=self.pk)
+        holder = others.filter(**{name: getattr(self, name)}).first()
+        if holder is None:  # gone since the check: the plain message will do
+            return error
+        return ValidationError(
+            "A source with this %(label)s already exists: “%(key)s” (%(title)s). Open that "
+            "source instead of adding the document again.",
+            code="unique",
+            params={
+                "label": self._meta.get_field(name).verbose_name,
+                "key": holder.key,
+                "title": holder.title if len(holder.title) <= 80 else holder.title[:79] + "…",
+            },
+        )
 
     @property
     def first_author(self) -> str:

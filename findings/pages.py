@@ -8,7 +8,6 @@ Lives in findings (below treatments) so that both apps' list views can use it.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,12 +17,11 @@ from django.utils.text import Truncator
 from django_filters.views import FilterView
 
 from curation.cache import public_count
+from curation.csvfile import csv_write
 
 EXPORT_FORMATS = ("csv", "json")
 # Longer than any real page number; also keeps int() away from 5,000-digit strings.
 MAX_PAGE_DIGITS = 9
-# Characters a spreadsheet would run as a formula at the start of a cell.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Retractions are rare: a page lists the most recent few, each with its reason.
 RETRACTED_SHOWN = 20
 
@@ -70,11 +68,10 @@ def recently_retracted(retracted) -> tuple[list, bool]:
     return items[:RETRACTED_SHOWN], len(items) > RETRACTED_SHOWN
 
 
-def csv_cell(value: Any) -> Any:
+def _csv_value(value: Any) -> Any:
+    """A list (aliases, abnormalities) as one cell; csv_write makes it formula-safe."""
     if isinstance(value, list):
-        value = "; ".join(str(item) for item in value)
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
+        return "; ".join(str(item) for item in value)
     return value
 
 
@@ -145,9 +142,10 @@ class ReaderListView(FilterView):
             )
         else:
             response = HttpResponse(content_type="text/csv; charset=utf-8")
-            writer = csv.DictWriter(response, fieldnames=self.export_fields)
-            writer.writeheader()
-            for row in rows:
-                writer.writerow({key: csv_cell(value) for key, value in row.items()})
+            csv_write(
+                response,
+                fieldnames=self.export_fields,
+                rows=({key: _csv_value(value) for key, value in row.items()} for row in rows),
+            )
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

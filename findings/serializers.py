@@ -199,7 +199,9 @@ class LabTestSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-EVIDENCE_FIELDS = [
+# The evidence fields of a finding or therapy evidence item as the API shows them (with the
+# level's label); what a seed or release file carries is treatments/knowledge_base.py's.
+EVIDENCE_API_FIELDS = [
     "statement",
     "quote",
     "study_design",
@@ -211,7 +213,7 @@ EVIDENCE_FIELDS = [
     "curator_note",
 ]
 
-EVIDENCE_READ_ONLY = [
+EVIDENCE_API_READ_ONLY = [
     "id",
     "level_label",
     "citation",
@@ -266,11 +268,11 @@ class FindingSerializer(RejectStatusMixin, serializers.ModelSerializer):
             "lab_test",
             "source",
             "citation",
-            *EVIDENCE_FIELDS,
+            *EVIDENCE_API_FIELDS,
             "contradicted_by",
             "status",
             "retraction",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = EVIDENCE_READ_ONLY
+        read_only_fields = EVIDENCE_API_READ_ONLY

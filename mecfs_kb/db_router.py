@@ -28,11 +28,6 @@ _pinned: ContextVar[bool] = ContextVar("read_from_primary", default=False)
 _wrote: ContextVar[bool] = ContextVar("wrote_to_primary", default=False)
 
 
-def pin_to_primary() -> None:
-    """Read from the primary for the rest of this request (or task)."""
-    _pinned.set(True)
-
-
 class PrimaryReplicaRouter:
     def _replicas(self) -> list[str]:
         return list(getattr(settings, "DATABASE_REPLICAS", []))

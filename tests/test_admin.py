@@ -158,6 +158,39 @@ def test_a_bad_doi_in_the_admin_is_a_form_error_and_saves_nothing(curator_client
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("field", "existing", "pasted"),
+    [
+        ("doi", "10.1186/1479-5876-9-81", "https://doi.org/10.1186/1479-5876-9-81"),
+        ("pmid", "21619669", "21619669"),
+    ],
+)
+def test_a_doi_or_pmid_already_used_is_an_error_on_its_field_naming_the_source(
+    curator_client, field, existing, pasted
+):
+    make_source(key="brenu2011_nk", title="Immunological abnormalities", **{field: existing})
+
+    response = curator_client.post(
+        reverse("admin:findings_source_add"),
+        {
+            "key": "copy",
+            "kind": "journal_article",
+            "title": "The same study again",
+            field: pasted,
+            **empty_inlines("findings", "therapy_evidence", "regulatory_statuses"),
+        },
+    )
+
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert form.non_field_errors() == []
+    [message] = form.errors[field]
+    assert "already exists" in message
+    assert "“brenu2011_nk” (Immunological abnormalities)" in message
+    assert not Source.objects.filter(key="copy").exists()
+
+
+@pytest.mark.django_db
 def test_a_curator_cannot_publish_by_editing_the_status(curator_client):
     source = make_source(status=Status.DRAFT)
     response = curator_client.get(reverse("admin:findings_source_change", args=[source.pk]))

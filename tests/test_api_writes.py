@@ -339,6 +339,53 @@ def test_a_doi_or_pmid_already_used_is_a_400(curator_api, existing, payload):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
+    ("existing", "payload", "field"),
+    [
+        ({"doi": BRENU_DOI}, {"doi": f"https://doi.org/{BRENU_DOI}"}, "doi"),
+        ({"pmid": NISHIKAI_PMID}, {"pmid": f"PMID:{NISHIKAI_PMID}"}, "pmid"),
+    ],
+)
+def test_a_doi_or_pmid_already_used_is_reported_on_its_field_naming_the_source(
+    curator_api, existing, payload, field
+):
+    make_source(key="brenu2011_nk", title=BRENU_TITLE, **existing)
+
+    response = curator_api.post(
+        "/api/v1/sources/", source_payload(key="copy", **{"doi": "", **payload}), format="json"
+    )
+
+    body = assert_error(response, 400, "invalid")
+    assert set(body["errors"]) == {field}
+    [message] = body["errors"][field]
+    assert "already exists" in message
+    assert "“brenu2011_nk”" in message
+    assert BRENU_TITLE[:40] in message
+
+
+@pytest.mark.django_db
+def test_a_doi_taken_between_the_check_and_the_insert_is_reported_on_the_doi_field(
+    curator_api, monkeypatch
+):
+    real_full_clean = Source.full_clean
+    raced = []
+
+    def full_clean_then_lose_the_race(self, *args, **kwargs):
+        real_full_clean(self, *args, **kwargs)
+        if not raced:  # another curator's request saves the same DOI just after our check
+            raced.append(make_source(key="winner", title="The winner", doi=BRENU_DOI))
+
+    monkeypatch.setattr(Source, "full_clean", full_clean_then_lose_the_race)
+
+    response = curator_api.post("/api/v1/sources/", source_payload(), format="json")
+
+    body = assert_error(response, 400, "invalid")
+    assert set(body["errors"]) == {"doi"}
+    assert "“winner” (The winner)" in body["errors"]["doi"][0]
+    assert not Source.objects.filter(key="brenu2011_nk").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
     ("field", "value"),
     [
         ("doi", "not a doi"),

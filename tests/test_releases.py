@@ -12,7 +12,7 @@ from curation.models import Status
 from findings.models import Abnormality, Finding, LabTest, Source
 from tests import factories
 from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
-from treatments.services import (
+from treatments.releases import (
     MANIFEST,
     RELEASE_JSON,
     RELEASE_TABLES,
@@ -242,7 +242,7 @@ def test_the_commands_export_and_import_and_explain_failures(tmp_path, capsys):
 
 
 def test_the_seed_knowledge_base_survives_a_round_trip(tmp_path):
-    from treatments.services import seed_load
+    from treatments.seed import seed_load
 
     seed_load()
     first, second = tmp_path / "first", tmp_path / "second"

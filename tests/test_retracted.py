@@ -16,7 +16,7 @@ from curation.services import record_retract
 from findings.models import Direction, Level
 from tests import factories
 from treatments.matrix import matrix_build
-from treatments.services import release_data
+from treatments.releases import release_data
 from treatments.summaries import pair_summaries
 
 pytestmark = pytest.mark.django_db

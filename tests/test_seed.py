@@ -20,7 +20,7 @@ from django.db import transaction
 from curation.models import Status
 from findings.models import Abnormality, Finding, LabTest, Source
 from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
-from treatments.services import SEED_PATH, SeedError, seed_load
+from treatments.seed import SEED_PATH, SeedError, seed_load
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = json.loads(SEED_PATH.read_text(encoding="utf-8"))

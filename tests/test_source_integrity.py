@@ -34,7 +34,7 @@ class TestDOI:
         assert "10." in message
 
     def test_it_refuses_a_second_source_with_the_same_doi_in_any_spelling(self):
-        make_source(doi="10.1186/1479-5876-9-81")
+        make_source(key="brenu2011_nk", title="NK cells", doi="10.1186/1479-5876-9-81")
         duplicate = Source(
             key="dup",
             kind="journal_article",
@@ -43,7 +43,12 @@ class TestDOI:
         )
         with pytest.raises(ValidationError) as excinfo:
             duplicate.full_clean()
-        assert "A source with this DOI already exists." in str(excinfo.value)
+        assert excinfo.value.message_dict == {
+            "doi": [
+                "A source with this DOI already exists: “brenu2011_nk” (NK cells). Open that "
+                "source instead of adding the document again."
+            ]
+        }
 
     def test_the_database_refuses_a_duplicate_doi_even_without_validation(self):
         make_source(doi="10.1000/abc")
@@ -77,11 +82,19 @@ class TestPMID:
         assert source.pmid == "2387751"
 
     def test_it_refuses_a_duplicate_pmid(self):
-        make_source(pmid="2387751")
+        make_source(key="nishikai", title="51 cases", pmid="2387751")
         duplicate = Source(key="dup", kind="journal_article", title="Copy", pmid="2387751")
         with pytest.raises(ValidationError) as excinfo:
             duplicate.full_clean()
-        assert "A source with this PMID already exists." in str(excinfo.value)
+        assert list(excinfo.value.message_dict) == ["pmid"]
+        assert "A source with this PMID already exists: “nishikai” (51 cases)." in str(
+            excinfo.value
+        )
+
+    def test_a_source_keeps_its_own_pmid_when_edited(self):
+        source = make_source(pmid="2387751", doi="10.1000/abc")
+        source.title = "A corrected title"
+        source.full_clean()
 
     def test_it_rejects_a_malformed_pmcid(self):
         source = make_source()

@@ -5,8 +5,8 @@ from rest_framework import serializers
 
 from findings.models import Abnormality, Level, Source
 from findings.serializers import (
-    EVIDENCE_FIELDS,
-    EVIDENCE_READ_ONLY,
+    EVIDENCE_API_FIELDS,
+    EVIDENCE_API_READ_ONLY,
     CitationSerializer,
     LevelLabelField,
     RejectStatusMixin,
@@ -113,7 +113,7 @@ class TherapyEvidenceSerializer(RejectStatusMixin, serializers.ModelSerializer):
             "link_kind",
             "source",
             "citation",
-            *EVIDENCE_FIELDS,
+            *EVIDENCE_API_FIELDS,
             "contradicted_by",
             "contradicting_findings",
             "status",
@@ -121,7 +121,7 @@ class TherapyEvidenceSerializer(RejectStatusMixin, serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = [*EVIDENCE_READ_ONLY, "contradicting_findings"]
+        read_only_fields = [*EVIDENCE_API_READ_ONLY, "contradicting_findings"]
 
 
 class RegulatoryStatusSerializer(serializers.ModelSerializer):

@@ -44,6 +44,7 @@ from findings.models import (
     Source,
     SourceKind,
 )
+from treatments.knowledge_base import CURATED_MODELS
 from treatments.models import (
     LinkKind,
     RegulatoryStatus,
@@ -382,7 +383,7 @@ class _Writer:
             )
         self.written[label] = self.written.get(label, 0) + len(pairs)
 
-    def reset_sequences(self, models_: list[type[models.Model]]) -> None:
+    def reset_sequences(self, models_: Iterable[type[models.Model]]) -> None:
         """After explicit ids, the next curator's record must not collide with them."""
         if not self.postgres:
             return
@@ -710,9 +711,7 @@ def synthetic_generate(
                 pk += 1
 
     writer.write(RegulatoryStatus, regulatory_rows(), "regulatory statuses")
-    writer.reset_sequences(
-        [Abnormality, LabTest, Therapy, Source, TherapyEvidence, Finding, RegulatoryStatus]
-    )
+    writer.reset_sequences(CURATED_MODELS)
     if writer.postgres:
         # Fresh statistics, or the planner guesses on a table it thinks is empty.
         with connection.cursor() as cursor:

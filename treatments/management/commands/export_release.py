@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from treatments.services import ReleaseError, release_export
+from treatments.releases import ReleaseError, release_export
 
 
 class Command(BaseCommand):

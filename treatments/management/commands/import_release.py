@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from treatments.services import ReleaseError, release_import
+from treatments.releases import ReleaseError, release_import
 
 
 class Command(BaseCommand):

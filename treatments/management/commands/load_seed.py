@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from treatments.services import SEED_PATH, SeedError, seed_load
+from treatments.seed import SEED_PATH, SeedError, seed_load
 
 
 class Command(BaseCommand):

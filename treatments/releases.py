@@ -1,287 +1,29 @@
-"""Writes that touch several models (STYLE.md §3)."""
+"""Data releases: the published knowledge base as files (``export_release``,
+``import_release``), and back.
+
+A release is a directory: ``knowledge_base.json`` with every table, one CSV per table
+for spreadsheets, and ``manifest.json`` with counts and SHA-256 checksums. An import
+reads the JSON (the CSVs are checked against their checksums, not read).
+"""
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from curation.csvfile import csv_write
 from curation.models import Status
 from findings.models import Abnormality, Finding, LabTest, Source
+from treatments.knowledge_base import CURATED_MODELS, EVIDENCE_FIELDS, empty_value
 from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
-
-SEED_PATH = Path(settings.BASE_DIR) / "fixtures" / "seed.json"
-
-
-class SeedError(Exception):
-    """The seed file is malformed; nothing was written."""
-
-
-@dataclass
-class SeedReport:
-    created: dict[str, int] = field(default_factory=dict)
-    updated: dict[str, int] = field(default_factory=dict)
-    unchanged: dict[str, int] = field(default_factory=dict)
-
-    def count(self, bucket: str, kind: str) -> None:
-        counts = getattr(self, bucket)
-        counts[kind] = counts.get(kind, 0) + 1
-
-    @property
-    def total_created(self) -> int:
-        return sum(self.created.values())
-
-    def summary(self) -> str:
-        kinds = sorted({*self.created, *self.updated, *self.unchanged})
-        return "; ".join(
-            f"{kind}: {self.created.get(kind, 0)} created, {self.updated.get(kind, 0)} updated, "
-            f"{self.unchanged.get(kind, 0)} unchanged"
-            for kind in kinds
-        )
-
-
-def _upsert(
-    model: type[models.Model],
-    *,
-    lookup: dict[str, Any],
-    values: dict[str, Any],
-    update: bool,
-    report: SeedReport,
-    kind: str,
-) -> models.Model:
-    """Create the record if missing. Existing records are left as curators keep them,
-    unless ``update`` asks to bring seed-owned fields back to the seed's values."""
-    obj = model.objects.filter(**lookup).first()
-    if obj is None:
-        obj = model(**lookup, **values)
-        bucket = "created"
-    elif update and any(
-        getattr(obj, name) != _python(model, name, value) for name, value in values.items()
-    ):
-        for name, value in values.items():
-            setattr(obj, name, value)
-        bucket = "updated"
-    else:
-        report.count("unchanged", kind)
-        return obj
-    try:
-        obj.full_clean(validate_unique=True)
-    except ValidationError as exc:
-        raise SeedError(f"{kind} {lookup}: {exc.message_dict}") from exc
-    obj.save()
-    report.count(bucket, kind)
-    return obj
-
-
-def _python(model: type[models.Model], name: str, value: Any) -> Any:
-    """The value as the model holds it once loaded (dates parsed, DOIs normalised), so
-    that an unchanged record is not reported as updated."""
-    field = model._meta.get_field(name)
-    if field.is_relation:
-        return value
-    return field.to_python(value)
-
-
-def _lines(value: Any) -> str:
-    return "\n".join(value) if isinstance(value, list) else (value or "")
-
-
-def _get(index: dict[str, models.Model], key: str | None, what: str, where: str):
-    if key is None:
-        return None
-    try:
-        return index[key]
-    except KeyError:
-        raise SeedError(f"{where}: unknown {what} {key!r}") from None
-
-
-# Source fields stored as NULL when empty; the other text fields are stored as "".
-NULLABLE_SOURCE_FIELDS = {"year", "published_on", "accessed_on"}
-
-EVIDENCE_FIELDS = (
-    "statement",
-    "quote",
-    "study_design",
-    "participants",
-    "case_definition",
-    "direction",
-    "level",
-    "curator_note",
-)
-
-
-@transaction.atomic
-def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
-    """Load the seed knowledge base; loading it again duplicates nothing.
-
-    Records are matched by natural keys: slugs, source keys, and for claims
-    (source, subject, statement). Everything in the seed is published. A source
-    entry ``{"key": ..., "same_as": ...}`` gives a second citation key to a
-    document already listed, so that its claims attach to the one Source.
-    """
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise SeedError(f"cannot read seed file {path}: {exc}") from exc
-
-    report = SeedReport()
-    published = {"status": Status.PUBLISHED}
-
-    abnormalities: dict[str, Abnormality] = {}
-    for item in data.get("abnormalities", []):
-        values = {k: v for k, v in item.items() if k != "slug"}
-        values["aliases"] = _lines(values.get("aliases"))
-        abnormalities[item["slug"]] = _upsert(
-            Abnormality,
-            lookup={"slug": item["slug"]},
-            values={**values, **published},
-            update=update,
-            report=report,
-            kind="abnormality",
-        )
-
-    for item in data.get("lab_tests", []):
-        values = {k: v for k, v in item.items() if k not in ("slug", "abnormalities")}
-        test = _upsert(
-            LabTest,
-            lookup={"slug": item["slug"]},
-            values={**values, **published},
-            update=update,
-            report=report,
-            kind="lab test",
-        )
-        test.abnormalities.add(
-            *[
-                _get(abnormalities, s, "abnormality", f"lab test {item['slug']}")
-                for s in item.get("abnormalities", [])
-            ]
-        )
-    lab_tests = {t.slug: t for t in LabTest.objects.all()}
-
-    therapies: dict[str, Therapy] = {}
-    for item in data.get("therapies", []):
-        values = {k: v for k, v in item.items() if k != "slug"}
-        values["aliases"] = _lines(values.get("aliases"))
-        therapies[item["slug"]] = _upsert(
-            Therapy,
-            lookup={"slug": item["slug"]},
-            values={**values, **published},
-            update=update,
-            report=report,
-            kind="therapy",
-        )
-
-    sources: dict[str, Source] = {}
-    aliases: dict[str, str] = {}
-    for item in data.get("sources", []):
-        if "same_as" in item:
-            # A second citation key for a document already listed (one DOI, one Source).
-            aliases[item["key"]] = item["same_as"]
-            continue
-        values = {
-            k: ("" if v is None and k not in NULLABLE_SOURCE_FIELDS else v)
-            for k, v in item.items()
-            if k != "key"
-        }
-        sources[item["key"]] = _upsert(
-            Source,
-            lookup={"key": item["key"]},
-            values={**values, **published},
-            update=update,
-            report=report,
-            kind="source",
-        )
-    for alias, key in aliases.items():
-        sources[alias] = _get(sources, key, "source", f"source {alias} (same_as)")
-
-    claims: dict[str, Finding | TherapyEvidence] = {}
-    for item in data.get("findings", []):
-        where = f"finding {item.get('id')}"
-        lookup = {
-            "source": _get(sources, item["source"], "source", where),
-            "abnormality": _get(abnormalities, item.get("abnormality"), "abnormality", where),
-            "lab_test": _get(lab_tests, item.get("lab_test"), "lab test", where),
-            "statement": item["statement"],
-        }
-        values = {k: item.get(k, "") for k in EVIDENCE_FIELDS if k != "statement"}
-        values["case_definition"] = item.get("case_definition") or "unspecified"
-        claims[item["id"]] = _upsert(
-            Finding,
-            lookup=lookup,
-            values={**values, **published},
-            update=update,
-            report=report,
-            kind="finding",
-        )
-
-    for item in data.get("evidence", []):
-        where = f"evidence {item.get('id')}"
-        lookup = {
-            "source": _get(sources, item["source"], "source", where),
-            "therapy": _get(therapies, item["therapy"], "therapy", where),
-            "abnormality": _get(abnormalities, item.get("abnormality"), "abnormality", where),
-            "statement": item["statement"],
-        }
-        values = {k: item.get(k, "") for k in EVIDENCE_FIELDS if k != "statement"}
-        values["case_definition"] = item.get("case_definition") or "unspecified"
-        values["link_kind"] = item.get("link_kind") or ""
-        claims[item["id"]] = _upsert(
-            TherapyEvidence,
-            lookup=lookup,
-            values={**values, **published},
-            update=update,
-            report=report,
-            kind="therapy evidence",
-        )
-
-    for item in data.get("regulatory_statuses", []):
-        where = f"regulatory status of {item.get('therapy')}"
-        lookup = {
-            "therapy": _get(therapies, item["therapy"], "therapy", where),
-            "source": _get(sources, item["source"], "source", where),
-            "jurisdiction": item["jurisdiction"],
-            "regulatory_status": item["regulatory_status"],
-        }
-        values = {k: item.get(k) or "" for k in ("statement", "date_note")}
-        values["date"] = item.get("date")
-        _upsert(
-            RegulatoryStatus,
-            lookup=lookup,
-            values={**values, **published},
-            update=update,
-            report=report,
-            kind="regulatory status",
-        )
-
-    for pair in data.get("contradictions", []):
-        claim = _get(claims, pair["claim"], "claim", "contradictions")
-        for other_id in pair["contradicted_by"]:
-            other = _get(claims, other_id, "claim", f"contradictions of {pair['claim']}")
-            if type(other) is type(claim):
-                claim.contradicted_by.add(other)
-            elif isinstance(claim, TherapyEvidence) and isinstance(other, Finding):
-                claim.contradicting_findings.add(other)
-            else:
-                raise SeedError(
-                    f"contradictions of {pair['claim']}: a finding can only be contradicted "
-                    f"by findings, not by {other_id}"
-                )
-
-    return report
-
-
-# ---------------------------------------------------------------------------------------
-# Data releases: the published knowledge base as files (export_release / import_release)
-# ---------------------------------------------------------------------------------------
 
 RELEASE_FORMAT = "mecfs-kb-release"
 RELEASE_FORMAT_VERSION = 1
@@ -326,8 +68,6 @@ THERAPY_RELEASE_FIELDS = (
     "summary",
     "harms",
 )
-# The same evidence fields the seed carries.
-CLAIM_RELEASE_FIELDS = EVIDENCE_FIELDS
 REGULATORY_RELEASE_FIELDS = (
     "jurisdiction",
     "regulatory_status",
@@ -348,7 +88,7 @@ RELEASE_TABLES: dict[str, tuple[str, ...]] = {
         "source",
         "abnormality",
         "lab_test",
-        *CLAIM_RELEASE_FIELDS,
+        *EVIDENCE_FIELDS,
         "contradicted_by",
     ),
     "evidence": (
@@ -357,7 +97,7 @@ RELEASE_TABLES: dict[str, tuple[str, ...]] = {
         "abnormality",
         "link_kind",
         "source",
-        *CLAIM_RELEASE_FIELDS,
+        *EVIDENCE_FIELDS,
         "contradicted_by",
         "contradicting_findings",
     ),
@@ -387,15 +127,15 @@ class ReleaseManifest:
         }
 
 
-def _plain(value: Any) -> Any:
+def _json_value(value: Any) -> Any:
     """JSON-ready, the same way every time (dates as ISO 8601)."""
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
 
 
-def _row(obj: models.Model, names: tuple[str, ...]) -> dict[str, Any]:
-    return {name: _plain(getattr(obj, name)) for name in names}
+def _json_values(obj: models.Model, names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: _json_value(getattr(obj, name)) for name in names}
 
 
 def _claim_id(prefix: str, parts: tuple[str, ...], taken: set[str]) -> str:
@@ -489,11 +229,11 @@ def release_data() -> dict[str, list[dict[str, Any]]]:
         return sorted(index[r.pk] for r in related.all() if r.pk in index)
 
     return {
-        "sources": [_row(s, SOURCE_RELEASE_FIELDS) for s in sources],
-        "abnormalities": [_row(a, ABNORMALITY_RELEASE_FIELDS) for a in abnormalities],
+        "sources": [_json_values(s, SOURCE_RELEASE_FIELDS) for s in sources],
+        "abnormalities": [_json_values(a, ABNORMALITY_RELEASE_FIELDS) for a in abnormalities],
         "lab_tests": [
             {
-                **_row(t, LAB_TEST_RELEASE_FIELDS),
+                **_json_values(t, LAB_TEST_RELEASE_FIELDS),
                 "abnormalities": sorted(
                     public_abnormalities[a.pk]
                     for a in t.abnormalities.all()
@@ -502,14 +242,14 @@ def release_data() -> dict[str, list[dict[str, Any]]]:
             }
             for t in lab_tests
         ],
-        "therapies": [_row(t, THERAPY_RELEASE_FIELDS) for t in therapies],
+        "therapies": [_json_values(t, THERAPY_RELEASE_FIELDS) for t in therapies],
         "findings": [
             {
                 "id": finding_ids[f.pk],
                 "source": f.source.key,
                 "abnormality": f.abnormality.slug if f.abnormality_id else None,
                 "lab_test": f.lab_test.slug if f.lab_test_id else None,
-                **_row(f, CLAIM_RELEASE_FIELDS),
+                **_json_values(f, EVIDENCE_FIELDS),
                 "contradicted_by": ids(f.contradicted_by, finding_ids),
             }
             for f in findings
@@ -521,7 +261,7 @@ def release_data() -> dict[str, list[dict[str, Any]]]:
                 "abnormality": e.abnormality.slug if e.abnormality_id else None,
                 "link_kind": e.link_kind,
                 "source": e.source.key,
-                **_row(e, CLAIM_RELEASE_FIELDS),
+                **_json_values(e, EVIDENCE_FIELDS),
                 "contradicted_by": ids(e.contradicted_by, evidence_ids),
                 "contradicting_findings": ids(e.contradicting_findings, finding_ids),
             }
@@ -531,7 +271,7 @@ def release_data() -> dict[str, list[dict[str, Any]]]:
             {
                 "therapy": r.therapy.slug,
                 "source": r.source.key,
-                **_row(r, REGULATORY_RELEASE_FIELDS),
+                **_json_values(r, REGULATORY_RELEASE_FIELDS),
             }
             for r in statuses
         ],
@@ -539,18 +279,24 @@ def release_data() -> dict[str, list[dict[str, Any]]]:
 
 
 def _csv_text(table: str, rows: list[dict[str, Any]]) -> str:
+    """One table for spreadsheets. Lists are joined with ";", and cells that start like
+    a formula are prefixed with "'" (curation/csvfile.py): knowledge_base.json, which an
+    import reads, keeps the exact values."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=RELEASE_TABLES[table], lineterminator="\n")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(
+    csv_write(
+        buffer,
+        fieldnames=RELEASE_TABLES[table],
+        rows=(
             {
                 key: ";".join(value)
                 if isinstance(value, list)
                 else ("" if value is None else value)
                 for key, value in row.items()
             }
-        )
+            for row in rows
+        ),
+        lineterminator="\n",
+    )
     return buffer.getvalue()
 
 
@@ -656,9 +402,6 @@ def _read_release(directory: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     return manifest, data
 
 
-CURATED_MODELS = (Source, Abnormality, LabTest, Therapy, Finding, TherapyEvidence, RegulatoryStatus)
-
-
 @dataclass
 class ReleaseReport:
     release: str
@@ -698,15 +441,16 @@ def release_import(*, directory: Path, user=None) -> ReleaseReport:
         obj.save()
         return obj
 
-    def pick(row: Any, names: tuple[str, ...], where: str) -> dict[str, Any]:
+    def pick(
+        row: Any, model: type[models.Model], names: tuple[str, ...], where: str
+    ) -> dict[str, Any]:
         if not isinstance(row, dict):
             raise ReleaseError(f"{where}: expected an object, got {type(row).__name__}.")
         missing = [name for name in names if name not in row]
         if missing:
             raise ReleaseError(f"{where}: missing {', '.join(missing)}.")
         return {
-            name: ("" if row[name] is None and name not in NULLABLE else row[name])
-            for name in names
+            name: (empty_value(model, name) if row[name] is None else row[name]) for name in names
         }
 
     def ref(index: dict[str, Any], key: Any, what: str, where: str, *, optional: bool = False):
@@ -723,32 +467,32 @@ def release_import(*, directory: Path, user=None) -> ReleaseReport:
         sources = {}
         for i, row in enumerate(data["sources"]):
             where = f"sources[{i}]"
-            values = pick(row, SOURCE_RELEASE_FIELDS, where)
+            values = pick(row, Source, SOURCE_RELEASE_FIELDS, where)
             sources[values["key"]] = create(Source, f"source {values['key']!r}", values)
         abnormalities = {}
         for i, row in enumerate(data["abnormalities"]):
-            values = pick(row, ABNORMALITY_RELEASE_FIELDS, f"abnormalities[{i}]")
+            values = pick(row, Abnormality, ABNORMALITY_RELEASE_FIELDS, f"abnormalities[{i}]")
             abnormalities[values["slug"]] = create(
                 Abnormality, f"abnormality {values['slug']!r}", values
             )
         lab_tests = {}
         for i, row in enumerate(data["lab_tests"]):
             where = f"lab test {row.get('slug') if isinstance(row, dict) else i!r}"
-            values = pick(row, (*LAB_TEST_RELEASE_FIELDS, "abnormalities"), where)
+            values = pick(row, LabTest, (*LAB_TEST_RELEASE_FIELDS, "abnormalities"), where)
             linked = values.pop("abnormalities") or []
             test = create(LabTest, where, values)
             test.abnormalities.set([ref(abnormalities, s, "abnormality", where) for s in linked])
             lab_tests[values["slug"]] = test
         therapies = {}
         for i, row in enumerate(data["therapies"]):
-            values = pick(row, THERAPY_RELEASE_FIELDS, f"therapies[{i}]")
+            values = pick(row, Therapy, THERAPY_RELEASE_FIELDS, f"therapies[{i}]")
             therapies[values["slug"]] = create(Therapy, f"therapy {values['slug']!r}", values)
 
         findings: dict[str, Finding] = {}
         finding_links = []
         for i, row in enumerate(data["findings"]):
             where = f"finding {row.get('id') if isinstance(row, dict) else i!r}"
-            values = pick(row, RELEASE_TABLES["findings"], where)
+            values = pick(row, Finding, RELEASE_TABLES["findings"], where)
             claim_id = values.pop("id")
             values["source"] = ref(sources, values["source"], "source", where)
             values["abnormality"] = ref(
@@ -766,7 +510,7 @@ def release_import(*, directory: Path, user=None) -> ReleaseReport:
         evidence_links = []
         for i, row in enumerate(data["evidence"]):
             where = f"evidence {row.get('id') if isinstance(row, dict) else i!r}"
-            values = pick(row, RELEASE_TABLES["evidence"], where)
+            values = pick(row, TherapyEvidence, RELEASE_TABLES["evidence"], where)
             claim_id = values.pop("id")
             values["therapy"] = ref(therapies, values["therapy"], "therapy", where)
             values["source"] = ref(sources, values["source"], "source", where)
@@ -787,7 +531,7 @@ def release_import(*, directory: Path, user=None) -> ReleaseReport:
 
         for i, row in enumerate(data["regulatory_statuses"]):
             where = f"regulatory_statuses[{i}]"
-            values = pick(row, RELEASE_TABLES["regulatory_statuses"], where)
+            values = pick(row, RegulatoryStatus, RELEASE_TABLES["regulatory_statuses"], where)
             values["therapy"] = ref(therapies, values["therapy"], "therapy", where)
             values["source"] = ref(sources, values["source"], "source", where)
             create(RegulatoryStatus, where, values)
@@ -808,6 +552,3 @@ def release_import(*, directory: Path, user=None) -> ReleaseReport:
         raise ReleaseError(f"{RELEASE_JSON} holds a value of the wrong type: {exc}") from exc
 
     return ReleaseReport(release=release, counts={t: len(data[t]) for t in RELEASE_TABLES})
-
-
-NULLABLE = {"year", "published_on", "accessed_on", "date", "abnormality", "lab_test"}

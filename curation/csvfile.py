@@ -1,0 +1,46 @@
+"""The one CSV writer: every CSV the project writes (the reader pages' downloads, the
+data releases) goes through ``csv_write``, so no cell reaches a spreadsheet as a formula.
+
+Lives on the ground floor so that findings (reader pages) and treatments (releases)
+both use it; it knows no model.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
+
+# A spreadsheet runs a cell that starts with =, +, - or @ as a formula (=HYPERLINK(…)
+# sends data away, +cmd|… once ran programs); a leading tab or carriage return is
+# stripped first, after which the rest may run. OWASP "CSV Injection".
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+class Writable(Protocol):
+    """Where CSV goes: a StringIO, an open file, an HttpResponse."""
+
+    def write(self, text: str, /) -> Any: ...
+
+
+def csv_safe_cell(value: Any) -> Any:
+    """``value`` as a spreadsheet will show it, as text: a string starting with a
+    formula character gets a leading single quote (spreadsheets hide it; OWASP's
+    advice). Numbers are left alone: -2 stored as a number is data, not a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def csv_write(
+    stream: Writable,
+    *,
+    fieldnames: Sequence[str],
+    rows: Iterable[Mapping[str, Any]],
+    lineterminator: str = "\r\n",
+) -> None:
+    """A header line, then one line per row, every cell through ``csv_safe_cell``."""
+    writer = csv.DictWriter(stream, fieldnames=fieldnames, lineterminator=lineterminator)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: csv_safe_cell(value) for key, value in row.items()})

@@ -1,0 +1,261 @@
+"""Loading the seed knowledge base (fixtures/seed.json): ``seed_load`` and its helpers.
+
+``load_seed`` (and so ``make run``) calls it; data releases are treatments/releases.py.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+
+from curation.models import Status
+from findings.models import Abnormality, Finding, LabTest, Source
+from treatments.knowledge_base import EVIDENCE_FIELDS, empty_value
+from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
+
+SEED_PATH = Path(settings.BASE_DIR) / "fixtures" / "seed.json"
+
+
+class SeedError(Exception):
+    """The seed file is malformed; nothing was written."""
+
+
+@dataclass
+class SeedReport:
+    """How many records of each sort (``label``: "source", "lab test" …) were created,
+    updated or left as they were."""
+
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)
+
+    def count(self, bucket: str, label: str) -> None:
+        counts = getattr(self, bucket)
+        counts[label] = counts.get(label, 0) + 1
+
+    def summary(self) -> str:
+        labels = sorted({*self.created, *self.updated, *self.unchanged})
+        return "; ".join(
+            f"{label}: {self.created.get(label, 0)} created, "
+            f"{self.updated.get(label, 0)} updated, {self.unchanged.get(label, 0)} unchanged"
+            for label in labels
+        )
+
+
+def _upsert(
+    model: type[models.Model],
+    *,
+    lookup: dict[str, Any],
+    values: dict[str, Any],
+    update: bool,
+    report: SeedReport,
+    label: str,
+) -> models.Model:
+    """Create the record if missing. Existing records are left as curators keep them,
+    unless ``update`` asks to bring seed-owned fields back to the seed's values."""
+    obj = model.objects.filter(**lookup).first()
+    if obj is None:
+        obj = model(**lookup, **values)
+        bucket = "created"
+    elif update and any(
+        getattr(obj, name) != _as_loaded(model, name, value) for name, value in values.items()
+    ):
+        for name, value in values.items():
+            setattr(obj, name, value)
+        bucket = "updated"
+    else:
+        report.count("unchanged", label)
+        return obj
+    try:
+        obj.full_clean(validate_unique=True)
+    except ValidationError as exc:
+        raise SeedError(f"{label} {lookup}: {exc.message_dict}") from exc
+    obj.save()
+    report.count(bucket, label)
+    return obj
+
+
+def _as_loaded(model: type[models.Model], name: str, value: Any) -> Any:
+    """The value as the model holds it once loaded (dates parsed, DOIs normalised), so
+    that an unchanged record is not reported as updated."""
+    field = model._meta.get_field(name)
+    if field.is_relation:
+        return value
+    return field.to_python(value)
+
+
+def _lines(value: Any) -> str:
+    return "\n".join(value) if isinstance(value, list) else (value or "")
+
+
+def _get(index: dict[str, models.Model], key: str | None, what: str, where: str):
+    if key is None:
+        return None
+    try:
+        return index[key]
+    except KeyError:
+        raise SeedError(f"{where}: unknown {what} {key!r}") from None
+
+
+@transaction.atomic
+def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
+    """Load the seed knowledge base; loading it again duplicates nothing.
+
+    Records are matched by natural keys: slugs, source keys, and for claims
+    (source, subject, statement). Everything in the seed is published. A source
+    entry ``{"key": ..., "same_as": ...}`` gives a second citation key to a
+    document already listed, so that its claims attach to the one Source.
+    """
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SeedError(f"cannot read seed file {path}: {exc}") from exc
+
+    report = SeedReport()
+    published = {"status": Status.PUBLISHED}
+
+    abnormalities: dict[str, Abnormality] = {}
+    for item in data.get("abnormalities", []):
+        values = {k: v for k, v in item.items() if k != "slug"}
+        values["aliases"] = _lines(values.get("aliases"))
+        abnormalities[item["slug"]] = _upsert(
+            Abnormality,
+            lookup={"slug": item["slug"]},
+            values={**values, **published},
+            update=update,
+            report=report,
+            label="abnormality",
+        )
+
+    for item in data.get("lab_tests", []):
+        values = {k: v for k, v in item.items() if k not in ("slug", "abnormalities")}
+        test = _upsert(
+            LabTest,
+            lookup={"slug": item["slug"]},
+            values={**values, **published},
+            update=update,
+            report=report,
+            label="lab test",
+        )
+        test.abnormalities.add(
+            *[
+                _get(abnormalities, s, "abnormality", f"lab test {item['slug']}")
+                for s in item.get("abnormalities", [])
+            ]
+        )
+    lab_tests = {t.slug: t for t in LabTest.objects.all()}
+
+    therapies: dict[str, Therapy] = {}
+    for item in data.get("therapies", []):
+        values = {k: v for k, v in item.items() if k != "slug"}
+        values["aliases"] = _lines(values.get("aliases"))
+        therapies[item["slug"]] = _upsert(
+            Therapy,
+            lookup={"slug": item["slug"]},
+            values={**values, **published},
+            update=update,
+            report=report,
+            label="therapy",
+        )
+
+    sources: dict[str, Source] = {}
+    aliases: dict[str, str] = {}
+    for item in data.get("sources", []):
+        if "same_as" in item:
+            # A second citation key for a document already listed (one DOI, one Source).
+            aliases[item["key"]] = item["same_as"]
+            continue
+        values = {
+            k: (empty_value(Source, k) if v is None else v) for k, v in item.items() if k != "key"
+        }
+        sources[item["key"]] = _upsert(
+            Source,
+            lookup={"key": item["key"]},
+            values={**values, **published},
+            update=update,
+            report=report,
+            label="source",
+        )
+    for alias, key in aliases.items():
+        sources[alias] = _get(sources, key, "source", f"source {alias} (same_as)")
+
+    claims: dict[str, Finding | TherapyEvidence] = {}
+    for item in data.get("findings", []):
+        where = f"finding {item.get('id')}"
+        lookup = {
+            "source": _get(sources, item["source"], "source", where),
+            "abnormality": _get(abnormalities, item.get("abnormality"), "abnormality", where),
+            "lab_test": _get(lab_tests, item.get("lab_test"), "lab test", where),
+            "statement": item["statement"],
+        }
+        values = {k: item.get(k, "") for k in EVIDENCE_FIELDS if k != "statement"}
+        values["case_definition"] = item.get("case_definition") or "unspecified"
+        claims[item["id"]] = _upsert(
+            Finding,
+            lookup=lookup,
+            values={**values, **published},
+            update=update,
+            report=report,
+            label="finding",
+        )
+
+    for item in data.get("evidence", []):
+        where = f"evidence {item.get('id')}"
+        lookup = {
+            "source": _get(sources, item["source"], "source", where),
+            "therapy": _get(therapies, item["therapy"], "therapy", where),
+            "abnormality": _get(abnormalities, item.get("abnormality"), "abnormality", where),
+            "statement": item["statement"],
+        }
+        values = {k: item.get(k, "") for k in EVIDENCE_FIELDS if k != "statement"}
+        values["case_definition"] = item.get("case_definition") or "unspecified"
+        values["link_kind"] = item.get("link_kind") or ""
+        claims[item["id"]] = _upsert(
+            TherapyEvidence,
+            lookup=lookup,
+            values={**values, **published},
+            update=update,
+            report=report,
+            label="therapy evidence",
+        )
+
+    for item in data.get("regulatory_statuses", []):
+        where = f"regulatory status of {item.get('therapy')}"
+        lookup = {
+            "therapy": _get(therapies, item["therapy"], "therapy", where),
+            "source": _get(sources, item["source"], "source", where),
+            "jurisdiction": item["jurisdiction"],
+            "regulatory_status": item["regulatory_status"],
+        }
+        values = {k: item.get(k) or "" for k in ("statement", "date_note")}
+        values["date"] = item.get("date")
+        _upsert(
+            RegulatoryStatus,
+            lookup=lookup,
+            values={**values, **published},
+            update=update,
+            report=report,
+            label="regulatory status",
+        )
+
+    for pair in data.get("contradictions", []):
+        claim = _get(claims, pair["claim"], "claim", "contradictions")
+        for other_id in pair["contradicted_by"]:
+            other = _get(claims, other_id, "claim", f"contradictions of {pair['claim']}")
+            if type(other) is type(claim):
+                claim.contradicted_by.add(other)
+            elif isinstance(claim, TherapyEvidence) and isinstance(other, Finding):
+                claim.contradicting_findings.add(other)
+            else:
+                raise SeedError(
+                    f"contradictions of {pair['claim']}: a finding can only be contradicted "
+                    f"by findings, not by {other_id}"
+                )
+
+    return report

@@ -444,6 +444,10 @@ def _suggested_message(result) -> str:
 def _historical_m2m(historical) -> dict[str, list[int]]:
     """The many-to-many links a historical version had (simple-history ``m2m_fields``)."""
     found = {}
+    if historical.history_type == "-" and historical.prev_record is not None:
+        # The links are deleted before the record, so the deletion's own row holds none:
+        # the version before it has the links the record had.
+        historical = historical.prev_record
     for field in getattr(historical, "_history_m2m_fields", []):
         through = getattr(historical, field.name)
         target = field.m2m_reverse_field_name()

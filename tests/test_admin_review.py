@@ -253,3 +253,24 @@ def test_a_curator_edits_drafts_and_adds_claims_to_a_published_source(curator_cl
     claim = Finding.objects.get(statement="A new claim from this source.")
     assert claim.status == Status.DRAFT
     assert claim.created_by == curator
+
+
+def test_a_deleted_claim_restored_from_history_gets_its_contradictions_back(editor_client):
+    published = factories.make_evidence(statement="The claim it contradicts.")
+    claim = factories.make_evidence(status=Status.DRAFT, therapy=published.therapy)
+    claim.contradicted_by.add(published)
+    pk = claim.pk
+    response = editor_client.post(
+        reverse("admin:treatments_therapyevidence_delete", args=[pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not TherapyEvidence.objects.filter(pk=pk).exists()
+
+    version = TherapyEvidence.history.filter(id=pk, history_type="-").get()
+    url = reverse("admin:treatments_therapyevidence_simple_history", args=[pk, version.history_id])
+    restored = editor_client.post(url, change_form_data(editor_client.get(url)))
+
+    assert restored.status_code == 302
+    again = TherapyEvidence.objects.get(pk=pk)
+    assert again.status == Status.DRAFT
+    assert list(again.contradicted_by.all()) == [published]

@@ -146,7 +146,10 @@ class ApiSchema(AutoSchema):
         codes = [401, 429]
         declared = getattr(self.view, "error_statuses", {})
         if action in declared:
-            return sorted(codes + list(declared[action]))
+            codes += list(declared[action])
+            if self.method in ("POST", "PUT", "PATCH"):
+                codes.append(413)  # any body can be over the limit
+            return sorted(set(codes))
         if action == "list":
             codes += [400, 404]
         elif action == "retrieve":

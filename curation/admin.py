@@ -261,13 +261,14 @@ class ModeratedAdmin(SimpleHistoryAdmin):
             saved = result.record
             if result.suggestion is not None:
                 self._note(request, _suggested_message(result))
-        obj.pk = saved.pk
-        obj._state = saved._state
-        obj.__dict__.update({k: v for k, v in saved.__dict__.items() if k != "_state"})
-        form.save_m2m = lambda: None  # the service set the links
+        # The admin goes on with ``obj`` (its message, log entry and redirect): make it the
+        # record as saved, which for a suggestion is the published record, unchanged.
+        obj.__dict__.update(saved.__dict__)
+        # The service set the many-to-many links; the history view calls this after us.
+        form.save_m2m = lambda: None
 
     def save_related(self, request, form, formsets, change):
-        form.save_m2m = getattr(form, "save_m2m", lambda: None)
+        # Not form.save_m2m(): the service set the record's links.
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
 

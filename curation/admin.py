@@ -19,6 +19,7 @@ from curation.services import (
     ReviewError,
     VersionConflict,
     record_can_delete,
+    record_can_review,
     record_create,
     record_edit,
     record_edit_check,
@@ -34,14 +35,6 @@ SHORT_TEXT = {
 # Status and review note change only through the review actions (curation/services.py),
 # for editors as for curators: nobody sets "published" by editing a field.
 REVIEW_FIELDS = ("status", "review_note")
-
-
-def can_review_user(user, opts) -> bool:
-    return user.has_perm(f"{opts.app_label}.review_{opts.model_name}")
-
-
-def can_review(request, opts) -> bool:
-    return can_review_user(request.user, opts)
 
 
 def content_fields(form: forms.ModelForm) -> dict[str, Any]:
@@ -216,7 +209,8 @@ class ModeratedAdmin(SimpleHistoryAdmin):
         return form
 
     def has_review_permission(self, request) -> bool:
-        return can_review(request, self.opts)
+        # Asked by Django for the actions marked permissions=["review"].
+        return record_can_review(record=self.model, user=request.user)
 
     def has_delete_permission(self, request, obj=None):
         if obj is None:

@@ -1,5 +1,6 @@
 """The API's suggested revisions (``/api/v1/suggestions/``): changes to published
-records, waiting for another editor (curation/revisions.py decides everything)."""
+records, waiting for another editor (curation/revisions.py decides everything); and
+what each data version changed (``/api/v1/changes/``, curation/versions.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, permissions, viewsets
 from rest_framework.decorators import action
 
-from curation.filters import SuggestionFilter
-from curation.models import Suggestion
+from curation.filters import DataChangeFilter, SuggestionFilter
+from curation.models import DataChange, Suggestion
 from curation.resources import api_kinds, api_resource, api_resource_model
 from curation.revisions import (
     RecordNotPublished,
@@ -21,10 +22,12 @@ from curation.revisions import (
     suggestion_withdraw,
 )
 from curation.serializers import (
+    DataChangeSerializer,
     SuggestionCreateSerializer,
     SuggestionDetailSerializer,
     SuggestionSerializer,
 )
+from curation.versions import data_changes_link
 from curation.viewsets import ApiViewSetMixin, ReviewNoteSerializer, suggestion_response
 
 ID_REGEX = "[0-9]+"
@@ -188,3 +191,25 @@ def _patch_instead(exc: RecordNotPublished, kind: str) -> RecordNotPublished:
     """The service's refusal, saying how the API changes a draft."""
     url = reverse(f"api:{kind}-detail", args=[exc.record.pk])
     return RecordNotPublished(exc.record, how=f"PATCH {url} to change the draft itself")
+
+
+class DataChangeViewSet(ApiViewSetMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """What each data version added, revised (which fields) and retracted (and why),
+    newest version first. `?since=N` lists only the changes made after data version N:
+    keep the `data_version` (or `X-Data-Version`) of your last read and ask for what
+    changed since. Read-only; the same for every client."""
+
+    # Public to everyone alike (no drafts here); a write is 405, not a permission check.
+    http_method_names = ["get", "head", "options"]
+    permission_classes = [permissions.AllowAny]
+    serializer_class = DataChangeSerializer
+    filterset_class = DataChangeFilter
+    queryset = DataChange.objects.select_related("version", "content_type").order_by(
+        "-version__number", "pk"
+    )
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if page is not None:
+            data_changes_link(page)
+        return page

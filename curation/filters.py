@@ -1,10 +1,10 @@
-"""The FilterSet of the suggestions list (``/api/v1/suggestions/``) and the filters the
-apps' FilterSets share (STYLE.md §4)."""
+"""The FilterSets of the suggestions list (``/api/v1/suggestions/``) and of the changes
+list (``/api/v1/changes/``), and the filters the apps' FilterSets share (STYLE.md §4)."""
 
 import django_filters
 from django import forms
 
-from curation.models import Suggestion, SuggestionState
+from curation.models import DataChange, DataChangeAction, Suggestion, SuggestionState
 from curation.resources import api_kind_choices, api_resource_model
 
 
@@ -43,3 +43,33 @@ class SuggestionFilter(django_filters.FilterSet):
 
     def filter_kind(self, queryset, name: str, value: str):
         return queryset.of_kind(api_resource_model(value))
+
+
+# DataVersion.number is a PositiveIntegerField: a larger ``since`` is a 400, not an
+# overflow in the database driver.
+MAX_VERSION = 2**31 - 1
+
+
+class VersionFilter(django_filters.NumberFilter):
+    # Whole numbers only: the default DecimalField would accept 1.5 and 1e3.
+    field_class = forms.IntegerField
+
+
+class DataChangeFilter(django_filters.FilterSet):
+    since = VersionFilter(
+        field_name="version__number",
+        lookup_expr="gt",
+        min_value=0,
+        max_value=MAX_VERSION,
+        label="Since data version",
+        help_text="Only changes made after this data version (a whole number, 0 or more): "
+        "the `data_version` of your last read, or its X-Data-Version header.",
+    )
+    action = django_filters.ChoiceFilter(
+        choices=DataChangeAction.choices,
+        help_text="Only changes of this kind: added, revised or retracted.",
+    )
+
+    class Meta:
+        model = DataChange
+        fields = ["since", "action"]

@@ -1,14 +1,19 @@
 """Moderation shared by every curated record: statuses, the moderated base model and
 its queryset (the ground floor; it knows no domain model)."""
 
+from __future__ import annotations
+
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.db.models import Case, DateTimeField, OuterRef, Q, Subquery, When
+from django.db.models import Case, Count, DateTimeField, OuterRef, Q, Subquery, When
+from django.urls import reverse
 from django.utils import timezone
 
 
@@ -375,6 +380,30 @@ class Suggestion(models.Model):
 # ---------------------------------------------------------------------------
 
 
+# A version that changed many records (the seed's first load, a large import) shows
+# this many changes where versions are listed, and all of them on its own page.
+CHANGES_SHOWN = 25
+
+
+class DataVersionQuerySet(models.QuerySet):
+    def with_changes(self, *, shown: int = CHANGES_SHOWN):
+        """Versions with how many records each added, revised and retracted, and their
+        first ``shown`` changes with content types (one window-function query for all
+        the versions' changes)."""
+        return self.annotate(
+            **{
+                f"{action.value}_count": Count("changes", filter=Q(changes__action=action))
+                for action in DataChangeAction
+            },
+            change_count=Count("changes"),
+        ).prefetch_related(
+            models.Prefetch(
+                "changes",
+                queryset=DataChange.objects.select_related("content_type").order_by("pk")[:shown],
+            )
+        )
+
+
 class DataVersion(models.Model):
     """The knowledge base as readers see it moves to a new version on every publish,
     accepted suggestion or retraction (curation/versions.py)."""
@@ -382,12 +411,36 @@ class DataVersion(models.Model):
     number = models.PositiveIntegerField(unique=True)
     created_at = models.DateTimeField(default=timezone.now)
 
+    objects = DataVersionQuerySet.as_manager()
+
     class Meta:
         ordering = ["-number"]
         get_latest_by = "number"
 
     def __str__(self) -> str:
         return f"Data version {self.number}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("curation:version", args=[self.number])
+
+    @property
+    def summary(self) -> str:
+        """ "3 added, 1 revised, 1 retracted", from the counts ``with_changes()`` adds."""
+        parts = [
+            f"{count} {action.label.lower()}"
+            for action in DataChangeAction
+            if (count := getattr(self, f"{action.value}_count", 0))
+        ]
+        return ", ".join(parts) or "no changes"
+
+    @property
+    def more_changes(self) -> int:
+        """How many of its changes ``with_changes()`` left out."""
+        return self.change_count - len(self.changes.all())
+
+    def change_groups(self) -> list[tuple[str, list[DataChange]]]:
+        """Its changes as fetched (all, or the first few), grouped (``changes_grouped``)."""
+        return changes_grouped(self.changes.all())
 
 
 class DataChangeAction(models.TextChoices):
@@ -419,3 +472,39 @@ class DataChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.version}: {self.get_action_display().lower()} {self.label}"
+
+    @property
+    def record_kind(self) -> str:
+        """What the record is, in readers' words ("therapy evidence")."""
+        model = self.content_type.model_class()
+        return str(model._meta.verbose_name) if model else self.content_type.model
+
+    @property
+    def field_labels(self) -> list[str]:
+        """The revised fields in readers' words (their verbose names); a field that no
+        longer exists keeps its stored name."""
+        model = self.content_type.model_class()
+        labels = []
+        for name in self.fields or []:
+            try:
+                labels.append(str(model._meta.get_field(name).verbose_name))
+            except (AttributeError, FieldDoesNotExist):
+                labels.append(name.replace("_", " "))
+        return labels
+
+    @property
+    def reason(self) -> str:
+        """Why a record was retracted. Only retraction reasons are public: the note of a
+        publish or an accepted suggestion is written for curators."""
+        return self.note if self.action == DataChangeAction.RETRACTED else ""
+
+
+def changes_grouped(changes: Iterable[DataChange]) -> list[tuple[str, list[DataChange]]]:
+    """Changes grouped as readers read them: added, then revised, then retracted (each
+    group in the order given); empty groups left out."""
+    changes = list(changes)
+    return [
+        (action.label, group)
+        for action in DataChangeAction
+        if (group := [c for c in changes if c.action == action])
+    ]

@@ -14,6 +14,7 @@ from django.core.paginator import Paginator as DjangoPaginator
 from django.http import Http404
 from rest_framework import exceptions, parsers, serializers, status
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
@@ -27,6 +28,7 @@ from curation.services import (
     ReviewTransitionError,
     VersionConflict,
 )
+from curation.versions import data_version_of
 
 # ---------------------------------------------------------------------------
 # One error body for every error
@@ -214,6 +216,37 @@ class Pagination(PageNumberPagination):
         if self.shared_count:
             paginator.count = public_count(queryset)
         return paginator
+
+    def get_paginated_response(self, data):
+        # The data version the rows were read at, also in X-Data-Version: a client
+        # keeps it and later asks /api/v1/changes/?since=<it> what changed.
+        return Response(
+            {
+                "count": self.page.paginator.count,
+                "data_version": data_version_of(self.request).number,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        paginated = super().get_paginated_response_schema(schema)
+        properties = paginated["properties"]
+        paginated["properties"] = {
+            "count": properties.pop("count"),
+            "data_version": {
+                "type": "integer",
+                "minimum": 0,
+                "example": 42,
+                "description": "The data version these rows show (as in the X-Data-Version "
+                "header); 0 before anything was published. Pass it as `since` to "
+                "/api/v1/changes/ to learn what changed after it.",
+            },
+            **properties,
+        }
+        paginated["required"] = [*paginated["required"], "data_version"]
+        return paginated
 
 
 class _RateFromSettings:

@@ -1,12 +1,13 @@
-"""API representations of suggested revisions (``/api/v1/suggestions/``). Fields are
-listed explicitly; no business logic here (curation/revisions.py decides)."""
+"""API representations of suggested revisions (``/api/v1/suggestions/``) and of the data
+versions' changes (``/api/v1/changes/``). Fields are listed explicitly; no business
+logic here (curation/revisions.py and curation/versions.py decide)."""
 
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from curation.models import Suggestion
+from curation.models import DataChange, Suggestion
 from curation.resources import api_kind
 
 
@@ -135,3 +136,67 @@ class SuggestionCreateSerializer(serializers.Serializer):
         default="",
         help_text="Why the record should change, for the editor who reviews it.",
     )
+
+
+@extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+class PublicUrlField(serializers.ReadOnlyField):
+    """The record's public page as an absolute URL, or null when it has none or readers
+    may not see it now."""
+
+    def to_representation(self, value):
+        if not value:
+            return None
+        return self.context["request"].build_absolute_uri(value)
+
+
+class DataChangeSerializer(serializers.ModelSerializer):
+    """What one data version did to one record."""
+
+    version = serializers.IntegerField(
+        source="version.number", read_only=True, help_text="The data version that made it."
+    )
+    version_created_at = serializers.DateTimeField(
+        source="version.created_at", read_only=True, help_text="When that version was made."
+    )
+    kind = KindField(source="content_type")
+    kind_label = serializers.CharField(
+        source="record_kind",
+        read_only=True,
+        help_text='The kind of record in readers\' words ("therapy evidence").',
+    )
+    record = serializers.IntegerField(
+        source="object_id", read_only=True, help_text="The id of the record."
+    )
+    label = serializers.CharField(read_only=True, help_text="The record as it was named then.")
+    fields = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="For a revision: the fields it changed (empty otherwise).",
+    )
+    field_labels = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="The same fields in readers' words, in the same order.",
+    )
+    reason = serializers.CharField(
+        read_only=True, help_text="Why the record was retracted; empty for other changes."
+    )
+    url = PublicUrlField(source="public_url")
+
+    class Meta:
+        model = DataChange
+        fields = [
+            "id",
+            "version",
+            "version_created_at",
+            "action",
+            "kind",
+            "kind_label",
+            "record",
+            "label",
+            "fields",
+            "field_labels",
+            "reason",
+            "url",
+        ]
+        read_only_fields = fields

@@ -9,14 +9,18 @@ paper published with its claims, say).
 
 from __future__ import annotations
 
+import datetime
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 from django.db.models import Max
 
+from curation.cache import public_cache_get_or_set, public_cache_invalidate
 from curation.models import DataChange, DataChangeAction, DataVersion
 
 _batch: ContextVar[list[DataVersion | None] | None] = ContextVar("data_version_batch", default=None)
@@ -66,6 +70,9 @@ def data_version_record(
         if batch[0] is None:
             batch[0] = _new_version(using)
         version = batch[0]
+    # Saving the record did this already; said again so that the cached current
+    # version (data_version_of) can never outlive a version recorded here.
+    public_cache_invalidate()
     return DataChange.objects.using(using).create(
         version=version,
         content_type=ContentType.objects.db_manager(using).get_for_model(type(record)),
@@ -80,3 +87,70 @@ def data_version_record(
 def data_version_current(using: str = "default") -> DataVersion | None:
     """The newest data version, or None before anything was ever published."""
     return DataVersion.objects.using(using).order_by("-number").first()
+
+
+# ---------------------------------------------------------------------------
+# Reading it: once per request, and only by responses that show it
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VersionStamp:
+    """The data version a response shows: 0 (and no date) before anything was ever
+    published."""
+
+    number: int
+    created_at: datetime.datetime | None
+
+
+_STAMP_ATTRIBUTE = "_data_version_stamp"
+
+
+def data_version_of(request) -> VersionStamp:
+    """The current data version for this request: read at first use (one query on the
+    unique index of ``number``, or none from the public cache) and kept for the rest
+    of the request, so that the page footer, a list's ``data_version``, the ETag and
+    the ``X-Data-Version`` header all name the same version. Accepts Django's request
+    or DRF's (which wraps it)."""
+    request = getattr(request, "_request", request)
+    stamp = getattr(request, _STAMP_ATTRIBUTE, None)
+    if stamp is None:
+        # Kept in the public cache when it is on: a new version is only ever recorded
+        # with a save of a curated record, and that makes the public cache stale
+        # (curation/cache.py), so the cached number is never older than the data.
+        stamp = public_cache_get_or_set("data-version", _read_stamp)
+        setattr(request, _STAMP_ATTRIBUTE, stamp)
+    return stamp
+
+
+def _read_stamp() -> VersionStamp:
+    row = DataVersion.objects.order_by("-number").values_list("number", "created_at").first()
+    return VersionStamp(*row) if row else VersionStamp(0, None)
+
+
+def data_version_was_read(request) -> bool:
+    return hasattr(getattr(request, "_request", request), _STAMP_ATTRIBUTE)
+
+
+def data_changes_link(changes: Iterable[DataChange]) -> None:
+    """Set ``public_url`` on each change: the record's public page when its model has
+    one (``get_absolute_url``) and readers may see it now (``.published()``), else
+    ``None``. One query per kind of record, however many changes there are; the
+    changes must come with their ``content_type`` (``select_related``)."""
+    changes = list(changes)
+    ids_by_type: dict[ContentType, set[int]] = defaultdict(set)
+    for change in changes:
+        change.public_url = None
+        ids_by_type[change.content_type].add(change.object_id)
+    urls: dict[tuple[int, int], str] = {}
+    for content_type, ids in ids_by_type.items():
+        model = content_type.model_class()
+        if model is None or not hasattr(model, "get_absolute_url"):
+            continue
+        records = model._default_manager.all()
+        if not hasattr(records, "published"):
+            continue  # visibility unknown: no link rather than a link to a hidden record
+        for record in records.published().filter(pk__in=ids):
+            urls[content_type.pk, record.pk] = record.get_absolute_url()
+    for change in changes:
+        change.public_url = urls.get((change.content_type_id, change.object_id))

@@ -8,7 +8,7 @@ from functools import wraps
 
 from django.http import JsonResponse
 from django.urls import reverse
-from django.utils.cache import get_conditional_response, patch_vary_headers, set_response_etag
+from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
@@ -18,11 +18,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from curation.models import Suggestion
-from curation.preconditions import if_match_version, record_etag
+from curation.preconditions import data_etag, if_match_version, record_etag
 from curation.rest import ErrorSerializer, PreconditionFailed, error_body
 from curation.revisions import suggestion_diff
 from curation.serializers import SuggestionDetailSerializer
 from curation.services import TRANSITIONS, record_check_can_edit, record_create, record_edit
+from curation.versions import data_version_of
 
 
 @csrf_exempt  # it changes nothing, and must answer every method in the API's shape
@@ -39,9 +40,10 @@ def api_not_found(request, *args, **kwargs) -> JsonResponse:
 
 
 def conditional_get(view):
-    """ETag from the rendered body, so it changes whenever the representation does, and
-    304 for a matching If-None-Match: Django's ConditionalGetMiddleware, for the API's
-    views only, and for HEAD as well as GET."""
+    """ETag from the data version and the rendered body (``data_etag``), so it changes
+    whenever the representation does, and 304 for a matching If-None-Match: Django's
+    ConditionalGetMiddleware, for the API's views only, and for HEAD as well as GET.
+    A detail response keeps the record's own ETag (``finalize_response``)."""
 
     @wraps(view)
     def wrapped(request, *args, **kwargs):
@@ -51,7 +53,8 @@ def conditional_get(view):
 
         def tag(rendered):
             if not rendered.streaming and not rendered.has_header("ETag"):
-                set_response_etag(rendered)
+                number = data_version_of(request).number
+                rendered["ETag"] = data_etag(number, rendered.content)
             return get_conditional_response(request, etag=rendered.get("ETag"), response=rendered)
 
         if hasattr(response, "render") and not response.is_rendered:
@@ -198,10 +201,17 @@ class ApiSchema(AutoSchema):
 
     def _get_response_headers_for_code(self, status_code, direction="response"):
         headers = super()._get_response_headers_for_code(status_code, direction)
+        headers["X-Data-Version"] = {
+            "schema": {"type": "integer", "minimum": 0},
+            "description": "The data version of the knowledge base this response shows (0 "
+            "before anything was published); /api/v1/changes/?since=<it> lists what "
+            "changed after it.",
+        }
         if self._is_read() and str(status_code) == "200":
             headers["ETag"] = {
                 "schema": {"type": "string"},
-                "description": "Changes whenever the response body does. For one record, "
+                "description": "Changes whenever the response body does (for a list: "
+                'also with the data version, `"d<data version>-…"`). For one record, '
                 "send it back in If-Match when you change the record.",
             }
         elif self._is_detail_write() and str(status_code) == "200":

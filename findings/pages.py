@@ -18,6 +18,7 @@ from django_filters.views import FilterView
 
 from curation.cache import public_count
 from curation.csvfile import csv_write
+from curation.versions import data_version_of
 
 EXPORT_FORMATS = ("csv", "json")
 # Longer than any real page number; also keeps int() away from 5,000-digit strings.
@@ -134,10 +135,13 @@ class ReaderListView(FilterView):
 
     def export(self, export_format: str) -> HttpResponse:
         rows = self.export_rows(self.object_list)
-        filename = f"{self.export_basename}.{export_format}"
+        # The data version the rows show: in the file name and, for JSON, the body
+        # (X-Data-Version carries it too). A CSV file keeps plain rows for its parsers.
+        data_version = data_version_of(self.request).number
+        filename = f"{self.export_basename}-v{data_version}.{export_format}"
         if export_format == "json":
             response = JsonResponse(
-                {"count": len(rows), "results": rows},
+                {"count": len(rows), "data_version": data_version, "results": rows},
                 json_dumps_params={"ensure_ascii": False, "indent": 1},
             )
         else:

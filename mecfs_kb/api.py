@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
-from curation.api import SuggestionViewSet
+from curation.api import DataChangeViewSet, SuggestionViewSet
 from curation.resources import api_resources_register
 from curation.viewsets import api_not_found
 from findings.api import AbnormalityViewSet, FindingViewSet, LabTestViewSet, SourceViewSet
@@ -21,6 +21,7 @@ router.register("sources", SourceViewSet, basename="source")
 router.register("lab-tests", LabTestViewSet, basename="lab-test")
 router.register("regulatory-statuses", RegulatoryStatusViewSet, basename="regulatory-status")
 router.register("suggestions", SuggestionViewSet, basename="suggestion")
+router.register("changes", DataChangeViewSet, basename="change")
 # Suggestions name the kind of record by these basenames ("evidence", "finding", …).
 api_resources_register(router.registry)
 

@@ -31,6 +31,7 @@ from django.utils.cache import (
 )
 
 from curation.cache import public_cache_version
+from mecfs_kb.data_version import HEADER as DATA_VERSION_HEADER
 
 UNCACHEABLE = ("private", "no-cache", "no-store")
 
@@ -69,7 +70,11 @@ class PublicResponseCacheMiddleware:
         if cached is not None:
             cached["X-Cache"] = "hit"
             # Revalidation by ETag: answered without running any view.
-            return get_conditional_response(request, etag=cached.get("ETag"), response=cached)
+            response = get_conditional_response(request, etag=cached.get("ETag"), response=cached)
+            if response is not cached and cached.has_header(DATA_VERSION_HEADER):
+                # Django's 304 keeps only the caching headers; the version is still true.
+                response[DATA_VERSION_HEADER] = cached[DATA_VERSION_HEADER]
+            return response
         response = self.get_response(request)
         if _cacheable(response):
             if hasattr(response, "render") and callable(response.render):

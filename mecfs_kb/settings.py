@@ -74,6 +74,9 @@ MIDDLEWARE = [
     "mecfs_kb.db_router.PrimaryPinMiddleware",
     # Then readers' repeated questions are answered before anything else runs.
     "mecfs_kb.response_cache.PublicResponseCacheMiddleware",
+    # X-Data-Version on public pages, feeds, exports and the API; inside the response
+    # cache, so that a cached response keeps its header (mecfs_kb/data_version.py).
+    "mecfs_kb.data_version.DataVersionMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -113,6 +116,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # {{ data_version }} in every page's footer, read only if shown.
+                "curation.context_processors.data_version",
             ],
         },
     },
@@ -304,7 +309,7 @@ SPECTACULAR_SETTINGS = {
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
-CORS_EXPOSE_HEADERS = ["ETag", "Retry-After"]
+CORS_EXPOSE_HEADERS = ["ETag", "Retry-After", "X-Data-Version"]
 
 # --- Security (docs/security.md) ----------------------------------------------------
 

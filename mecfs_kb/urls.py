@@ -6,6 +6,7 @@ from mecfs_kb.health import healthz
 urlpatterns = [
     path("", include("treatments.urls")),
     path("", include("findings.urls")),
+    path("", include("curation.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("mecfs_kb.api")),
     path("healthz", healthz, name="healthz"),

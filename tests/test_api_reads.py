@@ -592,33 +592,37 @@ def _rows(n: int) -> dict:
 
 
 # Anonymous reads: no session, no token; throttling counts in the cache, not the database.
+# Each one also reads the data version once ("data version" below: a list's
+# `data_version` and ETag, every response's X-Data-Version).
 ANONYMOUS_QUERIES = [
     # COUNT for the page, the therapies with their evidence summary (correlated
-    # subqueries), one grouped pair_summary query for the abnormalities of the page.
-    ("/api/v1/therapies/", 3),
+    # subqueries), one grouped pair_summary query for the abnormalities of the page,
+    # data version.
+    ("/api/v1/therapies/", 4),
     # + the abnormality slugs checked by the filter.
-    ("/api/v1/therapies/?abnormality={abnormality}&level=B&match=all", 4),
-    # the therapy with its summary, its pair_summary.
-    ("/api/v1/therapies/{therapy}/", 2),
+    ("/api/v1/therapies/?abnormality={abnormality}&level=B&match=all", 5),
+    # the therapy with its summary, its pair_summary, data version.
+    ("/api/v1/therapies/{therapy}/", 3),
     # COUNT, evidence with therapy/abnormality/source joined, prefetch of
-    # contradicted_by, prefetch of contradicting_findings.
-    ("/api/v1/evidence/", 4),
-    ("/api/v1/evidence/{evidence}/", 3),
-    # COUNT, findings with abnormality/lab test/source joined, prefetch of contradicted_by.
-    ("/api/v1/findings/", 3),
-    ("/api/v1/findings/{finding}/", 2),
-    # COUNT, sources.
-    ("/api/v1/sources/", 2),
-    ("/api/v1/sources/{source}/", 1),
-    # COUNT, abnormalities, prefetch of their published lab tests.
-    ("/api/v1/abnormalities/", 3),
-    ("/api/v1/abnormalities/{abnormality}/", 2),
-    # COUNT, lab tests, prefetch of their published abnormalities.
-    ("/api/v1/lab-tests/", 3),
-    ("/api/v1/lab-tests/{lab_test}/", 2),
-    # COUNT, statuses with therapy and source joined.
-    ("/api/v1/regulatory-statuses/", 2),
-    ("/api/v1/regulatory-statuses/{status}/", 1),
+    # contradicted_by, prefetch of contradicting_findings, data version.
+    ("/api/v1/evidence/", 5),
+    ("/api/v1/evidence/{evidence}/", 4),
+    # COUNT, findings with abnormality/lab test/source joined, prefetch of contradicted_by,
+    # data version.
+    ("/api/v1/findings/", 4),
+    ("/api/v1/findings/{finding}/", 3),
+    # COUNT, sources, data version.
+    ("/api/v1/sources/", 3),
+    ("/api/v1/sources/{source}/", 2),
+    # COUNT, abnormalities, prefetch of their published lab tests, data version.
+    ("/api/v1/abnormalities/", 4),
+    ("/api/v1/abnormalities/{abnormality}/", 3),
+    # COUNT, lab tests, prefetch of their published abnormalities, data version.
+    ("/api/v1/lab-tests/", 4),
+    ("/api/v1/lab-tests/{lab_test}/", 3),
+    # COUNT, statuses with therapy and source joined, data version.
+    ("/api/v1/regulatory-statuses/", 3),
+    ("/api/v1/regulatory-statuses/{status}/", 2),
 ]
 
 

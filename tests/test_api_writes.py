@@ -507,8 +507,8 @@ def test_a_write_takes_a_fixed_number_of_queries(curator_api, django_assert_num_
     # 6 SAVEPOINT, INSERT evidence, INSERT its history row, its two many-to-many links
     # for the history, RELEASE, 2 the content type and INSERT the creator's
     # contribution, 1 RELEASE, 5 the response's therapy, abnormality, source,
-    # contradicted_by and contradicting_findings.
-    with django_assert_num_queries(40):
+    # contradicted_by and contradicting_findings, 1 the data version (X-Data-Version).
+    with django_assert_num_queries(41):
         response = curator_api.post("/api/v1/evidence/", payload, format="json")
     assert response.status_code == 201, response.content
 
@@ -534,8 +534,8 @@ def test_an_edit_takes_a_fixed_number_of_queries(curator_api, django_assert_num_
     # 7 SAVEPOINT, UPDATE, INSERT its history row, read its two many-to-many links and
     # INSERT the one it has into the history, RELEASE, 2 the content type and INSERT the
     # editor's contribution, 1 RELEASE, 3 the record as a read shows it, with its two
-    # prefetches, for the response.
-    with django_assert_num_queries(39):
+    # prefetches, for the response, 1 the data version (X-Data-Version).
+    with django_assert_num_queries(40):
         response = curator_api.patch(f"/api/v1/evidence/{draft.pk}/", {"level": "C"}, format="json")
     assert response.status_code == 200, response.content
 

@@ -50,64 +50,69 @@ def build(rows: int):
 
 
 # (url, expected queries, what they are). "{source}" is filled in with the source's id.
+# Every page, feed and export reads the data version once (the footer, the file name,
+# the X-Data-Version header: mecfs_kb/data_version.py).
 PAGES = [
-    ("/", 3, "published abnormalities; published therapies; grouped pair summary"),
+    ("/", 4, "published abnormalities; published therapies; grouped pair summary; data version"),
     (
         "/treatments/",
-        5,
+        6,
         "count; page of therapies with summary subqueries; pair summary of the page with "
-        "abnormality names; their regulatory statuses; abnormality choices of the form",
+        "abnormality names; their regulatory statuses; abnormality choices of the form; "
+        "data version",
     ),
     (
         "/treatments/?abnormality=target&level=E&sort=name",
-        6,
+        7,
         "abnormality slug validation; count; page; pair summary with abnormality names; "
-        "regulatory statuses; abnormality choices of the form",
+        "regulatory statuses; abnormality choices of the form; data version",
     ),
     (
         "/treatments/main/",
-        6,
+        7,
         "therapy; pair summary with abnormality names; its strongest evidence per "
         "abnormality with source and abnormality; contradicting evidence (prefetch); "
-        "contradicting findings (prefetch); regulatory statuses with source",
+        "contradicting findings (prefetch); regulatory statuses with source; data version",
     ),
     (
         "/treatments/main/abnormalities/target/",
-        7,
+        8,
         "therapy; abnormality; pair summary (also the page count); a page of the pair's "
         "evidence with source; contradicting evidence; contradicting findings; the pair's "
-        "most recently retracted evidence with source",
+        "most recently retracted evidence with source; data version",
     ),
-    ("/abnormalities/", 2, "count; page with finding-count subqueries"),
+    ("/abnormalities/", 3, "count; page with finding-count subqueries; data version"),
     (
         "/abnormalities/target/",
-        5,
+        6,
         "abnormality; its findings, published and retracted, with source and lab test; its "
         "lab tests; therapies grouped by level; its most recently retracted therapy evidence "
-        "with therapy and source",
+        "with therapy and source; data version",
     ),
-    ("/sources/", 2, "count; page of sources"),
+    ("/sources/", 3, "count; page of sources; data version"),
     (
         "/sources/{source}/",
-        4,
+        5,
         "source; its findings; its therapy evidence with therapy and abnormality; "
-        "its regulatory statuses with therapy (each published and retracted together)",
+        "its regulatory statuses with therapy (each published and retracted together); "
+        "data version",
     ),
     (
         "/search/?q=plain",
-        7,
+        8,
         "abnormalities; therapies; sources; findings; therapy evidence; retracted findings; "
-        "retracted therapy evidence",
+        "retracted therapy evidence; data version",
     ),
-    ("/feeds/evidence/", 1, "latest evidence with therapy, abnormality and source"),
+    ("/feeds/evidence/", 2, "latest evidence with therapy, abnormality and source; data version"),
     (
         "/treatments/?format=csv",
-        3,
-        "all therapies with summaries; pair summary with abnormality names; regulatory statuses",
+        4,
+        "all therapies with summaries; pair summary with abnormality names; regulatory "
+        "statuses; data version",
     ),
-    ("/treatments/?format=json&abnormality=target", 4, "slug validation + the three above"),
-    ("/abnormalities/?format=json", 1, "all abnormalities with finding counts"),
-    ("/sources/?format=csv", 1, "all sources"),
+    ("/treatments/?format=json&abnormality=target", 5, "slug validation + the four above"),
+    ("/abnormalities/?format=json", 2, "all abnormalities with finding counts; data version"),
+    ("/sources/?format=csv", 2, "all sources; data version"),
 ]
 
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from curation.csvfile import csv_write
 from curation.models import Status
+from curation.versions import data_version_current
 from findings.models import Abnormality, Finding, LabTest, Source
 from treatments.knowledge_base import CURATED_MODELS, EVIDENCE_FIELDS, empty_value
 from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
@@ -115,6 +116,7 @@ class ReleaseManifest:
     created_at: str
     counts: dict[str, int]
     files: dict[str, dict[str, Any]]
+    data_version: int = 0  # the data version it shows (/changes/)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -122,6 +124,7 @@ class ReleaseManifest:
             "format_version": RELEASE_FORMAT_VERSION,
             "release": self.release,
             "created_at": self.created_at,
+            "data_version": self.data_version,
             "counts": self.counts,
             "files": self.files,
         }
@@ -337,6 +340,7 @@ def release_export(*, directory: Path, release: str) -> ReleaseManifest:
         release=release,
         created_at=timezone.now().replace(microsecond=0).isoformat(),
         counts={table: len(rows) for table, rows in data.items()},
+        data_version=getattr(data_version_current(), "number", 0),
         files={
             name: {"sha256": _sha256(payload), "bytes": len(payload)}
             for name, payload in sorted(contents.items())

@@ -14,7 +14,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
-from curation.models import Status
+from curation.models import DataChangeAction, Status
+from curation.versions import data_version_batch, data_version_record
 from findings.models import Abnormality, Finding, LabTest, Source
 from treatments.knowledge_base import EVIDENCE_FIELDS, empty_value
 from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
@@ -60,12 +61,14 @@ def _upsert(
     """Create the record if missing. Existing records are left as curators keep them,
     unless ``update`` asks to bring seed-owned fields back to the seed's values."""
     obj = model.objects.filter(**lookup).first()
+    changed: list[str] = []
     if obj is None:
         obj = model(**lookup, **values)
         bucket = "created"
-    elif update and any(
-        getattr(obj, name) != _as_loaded(model, name, value) for name, value in values.items()
+    elif update and (
+        changed := [n for n, v in values.items() if getattr(obj, n) != _as_loaded(model, n, v)]
     ):
+        was_published = obj.status == Status.PUBLISHED
         for name, value in values.items():
             setattr(obj, name, value)
         bucket = "updated"
@@ -78,6 +81,13 @@ def _upsert(
         raise SeedError(f"{label} {lookup}: {exc.message_dict}") from exc
     obj.save()
     report.count(bucket, label)
+    if obj.status == Status.PUBLISHED:  # readers see it: a change in seed_load's version
+        revised = bucket == "updated" and was_published
+        data_version_record(
+            record=obj,
+            action=DataChangeAction.REVISED if revised else DataChangeAction.ADDED,
+            fields=[name for name in changed if name != "status"] if revised else (),
+        )
     return obj
 
 
@@ -103,6 +113,7 @@ def _get(index: dict[str, models.Model], key: str | None, what: str, where: str)
         raise SeedError(f"{where}: unknown {what} {key!r}") from None
 
 
+@data_version_batch()  # one data version for the whole load, none if nothing changed
 @transaction.atomic
 def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
     """Load the seed knowledge base; loading it again duplicates nothing.

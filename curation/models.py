@@ -400,6 +400,7 @@ class DataVersionQuerySet(models.QuerySet):
             models.Prefetch(
                 "changes",
                 queryset=DataChange.objects.select_related("content_type").order_by("pk")[:shown],
+                to_attr="shown_changes",  # a sliced prefetch needs its own attribute
             )
         )
 
@@ -436,11 +437,11 @@ class DataVersion(models.Model):
     @property
     def more_changes(self) -> int:
         """How many of its changes ``with_changes()`` left out."""
-        return self.change_count - len(self.changes.all())
+        return self.change_count - len(self.shown_changes)
 
     def change_groups(self) -> list[tuple[str, list[DataChange]]]:
-        """Its changes as fetched (all, or the first few), grouped (``changes_grouped``)."""
-        return changes_grouped(self.changes.all())
+        """The changes ``with_changes()`` fetched, grouped (``changes_grouped``)."""
+        return changes_grouped(self.shown_changes)
 
 
 class DataChangeAction(models.TextChoices):

@@ -29,7 +29,7 @@ class ChangeListView(ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         data_changes_link(
-            change for version in context["versions"] for change in version.changes.all()
+            change for version in context["versions"] for change in version.shown_changes
         )
         return context
 

@@ -4,8 +4,8 @@ shown, and asks ``/api/v1/changes/?since=<number>`` what changed after it.
 
 The version is read once per request (``data_version_of``): a page that shows it in
 its footer, or an API list that carries it in its body, has read it already, and the
-header costs nothing more; other responses pay one small indexed query. The admin and
-the health check are not stamped and pay nothing.
+header costs nothing more; other responses pay one small indexed query. The admin, the
+health check and the API's schema and docs are not stamped and pay nothing.
 
 Placed inside ``PublicResponseCacheMiddleware``: a cached response keeps the header it
 was stored with, which is the current version, because every publish, accepted change
@@ -21,9 +21,10 @@ from django.db import DatabaseError
 from curation.versions import data_version_of, data_version_was_read
 
 HEADER = "X-Data-Version"
-# URL namespaces and names whose responses are not about the data.
+# Responses that are not about the data: the admin, the health check, and the API's
+# schema and docs (they describe the API, whatever the data).
 UNSTAMPED_NAMESPACES = {"admin"}
-UNSTAMPED_URL_NAMES = {"healthz"}
+UNSTAMPED_VIEWS = {"healthz", "api:schema", "api:docs"}
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def _stamped(request, response) -> bool:
     return (
         match is not None
         and match.namespace not in UNSTAMPED_NAMESPACES
-        and match.url_name not in UNSTAMPED_URL_NAMES
+        and match.view_name not in UNSTAMPED_VIEWS
     )
 
 

@@ -49,6 +49,7 @@ def test_it_describes_every_resource(schema):
         "/api/v1/lab-tests/{slug}/",
         "/api/v1/regulatory-statuses/",
         "/api/v1/regulatory-statuses/{id}/",
+        "/api/v1/changes/",
     } | {  # review actions (tests/test_api_review.py)
         f"/api/v1/{name}/{{id}}/{action}/"
         for name in ("evidence", "findings", "sources")
@@ -102,6 +103,25 @@ def test_every_operation_documents_its_errors_with_the_one_error_body(schema):
         assert "If-None-Match" in [p["name"] for p in operation["parameters"]]
     error = schema["components"]["schemas"]["Error"]
     assert set(error["required"]) == {"status", "code", "detail", "errors"}
+
+
+@pytest.mark.django_db
+def test_every_response_documents_the_data_version_and_every_list_carries_it(schema):
+    for path, method, operation in operations(schema):
+        for code, response in operation["responses"].items():
+            if code != "304":
+                assert "X-Data-Version" in response["headers"], (method, path, code)
+    lists = [
+        op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        for path, method, op in operations(schema)
+        if method == "get" and not path.endswith("}/")
+    ]
+    for ref in lists:
+        page = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
+        assert "data_version" in page["required"], ref
+        assert page["properties"]["data_version"]["type"] == "integer"
+    changes = schema["paths"]["/api/v1/changes/"]["get"]
+    assert "since" in [p["name"] for p in changes["parameters"]]
 
 
 @pytest.mark.django_db

@@ -133,7 +133,7 @@ def test_the_source_list_downloads_with_the_same_filters(client):
     response = client.get("/sources/?kind=review&format=csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
 
-    assert response["Content-Disposition"] == 'attachment; filename="sources.csv"'
+    assert response["Content-Disposition"] == 'attachment; filename="sources-v0.csv"'
     assert [(row["title"], row["doi"]) for row in rows] == [("A new review", "10.1000/xyz")]
 
 

@@ -233,8 +233,8 @@ for them. **Not medical advice.**
 
 **Reading** needs no account. Anonymous clients see published records only and are
 throttled (429 with `Retry-After`). Lists are paginated (`results`, `next`, `previous`,
-`count`; `page`, `page_size` up to 100). Filters are query parameters; `q` searches and
-`sort` orders (`-` before a field for descending).
+`count`, `data_version`; `page`, `page_size` up to 100). Filters are query parameters;
+`q` searches and `sort` orders (`-` before a field for descending).
 
 Therapies tied to low NK cell cytotoxicity by evidence of level B or better (A or B):
 `GET /api/v1/therapies/?abnormality=low-nk-cell-cytotoxicity&level=B`
@@ -251,6 +251,11 @@ with a *suggestion* (`Location: /api/v1/suggestions/<id>/`), which another edito
 or rejects; `POST /api/v1/suggestions/` makes one too. Therapy and abnormality are given
 by slug, sources by id. A token user with view permission also reads drafts (see each
 record's `status`).
+
+**Data version**: each publish, accepted change or retraction moves the knowledge base to
+a new data version. Every response carries it in `X-Data-Version`, every list also as
+`data_version`. `GET /api/v1/changes/?since=N` lists what changed after version N (what
+was added, revised and retracted, newest first).
 
 **Caching**: every read carries an `ETag`; send it back in `If-None-Match` for a
 `304 Not Modified`. Cross-origin GET is allowed (CORS).

@@ -33,7 +33,11 @@ def _new_version(using: str) -> DataVersion:
             # Two publishes at once both read the same maximum: the unique number makes
             # the second wait for the first, fail here, and read the new maximum.
             with transaction.atomic(using=using):
-                return DataVersion.objects.using(using).create(number=number)
+                version = DataVersion.objects.using(using).create(number=number)
+            # Saving the record does this too; said here so that the cached current
+            # version (data_version_of) can never outlive the opening of a new one.
+            public_cache_invalidate()
+            return version
         except IntegrityError:
             continue
     raise RuntimeError("Could not open a new data version; try again.")  # pragma: no cover
@@ -70,9 +74,6 @@ def data_version_record(
         if batch[0] is None:
             batch[0] = _new_version(using)
         version = batch[0]
-    # Saving the record did this already; said again so that the cached current
-    # version (data_version_of) can never outlive a version recorded here.
-    public_cache_invalidate()
     return DataChange.objects.using(using).create(
         version=version,
         content_type=ContentType.objects.db_manager(using).get_for_model(type(record)),

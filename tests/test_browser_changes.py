@@ -33,9 +33,7 @@ def page(monkeypatch):
         page = context.new_page()
         page.set_default_timeout(15_000)
         page.console_errors = []
-        page.on(
-            "console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text)
-        )
+        page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
         try:
             yield page
         finally:

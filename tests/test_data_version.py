@@ -76,6 +76,31 @@ def test_a_retraction_moves_the_version_and_the_changes_page_shows_why(client, c
     assert 'href="/treatments/sizofiran/"' not in changes
 
 
+def test_an_accepted_suggestion_moves_the_version_and_names_the_fields_it_revised(
+    client, curator, editor
+):
+    from curation.revisions import suggestion_accept
+    from curation.services import record_edit
+
+    therapy = factories.make_therapy(name="Rintatolimod", slug="rintatolimod")
+    before = version_of(client.get("/"))
+    edit = record_edit(
+        record=therapy,
+        fields={"summary": "A corrected summary.", "mechanism": "TLR3 agonist."},
+        user=curator,
+        reason="Typo",
+    )
+    assert version_of(client.get("/")) == before  # a suggestion is not yet public
+
+    suggestion_accept(suggestion=edit.suggestion, user=editor, note="Checked; internal.")
+
+    assert version_of(client.get("/")) == before + 1
+    html = client.get("/changes/").content.decode()
+    assert "<h3>Revised</h3>" in html
+    assert "changed: mechanism, plain-language summary" in html
+    assert "Checked; internal." not in html  # an accept note is for curators
+
+
 def test_every_public_page_shows_the_version_in_its_footer(client, curator, editor):
     publish(submitted_therapy(curator, slug="ldn"), curator, editor)
     version = DataVersion.objects.get()

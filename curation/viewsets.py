@@ -138,6 +138,14 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+# Every response of the API carries it (mecfs_kb/data_version.py).
+DATA_VERSION_HEADER = {
+    "schema": {"type": "integer", "minimum": 0},
+    "description": "The data version of the knowledge base this response shows (0 before "
+    "anything was published); /api/v1/changes/?since=<it> lists what changed after it.",
+}
+
+
 class ApiSchema(AutoSchema):
     """A viewset may say which errors an action answers with (``error_statuses``:
     ``{action: [codes]}``) and what they mean there (``error_descriptions``), and that
@@ -201,12 +209,7 @@ class ApiSchema(AutoSchema):
 
     def _get_response_headers_for_code(self, status_code, direction="response"):
         headers = super()._get_response_headers_for_code(status_code, direction)
-        headers["X-Data-Version"] = {
-            "schema": {"type": "integer", "minimum": 0},
-            "description": "The data version of the knowledge base this response shows (0 "
-            "before anything was published); /api/v1/changes/?since=<it> lists what "
-            "changed after it.",
-        }
+        headers["X-Data-Version"] = DATA_VERSION_HEADER
         if self._is_read() and str(status_code) == "200":
             headers["ETag"] = {
                 "schema": {"type": "string"},

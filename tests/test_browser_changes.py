@@ -13,12 +13,7 @@ from tests import factories
 from tests.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, has_sideways_scroll, require_chromium
 from tests.browser import screenshot as take_screenshot
 
-pytestmark = [
-    pytest.mark.browser,
-    # serialized_rollback: the flush after a live-server test would otherwise also
-    # delete the staff groups that a data migration created for later tests.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

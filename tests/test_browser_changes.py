@@ -10,29 +10,22 @@ from curation.models import DataChangeAction, Status
 from curation.services import record_publish, record_retract, record_submit
 from curation.versions import data_version_batch, data_version_record
 from tests import factories
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, PHONE, has_sideways_scroll, require_chromium
+from tests.browser import PHONE, has_sideways_scroll
 from tests.browser import screenshot as take_screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def page(monkeypatch):
-    require_chromium()
-    sync_api = pytest.importorskip("playwright.sync_api")
-    # Playwright's sync API runs an event loop; Django must allow ORM calls beside it.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport=PHONE, reduced_motion="reduce")
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.console_errors = []
-        page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
-        try:
-            yield page
-        finally:
-            browser.close()
+def page(browser):
+    """A phone-sized page of the session's chromium (tests/conftest.py)."""
+    context = browser.new_context(viewport=PHONE, reduced_motion="reduce")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.console_errors = []
+    page.on("console", lambda msg: msg.type == "error" and page.console_errors.append(msg.text))
+    yield page
+    context.close()
 
 
 def test_a_reader_sees_what_the_latest_versions_changed(live_server, page):

@@ -227,18 +227,18 @@ def test_the_api_lists_changes_newest_first_with_their_version(api_client, edito
     assert revised["fields"] == ["summary"]
     assert revised["field_labels"] == ["plain-language summary"]
     assert added["reason"] == ""  # a publish note is written for curators, not readers
-    assert added["record_type"] == "treatments.therapy"
-    assert added["record_id"] == therapy.pk
-    assert added["record_kind"] == "therapy"
+    assert added["kind"] == "therapy"
+    assert added["record"] == therapy.pk
+    assert added["kind_label"] == "therapy"
     assert added["label"] == "Rintatolimod"
     assert set(added) == {
         "id",
         "version",
         "version_created_at",
         "action",
-        "record_type",
-        "record_id",
-        "record_kind",
+        "kind",
+        "kind_label",
+        "record",
         "label",
         "fields",
         "field_labels",
@@ -435,7 +435,7 @@ def test_exports_carry_the_version_in_the_header_the_file_name_and_the_json_body
 def test_a_release_manifest_names_its_data_version(tmp_path):
     import json
 
-    from treatments.services import release_export
+    from treatments.releases import release_export
 
     data_version_record(record=factories.make_therapy(), action=DataChangeAction.ADDED)
 
@@ -450,13 +450,13 @@ def test_a_release_manifest_names_its_data_version(tmp_path):
 
 
 def test_a_seed_load_is_one_version_and_a_rerun_that_changes_nothing_adds_none():
-    from treatments.services import seed_load
+    from treatments.seed import seed_load
 
     report = seed_load()
 
     version = DataVersion.objects.get()
     assert version.number == 1
-    assert version.changes.count() == report.total_created
+    assert version.changes.count() == sum(report.created.values())
     assert set(version.changes.values_list("action", flat=True)) == {"added"}
 
     seed_load()
@@ -470,7 +470,7 @@ def test_a_seed_update_that_changes_a_record_is_a_revision_naming_its_fields(tmp
 
     from django.conf import settings
 
-    from treatments.services import seed_load
+    from treatments.seed import seed_load
 
     seed_load()
     data = json.loads((settings.BASE_DIR / "fixtures" / "seed.json").read_text())

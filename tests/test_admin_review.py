@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.test import Client
 from django.urls import reverse
 
 from curation.models import Status, Suggestion
@@ -274,3 +275,30 @@ def test_a_deleted_claim_restored_from_history_gets_its_contradictions_back(edit
     again = TherapyEvidence.objects.get(pk=pk)
     assert again.status == Status.DRAFT
     assert list(again.contradicted_by.all()) == [published]
+
+
+def test_an_editors_admin_edit_of_a_published_record_waits_for_another_editor(
+    editor_client, client, api_client
+):
+    evidence = factories.make_evidence(statement="As published.", level="B")
+    url = reverse("admin:treatments_therapyevidence_change", args=[evidence.pk])
+    data = change_form_data(editor_client.get(url))
+    data.update(statement="An unreviewed rewrite.", level="A")
+
+    assert editor_client.post(url, data).status_code == 302
+
+    def public() -> tuple[str, str, str]:
+        page = client.get(evidence.therapy.get_absolute_url()).content.decode()
+        api = api_client.get(f"/api/v1/evidence/{evidence.pk}/").json()
+        return api["statement"], api["level"], "An unreviewed rewrite." in page
+
+    assert public() == ("As published.", "B", False)
+    suggestion = Suggestion.objects.for_record(evidence).get()
+
+    other = factories.make_editor()
+    other_client = Client()
+    other_client.force_login(other)
+    accept = reverse("admin:curation_suggestion_accept", args=[suggestion.pk])
+    other_client.post(accept, {"note": "Checked against the paper."})
+
+    assert public() == ("An unreviewed rewrite.", "A", True)

@@ -9,7 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.forms import Textarea
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from curation.models import Status, version_token
@@ -430,9 +431,13 @@ class ModeratedAdmin(SimpleHistoryAdmin):
 
 def _suggested_message(result) -> str:
     fields = ", ".join(result.changed)
-    return (
-        f"“{result.record}” is published, so your change ({fields}) was kept as a "
-        "suggestion. Readers see the published version until another editor accepts it."
+    return format_html(
+        "“{}” is published, so your change ({}) was kept as a suggestion. Readers see the "
+        'published version until another editor accepts it: <a href="{}">open the '
+        "suggestion</a>.",
+        result.record,
+        fields,
+        reverse("admin:curation_suggestion_change", args=[result.suggestion.pk]),
     )
 
 

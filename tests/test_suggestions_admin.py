@@ -13,6 +13,7 @@ from curation.models import Status, Suggestion, SuggestionState
 from curation.roles import CURATORS, EDITORS
 from curation.services import record_edit
 from tests import factories
+from tests.admin_helpers import change_form_data
 from treatments.models import TherapyEvidence
 
 pytestmark = pytest.mark.django_db
@@ -128,6 +129,21 @@ def test_a_stale_suggestion_is_refused_and_marked_stale(editor_client, evidence)
     assert any("changed since this suggestion was made" in m for m in said(response))
     assert Suggestion.objects.get(pk=second.pk).state == SuggestionState.STALE
     assert TherapyEvidence.objects.get(pk=evidence.pk).level == "B"
+
+
+def test_a_change_saved_in_the_admin_links_to_its_suggestion(curator_client):
+    source = factories.make_source(title="The published title")
+    url = reverse("admin:findings_source_change", args=[source.pk])
+    data = change_form_data(curator_client.get(url))
+    data["title"] = "A better title"
+
+    response = curator_client.post(url, data, follow=True)
+
+    suggestion = Suggestion.objects.get()
+    assert f'<a href="{page(suggestion)}">open the suggestion</a>' in response.content.decode()
+    shown = curator_client.get(page(suggestion)).content.decode()
+    assert "<del>The published</del> title" in shown
+    assert "<ins>A better</ins> title" in shown
 
 
 # --- rejecting and withdrawing -------------------------------------------------------------

@@ -82,6 +82,11 @@ class ModeratedForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.restoring = False
+        for field in self.fields.values():
+            # A browser cuts pasted text at ``maxlength`` without a word, and a cut title
+            # or identifier is saved as if it were whole; the server's own length check
+            # refuses it instead, with a message that says the limit.
+            field.widget.attrs.pop("maxlength", None)
         if self.instance.pk is not None and not self.is_bound:
             # Read from the database, not from the instance: on a history (revert) page
             # the instance is an old version, but the conflict is with the current one.

@@ -1,7 +1,9 @@
 """Identifier fields that normalise what curators paste and explain what is wrong."""
 
 import re
+from collections.abc import Callable
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 
@@ -9,6 +11,17 @@ DOI_PREFIXES = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "h
 DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
 PMID_RE = re.compile(r"^[1-9]\d{0,8}$")
 PMCID_RE = re.compile(r"^PMC\d{1,9}$")
+# What a curator copies from PubMed or PubMed Central: a label, a link to the record.
+PMID_PASTED_RE = re.compile(
+    r"^(?:pmid:?|https?://(?:www\.)?(?:pubmed\.ncbi\.nlm\.nih\.gov|ncbi\.nlm\.nih\.gov/pubmed)/)"
+    r"\s*(?P<id>\d+)/?(?:[?#].*)?$",
+    re.IGNORECASE,
+)
+PMCID_PASTED_RE = re.compile(
+    r"^(?:pmcid:?\s*|https?://(?:www\.)?(?:ncbi\.nlm\.nih\.gov/pmc|pmc\.ncbi\.nlm\.nih\.gov)"
+    r"/articles/)(?P<id>pmc\d+)/?(?:[?#].*)?$",
+    re.IGNORECASE,
+)
 
 
 def normalise_doi(value: str) -> str:
@@ -23,6 +36,52 @@ def normalise_doi(value: str) -> str:
         if lowered.startswith("doi:"):
             value = value[4:].strip()
     return value.lower()
+
+
+def normalise_pmid(value: str) -> str:
+    """Digits only: ``PMID: 34828599`` and a PubMed link are one paper. Spaces inside
+    the number are left for the validator to refuse: ``12 34`` may be two numbers."""
+    value = (value or "").strip()
+    pasted = PMID_PASTED_RE.match(value)
+    return pasted["id"] if pasted else value
+
+
+def normalise_pmcid(value: str) -> str:
+    """``PMC`` and digits, from a label, a PubMed Central link or lower case."""
+    value = (value or "").strip()
+    pasted = PMCID_PASTED_RE.match(value)
+    return (pasted["id"] if pasted else value).upper()
+
+
+class PastedIdentifierField(forms.CharField):
+    """A form field that takes an identifier as curators paste it and normalises it.
+    It has no length limit of its own, so its widget has no ``maxlength``: a browser
+    would cut a pasted ``PMID: 34828599`` to ``PMID: 348285`` (another paper) without a
+    word. The model field checks the normalised value, its format before its length."""
+
+    def __init__(self, *, normalise: Callable[[str], str], **kwargs):
+        self.normalise = normalise
+        super().__init__(**{**kwargs, "max_length": None})
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return self.normalise(value) if value else value
+
+
+class IdentifierField(models.CharField):
+    """A normalised identifier column whose forms accept what curators paste."""
+
+    def normalise(self, value: str) -> str:
+        raise NotImplementedError
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return self.normalise(value) if value else value
+
+    def formfield(self, **kwargs):
+        return super().formfield(
+            **{"form_class": PastedIdentifierField, "normalise": self.normalise, **kwargs}
+        )
 
 
 def validate_doi(value: str) -> None:
@@ -55,7 +114,7 @@ def validate_pmcid(value: str) -> None:
         )
 
 
-class DOIField(models.CharField):
+class DOIField(IdentifierField):
     """A DOI stored normalised, so that a pasted ``https://doi.org/10.X/Y`` and
     ``10.x/y`` are found to be the same document by the unique constraint."""
 
@@ -65,38 +124,31 @@ class DOIField(models.CharField):
         kwargs.setdefault("max_length", 255)
         super().__init__(*args, **kwargs)
 
-    def to_python(self, value):
-        value = super().to_python(value)
-        return normalise_doi(value) if value else value
+    def normalise(self, value: str) -> str:
+        return normalise_doi(value)
 
     def get_prep_value(self, value):
         value = super().get_prep_value(value)
         return normalise_doi(value) if value else value
 
 
-class PMIDField(models.CharField):
+class PMIDField(IdentifierField):
     default_validators = [validate_pmid]
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("max_length", 12)
         super().__init__(*args, **kwargs)
 
-    def to_python(self, value):
-        value = super().to_python(value)
-        if value:
-            value = value.strip()
-            if value.lower().startswith("pmid:"):
-                value = value[5:].strip()
-        return value
+    def normalise(self, value: str) -> str:
+        return normalise_pmid(value)
 
 
-class PMCIDField(models.CharField):
+class PMCIDField(IdentifierField):
     default_validators = [validate_pmcid]
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("max_length", 16)
         super().__init__(*args, **kwargs)
 
-    def to_python(self, value):
-        value = super().to_python(value)
-        return value.strip().upper() if value else value
+    def normalise(self, value: str) -> str:
+        return normalise_pmcid(value)

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from mecfs_kb.health import healthz
@@ -7,6 +8,19 @@ urlpatterns = [
     path("", include("treatments.urls")),
     path("", include("findings.urls")),
     path("", include("curation.urls")),
+    # The one-time link ``manage.py create_curator`` prints (curation/accounts.py): a new
+    # curator or editor chooses their own password on the admin's own pages. There is no
+    # "forgot my password" form: it would send email, which this site does not set up.
+    path(
+        "admin/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "admin/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
     path("admin/", admin.site.urls),
     path("api/", include("mecfs_kb.api")),
     path("healthz", healthz, name="healthz"),

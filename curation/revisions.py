@@ -31,6 +31,7 @@ from curation.models import (
     SuggestionState,
 )
 from curation.services import (
+    PublishBlocked,
     ReviewPermissionError,
     ReviewTransitionError,
     VersionConflict,
@@ -42,6 +43,7 @@ from curation.services import (
     record_can_review,
     record_check_can_edit,
     record_edit,
+    record_publish_blocker,
     review_note_check,
 )
 from curation.versions import data_version_record
@@ -190,6 +192,11 @@ def _accept(*, suggestion: Suggestion, user, note: str) -> Moderated:
         )
     changes = current.changes
     many = _apply(record, {name: change["new"] for name, change in changes.items()})
+    # A change that moves a public record onto an unpublished one (another source, a
+    # draft abnormality) would make it lead readers nowhere, as publishing it would.
+    blocker = record_publish_blocker(record=record, lock=True)
+    if blocker:
+        raise PublishBlocked(f"You cannot accept this change to {_label(record)} yet. {blocker}")
     note = note.strip()
     record._history_user = user
     why = f": {current.reason}" if current.reason else ""

@@ -67,6 +67,11 @@ class ReviewTransitionError(ReviewError):
     status_code = 409
 
 
+class PublishBlocked(ReviewTransitionError):
+    """A record would become public while a record it rests on (its source, abnormality,
+    therapy …) is not."""
+
+
 class VersionConflict(ReviewError):
     """The record was changed by someone else since the caller read it."""
 
@@ -179,11 +184,59 @@ def record_publish(
             f"You cannot publish {_label(current)}: you created, edited or submitted it, "
             "and nobody publishes their own work. Another editor must review it."
         )
+    blocker = record_publish_blocker(record=current, lock=True)
+    if blocker:
+        raise PublishBlocked(f"You cannot publish {_label(current)} yet. {blocker}")
     current = _review(
         current, user=user, status=Status.PUBLISHED, note=note.strip(), verb="Published"
     )
     data_version_record(record=current, action=DataChangeAction.ADDED, note=current.review_note)
     return current
+
+
+def _rests_on(model: type[Moderated]) -> list:
+    """The forward foreign keys of ``model`` to curated models: what a reader would
+    follow from it (a claim's source, abnormality, therapy). Found in ``_meta``, so
+    that curation names no domain model."""
+    return [
+        found
+        for found in model._meta.get_fields()
+        if (found.many_to_one or found.one_to_one)
+        and found.concrete
+        and isinstance(found.related_model, type)
+        and issubclass(found.related_model, Moderated)
+    ]
+
+
+_STATE = {
+    Status.DRAFT: "a draft",
+    Status.SUBMITTED: "submitted",
+    Status.REJECTED: "rejected",
+    Status.RETRACTED: "retracted",
+}
+
+
+def record_publish_blocker(*, record: Moderated, lock: bool = False) -> str:
+    """Why ``record`` cannot be public yet, or "": a record it rests on (by a set
+    foreign key) is not published, and a public claim must never lead a reader to a
+    record they cannot see. With ``lock`` the records it rests on stay locked until the
+    transaction ends, so none is retracted between this check and the publish."""
+    for fk in _rests_on(type(record)):
+        pk = getattr(record, fk.attname)
+        if pk is None:
+            continue
+        rows = fk.related_model._default_manager.filter(pk=pk)
+        target = (rows.select_for_update() if lock else rows).first()
+        if target is None or target.status == Status.PUBLISHED:
+            continue
+        what = f"Its {fk.verbose_name} “{target}” is {_STATE[target.status]}"
+        if target.status == Status.RETRACTED:
+            return f"{what}: a public record cannot rest on a withdrawn one."
+        return (
+            f"{what}, not published: publish it first, or publish the "
+            f"{target._meta.verbose_name} with its claims together."
+        )
+    return ""
 
 
 @transaction.atomic

@@ -8,11 +8,13 @@ from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.forms import Textarea
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from curation.bundles import SUBMITTABLE, bundle_claims, bundle_publish, bundle_submit, claim_key
 from curation.models import Status, version_token
 from curation.services import (
     MODERATION_FIELDS,
@@ -20,6 +22,7 @@ from curation.services import (
     ReviewError,
     VersionConflict,
     record_can_delete,
+    record_can_edit,
     record_can_review,
     record_create,
     record_edit,
@@ -173,12 +176,56 @@ class ReviewNoteForm(forms.Form):
     )
 
 
+class BundleReviewForm(forms.Form):
+    """An editor's choice among a record's submitted claims: a checkbox each."""
+
+    note = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
+        help_text="Optional; kept in the history of the record and of each claim published.",
+    )
+    reject_note = forms.CharField(
+        label="Why the others are rejected",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Required when a claim is left unchecked: its curator reads it.",
+    )
+
+    def __init__(self, *args, claims, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.claims = claims
+        for claim in claims:
+            self.fields[self.field_name(claim)] = forms.BooleanField(
+                required=False, initial=True, label=str(claim)
+            )
+
+    @staticmethod
+    def field_name(claim) -> str:
+        return "claim_" + claim_key(claim).replace(".", "_").replace(":", "_")
+
+    def chosen(self) -> list:
+        return [c for c in self.claims if self.cleaned_data.get(self.field_name(c))]
+
+    def clean(self):
+        cleaned = super().clean()
+        if len(self.chosen()) < len(self.claims):
+            try:
+                review_note_check(note=cleaned.get("reject_note", ""), action="reject")
+            except ReviewError as exc:
+                self.add_error("reject_note", exc.message)
+        return cleaned
+
+
 class ModeratedAdmin(SimpleHistoryAdmin):
     """Shared by every curated model: who made it, how its status changes (only through
     the review actions), and no lost updates."""
 
     form = ModeratedForm
     change_list_template = "admin/moderated_change_list.html"
+    change_form_template = "admin/moderated_change_form.html"
+    # A record claims rest on (a source) opts in to being submitted and reviewed with
+    # its claims from its change form.
+    review_with_claims = False
     formfield_overrides = SHORT_TEXT
     # One COUNT(*) per changelist, not two: the unfiltered total is not worth a
     # second scan of a table that grows to literature scale.
@@ -326,7 +373,111 @@ class ModeratedAdmin(SimpleHistoryAdmin):
             self.admin_site.admin_view(self.deleted_view),
             name="{}_{}_deleted".format(*info),
         )
-        return [deleted, *super().get_urls()]
+        bundle = [
+            path(
+                f"<path:object_id>/{name}/",
+                self.admin_site.admin_view(view),
+                name="{}_{}_{}".format(*info, name.replace("-", "_")),
+            )
+            for name, view in (
+                ("submit-with-claims", self.submit_with_claims_view),
+                ("review-with-claims", self.review_with_claims_view),
+            )
+        ]
+        return [deleted, *bundle, *super().get_urls()]
+
+    # --- a record with its claims (curation/bundles.py) ---------------------------------
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        context = dict(extra_context or {})
+        obj = self.get_object(request, object_id) if self.review_with_claims else None
+        if obj is not None:
+            context["bundle"] = self._bundle(request, obj)
+        return super().change_view(request, object_id, form_url, extra_context=context)
+
+    def _bundle(self, request, obj) -> dict[str, Any]:
+        """What the change form offers for the record with its claims; the services
+        decide again when a button is pressed. One query per kind of claim."""
+        claims = bundle_claims(record=obj, statuses=(*SUBMITTABLE, Status.SUBMITTED))
+        drafts = sum(claim.status in SUBMITTABLE for claim in claims)
+        waiting = len(claims) - drafts
+        info = self.opts.app_label, self.opts.model_name
+        return {
+            "drafts": drafts,
+            "waiting": waiting,
+            "can_submit": record_can_edit(record=obj, user=request.user)
+            and (obj.status in SUBMITTABLE or drafts > 0),
+            "can_review": record_can_review(record=obj, user=request.user)
+            and obj.status in (Status.SUBMITTED, Status.PUBLISHED)
+            and waiting > 0,
+            "submit_url": reverse("admin:{}_{}_submit_with_claims".format(*info), args=[obj.pk]),
+            "review_url": reverse("admin:{}_{}_review_with_claims".format(*info), args=[obj.pk]),
+        }
+
+    def _bundle_record(self, request, object_id):
+        obj = self.get_object(request, object_id) if self.review_with_claims else None
+        if obj is None:
+            raise Http404
+        return obj
+
+    def _change_url(self, obj) -> str:
+        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
+
+    def submit_with_claims_view(self, request, object_id):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        obj = self._bundle_record(request, object_id)
+        try:
+            claims = bundle_submit(record=obj, user=request.user)
+        except ReviewError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                f"Submitted “{obj}” for review with its {len(claims)} "
+                f"claim{'s' if len(claims) != 1 else ''}.",
+                messages.SUCCESS,
+            )
+        return HttpResponseRedirect(self._change_url(obj))
+
+    def review_with_claims_view(self, request, object_id):
+        """An editor reviews the record and its submitted claims on one page: the
+        checked claims are published with it, the others rejected with one note."""
+        obj = self._bundle_record(request, object_id)
+        if not record_can_review(record=obj, user=request.user):
+            raise PermissionDenied
+        waiting = bundle_claims(record=obj, statuses=(Status.SUBMITTED,))
+        form = BundleReviewForm(request.POST or None, claims=waiting)
+        if request.method == "POST" and form.is_valid():
+            try:
+                review = bundle_publish(
+                    record=obj,
+                    user=request.user,
+                    claims=form.chosen(),
+                    note=form.cleaned_data["note"],
+                    reject_note=form.cleaned_data["reject_note"],
+                )
+            except ReviewError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(
+                    request,
+                    f"Published “{review.record}” with {len(review.published)} of its "
+                    f"claims; rejected {len(review.rejected)}.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(self._change_url(obj))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Review “{obj}” with its claims",
+            "opts": self.opts,
+            "original": obj,
+            "form": form,
+            "rows": [
+                (claim, form[form.field_name(claim)], claim._meta.verbose_name) for claim in waiting
+            ],
+        }
+        return TemplateResponse(request, "admin/review_with_claims.html", context)
 
     def deleted_view(self, request):
         """Records deleted from this model, each linking to its last version in history,

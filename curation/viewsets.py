@@ -17,8 +17,10 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from curation.bundles import bundle_publish, bundle_submit
 from curation.models import Suggestion
 from curation.preconditions import data_etag, if_match_version, record_etag
+from curation.resources import api_kind, api_resource_model
 from curation.rest import ErrorSerializer, PreconditionFailed, error_body
 from curation.revisions import suggestion_diff
 from curation.serializers import SuggestionDetailSerializer
@@ -169,6 +171,8 @@ class ApiSchema(AutoSchema):
             codes += [400, 403, 413]
         elif action in ("update", "partial_update") or action in REVIEW_ACTIONS:
             codes += [400, 403, 404, 409, 412, 413]
+        elif action in BUNDLE_ACTIONS:
+            codes += [400, 403, 404, 409, 413]
         return sorted(codes)
 
     def _is_detail_write(self) -> bool:
@@ -365,3 +369,99 @@ class ReviewActionsMixin:
     )
     reject = _review_action("reject", "Reject a submitted record, with a note (editors)")
     retract = _review_action("retract", "Retract a published record, with a note (editors)")
+
+
+# ---------------------------------------------------------------------------------------
+# A record with the claims resting on it (curation/bundles.py): a paper and its claims
+# ---------------------------------------------------------------------------------------
+
+BUNDLE_ACTIONS = ("submit_with_claims", "publish_with_claims")
+
+
+class ClaimRefSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="The claim's resource: `finding`, `evidence`, …")
+    id = serializers.IntegerField()
+
+    def validate(self, attrs):
+        model = api_resource_model(attrs["kind"])
+        if model is None:
+            raise serializers.ValidationError({"kind": [f"“{attrs['kind']}” is not a kind."]})
+        return model(pk=attrs["id"])
+
+
+class BundleSubmitSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class BundlePublishSerializer(serializers.Serializer):
+    claims = ClaimRefSerializer(
+        many=True, help_text="The submitted claims to publish with the record."
+    )
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", help_text="Kept in each one's history."
+    )
+    reject_note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="With it, the submitted claims not listed are rejected with this note; "
+        "without it they stay submitted.",
+    )
+
+
+class BundleResultSerializer(serializers.Serializer):
+    published = ClaimRefSerializer(many=True)
+    rejected = ClaimRefSerializer(many=True)
+    waiting = ClaimRefSerializer(many=True)
+    submitted = ClaimRefSerializer(many=True)
+
+
+def _refs(records) -> list[dict]:
+    return [{"kind": api_kind(type(r)), "id": r.pk} for r in records]
+
+
+class BundleActionsMixin:
+    """``POST …/<id>/submit-with-claims/`` and ``publish-with-claims/``: a record and
+    the claims resting on it, reviewed together (curation/bundles.py decides)."""
+
+    @extend_schema(
+        summary="Submit a record with its draft and rejected claims, for review together",
+        request=BundleSubmitSerializer,
+        responses=BundleResultSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="submit-with-claims")
+    def submit_with_claims(self, request, *args, **kwargs):
+        body = BundleSubmitSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        claims = bundle_submit(
+            record=self.get_object(), user=request.user, note=body.validated_data["note"]
+        )
+        return Response(
+            {"submitted": _refs(claims), "published": [], "rejected": [], "waiting": []}
+        )
+
+    @extend_schema(
+        summary="Publish a record with the chosen submitted claims, in one data version "
+        "(editors; not one's own work)",
+        request=BundlePublishSerializer,
+        responses=BundleResultSerializer,
+    )
+    @action(detail=True, methods=["post"], url_path="publish-with-claims")
+    def publish_with_claims(self, request, *args, **kwargs):
+        body = BundlePublishSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        review = bundle_publish(
+            record=self.get_object(),
+            user=request.user,
+            claims=body.validated_data["claims"],
+            note=body.validated_data["note"],
+            reject_note=body.validated_data["reject_note"],
+        )
+        return Response(
+            {
+                "submitted": [],
+                "published": _refs(review.published),
+                "rejected": _refs(review.rejected),
+                "waiting": _refs(review.waiting),
+            }
+        )

@@ -54,6 +54,7 @@ class SourceAdmin(ModeratedAdmin):
     search_fields = ["key", "title", "authors", "container", "doi", "pmid", "pmcid"]
     list_per_page = 50
     inlines = [FindingInline]
+    review_with_claims = True
     fieldsets = [
         (
             None,

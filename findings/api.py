@@ -2,7 +2,12 @@
 
 from django.db.models import Prefetch
 
-from curation.viewsets import DraftWriteViewSet, ReadOnlyViewSet, ReviewActionsMixin
+from curation.viewsets import (
+    BundleActionsMixin,
+    DraftWriteViewSet,
+    ReadOnlyViewSet,
+    ReviewActionsMixin,
+)
 from findings.filters import AbnormalityFilter, FindingFilter, LabTestFilter, SourceFilter
 from findings.models import Abnormality, Finding, LabTest, Source
 from findings.serializers import (
@@ -47,7 +52,7 @@ class LabTestViewSet(ReadOnlyViewSet):
         )
 
 
-class SourceViewSet(ReviewActionsMixin, DraftWriteViewSet):
+class SourceViewSet(BundleActionsMixin, ReviewActionsMixin, DraftWriteViewSet):
     """Citable documents. Curators and editors (token) create drafts and edit draft or
     rejected sources; a DOI or PMID already used by another source is refused (400)."""
 

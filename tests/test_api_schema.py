@@ -54,6 +54,9 @@ def test_it_describes_every_resource(schema):
         f"/api/v1/{name}/{{id}}/{action}/"
         for name in ("evidence", "findings", "sources")
         for action in ("submit", "reopen", "publish", "reject", "retract")
+    } | {  # a paper with its claims (tests/test_bundles.py)
+        "/api/v1/sources/{id}/submit-with-claims/",
+        "/api/v1/sources/{id}/publish-with-claims/",
     } | {  # suggested revisions (tests/test_suggestions_api.py)
         "/api/v1/suggestions/",
         "/api/v1/suggestions/{id}/",
@@ -72,6 +75,9 @@ def test_it_describes_every_resource(schema):
         (f"/api/v1/{name}/{{id}}/{action}/", "post")
         for name in ("evidence", "findings", "sources")
         for action in ("submit", "reopen", "publish", "reject", "retract")
+    } | {
+        ("/api/v1/sources/{id}/submit-with-claims/", "post"),
+        ("/api/v1/sources/{id}/publish-with-claims/", "post"),
     } | {("/api/v1/suggestions/", "post")} | {
         (f"/api/v1/suggestions/{{id}}/{action}/", "post")
         for action in ("accept", "reject", "withdraw")

@@ -18,6 +18,7 @@ from curation.bundles import SUBMITTABLE, bundle_claims, bundle_publish, bundle_
 from curation.models import Status, version_token
 from curation.services import (
     MODERATION_FIELDS,
+    NOTE_REQUIRED,
     TRANSITIONS,
     ReviewError,
     VersionConflict,
@@ -28,6 +29,7 @@ from curation.services import (
     record_edit,
     record_edit_check,
     record_restore,
+    record_transitions_allowed,
     review_note_check,
 )
 
@@ -174,6 +176,22 @@ class ReviewNoteForm(forms.Form):
         required=False,
         help_text="Say why: the curator reads it, and it is kept in the record's history.",
     )
+
+
+TRANSITION_LABELS = {
+    "submit": "Submit for review",
+    "reopen": "Reopen as a draft",
+    "publish": "Publish",
+    "reject": "Reject, with the note",
+    "retract": "Retract, with the note",
+}
+TRANSITION_DONE = {
+    "submit": "Submitted for review",
+    "reopen": "Reopened as a draft",
+    "publish": "Published",
+    "reject": "Rejected",
+    "retract": "Retracted",
+}
 
 
 class BundleReviewForm(forms.Form):
@@ -384,15 +402,57 @@ class ModeratedAdmin(SimpleHistoryAdmin):
                 ("review-with-claims", self.review_with_claims_view),
             )
         ]
-        return [deleted, *bundle, *super().get_urls()]
+        transition = path(
+            "<path:object_id>/transition/<str:name>/",
+            self.admin_site.admin_view(self.transition_view),
+            name="{}_{}_transition".format(*info),
+        )
+        return [deleted, *bundle, transition, *super().get_urls()]
+
+    # --- the review buttons on a record's page: the same services as the actions -------
+
+    def _transition_buttons(self, request, obj) -> list[dict[str, str]]:
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            {
+                "name": name,
+                "label": TRANSITION_LABELS[name],
+                "url": reverse("admin:{}_{}_transition".format(*info), args=[obj.pk, name]),
+            }
+            for name in record_transitions_allowed(record=obj, user=request.user)
+        ]
+
+    def transition_view(self, request, object_id, name):
+        """One transition of one record, from the buttons on its page (POST only)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if name not in TRANSITIONS:
+            raise Http404
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            raise Http404
+        try:
+            TRANSITIONS[name](
+                record=obj, user=request.user, note=request.POST.get("transition_note", "")
+            )
+        except ReviewError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+        else:
+            self.message_user(request, f"{TRANSITION_DONE[name]}: {obj}.", messages.SUCCESS)
+        return HttpResponseRedirect(self._change_url(obj))
 
     # --- a record with its claims (curation/bundles.py) ---------------------------------
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         context = dict(extra_context or {})
-        obj = self.get_object(request, object_id) if self.review_with_claims else None
+        obj = self.get_object(request, object_id)
         if obj is not None:
-            context["bundle"] = self._bundle(request, obj)
+            context["transitions"] = self._transition_buttons(request, obj)
+            context["transition_note_needed"] = any(
+                b["name"] in NOTE_REQUIRED for b in context["transitions"]
+            )
+            if self.review_with_claims:
+                context["bundle"] = self._bundle(request, obj)
         return super().change_view(request, object_id, form_url, extra_context=context)
 
     def _bundle(self, request, obj) -> dict[str, Any]:

@@ -120,6 +120,20 @@ def _locked(record: Moderated, expected_version: str | None) -> Moderated:
     return current
 
 
+# The statuses each transition starts from.
+TRANSITION_FROM: dict[str, tuple[str, ...]] = {
+    "submit": (Status.DRAFT, Status.REJECTED),
+    "reopen": (Status.REJECTED,),
+    "publish": (Status.SUBMITTED,),
+    "reject": (Status.SUBMITTED,),
+    "retract": (Status.PUBLISHED,),
+}
+# Editors' transitions (``review_<model>``); the others are curators' (``change_<model>``).
+REVIEW_TRANSITIONS = ("publish", "reject", "retract")
+# Rejecting and retracting need a note saying why.
+NOTE_REQUIRED = ("reject", "retract")
+
+
 def _require_status(record: Moderated, allowed: tuple[str, ...], action: str) -> None:
     if record.status not in allowed:
         names = " or ".join(Status(s).label.lower() for s in allowed)
@@ -159,7 +173,7 @@ def record_submit(
         raise ReviewPermissionError(
             f"You may not submit {_label(current)}: only curators and editors can."
         )
-    _require_status(current, (Status.DRAFT, Status.REJECTED), "submitted")
+    _require_status(current, TRANSITION_FROM["submit"], "submitted")
     current.status = Status.SUBMITTED
     current.submitted_by = user
     _save(
@@ -178,7 +192,7 @@ def record_publish(
     """An editor publishes a submitted record that someone else created and submitted."""
     current = _locked(record, expected_version)
     _require_reviewer(current, user, "publish")
-    _require_status(current, (Status.SUBMITTED,), "published")
+    _require_status(current, TRANSITION_FROM["publish"], "published")
     if record_wrote(record=current, user=user):
         raise ReviewPermissionError(
             f"You cannot publish {_label(current)}: you created, edited or submitted it, "
@@ -247,7 +261,7 @@ def record_reject(
     current = _locked(record, expected_version)
     _require_reviewer(current, user, "reject")
     note = review_note_check(note=note, action="reject", record=current)
-    _require_status(current, (Status.SUBMITTED,), "rejected")
+    _require_status(current, TRANSITION_FROM["reject"], "rejected")
     return _review(current, user=user, status=Status.REJECTED, note=note, verb="Rejected")
 
 
@@ -260,7 +274,7 @@ def record_retract(
     current = _locked(record, expected_version)
     _require_reviewer(current, user, "retract")
     note = review_note_check(note=note, action="retract", record=current)
-    _require_status(current, (Status.PUBLISHED,), "retracted")
+    _require_status(current, TRANSITION_FROM["retract"], "retracted")
     current = _review(current, user=user, status=Status.RETRACTED, note=note, verb="Retracted")
     from curation.revisions import suggestions_mark_stale
 
@@ -550,7 +564,7 @@ def record_reopen(
         raise ReviewPermissionError(
             f"You may not reopen {_label(current)}: only curators and editors can."
         )
-    _require_status(current, (Status.REJECTED,), "reopened")
+    _require_status(current, TRANSITION_FROM["reopen"], "reopened")
     current.status = Status.DRAFT
     _save(current, user=user, reason=_reason("Reopened", note.strip()), fields=["status"])
     return current
@@ -605,3 +619,22 @@ TRANSITIONS = {
     "reject": record_reject,
     "retract": record_retract,
 }
+
+
+def record_transitions_allowed(*, record: Moderated, user) -> list[str]:
+    """The transitions ``user`` may make on ``record`` as it is, by name, for offering
+    buttons: the same role, status and own-work rules as the transitions themselves,
+    which judge again (under a lock) when one is made."""
+    allowed = []
+    for name, statuses in TRANSITION_FROM.items():
+        if record.status not in statuses:
+            continue
+        if name in REVIEW_TRANSITIONS:
+            if not record_can_review(record=record, user=user):
+                continue
+            if name == "publish" and record_wrote(record=record, user=user):
+                continue
+        elif not record_can_edit(record=record, user=user):
+            continue
+        allowed.append(name)
+    return allowed

@@ -36,7 +36,7 @@ from curation.revisions import (
     suggestion_reject,
     suggestion_withdraw,
 )
-from curation.services import ReviewError, record_can_review
+from curation.services import ReviewError, record_can_edit, record_can_review
 
 # ---------------------------------------------------------------------------
 # A readable difference between two values
@@ -502,3 +502,99 @@ def review_queue_view(request, admin_site):
     }
     request.current_app = admin_site.name
     return TemplateResponse(request, "admin/review_queue.html", context)
+
+
+# ---------------------------------------------------------------------------
+# My work: a curator's own records and suggestions, by what happens to them next
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class WorkRow:
+    kind: str
+    label: str
+    url: str | None
+    since: datetime
+    note: str = ""
+    fields: list[str] = field(default_factory=list)
+
+
+def my_work(user, *, admin_site: admin.AdminSite = admin.site) -> tuple[dict[str, list], bool]:
+    """``user``'s drafts, what of theirs waits for review, what was rejected (with the
+    editor's note) and their suggestions still open or rejected, newest first; and
+    whether a kind had more than ``QUEUE_LIMIT`` rows. One query per curated model the
+    user edits and one for suggestions."""
+    groups: dict[str, list] = {"drafts": [], "waiting": [], "rejected": [], "suggestions": []}
+    cut = False
+    models = [m for m in moderated_models() if record_can_edit(record=m, user=user)]
+    for model in models:
+        records = list(
+            model._default_manager.filter(
+                Q(created_by=user) | Q(submitted_by=user),
+                status__in=[Status.DRAFT, Status.SUBMITTED, Status.REJECTED],
+            )
+            .select_related(*_label_relations(admin_site, model))
+            .order_by("-updated_at", "-pk")[: QUEUE_LIMIT + 1]
+        )
+        cut = cut or len(records) > QUEUE_LIMIT
+        for record in records[:QUEUE_LIMIT]:
+            group = {
+                Status.DRAFT: "drafts",
+                Status.SUBMITTED: "waiting",
+                Status.REJECTED: "rejected",
+            }[record.status]
+            groups[group].append(
+                WorkRow(
+                    kind=capfirst(model._meta.verbose_name),
+                    label=str(record),
+                    url=_record_url(model, record.pk),
+                    since=record.updated_at,
+                    note=record.review_note if record.status == Status.REJECTED else "",
+                )
+            )
+    suggestions = list(
+        Suggestion.objects.filter(
+            author=user,
+            state__in=[SuggestionState.PENDING, SuggestionState.REJECTED, SuggestionState.STALE],
+        )
+        .for_display()
+        .order_by("-created_at", "-pk")[: QUEUE_LIMIT + 1]
+    )
+    cut = cut or len(suggestions) > QUEUE_LIMIT
+    for suggestion in suggestions[:QUEUE_LIMIT]:
+        groups["suggestions"].append(
+            WorkRow(
+                kind=f"{capfirst(suggestion.record_model._meta.verbose_name)} · "
+                f"{suggestion.get_state_display().lower()}",
+                label=suggestion.label,
+                url=reverse("admin:curation_suggestion_change", args=[suggestion.pk]),
+                since=suggestion.created_at,
+                note=suggestion.review_note,
+                fields=suggestion.changed_fields,
+            )
+        )
+    for rows in groups.values():
+        rows.sort(key=lambda row: row.since, reverse=True)
+    return groups, cut
+
+
+def my_work_view(request, admin_site):
+    groups, cut = my_work(request.user, admin_site=admin_site)
+    context = {
+        **admin_site.each_context(request),
+        "title": "My work",
+        "subtitle": None,
+        "sections": [
+            (key, heading, help_text, groups[key])
+            for key, heading, help_text in (
+                ("drafts", "Drafts", "Not submitted yet: finish them and submit them."),
+                ("waiting", "Waiting for review", "An editor publishes or rejects them."),
+                ("rejected", "Rejected", "Sent back with the editor's note: fix and resubmit."),
+                ("suggestions", "My suggestions", "Changes you suggested to published records."),
+            )
+        ],
+        "cut": cut,
+        "limit": QUEUE_LIMIT,
+    }
+    request.current_app = admin_site.name
+    return TemplateResponse(request, "admin/my_work.html", context)

@@ -12,7 +12,13 @@ from django.urls import path
 class KnowledgeBaseAdminSite(admin.AdminSite):
     def get_urls(self):
         queue = path("review/", self.admin_view(self.review_queue), name="review_queue")
-        return [queue, *super().get_urls()]
+        mine = path("my-work/", self.admin_view(self.my_work), name="my_work")
+        return [queue, mine, *super().get_urls()]
+
+    def my_work(self, request):
+        from curation.admin_review import my_work_view
+
+        return my_work_view(request, self)
 
     def review_queue(self, request):
         from curation.admin_review import review_queue_view

@@ -57,10 +57,21 @@ def _upsert(
     update: bool,
     report: SeedReport,
     label: str,
+    correction: dict[str, Any] | None = None,
 ) -> models.Model:
     """Create the record if missing. Existing records are left as curators keep them,
-    unless ``update`` asks to bring seed-owned fields back to the seed's values."""
+    unless ``update`` asks to bring seed-owned fields back to the seed's values.
+
+    ``correction`` (an item's ``"correction"`` in the seed) says why the seed changed a
+    record: ``note`` becomes the history entry's change reason when ``update`` brings
+    a live record to the corrected values, and ``was`` gives the lookup values the
+    record had before (a corrected statement), so that it is found and corrected in
+    place rather than duplicated."""
     obj = model.objects.filter(**lookup).first()
+    if obj is None and correction and correction.get("was"):
+        obj = model.objects.filter(**{**lookup, **correction["was"]}).first()
+        if obj is not None and update:
+            values = {**values, **{k: lookup[k] for k in correction["was"]}}
     changed: list[str] = []
     if obj is None:
         obj = model(**lookup, **values)
@@ -79,7 +90,11 @@ def _upsert(
         obj.full_clean(validate_unique=True)
     except ValidationError as exc:
         raise SeedError(f"{label} {lookup}: {exc.message_dict}") from exc
+    if bucket == "updated" and correction:
+        obj._change_reason = correction["note"][:100]
     obj.save()
+    # The note belongs to this save only, not to the history rows of later m2m changes.
+    obj.__dict__.pop("_change_reason", None)
     report.count(bucket, label)
     if obj.status == Status.PUBLISHED:  # readers see it: a change in seed_load's version
         revised = bucket == "updated" and was_published
@@ -113,6 +128,32 @@ def _get(index: dict[str, models.Model], key: str | None, what: str, where: str)
         raise SeedError(f"{where}: unknown {what} {key!r}") from None
 
 
+def _withdraw(item: dict[str, str], *, update: bool, report: SeedReport) -> None:
+    """A source taken out of the seed (``{"source": key, "reason": ...}`` in the seed's
+    ``withdrawn``). With ``update``, a live database's published copy of it, and the
+    claims and statuses resting on it, are retracted with the reason: kept in history,
+    shown as retracted, gone from lists; the reason is the history entry's note."""
+    source = Source.objects.filter(key=item["source"]).first() if update else None
+    if source is None:
+        return
+    reason = item["reason"]
+    dependants: list[tuple[str, models.Model]] = [
+        *(("regulatory status", r) for r in RegulatoryStatus.objects.filter(source=source)),
+        *(("finding", r) for r in Finding.objects.filter(source=source)),
+        *(("therapy evidence", r) for r in TherapyEvidence.objects.filter(source=source)),
+        ("source", source),
+    ]
+    for label, record in dependants:
+        if record.status != Status.PUBLISHED:
+            continue
+        record.status = Status.RETRACTED
+        record.review_note = reason
+        record._change_reason = reason[:100]
+        record.save()
+        report.count("updated", label)
+        data_version_record(record=record, action=DataChangeAction.RETRACTED, note=reason)
+
+
 @data_version_batch()  # one data version for the whole load, none if nothing changed
 @transaction.atomic
 def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
@@ -133,7 +174,7 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
 
     abnormalities: dict[str, Abnormality] = {}
     for item in data.get("abnormalities", []):
-        values = {k: v for k, v in item.items() if k != "slug"}
+        values = {k: v for k, v in item.items() if k not in ("slug", "correction")}
         values["aliases"] = _lines(values.get("aliases"))
         abnormalities[item["slug"]] = _upsert(
             Abnormality,
@@ -142,10 +183,11 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             update=update,
             report=report,
             label="abnormality",
+            correction=item.get("correction"),
         )
 
     for item in data.get("lab_tests", []):
-        values = {k: v for k, v in item.items() if k not in ("slug", "abnormalities")}
+        values = {k: v for k, v in item.items() if k not in ("slug", "abnormalities", "correction")}
         test = _upsert(
             LabTest,
             lookup={"slug": item["slug"]},
@@ -153,6 +195,7 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             update=update,
             report=report,
             label="lab test",
+            correction=item.get("correction"),
         )
         test.abnormalities.add(
             *[
@@ -164,7 +207,7 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
 
     therapies: dict[str, Therapy] = {}
     for item in data.get("therapies", []):
-        values = {k: v for k, v in item.items() if k != "slug"}
+        values = {k: v for k, v in item.items() if k not in ("slug", "correction")}
         values["aliases"] = _lines(values.get("aliases"))
         therapies[item["slug"]] = _upsert(
             Therapy,
@@ -173,6 +216,7 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             update=update,
             report=report,
             label="therapy",
+            correction=item.get("correction"),
         )
 
     sources: dict[str, Source] = {}
@@ -183,7 +227,9 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             aliases[item["key"]] = item["same_as"]
             continue
         values = {
-            k: (empty_value(Source, k) if v is None else v) for k, v in item.items() if k != "key"
+            k: (empty_value(Source, k) if v is None else v)
+            for k, v in item.items()
+            if k not in ("key", "correction")
         }
         sources[item["key"]] = _upsert(
             Source,
@@ -192,6 +238,7 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             update=update,
             report=report,
             label="source",
+            correction=item.get("correction"),
         )
     for alias, key in aliases.items():
         sources[alias] = _get(sources, key, "source", f"source {alias} (same_as)")
@@ -214,6 +261,7 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             update=update,
             report=report,
             label="finding",
+            correction=item.get("correction"),
         )
 
     for item in data.get("evidence", []):
@@ -234,6 +282,7 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             update=update,
             report=report,
             label="therapy evidence",
+            correction=item.get("correction"),
         )
 
     for item in data.get("regulatory_statuses", []):
@@ -253,16 +302,24 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             update=update,
             report=report,
             label="regulatory status",
+            correction=item.get("correction"),
         )
+
+    for item in data.get("withdrawn", []):
+        _withdraw(item, update=update, report=report)
 
     for pair in data.get("contradictions", []):
         claim = _get(claims, pair["claim"], "claim", "contradictions")
         for other_id in pair["contradicted_by"]:
             other = _get(claims, other_id, "claim", f"contradictions of {pair['claim']}")
+            # Only a missing pair is added: adding one already there would still write a
+            # history row (simple_history's m2m tracking), hiding a correction's note.
             if type(other) is type(claim):
-                claim.contradicted_by.add(other)
+                if not claim.contradicted_by.filter(pk=other.pk).exists():
+                    claim.contradicted_by.add(other)
             elif isinstance(claim, TherapyEvidence) and isinstance(other, Finding):
-                claim.contradicting_findings.add(other)
+                if not claim.contradicting_findings.filter(pk=other.pk).exists():
+                    claim.contradicting_findings.add(other)
             else:
                 raise SeedError(
                     f"contradictions of {pair['claim']}: a finding can only be contradicted "

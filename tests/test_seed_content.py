@@ -382,3 +382,32 @@ def test_a_corrected_statement_is_corrected_in_place_not_duplicated(tmp_path):
     )
     assert record.statement == item["statement"]
     assert record.history.first().history_change_reason == "Statement: as the article says it"
+
+
+# --- the seed claims issue 13 found missing ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("claim_id", "subject", "words"),
+    [
+        ("s09-complement", "complement-activation-defects", "genetic defects in complementary"),
+        ("s09-bacterial-fungal", "immune-dysfunction-unspecified", "bacterial and fungal"),
+        ("s09-enterovirus-herpesvirus", "immune-dysfunction-unspecified", "herpesviruses"),
+        ("s09-fever-lymph-nodes", "immune-dysfunction-unspecified", "swelling in lymph nodes"),
+        ("s09-rnase-l-atp", "rnase-l-pathway-dysfunction", "consumes ATP"),
+        ("s09-not-picked-up", "immune-dysfunction-unspecified", "not be picked up"),
+        ("s09-cfids", "immune-dysfunction-unspecified", "CFIDS"),
+        ("s25-immune-dysregulation", "immune-dysfunction-unspecified", "dysregulation"),
+        ("s25-autologous-frontier", None, "promising frontier"),
+        ("s25-hbot-immune", "immune-dysfunction-unspecified", "modulate immune responses"),
+    ],
+)
+def test_the_missing_seed_claims_are_in_the_seed(claim_id, subject, words):
+    [claim] = [c for c in CLAIMS if c["id"] == claim_id]
+    assert claim["source"] in SEED_ARTICLES
+    assert claim["abnormality"] == subject
+    assert words in claim["quote"]  # verbatim: tests/test_seed.py checks it against the article
+    assert claim["level"] == "E"
+    # Tied to an abnormality only as rationale where the article merely proposes it.
+    if claim_id == "s25-hbot-immune":
+        assert claim["link_kind"] == "rationale"

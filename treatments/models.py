@@ -24,8 +24,8 @@ class Stage(models.TextChoices):
     OFF_LABEL = "off_label", "Approved for other uses; used off-label in ME/CFS"
     APPROVED = "approved", "Approved for ME/CFS in at least one country"
     ABANDONED = "abandoned", "No longer pursued"
-    # No source says development stopped, but none shows any since a given date: the
-    # therapy's summary says since when (sizofiran: nothing for CFS since a 1992 review).
+    # No source says development stopped, and none shows any beyond the records found:
+    # the therapy's summary names them (sizofiran: a 1992 review and an expired patent).
     NO_DEVELOPMENT_FOUND = "no_development", "No development for ME/CFS found"
 
 

@@ -143,6 +143,13 @@ def _require_status(record: Moderated, allowed: tuple[str, ...], action: str) ->
         )
 
 
+def _require_curator(record: Moderated, user, action: str) -> None:
+    if not record_can_edit(record=record, user=user):
+        raise ReviewPermissionError(
+            f"You may not {action} {_label(record)}: only curators and editors can."
+        )
+
+
 def _require_reviewer(record: Moderated, user, action: str) -> None:
     if not record_can_review(record=record, user=user):
         raise ReviewPermissionError(
@@ -169,10 +176,7 @@ def record_submit(
 ) -> Moderated:
     """A curator sends a draft (or a rejected record, after fixing it) for review."""
     current = _locked(record, expected_version)
-    if not record_can_edit(record=current, user=user):
-        raise ReviewPermissionError(
-            f"You may not submit {_label(current)}: only curators and editors can."
-        )
+    _require_curator(current, user, "submit")
     _require_status(current, TRANSITION_FROM["submit"], "submitted")
     current.status = Status.SUBMITTED
     current.submitted_by = user
@@ -466,10 +470,7 @@ def record_wrote(*, record: Moderated, user) -> bool:
 def record_check_can_edit(*, record: Moderated, user) -> None:
     """Raise unless ``user`` may change ``record``'s content through an edit (applied
     to a draft, or kept as a suggestion for a published record)."""
-    if not record_can_edit(record=record, user=user):
-        raise ReviewPermissionError(
-            f"You may not change {_label(record)}: only curators and editors can."
-        )
+    _require_curator(record, user, "change")
     if record.status not in (*EDITABLE_STATUSES, Status.PUBLISHED):
         raise RecordNotEditable(record)
 
@@ -560,10 +561,7 @@ def record_reopen(
     """A rejected record goes back to being a draft of its author, to fix and submit
     again (editing it does the same)."""
     current = _locked(record, expected_version)
-    if not record_can_edit(record=current, user=user):
-        raise ReviewPermissionError(
-            f"You may not reopen {_label(current)}: only curators and editors can."
-        )
+    _require_curator(current, user, "reopen")
     _require_status(current, TRANSITION_FROM["reopen"], "reopened")
     current.status = Status.DRAFT
     _save(current, user=user, reason=_reason("Reopened", note.strip()), fields=["status"])

@@ -51,7 +51,7 @@ class SourceAdmin(ModeratedAdmin):
     list_filter = ["status", "kind", "retracted", "year"]
     # Explicit: the count annotation groups rows, and grouped queries drop Meta.ordering.
     ordering = ["-year", "title"]
-    search_fields = ["key", "title", "authors", "container", "doi", "pmid", "pmcid"]
+    search_fields = ["key", "title", "authors", "container", "doi", "pmid", "pmcid", "nct_id"]
     list_per_page = 50
     inlines = [FindingInline]
     review_with_claims = True
@@ -60,7 +60,11 @@ class SourceAdmin(ModeratedAdmin):
             None,
             {"fields": ["key", "kind", "title", "authors", "container", "year", "published_on"]},
         ),
-        ("Identifiers and links", {"fields": ["doi", "pmid", "pmcid", "url", "accessed_on"]}),
+        (
+            "Identifiers and links",
+            {"fields": ["doi", "pmid", "pmcid", "nct_id", "url", "accessed_on"]},
+        ),
+        ("Abstract", {"fields": ["publication_type", "abstract"]}),
         ("Reliability", {"fields": ["retracted", "retraction_note", "verification_note"]}),
         ("Review", {"fields": ["status", "review_note", *ModeratedAdmin.moderation_fields]}),
     ]

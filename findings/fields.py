@@ -11,6 +11,7 @@ DOI_PREFIXES = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "h
 DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
 PMID_RE = re.compile(r"^[1-9]\d{0,8}$")
 PMCID_RE = re.compile(r"^PMC\d{1,9}$")
+NCT_RE = re.compile(r"^NCT\d{8}$")
 # What a curator copies from PubMed or PubMed Central: a label, a link to the record.
 PMID_PASTED_RE = re.compile(
     r"^(?:pmid:?|https?://(?:www\.)?(?:pubmed\.ncbi\.nlm\.nih\.gov|ncbi\.nlm\.nih\.gov/pubmed)/)"
@@ -20,6 +21,12 @@ PMID_PASTED_RE = re.compile(
 PMCID_PASTED_RE = re.compile(
     r"^(?:pmcid:?\s*|https?://(?:www\.)?(?:ncbi\.nlm\.nih\.gov/pmc|pmc\.ncbi\.nlm\.nih\.gov)"
     r"/articles/)(?P<id>pmc\d+)/?(?:[?#].*)?$",
+    re.IGNORECASE,
+)
+# A ClinicalTrials.gov record: its label, the new /study/ link or the classic /ct2/show/ one.
+NCT_PASTED_RE = re.compile(
+    r"^(?:(?:nct\s*(?:id|number)?:?\s*)|https?://(?:www\.)?(?:classic\.)?clinicaltrials\.gov/"
+    r"(?:study|ct2/show(?:/record)?)/)?(?P<id>nct\d+)/?(?:[?#].*)?$",
     re.IGNORECASE,
 )
 
@@ -50,6 +57,13 @@ def normalise_pmcid(value: str) -> str:
     """``PMC`` and digits, from a label, a PubMed Central link or lower case."""
     value = (value or "").strip()
     pasted = PMCID_PASTED_RE.match(value)
+    return (pasted["id"] if pasted else value).upper()
+
+
+def normalise_nct(value: str) -> str:
+    """``NCT`` and eight digits, from a label, a ClinicalTrials.gov link or lower case."""
+    value = (value or "").strip()
+    pasted = NCT_PASTED_RE.match(value)
     return (pasted["id"] if pasted else value).upper()
 
 
@@ -114,6 +128,16 @@ def validate_pmcid(value: str) -> None:
         )
 
 
+def validate_nct(value: str) -> None:
+    if value and not NCT_RE.match(value):
+        raise ValidationError(
+            "%(value)s is not a ClinicalTrials.gov number. It is NCT followed by eight "
+            "digits, for example NCT00215813.",
+            code="invalid_nct",
+            params={"value": value},
+        )
+
+
 class DOIField(IdentifierField):
     """A DOI stored normalised, so that a pasted ``https://doi.org/10.X/Y`` and
     ``10.x/y`` are found to be the same document by the unique constraint."""
@@ -152,3 +176,14 @@ class PMCIDField(IdentifierField):
 
     def normalise(self, value: str) -> str:
         return normalise_pmcid(value)
+
+
+class NCTField(IdentifierField):
+    default_validators = [validate_nct]
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", 11)
+        super().__init__(*args, **kwargs)
+
+    def normalise(self, value: str) -> str:
+        return normalise_nct(value)

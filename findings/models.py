@@ -10,7 +10,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from curation.models import Moderated, ModeratedQuerySet, Status
-from findings.fields import DOIField, PMCIDField, PMIDField
+from findings.fields import DOIField, NCTField, PMCIDField, PMIDField
 
 # ---------------------------------------------------------------------------
 # Evidence fields shared by Finding and TherapyEvidence
@@ -173,6 +173,23 @@ class Source(Moderated):
     )
     pmid = PMIDField("PMID", blank=True, help_text="PubMed ID, digits only.")
     pmcid = PMCIDField("PMCID", blank=True, help_text="PubMed Central ID, e.g. PMC3147318.")
+    nct_id = NCTField(
+        "ClinicalTrials.gov number",
+        blank=True,
+        help_text="A trial's registry number, e.g. NCT00215813. A pasted clinicaltrials.gov "
+        "link is fine.",
+    )
+    publication_type = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="As the index or registry gives it (e.g. Crossref's journal-article, "
+        "PubMed's Randomized Controlled Trial). The kind above is ours.",
+    )
+    abstract = models.TextField(
+        blank=True,
+        help_text="The abstract as published (from Crossref, PubMed or Europe PMC). Quotes "
+        "may be taken from it verbatim.",
+    )
     accessed_on = models.DateField(null=True, blank=True, help_text="When a web page was read.")
     retracted = models.BooleanField(
         default=False, help_text="Tick when the publisher has retracted this document."
@@ -216,6 +233,14 @@ class Source(Moderated):
                 violation_error_code="unique",
             ),
             # DOIField normalises; this keeps raw SQL and bulk loads honest too.
+            models.UniqueConstraint(
+                fields=["nct_id"],
+                condition=~Q(nct_id=""),
+                name="findings_source_nct_unique",
+                violation_error_message="A source with this ClinicalTrials.gov number already "
+                "exists.",
+                violation_error_code="unique",
+            ),
             models.CheckConstraint(
                 condition=Q(doi=Lower("doi")) & ~Q(doi__startswith="http"),
                 name="findings_source_doi_normalised",
@@ -247,7 +272,7 @@ class Source(Moderated):
             super().validate_constraints(exclude=exclude)
         except ValidationError as exc:
             errors = exc.update_error_dict({})
-            for name in ("doi", "pmid"):
+            for name in ("doi", "pmid", "nct_id"):
                 if name in errors:
                     errors[name] = [
                         self._taken_error(name, error) if error.code == "unique" else error

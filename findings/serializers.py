@@ -117,6 +117,13 @@ class SourceSerializer(RejectStatusMixin, serializers.ModelSerializer):
         allow_blank=True,
         help_text="PubMed Central ID, e.g. PMC3147318.",
     )
+    nct_id = NormalisedCharField(
+        model_field=Source._meta.get_field("nct_id"),
+        required=False,
+        allow_blank=True,
+        help_text="ClinicalTrials.gov number, e.g. NCT00215813; a clinicaltrials.gov link is "
+        "accepted. Unique.",
+    )
 
     class Meta:
         model = Source
@@ -133,6 +140,9 @@ class SourceSerializer(RejectStatusMixin, serializers.ModelSerializer):
             "doi",
             "pmid",
             "pmcid",
+            "nct_id",
+            "publication_type",
+            "abstract",
             "accessed_on",
             "retracted",
             "retraction_note",

@@ -17,6 +17,11 @@ PASTED = [
     ("pmcid", "https://www.ncbi.nlm.nih.gov/pmc/articles/pmc3147318/", "PMC3147318"),
     ("doi", "https://dx.doi.org/10.1186/1479-5876-9-81", "10.1186/1479-5876-9-81"),
     ("doi", " doi: 10.1186/1479-5876-9-81 ", "10.1186/1479-5876-9-81"),
+    # ClinicalTrials.gov: the number from references.json's rintatolimod trial record.
+    ("nct_id", "nct00215813", "NCT00215813"),
+    ("nct_id", "https://clinicaltrials.gov/study/NCT00215813", "NCT00215813"),
+    ("nct_id", "https://clinicaltrials.gov/ct2/show/NCT00215813?term=x", "NCT00215813"),
+    ("nct_id", "NCT Number: NCT00215813", "NCT00215813"),
 ]
 
 LONG_TITLE = "A" * 5000
@@ -106,4 +111,14 @@ def test_an_identifier_that_is_not_one_is_refused_not_guessed(curator_client, cu
     )
     assert api.status_code == 400, api.content
     assert "pmid" in api.json()["errors"]
+    assert not Source.objects.filter(key="pasted").exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("pasted", ["NCT0021581", "NCT 00215813 5", "ISRCTN12345678"])
+def test_a_trial_number_that_is_not_one_is_refused_not_guessed(curator_client, pasted):
+    response = admin_add(curator_client, nct_id=pasted)
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors["nct_id"][0]
+    assert "is not a ClinicalTrials.gov number" in errors
     assert not Source.objects.filter(key="pasted").exists()

@@ -476,8 +476,11 @@ def record_check_can_edit(*, record: Moderated, user) -> None:
 
 
 @transaction.atomic
-def record_create(*, model: type[Moderated], fields: dict[str, Any], user) -> Moderated:
-    """A new draft of ``model`` from ``fields`` (many-to-many values set after saving)."""
+def record_create(
+    *, model: type[Moderated], fields: dict[str, Any], user, reason: str = "Created"
+) -> Moderated:
+    """A new draft of ``model`` from ``fields`` (many-to-many values set after saving).
+    ``reason`` is its first history entry's note (a command says where it came from)."""
     if not user.has_perm(f"{model._meta.app_label}.add_{model._meta.model_name}"):
         raise ReviewPermissionError(
             f"You may not add a {model._meta.verbose_name}: only curators and editors can."
@@ -486,7 +489,7 @@ def record_create(*, model: type[Moderated], fields: dict[str, Any], user) -> Mo
     record = model(status=Status.DRAFT, created_by=user)
     many = _apply(record, values)
     record._history_user = user
-    record._change_reason = "Created"
+    record._change_reason = (reason or "Created")[:100]
     _save_checked(record)
     for name, pks in many.items():
         getattr(record, name).set(pks)
@@ -552,6 +555,49 @@ def record_edit_check(
     """The checks ``record_edit`` makes, without writing: forms call it while they
     validate, so a refusal is shown on the form. Returns the changes it would make."""
     return _edit_checked(record, fields, user, expected_version)[1]
+
+
+@transaction.atomic
+def record_flag(*, record: Moderated, fields: dict[str, Any], user=None, reason: str) -> list[str]:
+    """Set facts that come from outside the knowledge base directly on ``record``,
+    whatever its status, without a suggestion: a publisher's retraction notice found by
+    a scheduled check must reach readers at once, not after a review queue. Only the
+    fields the model lists in ``flag_fields`` can be set this way; content never is.
+
+    The change is saved in history with ``user`` (None for a command run by the
+    system) and ``reason``; on a published record it opens a data version (revised,
+    naming the fields), like an accepted suggestion. What the flag means for readers,
+    and who reviews it, is the model's app's business (findings/retractions.py).
+    Returns the names of the fields that changed (none: nothing written)."""
+    model = type(record)
+    allowed = set(getattr(model, "flag_fields", ()))
+    refused = sorted(set(fields) - allowed)
+    if refused:
+        raise ValidationError(
+            {name: [f"“{name}” is content: it changes only by an edit."] for name in refused}
+        )
+    if not reason.strip():
+        raise ReviewNoteRequired("A flag needs a reason for the record's history.")
+    current = _locked(record, None)
+    changed = []
+    for name, value in fields.items():
+        model_field = model._meta.get_field(name)
+        if model_field.is_relation:
+            new = getattr(value, "pk", value)
+        else:
+            new = model_field.to_python(value)
+        if getattr(current, model_field.attname) != new:
+            setattr(current, model_field.attname, new)
+            changed.append(name)
+    if not changed:
+        return []
+    current.clean_fields(exclude=[f.name for f in model._meta.fields if f.name not in changed])
+    _save(current, user=user, reason=reason.strip(), fields=changed)
+    if current.status == Status.PUBLISHED:
+        data_version_record(
+            record=current, action=DataChangeAction.REVISED, fields=changed, note=reason.strip()
+        )
+    return sorted(changed)
 
 
 @transaction.atomic

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.db.models import Count
 
 from curation.admin import ModeratedAdmin, ModeratedInline
+from findings.lookup.admin_views import NoticeFilter, SourceLookupAdminMixin
 from findings.models import Abnormality, Finding, LabTest, Source
 
 
@@ -35,7 +36,7 @@ class FindingOfAbnormalityInline(FindingInline):
 
 
 @admin.register(Source)
-class SourceAdmin(ModeratedAdmin):
+class SourceAdmin(SourceLookupAdminMixin, ModeratedAdmin):
     list_display = [
         "key",
         "short_title",
@@ -48,7 +49,7 @@ class SourceAdmin(ModeratedAdmin):
         "status",
         "retracted",
     ]
-    list_filter = ["status", "kind", "retracted", "year"]
+    list_filter = ["status", "kind", "retracted", NoticeFilter, "year"]
     # Explicit: the count annotation groups rows, and grouped queries drop Meta.ordering.
     ordering = ["-year", "title"]
     search_fields = ["key", "title", "authors", "container", "doi", "pmid", "pmcid", "nct_id"]
@@ -65,7 +66,19 @@ class SourceAdmin(ModeratedAdmin):
             {"fields": ["doi", "pmid", "pmcid", "nct_id", "url", "accessed_on"]},
         ),
         ("Abstract", {"fields": ["publication_type", "abstract"]}),
-        ("Reliability", {"fields": ["retracted", "retraction_note", "verification_note"]}),
+        (
+            "Reliability",
+            {
+                "fields": [
+                    "retracted",
+                    "retraction_note",
+                    ("notice_kind", "notice_date"),
+                    ("notice_doi", "notice_url"),
+                    "notices_checked_on",
+                    "verification_note",
+                ]
+            },
+        ),
         ("Review", {"fields": ["status", "review_note", *ModeratedAdmin.moderation_fields]}),
     ]
 

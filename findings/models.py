@@ -2,6 +2,7 @@
 on ``curation``). ``treatments`` builds on these models; nothing here imports it.
 """
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, router
 from django.db.models import Q
@@ -141,6 +142,35 @@ class SourceKind(models.TextChoices):
     PATENT = "patent", "Patent"
 
 
+class NoticeKind(models.TextChoices):
+    """A publisher's notice about a published document, as Crossref records it (its
+    ``updated-by`` relations, the publisher's own and those Retraction Watch found)."""
+
+    RETRACTION = "retraction", "Retraction"
+    PARTIAL_RETRACTION = "partial_retraction", "Partial retraction"
+    EXPRESSION_OF_CONCERN = "expression_of_concern", "Expression of concern"
+    CORRECTION = "correction", "Correction"
+
+
+# Notices that put a document's results in doubt. The claims citing a source with one
+# stay on every page, flagged, but count in no level, total, ranking or matrix cell until
+# an editor has reviewed the notice (findings/retractions.py). A correction is shown and
+# counted: it corrects the record, it does not withdraw it.
+HELD_NOTICES = (
+    NoticeKind.RETRACTION,
+    NoticeKind.PARTIAL_RETRACTION,
+    NoticeKind.EXPRESSION_OF_CONCERN,
+)
+
+
+def source_held_q(prefix: str = "") -> Q:
+    """Sources whose retraction (or partial retraction, or expression of concern) no
+    editor has reviewed yet. ``prefix`` reaches them from a claim (``source__``)."""
+    return (
+        Q(**{f"{prefix}retracted": True}) | Q(**{f"{prefix}notice_kind__in": HELD_NOTICES})
+    ) & Q(**{f"{prefix}notice_reviewed_at__isnull": True})
+
+
 class Source(Moderated):
     """A citable document. Never type an identifier, author, year or journal from memory."""
 
@@ -195,12 +225,64 @@ class Source(Moderated):
         default=False, help_text="Tick when the publisher has retracted this document."
     )
     retraction_note = models.TextField(blank=True)
+    notice_kind = models.CharField(
+        "publisher's notice",
+        max_length=24,
+        choices=NoticeKind.choices,
+        blank=True,
+        help_text="The most serious notice issued about this document (Crossref's record of "
+        "retractions and corrections, Retraction Watch's included). Filled by the lookup and "
+        "by check_retractions. A retraction, partial retraction or expression of concern keeps "
+        "the claims citing this source out of every count until an editor reviews it.",
+    )
+    notice_doi = DOIField("notice DOI", blank=True, help_text="The notice's own DOI.")
+    notice_url = models.URLField(
+        "notice URL", max_length=500, blank=True, help_text="Where readers can read the notice."
+    )
+    notice_date = models.DateField(
+        "notice date", null=True, blank=True, help_text="When the notice was published."
+    )
+    notices_checked_on = models.DateField(
+        "notices checked on",
+        null=True,
+        blank=True,
+        help_text="When Crossref's record of retractions and corrections was last read for "
+        "this DOI.",
+    )
+    # Set only by an editor's review of the notice (findings/retractions.py), never by an
+    # edit: until then the claims citing a held source count nowhere.
+    notice_reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    notice_reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    notice_review_note = models.TextField(blank=True, editable=False)
     verification_note = models.TextField(
         blank=True,
         help_text="What was and was not verified about this source (e.g. 'PMID/DOI not seen').",
     )
 
     history = HistoricalRecords()
+
+    # Facts from outside the knowledge base, set directly by curation's ``record_flag``
+    # (a publisher's notice found by check_retractions, an editor's review of it): readers
+    # must see a retraction at once, not after a suggestion waits for review.
+    flag_fields = (
+        "retracted",
+        "retraction_note",
+        "notice_kind",
+        "notice_doi",
+        "notice_url",
+        "notice_date",
+        "notices_checked_on",
+        "notice_reviewed_at",
+        "notice_reviewed_by",
+        "notice_review_note",
+    )
 
     class Meta(Moderated.Meta):
         permissions = [("review_source", "Can publish, reject or retract sources")]
@@ -255,6 +337,10 @@ class Source(Moderated):
             models.CheckConstraint(
                 condition=Q(kind__in=SourceKind.values), name="findings_source_kind_valid"
             ),
+            models.CheckConstraint(
+                condition=Q(notice_kind="") | Q(notice_kind__in=NoticeKind.values),
+                name="findings_source_notice_kind_valid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -298,6 +384,19 @@ class Source(Moderated):
                 "title": holder.title if len(holder.title) <= 80 else holder.title[:79] + "…",
             },
         )
+
+    @property
+    def notice_held(self) -> bool:
+        """A retraction (or partial retraction, or expression of concern) no editor has
+        reviewed yet: the claims citing this source count nowhere (``source_held_q``)."""
+        return (
+            self.retracted or self.notice_kind in HELD_NOTICES
+        ) and self.notice_reviewed_at is None
+
+    @property
+    def notice_link(self) -> str:
+        """Where a reader reads the notice: its URL, else its DOI's link."""
+        return self.notice_url or (f"https://doi.org/{self.notice_doi}" if self.notice_doi else "")
 
     @property
     def first_author(self) -> str:
@@ -439,6 +538,11 @@ class FindingQuerySet(ModeratedQuerySet):
 
     def retracted(self):
         return super().retracted()._with_public_parents()
+
+    def counted(self):
+        """Published, and counted in levels, totals and rankings: not resting on a
+        source whose retraction no editor has reviewed yet (shown, flagged, uncounted)."""
+        return self.published().exclude(source_held_q("source__"))
 
 
 class Finding(EvidenceFields):

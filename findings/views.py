@@ -19,7 +19,7 @@ from findings.pages import ReaderListView, recently_retracted
 
 def _finding_count(direction: str):
     counted = (
-        Finding.objects.published()
+        Finding.objects.counted()
         .filter(abnormality=OuterRef("pk"), direction=direction)
         .order_by()
         .values("abnormality")
@@ -102,7 +102,7 @@ class AbnormalityDetailView(DetailView):
         )
         # One grouped query: each therapy tied to this abnormality, strongest first.
         context["therapies"] = list(
-            abnormality.therapy_evidence.published()
+            abnormality.therapy_evidence.counted()
             .order_by()
             .values("therapy__name", "therapy__slug")
             .annotate(

@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from mecfs_kb.env import envbool, envint, envlist, envnetworks
+from mecfs_kb.env import envbool, envemail, envfloat, envint, envlist, envnetworks, envurl
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -385,3 +385,17 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_CLIENT_IP_CALLABLE = "curation.clientip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "axes_lockout.html"
+
+# Looking sources up by identifier (findings/lookup/, issue 11). Each service's base URL,
+# so that a deployment can point at a mirror; the contact address goes in every request's
+# User-Agent (and puts Crossref requests in its "polite pool"): lookups are refused until
+# it is set. NCBI_API_KEY raises PubMed's rate limit from 3 to 10 requests a second.
+# LOOKUP_TIMEOUT_SECONDS bounds a whole lookup (every service asked), so that a curator
+# hears back within 5 seconds whatever the services do.
+CROSSREF_API_URL = envurl("CROSSREF_API_URL", "https://api.crossref.org")
+NCBI_EUTILS_URL = envurl("NCBI_EUTILS_URL", "https://eutils.ncbi.nlm.nih.gov/entrez/eutils")
+EUROPEPMC_API_URL = envurl("EUROPEPMC_API_URL", "https://www.ebi.ac.uk/europepmc/webservices/rest")
+CTGOV_API_URL = envurl("CTGOV_API_URL", "https://clinicaltrials.gov/api/v2")
+NCBI_API_KEY = os.environ.get("NCBI_API_KEY", "").strip()
+LOOKUP_CONTACT_EMAIL = envemail("LOOKUP_CONTACT_EMAIL")
+LOOKUP_TIMEOUT_SECONDS = envfloat("LOOKUP_TIMEOUT_SECONDS", 4.5, minimum=0.5, maximum=5.0)

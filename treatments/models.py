@@ -7,7 +7,15 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from curation.models import Moderated, ModeratedQuerySet, Status
-from findings.models import Abnormality, Direction, EvidenceFields, Finding, Source, split_aliases
+from findings.models import (
+    Abnormality,
+    Direction,
+    EvidenceFields,
+    Finding,
+    Source,
+    source_held_q,
+    split_aliases,
+)
 
 
 class TherapyKind(models.TextChoices):
@@ -45,7 +53,7 @@ class TherapyQuerySet(ModeratedQuerySet):
         evidence): counting a popular therapy's tens of thousands of items on every
         request is what treatments/summaries.py caches instead."""
         if evidence is None:
-            evidence = TherapyEvidence.objects.published()
+            evidence = TherapyEvidence.objects.counted()
         per_therapy = evidence.filter(therapy=OuterRef("pk")).order_by().values("therapy")
 
         def count(direction: str):
@@ -151,17 +159,32 @@ class TherapyEvidenceQuerySet(ModeratedQuerySet):
         """Retracted, parents public: shown as retracted, never counted."""
         return super().retracted()._with_public_parents()
 
+    def counted(self):
+        """Published, and counted in levels, totals, rankings and the matrix: not resting
+        on a source whose retraction no editor has reviewed yet (findings.models
+        ``source_held_q``); such an item is listed, flagged, but counted nowhere."""
+        return self.published().exclude(source_held_q("source__"))
+
     def pair_summary(self):
         """One row per (therapy, abnormality): best level and counts, for the matrix and
-        for "abnormalities this therapy is tied to", in a single grouped query."""
+        for "abnormalities this therapy is tied to", in a single grouped query.
+
+        The level and counts leave out items whose source's retraction awaits an
+        editor's review, even when called on ``published()``; ``listed`` counts every
+        row (what a page of the pair lists). Call it on ``counted()`` to leave out
+        the pairs that only such items make."""
+        counted = ~source_held_q("source__")
         return (
             self.order_by()
             .values("therapy_id", "abnormality_id")
             .annotate(
-                best_level=Min("level"),
-                total=Count("pk"),
-                supporting=Count("pk", filter=Q(direction=Direction.SUPPORTS)),
-                not_supporting=Count("pk", filter=Q(direction=Direction.DOES_NOT_SUPPORT)),
+                best_level=Min("level", filter=counted),
+                total=Count("pk", filter=counted),
+                listed=Count("pk"),
+                supporting=Count("pk", filter=counted & Q(direction=Direction.SUPPORTS)),
+                not_supporting=Count(
+                    "pk", filter=counted & Q(direction=Direction.DOES_NOT_SUPPORT)
+                ),
             )
         )
 
@@ -267,6 +290,10 @@ class RegulatoryStatusQuerySet(ModeratedQuerySet):
 
     def retracted(self):
         return super().retracted()._with_public_parents()
+
+    def counted(self):
+        """Published, not resting on a source whose retraction awaits review."""
+        return self.published().exclude(source_held_q("source__"))
 
 
 class RegulatoryStatus(Moderated):

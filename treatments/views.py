@@ -408,8 +408,8 @@ class PairEvidenceView(TemplateView):
             TherapyEvidence.objects.published().filter(therapy=therapy, abnormality=abnormality),
             PAIR_PAGE_SIZE,
         )
-        # The summary already counted the items: no COUNT(*) of its own.
-        paginator.count = summary["total"] if summary else 0
+        # The summary already counted the items listed: no COUNT(*) of its own.
+        paginator.count = summary["listed"] if summary else 0
         input_errors = []
         number = parse_page_number(self.request.GET.get("page", ""))
         if number is None or number > paginator.num_pages:

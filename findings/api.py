@@ -9,6 +9,7 @@ from curation.viewsets import (
     ReviewActionsMixin,
 )
 from findings.filters import AbnormalityFilter, FindingFilter, LabTestFilter, SourceFilter
+from findings.lookup.api_views import SourceLookupActionMixin
 from findings.models import Abnormality, Finding, LabTest, Source
 from findings.serializers import (
     AbnormalitySerializer,
@@ -52,9 +53,12 @@ class LabTestViewSet(ReadOnlyViewSet):
         )
 
 
-class SourceViewSet(BundleActionsMixin, ReviewActionsMixin, DraftWriteViewSet):
+class SourceViewSet(
+    SourceLookupActionMixin, BundleActionsMixin, ReviewActionsMixin, DraftWriteViewSet
+):
     """Citable documents. Curators and editors (token) create drafts and edit draft or
-    rejected sources; a DOI or PMID already used by another source is refused (400)."""
+    rejected sources; a DOI or PMID already used by another source is refused (400).
+    ``lookup/`` fills a new source from its DOI, PMID, PMCID or NCT number (saves nothing)."""
 
     serializer_class = SourceSerializer
     filterset_class = SourceFilter

@@ -76,6 +76,15 @@ class CitationSerializer(serializers.ModelSerializer):
     """The source a claim cites, inline, so an app can show it without another call."""
 
     url = OptionalURLField(read_only=True)
+    notice_link = serializers.CharField(
+        read_only=True, help_text="Where to read the publisher's notice, or empty."
+    )
+    notice_held = serializers.BooleanField(
+        read_only=True,
+        help_text="True while the source's retraction (or partial retraction, or expression "
+        "of concern) awaits an editor's review: then this claim counts in no level, total or "
+        "ranking.",
+    )
 
     class Meta:
         model = Source
@@ -91,6 +100,9 @@ class CitationSerializer(serializers.ModelSerializer):
             "url",
             "retracted",
             "retraction_note",
+            "notice_kind",
+            "notice_link",
+            "notice_held",
             "status",
         ]
         read_only_fields = fields
@@ -98,6 +110,18 @@ class CitationSerializer(serializers.ModelSerializer):
 
 class SourceSerializer(RejectStatusMixin, serializers.ModelSerializer):
     url = OptionalURLField()
+    notice_url = OptionalURLField()
+    notice_doi = NormalisedCharField(
+        model_field=Source._meta.get_field("notice_doi"),
+        required=False,
+        allow_blank=True,
+        help_text="The publisher's notice's own DOI.",
+    )
+    notice_held = serializers.BooleanField(
+        read_only=True,
+        help_text="True while a retraction, partial retraction or expression of concern "
+        "awaits an editor's review: the claims citing this source count nowhere until then.",
+    )
     doi = NormalisedCharField(
         model_field=Source._meta.get_field("doi"),
         required=False,
@@ -146,12 +170,28 @@ class SourceSerializer(RejectStatusMixin, serializers.ModelSerializer):
             "accessed_on",
             "retracted",
             "retraction_note",
+            "notice_kind",
+            "notice_doi",
+            "notice_url",
+            "notice_date",
+            "notices_checked_on",
+            "notice_held",
+            "notice_reviewed_at",
+            "notice_review_note",
             "verification_note",
             "status",
             "created_at",
             "updated_at",
         ]
-        read_only_fields = ["id", "status", "created_at", "updated_at"]
+        read_only_fields = [
+            "id",
+            "notice_held",
+            "notice_reviewed_at",
+            "notice_review_note",
+            "status",
+            "created_at",
+            "updated_at",
+        ]
 
 
 class AbnormalitySerializer(serializers.ModelSerializer):

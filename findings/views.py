@@ -140,6 +140,9 @@ class SourceListView(ReaderListView):
         "pmcid",
         "link",
         "retracted",
+        "notice_kind",
+        "notice_link",
+        "notice_held",
     )
 
     def get_queryset(self):
@@ -162,6 +165,9 @@ class SourceListView(ReaderListView):
                 "pmcid": source.pmcid,
                 "link": source.url,
                 "retracted": source.retracted,
+                "notice_kind": source.get_notice_kind_display() if source.notice_kind else "",
+                "notice_link": source.notice_link,
+                "notice_held": source.notice_held,
             }
             for source in object_list
         ]

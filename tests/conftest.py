@@ -2,7 +2,10 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 
-from tests import factories
+from tests import factories, network_guard
+
+# Before any test runs, and for all of them: no test reaches beyond this machine.
+network_guard.install()
 
 
 @pytest.fixture

@@ -49,6 +49,11 @@ SOURCE_RELEASE_FIELDS = (
     "accessed_on",
     "retracted",
     "retraction_note",
+    "notice_kind",
+    "notice_doi",
+    "notice_url",
+    "notice_date",
+    "notices_checked_on",
     "verification_note",
 )
 ABNORMALITY_RELEASE_FIELDS = (

@@ -61,9 +61,7 @@ class Services:
         return self._answer(route, name, default_status=404, **answer)
 
     def europepmc(self, query: str, *, name: str | None = "europepmc/no_match.json", **answer):
-        route = self.router.get(
-            self._url("EUROPEPMC_API_URL", "/search"), params={"query": query}
-        )
+        route = self.router.get(self._url("EUROPEPMC_API_URL", "/search"), params={"query": query})
         return self._answer(route, name, **answer)
 
     def pubmed(self, pmid: str, *, name: str | None = "pubmed/no_match.xml", **answer):

@@ -335,9 +335,7 @@ def _admin_lookup(client, identifier):
 
 
 @pytest.mark.parametrize("outcome", list(OUTCOMES))
-def test_the_admin_lookup_shows_each_outcome_and_saves_nothing(
-    curator_client, services, outcome
-):
+def test_the_admin_lookup_shows_each_outcome_and_saves_nothing(curator_client, services, outcome):
     serve, _, words = OUTCOMES[outcome]
     identifier = serve(services)
     page = _admin_lookup(curator_client, identifier)

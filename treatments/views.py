@@ -19,7 +19,7 @@ from django.views.generic import DetailView, TemplateView
 from curation.cache import public_cache_version
 from curation.models import Status
 from findings.filters import MAX_QUERY_LENGTH
-from findings.models import LEVEL_SHORT, Abnormality, Finding, Level
+from findings.models import LEVEL_SHORT, Abnormality, Finding, Level, source_held_q
 from findings.pages import (
     InputError,
     ReaderListView,
@@ -318,14 +318,17 @@ class TherapyDetailView(DetailView):
         general_total = next(
             (row["total"] for row in summaries[therapy.pk] if row["abnormality_id"] is None), 0
         )
-        # The strongest few published items per abnormality shown (and in general), and
-        # the strongest few retracted items whatever their abnormality.
+        # The strongest few counted items per abnormality shown (and in general), the
+        # strongest few retracted items whatever their abnormality, and likewise the items
+        # whose source's retraction awaits an editor's review (held, shown apart).
+        held = source_held_q("source__")
         strongest = Window(
             RowNumber(),
             partition_by=[
                 F("status"),
                 Case(
                     When(status=Status.RETRACTED, then=Value(0)),
+                    When(held, then=Value(-1)),
                     default=F("abnormality_id"),
                     output_field=BigIntegerField(),
                 ),
@@ -342,12 +345,14 @@ class TherapyDetailView(DetailView):
                     Q(abnormality_id__in=[tie.abnormality.pk for tie in shown])
                     | Q(abnormality__isnull=True)
                     | Q(status=Status.RETRACTED)
+                    | held
                 )
                 .annotate(rank_in_group=strongest)
                 .filter(rank_in_group__lte=EVIDENCE_PER_GROUP)
             ).order_by(F("abnormality__name").asc(nulls_last=True), "level", "pk")
         )
-        evidence = [e for e in visible if e.is_published]
+        held_evidence = [e for e in visible if e.is_published and e.source.notice_held]
+        evidence = [e for e in visible if e.is_published and not e.source.notice_held]
         retracted = [e for e in visible if e.is_retracted]
         # Retracted statuses come in the same query, to be shown apart with the reason.
         visible_statuses = list(
@@ -359,7 +364,7 @@ class TherapyDetailView(DetailView):
             items = [e for e in evidence if e.abnormality_id == tie.abnormality.pk]
             groups.append((tie, items))
         general = [e for e in evidence if e.abnormality_id is None]
-        sources = {e.source_id: e.source for e in evidence}
+        sources = {e.source_id: e.source for e in [*evidence, *held_evidence]}
         sources.update({s.source_id: s.source for s in statuses})
         context.update(
             ties=ties,
@@ -368,6 +373,7 @@ class TherapyDetailView(DetailView):
             general_evidence=general,
             general_total=general_total,
             retracted_evidence=retracted,
+            held_evidence=held_evidence,
             regulatory_statuses=statuses,
             retracted_statuses=[s for s in visible_statuses if s.is_retracted],
             sources=sorted(sources.values(), key=lambda s: (-(s.year or 0), s.title)),

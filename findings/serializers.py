@@ -4,7 +4,7 @@ logic here (writes go through curation/services.py)."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from findings.models import LEVEL_SHORT, Abnormality, Finding, LabTest, Source
+from findings.models import LEVEL_SHORT, Abnormality, Finding, LabTest, NoticeKind, Source
 
 
 class NormalisedCharField(serializers.CharField):
@@ -76,6 +76,12 @@ class CitationSerializer(serializers.ModelSerializer):
     """The source a claim cites, inline, so an app can show it without another call."""
 
     url = OptionalURLField(read_only=True)
+    notice_kind = serializers.ChoiceField(
+        choices=NoticeKind.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="The publisher's most serious notice about the source, or empty.",
+    )
     notice_link = serializers.CharField(
         read_only=True, help_text="Where to read the publisher's notice, or empty."
     )

@@ -307,6 +307,8 @@ SPECTACULAR_SETTINGS = {
         "SourceKindEnum": "findings.models.SourceKind",
         "ModerationStatusEnum": "curation.models.Status",
         "RegulatoryStatusEnum": "treatments.models.RegulatoryStatusKind",
+        "NoticeKindEnum": "findings.models.NoticeKind",
+        "LookupIdentifierKindEnum": "findings.lookup.api_views.IDENTIFIER_KINDS",
     },
 }
 

@@ -17,7 +17,7 @@ from curation.services import ReviewNoteRequired, ReviewPermissionError, record_
 from findings.models import Finding, Source
 from findings.retractions import source_notice_review
 from tests import factories
-from tests.lookup_recordings import DOWN, reference, services  # noqa: F401
+from tests.lookup_recordings import DOWN, reference
 from treatments.matrix import matrix_build
 from treatments.models import Therapy, TherapyEvidence
 from treatments.summaries import pair_summaries
@@ -155,7 +155,7 @@ def test_claims_citing_a_flagged_source_leave_every_count_until_an_editor_review
 
 
 def test_every_page_showing_a_claim_shows_the_notice(retracted_paper, client):
-    source, evidence, finding = retracted_paper
+    source, evidence, _ = retracted_paper
     _check()
     pages = [
         reverse("findings:source-detail", args=[source.pk]),

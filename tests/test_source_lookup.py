@@ -23,7 +23,7 @@ from findings.lookup import http as lookup_http
 from findings.models import Source
 from tests import factories, network_guard
 from tests.admin_helpers import change_form_data
-from tests.lookup_recordings import DOWN, SLOW, reference, services  # noqa: F401
+from tests.lookup_recordings import DOWN, SLOW, reference
 
 LUTZ = "lutz2021_igg"  # a DOI with a PMID: Crossref, then Europe PMC
 STRAYER = "strayer2012_amp516"  # a PMID with a DOI: PubMed, then Crossref
@@ -411,7 +411,7 @@ def test_the_admin_lookup_of_something_that_is_not_an_identifier_says_what_is_ac
 
 
 # ---------------------------------------------------------------------------------------
-# The API: GET or POST /api/v1/sources/lookup/
+# The API: POST /api/v1/sources/lookup/
 # ---------------------------------------------------------------------------------------
 
 LOOKUP_URL = "/api/v1/sources/lookup/"
@@ -421,7 +421,7 @@ LOOKUP_URL = "/api/v1/sources/lookup/"
 def test_the_api_lookup_answers_each_outcome(curator_api, services, outcome):
     serve, status, words = OUTCOMES[outcome]
     identifier = serve(services)
-    response = curator_api.get(LOOKUP_URL, {"id": identifier})
+    response = curator_api.post(LOOKUP_URL, {"id": identifier}, format="json")
     assert response.status_code == status, response.content
     body = response.json()
     if status == 200:
@@ -450,21 +450,31 @@ def test_the_api_lookup_gives_the_record_with_where_each_field_came_from(curator
     assert body["existing"] == []
 
 
+def test_the_api_lookup_answers_only_posts(curator_api):
+    assert curator_api.get(LOOKUP_URL, {"id": "10.3390/x"}).status_code == 405
+
+
+@pytest.mark.parametrize("body", [[None, None], {}, {"id": None}, "10.3390/x"])
+def test_the_api_lookup_refuses_a_body_that_is_not_an_id(curator_api, body):
+    response = curator_api.post(LOOKUP_URL, body, format="json")
+    assert response.status_code == 400
+
+
 def test_the_api_lookup_refuses_what_is_not_an_identifier_naming_the_parameter(curator_api):
-    response = curator_api.get(LOOKUP_URL, {"id": "hello"})
+    response = curator_api.post(LOOKUP_URL, {"id": "hello"}, format="json")
     assert response.status_code == 400
     assert "id" in response.json()["errors"]
 
 
 def test_the_api_lookup_needs_a_curators_token(api_client, token_client_for, db):
-    assert api_client.get(LOOKUP_URL, {"id": "10.3390/x"}).status_code == 401
+    assert api_client.post(LOOKUP_URL, {"id": "10.3390/x"}, format="json").status_code == 401
     reader = token_client_for(factories.make_user())
-    assert reader.get(LOOKUP_URL, {"id": "10.3390/x"}).status_code == 403
+    assert reader.post(LOOKUP_URL, {"id": "10.3390/x"}, format="json").status_code == 403
 
 
 def test_the_api_lookup_says_when_lookups_are_not_configured(curator_api, settings):
     settings.LOOKUP_CONTACT_EMAIL = ""
-    response = curator_api.get(LOOKUP_URL, {"id": "10.3390/biom11091359"})
+    response = curator_api.post(LOOKUP_URL, {"id": "10.3390/biom11091359"}, format="json")
     assert response.status_code == 503
     assert "LOOKUP_CONTACT_EMAIL" in response.json()["detail"]
 
@@ -479,9 +489,9 @@ def test_the_api_lookup_makes_the_same_queries_whatever_the_number_of_sources(
     serve_found(services)
     # 1 the token with its user; 2 the user's permissions (own, then through groups);
     # 1 is the proposed key taken?; 1 the sources already holding one of the identifiers;
-    # 1 the data version (ETag, X-Data-Version). The throttle counts in the cache.
+    # 1 the data version (X-Data-Version). The throttle counts in the cache.
     with django_assert_num_queries(6):
-        response = curator_api.get(LOOKUP_URL, {"id": ref["doi"]})
+        response = curator_api.post(LOOKUP_URL, {"id": ref["doi"]}, format="json")
     assert response.status_code == 200
 
 

@@ -1,12 +1,13 @@
-"""The API's lookup action: ``GET /api/v1/sources/lookup/?id=…`` (or POST ``{"id": …}``)
-for curators' and editors' tokens. It answers with what the lookup found, as the fields
-of a new source, and saves nothing: the client shows it to its curator, who POSTs the
-checked record to ``/api/v1/sources/`` as a draft."""
+"""The API's lookup action: ``POST /api/v1/sources/lookup/`` with ``{"id": …}``, for
+curators' and editors' tokens. (POST rather than GET: each call asks outside services,
+under their rate limits, and must not be cached, prefetched or repeated by a crawler.)
+It answers with what the lookup found, as the fields of a new source, and saves
+nothing: the client shows it to its curator, who POSTs the checked record to
+``/api/v1/sources/`` as a draft."""
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, permissions, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -51,8 +52,18 @@ class LookupRequestSerializer(serializers.Serializer):
     )
 
 
+IDENTIFIER_KINDS = [
+    ("doi", "DOI"),
+    ("pmid", "PMID"),
+    ("pmcid", "PMCID"),
+    ("nct_id", "ClinicalTrials.gov number"),
+]
+
+
 class IdentifierSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["doi", "pmid", "pmcid", "nct_id"])
+    kind = serializers.ChoiceField(
+        choices=IDENTIFIER_KINDS, help_text="The source field the identifier fills."
+    )
     value = serializers.CharField()
 
 
@@ -121,29 +132,19 @@ class SourceLookupActionMixin:
 
     @extend_schema(
         summary="Look a source up by DOI, PMID, PMCID or NCT number (curators; saves nothing)",
-        parameters=[
-            OpenApiParameter(
-                "id",
-                OpenApiTypes.STR,
-                OpenApiParameter.QUERY,
-                required=False,
-                description="For GET: the identifier (or link) to look up.",
-            )
-        ],
         request=LookupRequestSerializer,
         responses=LookupResultSerializer,
     )
     @action(
         detail=False,
-        methods=["get", "post"],
+        methods=["post"],
         url_path="lookup",
         permission_classes=[CanAddSources],
         filter_backends=[],
         pagination_class=None,
     )
     def lookup(self, request, *args, **kwargs):
-        data = request.query_params if request.method == "GET" else request.data
-        body = LookupRequestSerializer(data={"id": data.get("id", "")})
+        body = LookupRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
             result = source_lookup(body.validated_data["id"])

@@ -158,7 +158,7 @@ class Session:
             )
         except httpx.TimeoutException:
             raise ServiceError(service.name, self._slow(service)) from None
-        except httpx.HTTPError:
+        except (httpx.HTTPError, OSError):
             raise ServiceError(
                 service.name,
                 f"{service.name} could not be reached (the network or the service is down).",

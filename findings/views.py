@@ -86,7 +86,10 @@ class AbnormalityDetailView(DetailView):
             .filter(abnormality=abnormality)
             .select_related("source", "lab_test")
         )
-        findings = [f for f in visible if f.is_published]
+        # A finding whose source's retraction awaits an editor's review is shown apart,
+        # flagged, and counted in no group's number.
+        findings = [f for f in visible if f.is_published and not f.source.notice_held]
+        context["held_findings"] = [f for f in visible if f.is_published and f.source.notice_held]
         context["retracted_findings"] = [f for f in visible if f.is_retracted]
         context["findings_for"] = [f for f in findings if f.direction == Direction.SUPPORTS]
         context["findings_against"] = [

@@ -291,10 +291,6 @@ class RegulatoryStatusQuerySet(ModeratedQuerySet):
     def retracted(self):
         return super().retracted()._with_public_parents()
 
-    def counted(self):
-        """Published, not resting on a source whose retraction awaits review."""
-        return self.published().exclude(source_held_q("source__"))
-
 
 class RegulatoryStatus(Moderated):
     """Where a therapy can be had, according to one source."""

@@ -241,9 +241,11 @@ def test_pages_list_held_claims_apart_and_count_them_in_no_group(retracted_paper
     _check()
     abnormality_page = client.get(finding.abnormality.get_absolute_url()).content.decode()
     assert "Findings that support it (0)" in abnormality_page
-    assert "Findings whose source has a publisher&#x27;s notice awaiting review (1)" in (
-        abnormality_page
-    ) or "Findings whose source has a publisher's notice awaiting review (1)" in abnormality_page
+    assert (
+        "Findings whose source has a publisher&#x27;s notice awaiting review (1)"
+        in (abnormality_page)
+        or "Findings whose source has a publisher's notice awaiting review (1)" in abnormality_page
+    )
     assert finding.statement in abnormality_page
     therapy_page = client.get(evidence.therapy.get_absolute_url()).content.decode()
     assert "held-heading" in therapy_page and evidence.statement in therapy_page

@@ -237,7 +237,7 @@ def test_a_flag_never_changes_content(db):
 
 
 def test_pages_list_held_claims_apart_and_count_them_in_no_group(retracted_paper, client):
-    source, evidence, finding = retracted_paper
+    _, evidence, finding = retracted_paper
     _check()
     abnormality_page = client.get(finding.abnormality.get_absolute_url()).content.decode()
     assert "Findings that support it (0)" in abnormality_page

@@ -467,6 +467,29 @@ def record_wrote(*, record: Moderated, user) -> bool:
     ).exists()
 
 
+def records_written_by(*, records: list[Moderated], user) -> list[Moderated]:
+    """Those of ``records`` that ``user`` wrote (as ``record_wrote``), with one query per
+    kind of record, not one per record."""
+    if user.pk is None or not records:
+        return []
+    by_model: dict[type[Moderated], list[Moderated]] = {}
+    for record in records:
+        by_model.setdefault(type(record), []).append(record)
+    wrote: set[tuple[type[Moderated], int]] = set()
+    for model, rows in by_model.items():
+        contributed = Contribution.objects.filter(
+            content_type=ContentType.objects.get_for_model(model),
+            object_id__in=[r.pk for r in rows],
+            user=user,
+        ).values_list("object_id", flat=True)
+        wrote.update((model, pk) for pk in contributed)
+    return [
+        r
+        for r in records
+        if user.pk in (r.created_by_id, r.submitted_by_id) or (type(r), r.pk) in wrote
+    ]
+
+
 def record_check_can_edit(*, record: Moderated, user) -> None:
     """Raise unless ``user`` may change ``record``'s content through an edit (applied
     to a draft, or kept as a suggestion for a published record)."""

@@ -414,6 +414,10 @@ class BundleResultSerializer(serializers.Serializer):
     rejected = ClaimRefSerializer(many=True)
     waiting = ClaimRefSerializer(many=True)
     submitted = ClaimRefSerializer(many=True)
+    left_as_drafts = ClaimRefSerializer(
+        many=True,
+        help_text="Draft claims written by other curators, left for them to submit.",
+    )
 
 
 def _refs(records) -> list[dict]:
@@ -433,11 +437,17 @@ class BundleActionsMixin:
     def submit_with_claims(self, request, *args, **kwargs):
         body = BundleSubmitSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        claims = bundle_submit(
+        result = bundle_submit(
             record=self.get_object(), user=request.user, note=body.validated_data["note"]
         )
         return Response(
-            {"submitted": _refs(claims), "published": [], "rejected": [], "waiting": []}
+            {
+                "submitted": _refs(result.submitted),
+                "published": [],
+                "rejected": [],
+                "waiting": [],
+                "left_as_drafts": _refs(result.left),
+            }
         )
 
     @extend_schema(
@@ -463,5 +473,6 @@ class BundleActionsMixin:
                 "published": _refs(review.published),
                 "rejected": _refs(review.rejected),
                 "waiting": _refs(review.waiting),
+                "left_as_drafts": [],
             }
         )

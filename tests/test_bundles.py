@@ -220,7 +220,7 @@ class TestAdmin:
     def test_other_curators_drafts_are_left_with_a_warning_naming_them(
         self, curator, curator_client
     ):
-        source, claims = paper(curator)
+        source, _ = paper(curator)
         theirs = factories.make_evidence(
             source=source, status=D, created_by=factories.make_curator()
         )

@@ -312,7 +312,14 @@ class ModeratedAdmin(SimpleHistoryAdmin):
         user = request.user
         model = type(obj)
         if not change:
-            saved = record_create(model=model, fields=fields, user=user)
+            # A form may give a reason for its history (e.g. why a look-alike of an
+            # existing record is a different one).
+            saved = record_create(
+                model=model,
+                fields=fields,
+                user=user,
+                reason=form.cleaned_data.get("change_reason", ""),
+            )
         elif getattr(form, "restoring", False):
             saved = record_restore(model=model, pk=obj.pk, fields=fields, user=user)
             self._note(request, f"“{saved}” was restored from history as a draft.")

@@ -499,8 +499,12 @@ def record_check_can_edit(*, record: Moderated, user) -> None:
 
 
 @transaction.atomic
-def record_create(*, model: type[Moderated], fields: dict[str, Any], user) -> Moderated:
-    """A new draft of ``model`` from ``fields`` (many-to-many values set after saving)."""
+def record_create(
+    *, model: type[Moderated], fields: dict[str, Any], user, reason: str = ""
+) -> Moderated:
+    """A new draft of ``model`` from ``fields`` (many-to-many values set after saving).
+    ``reason`` is kept in its history ("Created" without one): the file it was imported
+    from, why it is not a duplicate of a look-alike."""
     if not user.has_perm(f"{model._meta.app_label}.add_{model._meta.model_name}"):
         raise ReviewPermissionError(
             f"You may not add a {model._meta.verbose_name}: only curators and editors can."
@@ -509,7 +513,7 @@ def record_create(*, model: type[Moderated], fields: dict[str, Any], user) -> Mo
     record = model(status=Status.DRAFT, created_by=user)
     many = _apply(record, values)
     record._history_user = user
-    record._change_reason = "Created"
+    record._change_reason = (reason.strip() or "Created")[:100]
     _save_checked(record)
     for name, pks in many.items():
         getattr(record, name).set(pks)

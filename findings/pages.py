@@ -60,6 +60,7 @@ class ReaderListView(FilterView):
     every row the same filters select (not just one page)."""
 
     paginate_by = 25
+    export_formats: tuple[str, ...] = EXPORT_FORMATS
     export_basename = ""
     export_fields: tuple[str, ...] = ()
 
@@ -70,9 +71,14 @@ class ReaderListView(FilterView):
         self.input_errors: list[InputError] = []
         self.filterset = self.get_filterset(self.get_filterset_class())
         export = request.GET.get("format", "")
-        if export not in ("", *EXPORT_FORMATS):
+        if export not in ("", *self.export_formats):
+            names = [*self.export_formats]
             self.input_errors.append(
-                InputError("format", "Download format", "must be csv or json.")
+                InputError(
+                    "format",
+                    "Download format",
+                    f"must be {', '.join(names[:-1])} or {names[-1]}.",
+                )
             )
         # Without any parameter the FilterSet is unbound: the whole list, unfiltered.
         if not self.filterset.is_bound or self.filterset.is_valid():

@@ -31,7 +31,6 @@ from typing import Any
 
 import bibtexparser
 import rispy
-from Bio import Medline
 from bibtexparser import middlewares as bib_middlewares
 from bibtexparser.model import (
     DuplicateBlockKeyBlock,
@@ -39,6 +38,7 @@ from bibtexparser.model import (
     Entry,
     MiddlewareErrorBlock,
 )
+from Bio import Medline
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -908,8 +908,35 @@ PARSERS = {
 
 # Words a citation key skips in a title.
 _STOPWORDS = frozenset(
-    "a an the of on in and or for to with without by from at as is are was were be "
-    "its their does do not no".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "on",
+        "in",
+        "and",
+        "or",
+        "for",
+        "to",
+        "with",
+        "without",
+        "by",
+        "from",
+        "at",
+        "as",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "its",
+        "their",
+        "does",
+        "do",
+        "not",
+        "no",
+    ]
 )
 _YEAR_RANGE = (1800, 2100)  # Source's check constraint findings_source_year_range
 

@@ -14,7 +14,6 @@ from django.shortcuts import render
 from django.views.generic import DetailView
 
 from curation.versions import data_version_of
-
 from findings.citations import (
     CITATION_FORMATS,
     citation_response,

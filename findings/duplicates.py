@@ -110,7 +110,8 @@ class DuplicateMatch:
     @property
     def reason(self) -> str:
         if self.on == "title":
-            return f"a near-identical title in the same year ({self.score:.0f}% alike)"
+            when = "in the same year" if self.known.year else "and no year, like this one"
+            return f"a near-identical title {when} ({self.score:.0f}% alike)"
         return f"the same {self.on_label} ({self.value})"
 
     def __str__(self) -> str:
@@ -223,6 +224,15 @@ def source_duplicates(
 # The DOI, PMID and ClinicalTrials.gov number are unique (a field error already names
 # the source that has one); these have no unique constraint, so they are a warning.
 WARNED_ON = ("pmcid", "title")
+# Shown on the source's admin form after a refused save (findings/admin.py).
+DUPLICATE_FIELDSET = (
+    "Possible duplicate",
+    {
+        "fields": ["different_document", "different_reason"],
+        "description": "Only needed when the warning above names a source that looks like "
+        "this one.",
+    },
+)
 # The history's reason holds 100 characters: "Not a duplicate of <key>: " and this.
 DIFFERENT_REASON_MAX = 80
 

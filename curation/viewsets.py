@@ -287,14 +287,17 @@ class DraftWriteViewSet(
         self.etag_record = None
         return suggestion_response(suggestion.pk, self.get_serializer_context(), status=202)
 
+    def edit_reason(self) -> str:
+        """Optional "reason" in the body: why a published record should change."""
+        return str(self.request.data.get("reason", "") or "")
+
     def perform_update(self, serializer):
         result = record_edit(
             record=serializer.instance,
             fields=serializer.validated_data,
             user=self.request.user,
             expected_version=self.expected_version(),
-            # Optional "reason" in the body: why a published record should change.
-            reason=str(self.request.data.get("reason", "") or ""),
+            reason=self.edit_reason(),
         )
         self.suggestion = result.suggestion
         # Answer with what a read shows now, related records included, in a fixed

@@ -18,7 +18,13 @@ from bibtexparser import middlewares as bib_middlewares
 from bibtexparser.middlewares.names import NameParts
 from bibtexparser.model import Entry, Field
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework.renderers import BaseRenderer
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
+from curation.versions import data_version_of
 from findings.models import Source, SourceKind
 
 # Content types and file extensions of the two formats (the registered ones where there
@@ -262,3 +268,88 @@ def citation_response(
     filename = citation_filename(basename, citation_format, data_version)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+# ---------------------------------------------------------------------------
+# The API: /api/v1/sources/?format=bibtex|ris (the filtered list, whole) and
+# /api/v1/sources/<id>/?format=bibtex|ris
+# ---------------------------------------------------------------------------
+
+
+class _CitationRenderer(BaseRenderer):
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return citation_text(data, self.format)
+
+
+class BibTeXRenderer(_CitationRenderer):
+    media_type = "application/x-bibtex"
+    format = "bibtex"
+
+
+class RISRenderer(_CitationRenderer):
+    media_type = "application/x-research-info-systems"
+    format = "ris"
+
+
+CITATION_FORMAT_PARAMETER = OpenApiParameter(
+    "format",
+    OpenApiTypes.STR,
+    enum=["json", "bibtex", "ris"],
+    description="`bibtex` or `ris`: the sources as citations (BibTeX written by "
+    "bibtexparser, RIS by rispy), every source the filters select, not one page; the "
+    "file is named with the data version (`sources-v12.bib`). Default: JSON.",
+)
+CITATION_RESPONSES = {
+    (200, BibTeXRenderer.media_type): OpenApiTypes.STR,
+    (200, RISRenderer.media_type): OpenApiTypes.STR,
+}
+
+
+class CitationFormatsMixin:
+    """A sources viewset's list and detail also answer ``?format=bibtex`` and
+    ``?format=ris``; their errors stay in the API's JSON error body."""
+
+    citation_actions = ("list", "retrieve")
+
+    def get_renderers(self):
+        renderers = super().get_renderers()
+        if getattr(self, "action", None) in self.citation_actions:
+            renderers += [BibTeXRenderer(), RISRenderer()]
+        return renderers
+
+    def _citation_format(self, request) -> str:
+        return getattr(getattr(request, "accepted_renderer", None), "format", "")
+
+    def _citations(self, request, sources: list, basename: str) -> Response:
+        citation_format = self._citation_format(request)
+        filename = citation_filename(basename, citation_format, data_version_of(request).number)
+        return Response(
+            sources, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+        )
+
+    def list(self, request, *args, **kwargs):
+        if self._citation_format(request) in CITATION_FORMATS:
+            # Queries: one, for every source the filters select (a citation file is
+            # the whole list, like the CSV downloads).
+            return self._citations(
+                request, list(self.filter_queryset(self.get_queryset())), "sources"
+            )
+        return super().list(request, *args, **kwargs)
+
+    def retrieve(self, request, *args, **kwargs):
+        if self._citation_format(request) in CITATION_FORMATS:
+            source = self.get_object()
+            return self._citations(request, [source], source.key)
+        return super().retrieve(request, *args, **kwargs)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if response.status_code >= 400 and isinstance(
+            getattr(response, "accepted_renderer", None), _CitationRenderer
+        ):
+            json_renderer = api_settings.DEFAULT_RENDERER_CLASSES[0]()
+            response.accepted_renderer = json_renderer
+            response.accepted_media_type = json_renderer.media_type
+        return response

@@ -30,6 +30,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from rapidfuzz import fuzz, process
+from rest_framework import serializers
+from rest_framework.exceptions import APIException
 
 from findings.fields import normalise_doi, normalise_nct, normalise_pmcid, normalise_pmid
 from findings.models import Source
@@ -270,6 +272,8 @@ class DuplicateWarningFormMixin(forms.Form):
         cleaned = super().clean()
         if self.errors:
             return cleaned
+        if self.instance.pk is not None and not set(self.changed_data) & {*WARNED_ON, "year"}:
+            return cleaned  # judged when those fields were last saved
         fields = {name: cleaned.get(name) for name in ("pmcid", "title", "year")}
         matches = source_duplicates(fields=fields, exclude_pk=self.instance.pk, on=WARNED_ON)
         self.duplicate_matches = matches
@@ -311,3 +315,55 @@ def duplicate_warning(matches: list[DuplicateMatch]):
         "is a different document” below and say why.",
         items,
     )
+
+
+# ---------------------------------------------------------------------------
+# The API: 409 possible_duplicate, unless the body says it is a different document
+# ---------------------------------------------------------------------------
+
+
+class PossibleDuplicate(APIException):
+    status_code = 409
+    default_code = "possible_duplicate"
+    default_detail = "This may be a source that is already in the knowledge base."
+
+    def __init__(self, matches: list[DuplicateMatch]):
+        names = "; ".join(f"{m.known} (/api/v1/sources/{m.known.pk}/): {m.reason}" for m in matches)
+        super().__init__(
+            f"This may be a source that is already in the knowledge base: {names}. Nothing "
+            "was saved. If it is a different document, send the request again with "
+            '"different_document": true and "different_reason": "why".'
+        )
+        self.errors: dict[str, list[str]] = {}
+        for match in matches:
+            self.errors.setdefault(match.on, []).append(
+                f"{match.known}, id {match.known.pk} ({match.known.api_url}): {match.reason}."
+            )
+
+
+def api_duplicate_check(*, data: dict[str, Any], instance: Source | None) -> str:
+    """For the API's POST and PATCH of a source: pops ``different_document`` and
+    ``different_reason`` from ``data`` (the serializer's validated data); raises
+    PossibleDuplicate when a PMCID or a near-identical title of the same year matches
+    another source, unless it is said to be a different document; returns the reason
+    for the history then (else "")."""
+    different = data.pop("different_document", False)
+    reason = (data.pop("different_reason", "") or "").strip()
+    if instance is not None and not {*WARNED_ON, "year"} & set(data):
+        return ""
+    current = (
+        {name: getattr(instance, name) for name in ("pmcid", "title", "year")} if instance else {}
+    )
+    fields = {**current, **{k: v for k, v in data.items() if k in ("pmcid", "title", "year")}}
+    matches = source_duplicates(
+        fields=fields, exclude_pk=instance.pk if instance else None, on=WARNED_ON
+    )
+    if not matches:
+        return ""
+    if different and reason:
+        return different_document_reason(matches, reason)
+    if different:
+        raise serializers.ValidationError(
+            {"different_reason": ["Say why it is a different document: it is kept in history."]}
+        )
+    raise PossibleDuplicate(matches)

@@ -348,7 +348,7 @@ def bibtex_file(entries: int) -> bytes:
     of words drawn from refs.bib's titles (unlike each other, so none is a duplicate)."""
     text = read("refs.bib").decode()
     record = text.split("\n\n")[0]
-    words = sorted({w for w in re.findall(r"[A-Za-z]{4,}", text)})
+    words = sorted(set(re.findall(r"[A-Za-z]{4,}", text)))
     rng = random.Random(11)
     titles = [" ".join(rng.sample(words, 10)) for _ in range(entries)]
     return "\n\n".join(

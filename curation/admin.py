@@ -30,6 +30,7 @@ from curation.services import (
     record_edit_check,
     record_restore,
     record_transitions_allowed,
+    records_written_by,
     review_note_check,
 )
 
@@ -311,7 +312,14 @@ class ModeratedAdmin(SimpleHistoryAdmin):
         user = request.user
         model = type(obj)
         if not change:
-            saved = record_create(model=model, fields=fields, user=user)
+            # A form may give a reason for its history (e.g. why a look-alike of an
+            # existing record is a different one).
+            saved = record_create(
+                model=model,
+                fields=fields,
+                user=user,
+                reason=form.cleaned_data.get("change_reason", ""),
+            )
         elif getattr(form, "restoring", False):
             saved = record_restore(model=model, pk=obj.pk, fields=fields, user=user)
             self._note(request, f"“{saved}” was restored from history as a draft.")
@@ -459,8 +467,13 @@ class ModeratedAdmin(SimpleHistoryAdmin):
         """What the change form offers for the record with its claims; the services
         decide again when a button is pressed. One query per kind of claim."""
         claims = bundle_claims(record=obj, statuses=(*SUBMITTABLE, Status.SUBMITTED))
-        drafts = sum(claim.status in SUBMITTABLE for claim in claims)
-        waiting = len(claims) - drafts
+        # Only the curator's own drafts go with the record (bundle_submit).
+        drafts = len(
+            records_written_by(
+                records=[c for c in claims if c.status in SUBMITTABLE], user=request.user
+            )
+        )
+        waiting = sum(claim.status == Status.SUBMITTED for claim in claims)
         info = self.opts.app_label, self.opts.model_name
         return {
             "drafts": drafts,
@@ -488,16 +501,25 @@ class ModeratedAdmin(SimpleHistoryAdmin):
             return HttpResponseNotAllowed(["POST"])
         obj = self._bundle_record(request, object_id)
         try:
-            claims = bundle_submit(record=obj, user=request.user)
+            result = bundle_submit(record=obj, user=request.user)
         except ReviewError as exc:
             self.message_user(request, exc.message, messages.ERROR)
         else:
+            count = len(result.submitted)
             self.message_user(
                 request,
-                f"Submitted “{obj}” for review with its {len(claims)} "
-                f"claim{'s' if len(claims) != 1 else ''}.",
+                f"Submitted “{obj}” for review with {count} claim{'s' if count != 1 else ''} "
+                "of yours.",
                 messages.SUCCESS,
             )
+            if result.left:
+                self.message_user(
+                    request,
+                    f"{len(result.left)} draft claim(s) written by other curators were left "
+                    "as drafts, for them to submit: "
+                    + "; ".join(str(claim) for claim in result.left),
+                    messages.WARNING,
+                )
         return HttpResponseRedirect(self._change_url(obj))
 
     def review_with_claims_view(self, request, object_id):

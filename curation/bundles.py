@@ -27,6 +27,7 @@ from curation.services import (
     record_publish,
     record_reject,
     record_submit,
+    records_written_by,
     review_note_check,
 )
 from curation.versions import data_version_batch
@@ -54,23 +55,41 @@ def claim_key(record: Moderated) -> str:
     return f"{record._meta.label_lower}:{record.pk}"
 
 
+@dataclass
+class BundleSubmit:
+    submitted: list[Moderated] = field(default_factory=list)
+    # Draft claims another curator wrote: still being written, for all we know, so
+    # they are theirs to submit.
+    left: list[Moderated] = field(default_factory=list)
+
+
 @transaction.atomic
-def bundle_submit(*, record: Moderated, user, note: str = "") -> list[Moderated]:
+def bundle_submit(*, record: Moderated, user, note: str = "") -> BundleSubmit:
     """Submit ``record`` (if it is a draft or rejected) and every draft or rejected
-    claim resting on it, for review together. Returns the claims submitted. All or
-    nothing: one refusal (a claim this user may not submit) submits none."""
+    claim resting on it that ``user`` wrote, for review together; claims written only
+    by others are left as they are and listed. All or nothing: one refusal (a claim
+    this user may not submit) submits none."""
     current = _locked(record, None)
     claims = bundle_claims(record=current, statuses=SUBMITTABLE)
-    if current.status not in SUBMITTABLE and not claims:
+    mine = {claim_key(c) for c in records_written_by(records=claims, user=user)}
+    result = BundleSubmit()
+    for claim in claims:
+        (result.submitted if claim_key(claim) in mine else result.left).append(claim)
+    if current.status not in SUBMITTABLE and not result.submitted:
+        others = (
+            f" {len(result.left)} draft claim(s) by other curators are theirs to submit."
+            if result.left
+            else ""
+        )
         raise ReviewTransitionError(
             f"Nothing to submit: {_label(current)} is {current.get_status_display().lower()} "
-            "and none of its claims is a draft or rejected."
+            f"and none of its claims is a draft or rejected claim of yours.{others}"
         )
     if current.status in SUBMITTABLE:
         record_submit(record=current, user=user, note=note)
-    for claim in claims:
+    for claim in result.submitted:
         record_submit(record=claim, user=user, note=note)
-    return claims
+    return result
 
 
 @dataclass

@@ -43,14 +43,16 @@ class ErrorSerializer(serializers.Serializer):
         help_text="A stable machine-readable code: invalid, parse_error, not_authenticated, "
         "authentication_failed, permission_denied, not_found, method_not_allowed, "
         "not_acceptable, unsupported_media_type, not_editable, invalid_transition, "
-        "not_published, stale, precondition_failed, payload_too_large, bad_request, "
+        "not_published, stale, precondition_failed, possible_duplicate, payload_too_large, "
+        "bad_request, "
         "throttled, server_error or unavailable."
     )
     detail = serializers.CharField(help_text="What went wrong, in a sentence.")
     errors = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
         help_text="For 400: each query parameter or field at fault (`non_field_errors` for "
-        "the record as a whole) with its messages. Empty otherwise.",
+        "the record as a whole) with its messages; for 409 `possible_duplicate`: each "
+        "field matching an existing source, naming it. Empty otherwise.",
     )
 
 
@@ -146,7 +148,9 @@ def api_exception_handler(exc: Exception, context: dict) -> Any:
     else:
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else exc.default_code
-        response.data = error_body(response.status_code, code, str(exc.detail))
+        # An exception may name the fields at fault (a 409 possible_duplicate does).
+        errors = getattr(exc, "errors", None)
+        response.data = error_body(response.status_code, code, str(exc.detail), errors)
     return response
 
 

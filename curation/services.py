@@ -467,6 +467,29 @@ def record_wrote(*, record: Moderated, user) -> bool:
     ).exists()
 
 
+def records_written_by(*, records: list[Moderated], user) -> list[Moderated]:
+    """Those of ``records`` that ``user`` wrote (as ``record_wrote``), with one query per
+    kind of record, not one per record."""
+    if user.pk is None or not records:
+        return []
+    by_model: dict[type[Moderated], list[Moderated]] = {}
+    for record in records:
+        by_model.setdefault(type(record), []).append(record)
+    wrote: set[tuple[type[Moderated], int]] = set()
+    for model, rows in by_model.items():
+        contributed = Contribution.objects.filter(
+            content_type=ContentType.objects.get_for_model(model),
+            object_id__in=[r.pk for r in rows],
+            user=user,
+        ).values_list("object_id", flat=True)
+        wrote.update((model, pk) for pk in contributed)
+    return [
+        r
+        for r in records
+        if user.pk in (r.created_by_id, r.submitted_by_id) or (type(r), r.pk) in wrote
+    ]
+
+
 def record_check_can_edit(*, record: Moderated, user) -> None:
     """Raise unless ``user`` may change ``record``'s content through an edit (applied
     to a draft, or kept as a suggestion for a published record)."""
@@ -477,10 +500,11 @@ def record_check_can_edit(*, record: Moderated, user) -> None:
 
 @transaction.atomic
 def record_create(
-    *, model: type[Moderated], fields: dict[str, Any], user, reason: str = "Created"
+    *, model: type[Moderated], fields: dict[str, Any], user, reason: str = ""
 ) -> Moderated:
     """A new draft of ``model`` from ``fields`` (many-to-many values set after saving).
-    ``reason`` is its first history entry's note (a command says where it came from)."""
+    ``reason`` is kept in its history ("Created" without one): the file it was imported
+    from, why it is not a duplicate of a look-alike."""
     if not user.has_perm(f"{model._meta.app_label}.add_{model._meta.model_name}"):
         raise ReviewPermissionError(
             f"You may not add a {model._meta.verbose_name}: only curators and editors can."
@@ -489,7 +513,7 @@ def record_create(
     record = model(status=Status.DRAFT, created_by=user)
     many = _apply(record, values)
     record._history_user = user
-    record._change_reason = (reason or "Created")[:100]
+    record._change_reason = (reason.strip() or "Created")[:100]
     _save_checked(record)
     for name, pks in many.items():
         getattr(record, name).set(pks)

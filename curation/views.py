@@ -11,10 +11,11 @@ from django.shortcuts import get_object_or_404
 from django.views.generic import ListView
 
 from curation.models import DataChangeAction, DataVersion, changes_grouped
+from curation.pages import CheckedPageMixin
 from curation.versions import data_changes_link
 
 
-class ChangeListView(ListView):
+class ChangeListView(CheckedPageMixin, ListView):
     """Every data version, newest first, with what it changed."""
 
     template_name = "curation/change_list.html"
@@ -34,7 +35,7 @@ class ChangeListView(ListView):
         return context
 
 
-class VersionDetailView(ListView):
+class VersionDetailView(CheckedPageMixin, ListView):
     """One data version with all its changes, a page at a time."""
 
     template_name = "curation/version_detail.html"

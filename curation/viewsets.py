@@ -290,14 +290,17 @@ class DraftWriteViewSet(
         self.etag_record = None
         return suggestion_response(suggestion.pk, self.get_serializer_context(), status=202)
 
+    def edit_reason(self) -> str:
+        """Optional "reason" in the body: why a published record should change."""
+        return str(self.request.data.get("reason", "") or "")
+
     def perform_update(self, serializer):
         result = record_edit(
             record=serializer.instance,
             fields=serializer.validated_data,
             user=self.request.user,
             expected_version=self.expected_version(),
-            # Optional "reason" in the body: why a published record should change.
-            reason=str(self.request.data.get("reason", "") or ""),
+            reason=self.edit_reason(),
         )
         self.suggestion = result.suggestion
         # Answer with what a read shows now, related records included, in a fixed
@@ -417,6 +420,10 @@ class BundleResultSerializer(serializers.Serializer):
     rejected = ClaimRefSerializer(many=True)
     waiting = ClaimRefSerializer(many=True)
     submitted = ClaimRefSerializer(many=True)
+    left_as_drafts = ClaimRefSerializer(
+        many=True,
+        help_text="Draft claims written by other curators, left for them to submit.",
+    )
 
 
 def _refs(records) -> list[dict]:
@@ -436,11 +443,17 @@ class BundleActionsMixin:
     def submit_with_claims(self, request, *args, **kwargs):
         body = BundleSubmitSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        claims = bundle_submit(
+        result = bundle_submit(
             record=self.get_object(), user=request.user, note=body.validated_data["note"]
         )
         return Response(
-            {"submitted": _refs(claims), "published": [], "rejected": [], "waiting": []}
+            {
+                "submitted": _refs(result.submitted),
+                "published": [],
+                "rejected": [],
+                "waiting": [],
+                "left_as_drafts": _refs(result.left),
+            }
         )
 
     @extend_schema(
@@ -466,5 +479,6 @@ class BundleActionsMixin:
                 "published": _refs(review.published),
                 "rejected": _refs(review.rejected),
                 "waiting": _refs(review.waiting),
+                "left_as_drafts": [],
             }
         )

@@ -3,7 +3,9 @@
 from django.contrib import admin
 from django.db.models import Count
 
-from curation.admin import ModeratedAdmin, ModeratedInline
+from curation.admin import ModeratedAdmin, ModeratedForm, ModeratedInline
+from findings.admin_import import import_urls
+from findings.duplicates import DUPLICATE_FIELDSET, DuplicateWarningFormMixin
 from findings.lookup.admin_views import NoticeFilter, SourceLookupAdminMixin
 from findings.models import Abnormality, Finding, LabTest, Source
 
@@ -35,8 +37,15 @@ class FindingOfAbnormalityInline(FindingInline):
     ]
 
 
+class SourceForm(DuplicateWarningFormMixin, ModeratedForm):
+    """A source's form: a look-alike of an existing source is a warning (duplicates.py)."""
+
+
 @admin.register(Source)
 class SourceAdmin(SourceLookupAdminMixin, ModeratedAdmin):
+    form = SourceForm
+    # "Import BibTeX / RIS / PubMed file" beside "Add source" (findings/admin_import.py).
+    change_list_template = "admin/findings/source/change_list.html"
     list_display = [
         "key",
         "short_title",
@@ -84,6 +93,15 @@ class SourceAdmin(SourceLookupAdminMixin, ModeratedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_findings=Count("findings", distinct=True))
+
+    def get_urls(self):
+        return [*import_urls(self), *super().get_urls()]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        # A page shown again after a save was refused may carry the duplicate warning:
+        # then the curator can say it is a different document.
+        return [*fieldsets, DUPLICATE_FIELDSET] if request.method == "POST" else fieldsets
 
     @admin.display(description="title", ordering="title")
     def short_title(self, obj: Source) -> str:

@@ -1,13 +1,21 @@
 """API viewsets of the findings app: abnormalities, lab tests, sources, findings."""
 
 from django.db.models import Prefetch
+from drf_spectacular.utils import extend_schema, extend_schema_view
 
+from curation.services import record_create
 from curation.viewsets import (
     BundleActionsMixin,
     DraftWriteViewSet,
     ReadOnlyViewSet,
     ReviewActionsMixin,
 )
+from findings.citations import (
+    CITATION_FORMAT_PARAMETER,
+    CITATION_RESPONSES,
+    CitationFormatsMixin,
+)
+from findings.duplicates import api_duplicate_check
 from findings.filters import AbnormalityFilter, FindingFilter, LabTestFilter, SourceFilter
 from findings.lookup.api_views import SourceLookupActionMixin
 from findings.models import Abnormality, Finding, LabTest, Source
@@ -53,19 +61,61 @@ class LabTestViewSet(ReadOnlyViewSet):
         )
 
 
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[CITATION_FORMAT_PARAMETER],
+        responses={(200, "application/json"): SourceSerializer, **CITATION_RESPONSES},
+    ),
+    retrieve=extend_schema(
+        parameters=[CITATION_FORMAT_PARAMETER],
+        responses={(200, "application/json"): SourceSerializer, **CITATION_RESPONSES},
+    ),
+)
 class SourceViewSet(
-    SourceLookupActionMixin, BundleActionsMixin, ReviewActionsMixin, DraftWriteViewSet
+    SourceLookupActionMixin,
+    CitationFormatsMixin,
+    BundleActionsMixin,
+    ReviewActionsMixin,
+    DraftWriteViewSet,
 ):
     """Citable documents. Curators and editors (token) create drafts and edit draft or
-    rejected sources; a DOI or PMID already used by another source is refused (400).
-    ``lookup/`` fills a new source from its DOI, PMID, PMCID or NCT number (saves nothing)."""
+    rejected sources; a DOI or PMID already used by another source is refused (400), a
+    PMCID or a near-identical title of the same year is a 409 `possible_duplicate`
+    unless the body says `"different_document": true` with a `different_reason`.
+    `?format=bibtex` or `?format=ris` answers the (filtered) list or one source as
+    citations. ``lookup/`` fills a new source from its DOI, PMID, PMCID or NCT number
+    (saves nothing)."""
 
     serializer_class = SourceSerializer
     filterset_class = SourceFilter
     lookup_value_regex = ID_REGEX
+    error_statuses = {"create": [400, 403, 409]}
+    error_descriptions = {
+        409: "`possible_duplicate`: a PMCID or a near-identical title (same year) matches "
+        "another source, named in `errors`; send `different_document` and "
+        "`different_reason` if it is a different document. For an edit or review action "
+        "also: the record's status does not allow it."
+    }
 
     def get_queryset(self):
         return Source.objects.visible_to(self.request.user)
+
+    def perform_create(self, serializer):
+        reason = api_duplicate_check(data=serializer.validated_data, instance=None)
+        serializer.instance = record_create(
+            model=Source, fields=serializer.validated_data, user=self.request.user, reason=reason
+        )
+
+    def perform_update(self, serializer):
+        self.duplicate_reason = api_duplicate_check(
+            data=serializer.validated_data, instance=serializer.instance
+        )
+        super().perform_update(serializer)
+
+    def edit_reason(self) -> str:
+        given = super().edit_reason().strip()
+        note = getattr(self, "duplicate_reason", "")
+        return f"{given} ({note})" if given and note else given or note
 
 
 class FindingViewSet(ReviewActionsMixin, DraftWriteViewSet):

@@ -2,6 +2,8 @@
 on ``curation``). ``treatments`` builds on these models; nothing here imports it.
 """
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, router
@@ -592,3 +594,30 @@ class Finding(EvidenceFields):
     def __str__(self) -> str:
         about = self.abnormality or self.lab_test
         return f"{about} — {self.source.key} ({self.level})"
+
+
+# ---------------------------------------------------------------------------
+# A file being imported (findings/importing.py, findings/admin_import.py)
+# ---------------------------------------------------------------------------
+
+
+class SourceImportFile(models.Model):
+    """A BibTeX, RIS, PubMed or CSL-JSON file a curator uploaded, kept on the server
+    between its preview and their choice of entries (at most SOURCE_IMPORT_KEEP_MINUTES,
+    then deleted): the choice names entries by number, and the server reads the file
+    again, so nothing the browser sends back is taken as a source's content."""
+
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    filename = models.CharField(max_length=255)
+    file_format = models.CharField(max_length=16)
+    content = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = "source import file"
+
+    def __str__(self) -> str:
+        return self.filename

@@ -8,7 +8,6 @@ Lives in findings (below treatments) so that both apps' list views can use it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import F
@@ -18,22 +17,12 @@ from django_filters.views import FilterView
 
 from curation.cache import public_count
 from curation.csvfile import csv_write
+from curation.pages import InputError, page_number_check
 from curation.versions import data_version_of
 
 EXPORT_FORMATS = ("csv", "json")
-# Longer than any real page number; also keeps int() away from 5,000-digit strings.
-MAX_PAGE_DIGITS = 9
 # Retractions are rare: a page lists the most recent few, each with its reason.
 RETRACTED_SHOWN = 20
-
-
-@dataclass(frozen=True)
-class InputError:
-    """One refused URL parameter: shown on the page and sent with status 400."""
-
-    param: str
-    label: str
-    message: str
 
 
 def form_errors(form) -> list[InputError]:
@@ -48,16 +37,6 @@ def form_errors(form) -> list[InputError]:
             message = "".join(ch if ch.isprintable() else "\ufffd" for ch in str(message))
             errors.append(InputError(name, label, Truncator(message).chars(240)))
     return errors
-
-
-def parse_page_number(raw: str) -> int | None:
-    """A page number is 1, 2, 3 …; anything else (-1, 0, 1.5, ², 'last') is None."""
-    if not raw:
-        return 1
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > MAX_PAGE_DIGITS:
-        return None
-    number = int(raw)
-    return number if number >= 1 else None
 
 
 def recently_retracted(retracted) -> tuple[list, bool]:
@@ -81,6 +60,7 @@ class ReaderListView(FilterView):
     every row the same filters select (not just one page)."""
 
     paginate_by = 25
+    export_formats: tuple[str, ...] = EXPORT_FORMATS
     export_basename = ""
     export_fields: tuple[str, ...] = ()
 
@@ -91,9 +71,14 @@ class ReaderListView(FilterView):
         self.input_errors: list[InputError] = []
         self.filterset = self.get_filterset(self.get_filterset_class())
         export = request.GET.get("format", "")
-        if export not in ("", *EXPORT_FORMATS):
+        if export not in ("", *self.export_formats):
+            names = [*self.export_formats]
             self.input_errors.append(
-                InputError("format", "Download format", "must be csv or json.")
+                InputError(
+                    "format",
+                    "Download format",
+                    f"must be {', '.join(names[:-1])} or {names[-1]}.",
+                )
             )
         # Without any parameter the FilterSet is unbound: the whole list, unfiltered.
         if not self.filterset.is_bound or self.filterset.is_valid():
@@ -113,23 +98,9 @@ class ReaderListView(FilterView):
             # Every reader sees the same published rows: the count is kept until the
             # next publish instead of a COUNT(*) per page view.
             paginator.count = public_count(queryset)
-        number = parse_page_number(self.request.GET.get(self.page_kwarg, ""))
-        if number is None:
-            self.input_errors.append(
-                InputError("page", "Page", "must be a whole number, 1 or more.")
-            )
-            number = 1
-        elif number > paginator.num_pages:
-            pages = paginator.num_pages
-            self.input_errors.append(
-                InputError(
-                    "page",
-                    "Page",
-                    f"there {'is' if pages == 1 else 'are'} only {pages} "
-                    f"page{'' if pages == 1 else 's'} of results.",
-                )
-            )
-            number = 1
+        number, error = page_number_check(self.request.GET.get(self.page_kwarg, ""), paginator)
+        if error:
+            self.input_errors.append(error)
         page = paginator.page(number)
         return paginator, page, page.object_list, page.has_other_pages()
 

@@ -4,6 +4,7 @@ logic here (writes go through curation/services.py)."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from findings.duplicates import DIFFERENT_REASON_MAX
 from findings.models import LEVEL_SHORT, Abnormality, Finding, LabTest, NoticeKind, Source
 
 
@@ -147,6 +148,20 @@ class SourceSerializer(RejectStatusMixin, serializers.ModelSerializer):
         allow_blank=True,
         help_text="PubMed Central ID, e.g. PMC3147318.",
     )
+    different_document = serializers.BooleanField(
+        required=False,
+        write_only=True,
+        help_text="true to save a source that a PMCID or a near-identical title (same year) "
+        "matches, because it is a different document (the 409 `possible_duplicate` names "
+        "the match); give `different_reason` with it.",
+    )
+    different_reason = serializers.CharField(
+        required=False,
+        write_only=True,
+        allow_blank=True,
+        max_length=DIFFERENT_REASON_MAX,
+        help_text="Why it is a different document; kept in the record's history.",
+    )
     nct_id = NormalisedCharField(
         model_field=Source._meta.get_field("nct_id"),
         required=False,
@@ -188,6 +203,8 @@ class SourceSerializer(RejectStatusMixin, serializers.ModelSerializer):
             "status",
             "created_at",
             "updated_at",
+            "different_document",
+            "different_reason",
         ]
         read_only_fields = [
             "id",

@@ -10,11 +10,20 @@ from __future__ import annotations
 
 from django.db.models import Count, IntegerField, Min, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.shortcuts import render
 from django.views.generic import DetailView
 
+from curation.versions import data_version_of
+from findings.citations import (
+    CITATION_FORMATS,
+    citation_response,
+    source_citation,
+    sources_bibtex,
+    sources_ris,
+)
 from findings.filters import AbnormalityFilter, SourceFilter
 from findings.models import Abnormality, Direction, Finding, LabTest, Source
-from findings.pages import ReaderListView, recently_retracted
+from findings.pages import EXPORT_FORMATS, InputError, ReaderListView, recently_retracted
 
 
 def _finding_count(direction: str):
@@ -128,6 +137,8 @@ class SourceListView(ReaderListView):
     filterset_class = SourceFilter
     template_name = "findings/source_list.html"
     paginate_by = 50
+    # format=bibtex|ris: the filtered list as citations (findings/citations.py).
+    export_formats = (*EXPORT_FORMATS, *CITATION_FORMATS)
     export_basename = "sources"
     export_fields = (
         "id",
@@ -151,6 +162,16 @@ class SourceListView(ReaderListView):
     def get_queryset(self):
         # Queries: one for the page.
         return Source.objects.published()
+
+    def export(self, export_format: str):
+        if export_format in CITATION_FORMATS:
+            return citation_response(
+                self.object_list,
+                export_format,
+                basename=self.export_basename,
+                data_version=data_version_of(self.request).number,
+            )
+        return super().export(export_format)
 
     def export_rows(self, object_list):
         return [
@@ -177,8 +198,26 @@ class SourceListView(ReaderListView):
 
 
 class SourceDetailView(DetailView):
+    """One source, what it claims here, and how to cite it (``?format=bibtex|ris``
+    downloads the citation)."""
+
     queryset = Source.objects.published()
     template_name = "findings/source_detail.html"
+
+    def get(self, request, *args, **kwargs):
+        citation_format = request.GET.get("format", "")
+        if not citation_format:
+            return super().get(request, *args, **kwargs)
+        self.object = self.get_object()
+        if citation_format not in CITATION_FORMATS:
+            error = InputError("format", "Download format", "must be bibtex or ris.")
+            return render(request, "400.html", {"input_errors": [error]}, status=400)
+        return citation_response(
+            [self.object],
+            citation_format,
+            basename=self.object.key,
+            data_version=data_version_of(request).number,
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -200,84 +239,7 @@ class SourceDetailView(DetailView):
             context[name] = [claim for claim in rows if claim.is_published]
             retracted += [claim for claim in rows if claim.is_retracted]
         context["retracted_claims"] = retracted
-        context["bibtex"] = source_bibtex(source)
+        context["bibtex"] = sources_bibtex([source])
+        context["ris"] = sources_ris([source])
         context["citation"] = source_citation(source)
         return context
-
-
-# ---------------------------------------------------------------------------
-# "Cite this"
-# ---------------------------------------------------------------------------
-
-BIBTEX_TYPES = {
-    "journal_article": "article",
-    "review": "article",
-    "preprint": "misc",
-    "book": "book",
-    "patent": "misc",
-}
-BIBTEX_SPECIAL = str.maketrans(
-    {
-        "\\": r"\textbackslash{}",
-        "{": r"\{",
-        "}": r"\}",
-        "&": r"\&",
-        "%": r"\%",
-        "$": r"\$",
-        "#": r"\#",
-        "_": r"\_",
-    }
-)
-
-
-def _bibtex_author(name: str) -> str:
-    """'Brenu EW' (Vancouver, as PubMed prints it) becomes 'Brenu, E. W.'; anything
-    else is braced so BibTeX keeps it whole instead of guessing first and last names."""
-    name = name.strip()
-    if name.rstrip(".").lower() == "et al":
-        return "others"
-    parts = name.split()
-    if len(parts) >= 2 and parts[-1].isalpha() and parts[-1].isupper() and len(parts[-1]) <= 4:
-        initials = " ".join(f"{letter}." for letter in parts[-1])
-        return f"{' '.join(parts[:-1])}, {initials}".translate(BIBTEX_SPECIAL)
-    return "{" + name.translate(BIBTEX_SPECIAL) + "}"
-
-
-def source_bibtex(source: Source) -> str:
-    entry_type = BIBTEX_TYPES.get(source.kind, "misc")
-    fields: list[tuple[str, str]] = [("title", "{" + source.title.translate(BIBTEX_SPECIAL) + "}")]
-    if source.authors:
-        authors = [a for a in source.authors.split(",") if a.strip()]
-        fields.append(("author", " and ".join(_bibtex_author(a) for a in authors)))
-    if source.container:
-        key = "journal" if entry_type == "article" else "publisher"
-        fields.append((key, source.container.translate(BIBTEX_SPECIAL)))
-    if source.year:
-        fields.append(("year", str(source.year)))
-    if source.doi:
-        fields.append(("doi", source.doi.translate(BIBTEX_SPECIAL)))
-    if source.pmid:
-        fields.append(("pmid", source.pmid))
-    if source.url:
-        fields.append(("url", source.url))
-    if source.retracted:
-        fields.append(("note", "Retracted"))
-    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
-    return f"@{entry_type}{{{source.key},\n{body}\n}}"
-
-
-def source_citation(source: Source) -> str:
-    parts = []
-    if source.authors:
-        parts.append(source.authors.rstrip(".") + ".")
-    parts.append(f"({source.year})." if source.year else "(n.d.).")
-    parts.append(source.title.rstrip(".") + ".")
-    if source.container:
-        parts.append(source.container.rstrip(".") + ".")
-    if source.doi:
-        parts.append(f"doi:{source.doi}")
-    if source.pmid:
-        parts.append(f"PMID: {source.pmid}")
-    if source.retracted:
-        parts.append("[Retracted]")
-    return " ".join(parts)

@@ -388,6 +388,15 @@ AXES_CLIENT_IP_CALLABLE = "curation.clientip.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "axes_lockout.html"
 
+# Importing sources from BibTeX / RIS / PubMed / CSL-JSON files (findings/importing.py):
+# the largest file accepted, and how long an uploaded file waits for the curator's choice
+# between its preview and the drafts being created (then it is deleted).
+SOURCE_IMPORT_MAX_MB = envint("SOURCE_IMPORT_MAX_MB", 10)
+SOURCE_IMPORT_KEEP_MINUTES = envint("SOURCE_IMPORT_KEEP_MINUTES", 60)
+for _name in ("SOURCE_IMPORT_MAX_MB", "SOURCE_IMPORT_KEEP_MINUTES"):
+    if globals()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be 1 or more; got {globals()[_name]}")
+
 # Looking sources up by identifier (findings/lookup/, issue 11). Each service's base URL,
 # so that a deployment can point at a mirror; the contact address goes in every request's
 # User-Agent (and puts Crossref requests in its "polite pool"): lookups are refused until

@@ -48,11 +48,23 @@ class TestServices:
         claims[2].save()
         published = factories.make_finding(source=source, status=P)
 
-        submitted = bundle_submit(record=source, user=curator)
+        submitted = bundle_submit(record=source, user=curator).submitted
 
         assert len(submitted) == 3
         assert statuses(source, *claims) == [S, S, S, S]
         assert statuses(published) == [P]
+
+    def test_submit_with_claims_leaves_other_curators_drafts_for_them_to_submit(self, curator):
+        source, claims = paper(curator)
+        other = factories.make_curator()
+        theirs = factories.make_evidence(source=source, status=D, created_by=other)
+
+        result = bundle_submit(record=source, user=curator)
+
+        assert {claim_key(c) for c in result.submitted} == {claim_key(c) for c in claims}
+        assert [claim_key(c) for c in result.left] == [claim_key(theirs)]
+        assert statuses(theirs) == [D]
+        assert statuses(source, *claims) == [S, S, S, S]
 
     def test_submit_with_claims_is_all_or_nothing(self, curator):
         source, claims = paper(curator)
@@ -139,6 +151,19 @@ class TestApi:
             [_ref(c) for c in claims], key=str
         )
         assert statuses(source, *claims) == [S, S, S, S]
+        assert response.json()["left_as_drafts"] == []
+
+    def test_the_api_lists_other_curators_drafts_as_left(self, curator, curator_api):
+        source, _ = paper(curator)
+        theirs = factories.make_finding(
+            source=source, status=D, created_by=factories.make_curator()
+        )
+        response = curator_api.post(
+            f"/api/v1/sources/{source.pk}/submit-with-claims/", {}, format="json"
+        )
+        assert response.status_code == 200, response.content
+        assert response.json()["left_as_drafts"] == [_ref(theirs)]
+        assert statuses(theirs) == [D]
 
     def test_an_editor_publishes_a_source_with_the_chosen_claims_and_rejects_the_rest(
         self, curator, editor_api
@@ -188,7 +213,27 @@ class TestAdmin:
         response = curator_client.post(submit, follow=True)
 
         assert statuses(source, *claims) == [S, S, S, S]
-        assert f"Submitted “{source}” for review with its 3 claims." in response.content.decode()
+        assert (
+            f"Submitted “{source}” for review with 3 claims of yours." in response.content.decode()
+        )
+
+    def test_other_curators_drafts_are_left_with_a_warning_naming_them(
+        self, curator, curator_client
+    ):
+        source, _ = paper(curator)
+        theirs = factories.make_evidence(
+            source=source, status=D, created_by=factories.make_curator()
+        )
+        page = curator_client.get(reverse("admin:findings_source_change", args=[source.pk]))
+        assert "Submit with its 3 claims" in page.content.decode()
+
+        submit = reverse("admin:findings_source_submit_with_claims", args=[source.pk])
+        response = curator_client.post(submit, follow=True)
+
+        assert statuses(theirs) == [D]
+        assert "1 draft claim(s) written by other curators were left as drafts" in (
+            response.content.decode()
+        )
 
     def test_the_submit_url_takes_post_only(self, curator, curator_client):
         source, _ = paper(curator)

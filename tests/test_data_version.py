@@ -483,3 +483,13 @@ def test_a_seed_update_that_changes_a_record_is_a_revision_naming_its_fields(tmp
     [change] = DataChange.objects.filter(version__number=2)
     assert change.action == DataChangeAction.REVISED
     assert change.fields == ["summary"]
+
+
+@pytest.mark.parametrize("page", ["abc", "0", "-1", "99"])
+def test_a_bad_page_on_the_changes_pages_is_a_400_naming_the_parameter(client, page):
+    therapy = factories.make_therapy(status=Status.PUBLISHED)
+    version = data_version_record(record=therapy, action=DataChangeAction.ADDED).version
+    for url in ("/changes/", f"/changes/{version.number}/"):
+        response = client.get(url, {"page": page})
+        assert response.status_code == 400, url
+        assert "(<code>page</code>)" in response.content.decode(), url

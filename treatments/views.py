@@ -18,15 +18,10 @@ from django.views.generic import DetailView, TemplateView
 
 from curation.cache import public_cache_version
 from curation.models import Status
+from curation.pages import InputError, parse_page_number
 from findings.filters import MAX_QUERY_LENGTH
 from findings.models import LEVEL_SHORT, Abnormality, Finding, Level, source_held_q
-from findings.pages import (
-    InputError,
-    ReaderListView,
-    form_errors,
-    parse_page_number,
-    recently_retracted,
-)
+from findings.pages import ReaderListView, form_errors, recently_retracted
 from treatments.filters import TherapyFilter
 from treatments.matrix import matrix_cached
 from treatments.models import LinkKind, RegulatoryStatus, Therapy, TherapyEvidence

@@ -1,0 +1,68 @@
+"""Reading a reader page's URL parameters on the ground floor: one refused parameter
+(shown on the page with status 400) and page numbers that refuse nonsense instead of
+failing. ``findings/pages.py`` builds the filtered lists on these; ``/changes/`` uses
+them as they are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.paginator import Paginator
+
+# Longer than any real page number; also keeps int() away from 5,000-digit strings.
+MAX_PAGE_DIGITS = 9
+
+
+@dataclass(frozen=True)
+class InputError:
+    """One refused URL parameter: shown on the page and sent with status 400."""
+
+    param: str
+    label: str
+    message: str
+
+
+def parse_page_number(raw: str) -> int | None:
+    """A page number is 1, 2, 3 …; anything else (-1, 0, 1.5, ², 'last') is None."""
+    if not raw:
+        return 1
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > MAX_PAGE_DIGITS:
+        return None
+    number = int(raw)
+    return number if number >= 1 else None
+
+
+def page_number_check(raw: str, paginator: Paginator) -> tuple[int, InputError | None]:
+    """The page to show for ``?page=raw``, and the error to show with it (page 1) when
+    ``raw`` is not a page number or past the last page."""
+    number = parse_page_number(raw)
+    if number is None:
+        return 1, InputError("page", "Page", "must be a whole number, 1 or more.")
+    if number > paginator.num_pages:
+        pages = paginator.num_pages
+        return 1, InputError(
+            "page",
+            "Page",
+            f"there {'is' if pages == 1 else 'are'} only {pages} "
+            f"page{'' if pages == 1 else 's'} of results.",
+        )
+    return number, None
+
+
+class CheckedPageMixin:
+    """For a ``ListView``: a bad ``?page=`` shows page 1 with the error and status 400
+    (Django's own pagination answers 404, which tells a reader nothing)."""
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator = self.get_paginator(queryset, page_size)
+        number, error = page_number_check(self.request.GET.get(self.page_kwarg, ""), paginator)
+        self.input_errors = [error] if error else []
+        page = paginator.page(number)
+        return paginator, page, page.object_list, page.has_other_pages()
+
+    def render_to_response(self, context, **response_kwargs):
+        errors = getattr(self, "input_errors", [])
+        context["input_errors"] = errors
+        if errors:
+            response_kwargs["status"] = 400
+        return super().render_to_response(context, **response_kwargs)

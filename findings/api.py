@@ -89,12 +89,14 @@ class SourceViewSet(
     serializer_class = SourceSerializer
     filterset_class = SourceFilter
     lookup_value_regex = ID_REGEX
-    error_statuses = {"create": [400, 403, 409]}
+    error_statuses = {"create": [400, 403, 409], **SourceLookupActionMixin.error_statuses}
     error_descriptions = {
         409: "`possible_duplicate`: a PMCID or a near-identical title (same year) matches "
         "another source, named in `errors`; send `different_document` and "
         "`different_reason` if it is a different document. For an edit or review action "
-        "also: the record's status does not allow it."
+        "also: the record's status does not allow it.",
+        # The lookup action's own (per action: curation/viewsets.py ApiSchema).
+        **SourceLookupActionMixin.error_descriptions,
     }
 
     def get_queryset(self):

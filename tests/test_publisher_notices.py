@@ -17,7 +17,7 @@ from curation.services import ReviewNoteRequired, ReviewPermissionError, record_
 from findings.models import Finding, Source
 from findings.retractions import source_notice_review
 from tests import factories
-from tests.lookup_recordings import DOWN, reference
+from tests.lookup_recordings import DOWN, SLOW, reference
 from treatments.matrix import matrix_build
 from treatments.models import Therapy, TherapyEvidence
 from treatments.summaries import pair_summaries
@@ -93,15 +93,25 @@ def test_a_source_without_notices_is_only_dated(db, services):
     assert "0 newly flagged, 1 unchanged" in printed
 
 
-def test_when_crossref_is_down_nothing_changes_and_the_summary_says_so(db, services):
+@pytest.mark.parametrize(
+    "answer, words",
+    [
+        ({"error": DOWN}, "Crossref could not be reached"),
+        ({"error": SLOW}, "Crossref did not answer within"),
+        ({"body": "<html>Bad gateway</html>", "status": 200}, "not a record we can read"),
+        ({"body": "Service Unavailable", "status": 503}, "answered with an error (HTTP 503)"),
+    ],
+    ids=["down", "timeout", "malformed body", "error status"],
+)
+def test_when_crossref_fails_nothing_changes_and_the_summary_says_so(db, services, answer, words):
     ref = reference(CABANAS)
     source = factories.make_source(doi=ref["doi"])
     factories.make_source(doi="")  # no DOI: not checked at all
-    services.crossref(ref["doi"], error=DOWN)
+    services.crossref(ref["doi"], **answer)
     printed = _check()
     source.refresh_from_db()
     assert source.notice_kind == "" and source.notices_checked_on is None
-    assert "Crossref could not be reached" in printed
+    assert words in printed
     assert printed.splitlines()[-1].endswith("1 not checked (Crossref failed).")
     assert "Checked 1 source with a DOI" in printed
 

@@ -387,7 +387,8 @@ def test_the_admin_lookup_points_to_a_source_that_already_has_the_identifier(
     existing = factories.make_source(doi=ref["doi"], key="lutz_existing")
     serve_found(services)
     html = _admin_lookup(curator_client, ref["doi"]).content.decode()
-    assert "Already in the knowledge base" in html
+    assert "Maybe already in the knowledge base" in html
+    assert "the same DOI" in html
     assert reverse("admin:findings_source_change", args=[existing.pk]) in html
 
 

@@ -124,23 +124,12 @@ class SourceLookupAdminMixin:
             messages.warning(
                 request,
                 format_html(
-                    "Already in the knowledge base: {}. Open it instead of adding the document "
-                    "again.",
+                    "Maybe already in the knowledge base: {}. Open it instead of adding the "
+                    "document again.",
                     format_html_join(
-                        ", ",
-                        '<a href="{}">{} ({})</a>',
-                        (
-                            (
-                                reverse(
-                                    "admin:findings_source_change",
-                                    args=[source.pk],
-                                    current_app=self.admin_site.name,
-                                ),
-                                source.key,
-                                source.title,
-                            )
-                            for source in existing
-                        ),
+                        "; ",
+                        '<a href="{}">{}</a>: {}',
+                        ((m.known.admin_url, str(m.known), m.reason) for m in existing),
                     ),
                 ),
             )

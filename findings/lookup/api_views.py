@@ -83,6 +83,10 @@ class ExistingSourceSerializer(serializers.Serializer):
     key = serializers.CharField()
     title = serializers.CharField()
     status = serializers.CharField()
+    reason = serializers.CharField(
+        help_text="Why it looks like the same document: the same identifier, or a "
+        "near-identical title of the same year."
+    )
 
 
 class LookupResultSerializer(serializers.Serializer):
@@ -110,7 +114,9 @@ class LookupResultSerializer(serializers.Serializer):
     problems = serializers.ListField(child=serializers.CharField())
     warnings = serializers.ListField(child=serializers.CharField())
     existing = ExistingSourceSerializer(
-        many=True, help_text="Sources already holding one of the identifiers found."
+        many=True,
+        help_text="Sources that may be this document (the same DOI, PMID, PMCID or NCT "
+        "number, or a near-identical title of the same year).",
     )
 
 

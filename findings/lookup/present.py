@@ -5,24 +5,15 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from django.db.models import Q
-
+from findings.duplicates import DuplicateMatch, source_duplicates
 from findings.lookup import LookupResult
-from findings.models import Source
-
-IDENTIFIERS = ("doi", "pmid", "pmcid", "nct_id")
 
 
-def existing_sources(fields: dict[str, Any]) -> list[Source]:
-    """Sources that already have one of the identifiers found (one query): the curator
-    opens that source instead of adding the document twice."""
-    match = Q()
-    for name in IDENTIFIERS:
-        if fields.get(name):
-            match |= Q(**{name: fields[name]})
-    if not match:
-        return []
-    return list(Source.objects.filter(match).only("pk", "key", "title", "status")[:5])
+def existing_sources(fields: dict[str, Any]) -> list[DuplicateMatch]:
+    """Sources the record found may duplicate: the same DOI, PMID, PMCID or NCT number,
+    or a near-identical title of the same year (findings/duplicates.py, one query). The
+    curator opens that source instead of adding the document twice."""
+    return source_duplicates(fields=fields)
 
 
 def plain_value(value: Any) -> Any:
@@ -31,7 +22,7 @@ def plain_value(value: Any) -> Any:
     return value
 
 
-def record_json(result: LookupResult, *, existing: list[Source]) -> dict[str, Any]:
+def record_json(result: LookupResult, *, existing: list[DuplicateMatch]) -> dict[str, Any]:
     return {
         "identifier": {"kind": result.identifier.kind, "value": result.identifier.value},
         "record": {name: plain_value(value) for name, value in result.fields.items()},
@@ -52,7 +43,13 @@ def record_json(result: LookupResult, *, existing: list[Source]) -> dict[str, An
         "problems": list(result.problems),
         "warnings": list(result.warnings),
         "existing": [
-            {"id": source.pk, "key": source.key, "title": source.title, "status": source.status}
-            for source in existing
+            {
+                "id": match.known.pk,
+                "key": match.known.key,
+                "title": match.known.title,
+                "status": match.known.status,
+                "reason": match.reason,
+            }
+            for match in existing
         ],
     }

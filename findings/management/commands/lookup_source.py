@@ -55,8 +55,8 @@ class Command(BaseCommand):
             )
         if existing:
             raise CommandError(
-                f"Not saved: the source already exists as “{existing[0].key}” (id "
-                f"{existing[0].pk})."
+                f"Not saved: the source already exists as {existing[0].known} (id "
+                f"{existing[0].known.pk}): {existing[0].reason}."
             )
         fields = {
             name: value
@@ -112,11 +112,11 @@ class Command(BaseCommand):
             out(self.style.WARNING(line))
         for line in result.problems:
             out(self.style.WARNING(line))
-        for source in existing:
+        for match in existing:
             out(
                 self.style.WARNING(
-                    f"Already in the knowledge base: “{source.key}” (id {source.pk}): "
-                    f"{source.title}"
+                    f"Maybe already in the knowledge base: {match.known} (id "
+                    f"{match.known.pk}): {match.reason}."
                 )
             )
 

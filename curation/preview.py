@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import wraps
+from functools import cached_property, wraps
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
@@ -76,7 +76,7 @@ class Preview:
     def label(self) -> str:
         return self.suggestion.label if self.suggestion is not None else str(self.record)
 
-    @property
+    @cached_property
     def status(self) -> str:
         """ "draft", "submitted for review" …; for a suggestion its state."""
         if self.suggestion is None:
@@ -148,7 +148,10 @@ def previewer_for(model: type[Moderated]) -> RecordPreview | None:
 # ---------------------------------------------------------------------------
 
 
-def preview_url(record: Moderated) -> str:
+def preview_url(record: Moderated) -> str | None:
+    """The preview address of ``record``; None for a kind of record no app shows."""
+    if record.pk is None or previewer_for(type(record)) is None:
+        return None
     opts = record._meta
     return reverse("curation:preview-record", args=[opts.app_label, opts.model_name, record.pk])
 
@@ -162,9 +165,8 @@ def view_on_site_url(record: Moderated) -> str | None:
     ``get_absolute_url``); anything else, and a claim (which readers see on another
     record's page), its preview address, which leads a public claim to its place on
     that page. No query: the status is on the record."""
-    if record.pk is None or previewer_for(type(record)) is None:
-        return None
-    if record.status == Status.PUBLISHED and hasattr(record, "get_absolute_url"):
+    public = record.pk is not None and record.status == Status.PUBLISHED
+    if public and hasattr(record, "get_absolute_url"):
         return record.get_absolute_url()
     return preview_url(record)
 
@@ -239,12 +241,8 @@ def record_preview(request: HttpRequest, app_label: str, model_name: str, pk: in
 @preview_view
 def suggestion_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """The published record with a suggested change applied (in memory, never saved)."""
-    suggestion = (
-        Suggestion.objects.visible_to(request.user)
-        .select_related("content_type", "author")
-        .filter(pk=pk)
-        .first()
-    )
+    # for_display(): with the record's version, to tell a stale suggestion (no query more).
+    suggestion = Suggestion.objects.visible_to(request.user).for_display().filter(pk=pk).first()
     if suggestion is None:
         raise Http404("No such suggestion, or not yours to see.")
     model = suggestion.record_model

@@ -268,11 +268,14 @@ def suggestion_apply(*, record: Moderated, suggestion: Suggestion) -> list[str]:
     """Set the suggested values on ``record`` in memory, as accepting would (the same
     ``_apply`` as ``suggestion_accept``), without saving. Changed many-to-many links are
     put in the record's prefetch cache, as readers would see them (published records
-    only). Returns the fields that could not be applied (gone from the model since)."""
+    only). Returns the fields that could not be applied: gone from the model, or linking
+    to a record deleted since."""
     unshown = []
     changes = suggestion.changes if isinstance(suggestion.changes, dict) else {}
     for name, change in changes.items():
         try:
+            if not _target_exists(record, name, change["new"]):
+                raise ValidationError("The record it links to was deleted.")
             many = _apply(record, {name: change["new"]})
         except (FieldDoesNotExist, ValidationError, KeyError, TypeError):
             unshown.append(name.replace("_", " "))
@@ -286,6 +289,14 @@ def suggestion_apply(*, record: Moderated, suggestion: Suggestion) -> list[str]:
                 record._prefetched_objects_cache = {}
             record._prefetched_objects_cache[many_name] = linked
     return unshown
+
+
+def _target_exists(record: Moderated, name: str, value: Any) -> bool:
+    """A link's new target still exists (one query, for a changed link only)."""
+    model_field = record._meta.get_field(name)
+    if not model_field.many_to_one or value is None:
+        return True
+    return model_field.related_model._default_manager.filter(pk=value).exists()
 
 
 # ---------------------------------------------------------------------------

@@ -492,6 +492,19 @@ def test_a_suggestion_whose_record_is_gone_is_a_404_not_a_500(author, editor):
     assert client_for(editor).get(suggestion_preview_url(suggestion)).status_code == 404
 
 
+def test_a_suggested_link_to_a_record_deleted_since_is_named_not_a_500(author, editor):
+    evidence = factories.make_evidence(abnormality=None, statement="Kept.")
+    other = factories.make_source(title="A source deleted later")
+    suggestion = suggest(evidence, author, source=other)
+    other.delete()
+
+    response = client_for(editor).get(suggestion_preview_url(suggestion))
+
+    assert response.status_code == 200
+    assert "Not applied here, because what it names is gone" in banner(response)
+    assert "Kept." in marked(response)
+
+
 # ---------------------------------------------------------------------------
 # Bad addresses
 # ---------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from curation.bundles import SUBMITTABLE, bundle_claims, bundle_publish, bundle_submit, claim_key
 from curation.models import Status, version_token
+from curation.preview import preview_url, view_on_site_url
 from curation.services import (
     MODERATION_FIELDS,
     NOTE_REQUIRED,
@@ -261,6 +262,10 @@ class ModeratedAdmin(SimpleHistoryAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [*super().get_readonly_fields(request, obj), *REVIEW_FIELDS, *self.moderation_fields]
 
+    def view_on_site(self, obj):
+        # A published record's public page; anything else its preview (curation/preview.py).
+        return view_on_site_url(obj)
+
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         names = helpers.flatten_fieldsets(fieldsets)
@@ -459,6 +464,8 @@ class ModeratedAdmin(SimpleHistoryAdmin):
             context["transition_note_needed"] = any(
                 b["name"] in NOTE_REQUIRED for b in context["transitions"]
             )
+            if obj.status != Status.PUBLISHED:
+                context["preview_url"] = preview_url(obj)
             if self.review_with_claims:
                 context["bundle"] = self._bundle(request, obj)
         return super().change_view(request, object_id, form_url, extra_context=context)
@@ -706,6 +713,9 @@ class ModeratedInline:
     def get_readonly_fields(self, request, obj=None):
         # New inline claims start as drafts; their status changes through the actions.
         return [*super().get_readonly_fields(request, obj), "status"]
+
+    def view_on_site(self, obj):
+        return view_on_site_url(obj)
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)

@@ -30,6 +30,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator, capfirst
 
 from curation.models import Moderated, Status, Suggestion, SuggestionState, moderated_models
+from curation.preview import previewer_for, suggestion_preview_url
 from curation.revisions import (
     suggestion_accept,
     suggestion_diff,
@@ -265,6 +266,7 @@ class SuggestionAdmin(admin.ModelAdmin):
             "suggestion": suggestion,
             "kind": capfirst(model._meta.verbose_name),
             "record_url": _record_url(model, suggestion.object_id),
+            "preview_url": suggestion_preview_url(suggestion) if previewer_for(model) else None,
             "rows": diff_rows(suggestion),
             "stale": suggestion.is_stale,
             "is_author": is_author,

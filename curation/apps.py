@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.module_loading import autodiscover_modules
 
 
 class CurationConfig(AppConfig):
@@ -12,6 +13,9 @@ class CurationConfig(AppConfig):
         from curation.cache import connect_invalidation_signals
 
         connect_invalidation_signals()
+        # Each app's previews module registers where readers see its records
+        # (curation/preview.py), as its admin module registers its admin.
+        autodiscover_modules("previews")
         post_migrate.connect(_sync_groups, sender=self, dispatch_uid="curation-groups")
 
 

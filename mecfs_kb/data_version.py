@@ -22,9 +22,16 @@ from curation.versions import data_version_of, data_version_was_read
 
 HEADER = "X-Data-Version"
 # Responses that are not about the data: the admin, the health check, and the API's
-# schema and docs (they describe the API, whatever the data).
+# schema and docs (they describe the API, whatever the data); and previews, which show
+# what no data version holds yet (curation/preview.py).
 UNSTAMPED_NAMESPACES = {"admin"}
-UNSTAMPED_VIEWS = {"healthz", "api:schema", "api:docs"}
+UNSTAMPED_VIEWS = {
+    "healthz",
+    "api:schema",
+    "api:docs",
+    "curation:preview-record",
+    "curation:preview-suggestion",
+}
 
 logger = logging.getLogger(__name__)
 

@@ -390,12 +390,17 @@ class PairEvidenceView(TemplateView):
         context = self.get_context_data(**kwargs)
         return self.render_to_response(context, status=400 if context["input_errors"] else 200)
 
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
+    def get_pair(self, **kwargs) -> tuple[Therapy, Abnormality]:
+        # A preview gives its own pair (treatments/previews.py).
         therapy = get_object_or_404(Therapy.objects.published(), slug=kwargs["slug"])
         abnormality = get_object_or_404(
             Abnormality.objects.published(), slug=kwargs["abnormality_slug"]
         )
+        return therapy, abnormality
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        therapy, abnormality = self.get_pair(**kwargs)
         # One row at most: the pair is fixed.
         summary = next(
             iter(

@@ -1,0 +1,80 @@
+"""Where readers see therapies, their evidence and regulatory statuses, for previews
+(curation/preview.py): each is rendered by the readers' own view and template.
+
+A therapy has its page. An item of evidence is read on the page of its therapy and
+abnormality (a matrix cell), or, when it names no abnormality, on its therapy's page
+under "ME/CFS in general"; a regulatory status on its therapy's page under "Where it
+can be had". Their previews show that page with the item placed where readers will
+find it, marked.
+"""
+
+from __future__ import annotations
+
+from curation.preview import Preview, PreviewPageMixin, RecordPreview, preview_register
+from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
+from treatments.views import (
+    PairEvidenceView,
+    TherapyDetailView,
+    _evidence_with_contradictions,
+    pair_url,
+)
+
+
+class TherapyPreviewView(PreviewPageMixin, TherapyDetailView):
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # The page lists the sources of what it shows: the previewed item's too.
+        claim = self.claim
+        if claim is not None and all(s.pk != claim.source_id for s in context["sources"]):
+            context["sources"] = [*context["sources"], claim.source]
+        return context
+
+
+class PairPreviewView(PreviewPageMixin, PairEvidenceView):
+    def get_pair(self, **kwargs):
+        return self.claim.therapy, self.claim.abnormality
+
+
+@preview_register(Therapy)
+class TherapyPreview(RecordPreview):
+    def render(self, request, record, preview: Preview):
+        return TherapyPreviewView.as_view(shown=record, preview=preview)(request)
+
+
+@preview_register(TherapyEvidence)
+class TherapyEvidencePreview(RecordPreview):
+    def get_queryset(self, queryset):
+        # What the pages read with each item: its source, abnormality, and the published
+        # items that contradict it.
+        return _evidence_with_contradictions(queryset).select_related("therapy")
+
+    def public_url(self, record):
+        if record.abnormality_id:
+            page = pair_url(record.therapy.slug, record.abnormality.slug)
+        else:
+            page = record.therapy.get_absolute_url()
+        return f"{page}#evidence-{record.pk}"
+
+    def render(self, request, record, preview: Preview):
+        if record.abnormality_id:
+            view = PairPreviewView.as_view(claim=record, into="evidence", preview=preview)
+        else:
+            view = TherapyPreviewView.as_view(
+                shown=record.therapy, claim=record, into="general_evidence", preview=preview
+            )
+        return view(request)
+
+
+@preview_register(RegulatoryStatus)
+class RegulatoryStatusPreview(RecordPreview):
+    def get_queryset(self, queryset):
+        return queryset.select_related("therapy", "source")
+
+    def public_url(self, record):
+        return f"{record.therapy.get_absolute_url()}#access-heading"
+
+    def render(self, request, record, preview: Preview):
+        view = TherapyPreviewView.as_view(
+            shown=record.therapy, claim=record, into="regulatory_statuses", preview=preview
+        )
+        return view(request)

@@ -22,6 +22,16 @@ class NormalisedCharField(serializers.CharField):
         return self.model_field.to_python(super().to_internal_value(data))
 
 
+class SlugLinkField(serializers.SlugRelatedField):
+    """A link written as the record's slug. A NUL character is refused as DRF's CharField
+    refuses it (PostgreSQL cannot even compare text holding one): 400, not 500."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            raise serializers.ValidationError("Null characters are not allowed.")
+        return super().to_internal_value(data)
+
+
 @extend_schema_field(
     {
         "type": "string",
@@ -309,14 +319,14 @@ def retraction_field() -> RetractionSerializer:
 
 
 class FindingSerializer(RejectStatusMixin, serializers.ModelSerializer):
-    abnormality = serializers.SlugRelatedField(
+    abnormality = SlugLinkField(
         slug_field="slug",
         queryset=Abnormality.objects.all(),
         allow_null=True,
         required=False,
         help_text="Slug of the abnormality the claim is about.",
     )
-    lab_test = serializers.SlugRelatedField(
+    lab_test = SlugLinkField(
         slug_field="slug",
         queryset=LabTest.objects.all(),
         allow_null=True,

@@ -10,6 +10,7 @@ from findings.serializers import (
     CitationSerializer,
     LevelLabelField,
     RejectStatusMixin,
+    SlugLinkField,
     retraction_field,
 )
 from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
@@ -78,10 +79,10 @@ class TherapySerializer(serializers.ModelSerializer):
 
 
 class TherapyEvidenceSerializer(RejectStatusMixin, serializers.ModelSerializer):
-    therapy = serializers.SlugRelatedField(
+    therapy = SlugLinkField(
         slug_field="slug", queryset=Therapy.objects.all(), help_text="Slug of the therapy."
     )
-    abnormality = serializers.SlugRelatedField(
+    abnormality = SlugLinkField(
         slug_field="slug",
         queryset=Abnormality.objects.all(),
         allow_null=True,

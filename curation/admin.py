@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 
 from curation.bundles import SUBMITTABLE, bundle_claims, bundle_publish, bundle_submit, claim_key
@@ -721,6 +722,12 @@ class ModeratedInline:
         formset = super().get_formset(request, obj, **kwargs)
         formset.editing_user = request.user
         formset.form.editing_user = request.user
+        if isinstance(self, admin.TabularInline):
+            # A table's rows show their labels once, in its head: each field is named by
+            # its column's heading (no <label> in Django's rows, so a screen reader named
+            # nothing; static/curation/admin-a11y.js names the autocomplete boxes alike).
+            for field in formset.form.base_fields.values():
+                field.widget.attrs.setdefault("aria-label", capfirst(field.label))
         return formset
 
     def get_fields(self, request, obj=None):

@@ -2,24 +2,32 @@
 // Names for the admin's autocomplete boxes. Django draws them with select2, which hides
 // the <select> its <label> names and shows boxes of its own that have no name, so a
 // screen reader says "combo box" and nothing else (axe-core: aria-input-field-name,
-// label). Each box gets its field's label, and its chosen value where it has one.
+// label). Each box gets its field's label; its value stays the chosen item's text.
 // Boxes appear when the page loads, when "Add another" adds a row and when a list
 // opens, so a MutationObserver names each as it comes.
 {
-    // The id of what names the <select>: its <label>, or, in a table's row (which has no
-    // <label>), the <select> itself, which the server gave an aria-label.
-    const labelId = (select) => {
+    // Names `element` as `select` is named: by its <label> (given an id if it has none),
+    // or, in a table's row, which has no <label>, by the aria-label the server gave the
+    // <select> (its column's heading; a hidden <select> cannot be pointed at: Chromium
+    // then reads no name). False when the <select> has no name to give.
+    const nameLike = (element, select) => {
         if (!select || !select.id) {
-            return null;
+            return false;
         }
         const label = document.querySelector(`label[for="${CSS.escape(select.id)}"]`);
-        if (!label) {
-            return select.hasAttribute("aria-label") ? select.id : null;
+        if (label) {
+            if (!label.id) {
+                label.id = `${select.id}-label`;
+            }
+            element.setAttribute("aria-labelledby", label.id);
+            return true;
         }
-        if (!label.id) {
-            label.id = `${select.id}-label`;
+        if (select.hasAttribute("aria-label")) {
+            element.removeAttribute("aria-labelledby");
+            element.setAttribute("aria-label", select.getAttribute("aria-label"));
+            return true;
         }
-        return label.id;
+        return false;
     };
 
     // A select2 box: the <span class="select2"> right after its <select>.
@@ -28,22 +36,18 @@
         if (!select || select.tagName !== "SELECT") {
             return;
         }
-        const label = labelId(select);
-        if (!label) {
-            return;
-        }
-        const selection = container.querySelector(".select2-selection");
-        const rendered = container.querySelector(".select2-selection--single .select2-selection__rendered[id]");
-        if (rendered) {
-            // One value: the box is named "<label> <value>", the value's text by the label.
-            rendered.setAttribute("aria-labelledby", label);
-            selection.setAttribute("aria-labelledby", `${label} ${rendered.id}`);
-        } else if (selection) {
-            selection.setAttribute("aria-labelledby", label);
-        }
-        // Several values: the box one types in to add one.
-        for (const field of container.querySelectorAll(".select2-search__field")) {
-            field.setAttribute("aria-labelledby", label);
+        // The box is named by the label, as a <select> is; its value is the chosen
+        // item's text (select2 had named it by that text, and an empty box by nothing).
+        const named = [
+            container.querySelector(".select2-selection"),
+            container.querySelector(".select2-selection--single .select2-selection__rendered"),
+            // Several values: the box one types in to add one.
+            ...container.querySelectorAll(".select2-search__field"),
+        ];
+        for (const element of named) {
+            if (element) {
+                nameLike(element, select);
+            }
         }
     };
 
@@ -51,17 +55,20 @@
     const nameDropdown = (dropdown) => {
         const field = dropdown.querySelector(".select2-search__field");
         const results = dropdown.querySelector(".select2-results__options[id]");
-        if (!field || !results) {
-            return;
-        }
-        const selectId = results.id.replace(/^select2-/, "").replace(/-results$/, "");
-        const label = labelId(document.getElementById(selectId));
-        if (label) {
-            field.setAttribute("aria-labelledby", label);
+        if (field && results) {
+            const selectId = results.id.replace(/^select2-/, "").replace(/-results$/, "");
+            nameLike(field, document.getElementById(selectId));
         }
     };
 
     const nameAll = (root) => {
+        // The "×" that clears a choice is for the mouse (the keyboard clears with
+        // Backspace): not read as part of the box's value ("times Low NK…"). Drawn by
+        // admin-a11y.css instead of a character, which Chromium read despite aria-hidden.
+        for (const clear of root.querySelectorAll(".select2-selection__clear")) {
+            clear.setAttribute("aria-hidden", "true");
+            clear.textContent = "";
+        }
         for (const container of root.querySelectorAll("span.select2-container")) {
             if (container.querySelector(".select2-dropdown")) {
                 nameDropdown(container);

@@ -262,7 +262,9 @@ class Source(Moderated):
 
     def __str__(self) -> str:
         who = self.first_author or "Anon."
-        return f"{who} {self.year or 'n.d.'}: {self.title[:80]}"
+        # A long title is shortened visibly: cut mid-word without a mark, it read as lost.
+        title = self.title if len(self.title) <= 80 else self.title[:79].rstrip() + "…"
+        return f"{who} {self.year or 'n.d.'}: {title}"
 
     def get_absolute_url(self) -> str:
         return reverse("findings:source-detail", args=[self.pk])

@@ -192,6 +192,10 @@ PUBLIC_HTTP_MAX_AGE = envint("PUBLIC_HTTP_MAX_AGE", 60)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The one login on this site is the admin's: the "Log in" link after a new curator sets
+# their password (PasswordResetCompleteView) points here, not at /accounts/login/ (404).
+LOGIN_URL = "admin:login"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -183,7 +183,7 @@ def test_a_new_curator_enters_a_paper_with_two_claims_and_an_editor_publishes_th
         assert finding.status == Status.DRAFT
 
     page.get_by_role("button", name="Submit with its 2 claims").click()
-    expect(page.locator(".messagelist")).to_contain_text("for review with its 2 claims")
+    expect(page.locator(".messagelist")).to_contain_text("for review with 2 claims of yours")
     screenshot(page, "curator-path-curator-5-submitted")
     source.refresh_from_db()
     assert source.status == Status.SUBMITTED

@@ -16,7 +16,7 @@ from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 
 from curation.bundles import SUBMITTABLE, bundle_claims, bundle_publish, bundle_submit, claim_key
-from curation.models import Status, version_token
+from curation.models import Moderated, Status, version_token
 from curation.preview import preview_url, view_on_site_url
 from curation.services import (
     MODERATION_FIELDS,
@@ -195,6 +195,26 @@ TRANSITION_DONE = {
     "reject": "Rejected",
     "retract": "Retracted",
 }
+
+
+def claim_details(claim: Moderated, *, parent: Moderated) -> list[tuple[str, str]]:
+    """What an editor reads before publishing a claim: each of its content fields that
+    has a value (statement and quote in full), by its label; not the moderation fields
+    nor the link to the record under review, which the page names already."""
+    details = []
+    for f in claim._meta.concrete_fields:
+        if f.name in MODERATION_FIELDS:
+            continue
+        if f.is_relation and f.related_model is type(parent):
+            continue
+        value = getattr(claim, f.name)
+        if value in (None, "", [], ()):
+            continue
+        if f.choices:
+            value = getattr(claim, f"get_{f.name}_display")()
+        details.append((str(f.verbose_name).capitalize(), str(value)))
+    details.append(("Written by", str(claim.created_by) if claim.created_by_id else "—"))
+    return details
 
 
 class BundleReviewForm(forms.Form):
@@ -564,7 +584,18 @@ class ModeratedAdmin(SimpleHistoryAdmin):
             "original": obj,
             "form": form,
             "rows": [
-                (claim, form[form.field_name(claim)], claim._meta.verbose_name) for claim in waiting
+                {
+                    "claim": claim,
+                    "field": form[form.field_name(claim)],
+                    "kind": claim._meta.verbose_name,
+                    "details": claim_details(claim, parent=obj),
+                    "change_url": reverse(
+                        f"admin:{claim._meta.app_label}_{claim._meta.model_name}_change",
+                        args=[claim.pk],
+                    ),
+                    "preview_url": preview_url(claim),
+                }
+                for claim in waiting
             ],
         }
         return TemplateResponse(request, "admin/review_with_claims.html", context)

@@ -1,5 +1,6 @@
 """The admin's base for every curated model: review actions, conflict check, history."""
 
+import datetime
 from typing import Any
 
 from django import forms
@@ -350,16 +351,25 @@ class ModeratedAdmin(SimpleHistoryAdmin):
             saved = record_restore(model=model, pk=obj.pk, fields=fields, user=user)
             self._note(request, f"“{saved}” was restored from history as a draft.")
         else:
+            reverting = getattr(request, "_reverting_to", None)
             result = record_edit(
                 record=model(pk=obj.pk),
                 fields=fields,
                 user=user,
                 expected_version=form.cleaned_data.get("loaded_version", ""),
                 reason=form.cleaned_data.get("change_reason", ""),
+                verb=revert_verb(reverting) if reverting is not None else "Edited",
             )
             saved = result.record
             if result.suggestion is not None:
                 self._note(request, _suggested_message(result))
+            if reverting is not None:
+                # What the admin's log says of it (LogEntry), instead of a plain "Changed".
+                request._revert_logged = (
+                    f"{revert_verb(reverting)}, kept as a suggestion for review."
+                    if result.suggestion is not None
+                    else f"{revert_verb(reverting)}."
+                )
         # The admin goes on with ``obj`` (its message, log entry and redirect): make it the
         # record as saved, which for a suggestion is the published record, unchanged.
         obj.__dict__.update(saved.__dict__)
@@ -632,7 +642,15 @@ class ModeratedAdmin(SimpleHistoryAdmin):
         historical = self.model.history.filter(pk=version_id).first()
         if historical is not None:
             request._history_m2m_initial = _historical_m2m(historical)
+            # Saving this form is a revert: the history and the log say so, with the date.
+            request._reverting_to = historical
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        logged = getattr(request, "_revert_logged", None)
+        if logged:
+            return logged  # a plain text LogEntry message is shown as it is
+        return super().construct_change_message(request, form, formsets, add)
 
     # --- review actions: the same service, rules and messages as the API ---------------
 
@@ -704,6 +722,12 @@ class ModeratedAdmin(SimpleHistoryAdmin):
     @admin.action(description="Retract selected, with a note (editors)", permissions=["review"])
     def retract_selected(self, request, queryset):
         return self._with_note(request, queryset, "retract", required=True)
+
+
+def revert_verb(historical) -> str:
+    """How the history names a revert to ``historical`` (a version of the record)."""
+    when = historical.history_date.astimezone(datetime.UTC)
+    return f"Reverted to the version of {when:%Y-%m-%d %H:%M:%S} UTC"
 
 
 def _suggested_message(result) -> str:

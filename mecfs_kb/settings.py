@@ -398,3 +398,8 @@ SOURCE_IMPORT_KEEP_MINUTES = envint("SOURCE_IMPORT_KEEP_MINUTES", 60)
 for _name in ("SOURCE_IMPORT_MAX_MB", "SOURCE_IMPORT_KEEP_MINUTES"):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be 1 or more; got {globals()[_name]}")
+
+# Every change is kept in history with its reason in full (a reviewer's note, a reason
+# for a revert): a text column, not simple-history's default of 100 characters, which
+# cut long notes without a word.
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True

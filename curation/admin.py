@@ -6,7 +6,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.forms import Textarea
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
@@ -109,6 +109,49 @@ class ModeratedForm(forms.ModelForm):
             for name, pks in (self.history_m2m_initial or {}).items():
                 if name in self.fields:
                     self.initial[name] = pks
+
+    def _post_clean(self):
+        super()._post_clean()  # the model's own validation: unique fields and constraints
+        self._link_taken_values()
+
+    def _link_taken_values(self) -> None:
+        """A value that must be unique and is taken (a DOI, a PMID, a key, a slug …):
+        its error, at its field, links to the record that has it, so the curator opens
+        that record instead of adding the same thing twice."""
+        for name, errors in self._errors.items():
+            if name not in self.fields:
+                continue
+            for i, error in enumerate(errors.data):
+                if getattr(error, "code", None) != "unique":
+                    continue
+                holder = self._holder_of(name)
+                if holder is None:
+                    continue
+                opts = holder._meta
+                url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[holder.pk])
+                # Every part is escaped; the message is safe HTML only for its link.
+                errors.data[i] = ValidationError(
+                    format_html(
+                        '{} <a href="{}" class="taken-link">Open the {} that has it: “{}”</a>',
+                        " ".join(error.messages),
+                        url,
+                        opts.verbose_name,
+                        holder,
+                    ),
+                    code="unique",
+                )
+
+    def _holder_of(self, name: str):
+        model = type(self.instance)
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:  # a form-only field: nothing to look up
+            return None
+        value = getattr(self.instance, field.attname)
+        others = model._default_manager.filter(**{field.attname: value})
+        if self.instance.pk is not None:
+            others = others.exclude(pk=self.instance.pk)
+        return others.first()
 
     def clean(self):
         cleaned = super().clean()
@@ -484,6 +527,20 @@ class ModeratedAdmin(SimpleHistoryAdmin):
         else:
             self.message_user(request, f"{TRANSITION_DONE[name]}: {obj}.", messages.SUCCESS)
         return HttpResponseRedirect(self._change_url(obj))
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError:
+            # The service refused what the form found valid a moment before: someone
+            # saved the same DOI, key or slug in between, and the database's constraint
+            # caught it. Nothing was written (the view is atomic); validating the same
+            # POST again shows the reason at its field, as a form error, not a crash.
+            if request.method != "POST" or getattr(request, "_validated_again", False):
+                raise
+            request._validated_again = True
+            request._curation_notes = []
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
     # --- a record with its claims (curation/bundles.py) ---------------------------------
 

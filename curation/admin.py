@@ -1,6 +1,7 @@
 """The admin's base for every curated model: review actions, conflict check, history."""
 
 import datetime
+import re
 from typing import Any
 
 from django import forms
@@ -8,16 +9,26 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.db.models import F, OuterRef, Subquery
 from django.forms import Textarea
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 
 from curation.bundles import SUBMITTABLE, bundle_claims, bundle_publish, bundle_submit, claim_key
-from curation.models import Moderated, Status, version_token
+from curation.models import (
+    Contribution,
+    ContributionKind,
+    Moderated,
+    Status,
+    content_of,
+    excerpt,
+    version_token,
+)
 from curation.preview import preview_url, view_on_site_url
 from curation.services import (
     MODERATION_FIELDS,
@@ -301,6 +312,71 @@ class BundleReviewForm(forms.Form):
         return cleaned
 
 
+# ---------------------------------------------------------------------------
+# List columns: short labels, the full text a pointer away (title attribute)
+# ---------------------------------------------------------------------------
+
+# A status as a list column names it: one word each.
+STATUS_SHORT = {Status.SUBMITTED: "Submitted"}
+
+
+def short_label(label: str) -> str:
+    """A choice's label up to its explanation: "B — controlled: one RCT …" is "B",
+    "Routine (most hospital labs)" is "Routine"."""
+    for mark in (" — ", " (", "; ", ": "):
+        label = label.split(mark, 1)[0]
+    return label
+
+
+def with_title(shown: str, full: str) -> str:
+    """``shown`` (text, or HTML made safe) in a list cell, with ``full`` as its tooltip
+    when they differ."""
+    if shown == full:
+        return shown
+    return format_html('<span title="{}">{}</span>', full, shown)
+
+
+# Where a citation key may wrap: after an underscore, and before a year ("brenu|2011_nk").
+_KEY_BREAKS = re.compile(r"(?<=_)|(?<=[^\d_])(?=\d)")
+
+
+def breakable(key: str) -> str:
+    """A citation key that may wrap between its words (``<wbr>``), never inside one:
+    "strayer" / "1994_ampligen_" / "rct". Copying it gives the key unchanged."""
+    parts = _KEY_BREAKS.split(key)
+    joined = format_html_join(mark_safe("<wbr>"), "{}", ((part,) for part in parts if part))
+    return format_html('<span class="citation-key">{}</span>', joined)
+
+
+def choice_cell(obj, name: str) -> str:
+    """A choice field's short label, its full label as the tooltip."""
+    full = str(getattr(obj, f"get_{name}_display")())
+    return with_title(short_label(full), full) if full else "—"
+
+
+def excerpt_cell(text: str, chars: int = 80) -> str:
+    """The start of a long text, for the list only: the full text is the tooltip, and
+    the record's page shows it all."""
+    return with_title(excerpt(text, chars), text) if text else "—"
+
+
+def user_short(username: str) -> str:
+    # Accounts are email addresses (create_curator): the name before the @ fits a column.
+    return username.split("@", 1)[0]
+
+
+def last_writer(model: type[models.Model]) -> Subquery:
+    """The username of whoever last wrote a record's content (created, edited or
+    restored it: curation.Contribution), for a list column in the list's own query.
+    A suggestion is not counted: it changes nothing until an editor accepts it."""
+    contributions = (
+        Contribution.objects.filter(content_of(model), object_id=OuterRef("pk"))
+        .exclude(kind=ContributionKind.SUGGESTED)
+        .order_by("-at", "-pk")
+    )
+    return Subquery(contributions.values("user__username")[:1])
+
+
 class ModeratedAdmin(SimpleHistoryAdmin):
     """Shared by every curated model: who made it, how its status changes (only through
     the review actions), and no lost updates."""
@@ -330,6 +406,42 @@ class ModeratedAdmin(SimpleHistoryAdmin):
     def view_on_site(self, obj):
         # A published record's public page; anything else its preview (curation/preview.py).
         return view_on_site_url(obj)
+
+    # --- list columns every curated list shows ----------------------------------------
+
+    def get_list_display(self, request):
+        """Every curated list ends with who wrote the row and its status (a short
+        label), whatever its own columns are."""
+        columns = [
+            "status_shown" if c == "status" else c for c in super().get_list_display(request)
+        ]
+        return [*columns, *(c for c in ("author", "status_shown") if c not in columns)]
+
+    def get_queryset(self, request):
+        # Who wrote each row, in the list's own query (no query per row).
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_written_by=last_writer(self.model), _created_by=F("created_by__username"))
+        )
+
+    @admin.display(description="author")
+    def author(self, obj) -> str:
+        """Who last wrote it; the tooltip says who created it too."""
+        writer = getattr(obj, "_written_by", None)
+        creator = getattr(obj, "_created_by", None)
+        name = writer or creator
+        if not name:
+            return with_title("—", "No curator recorded (loaded with the seed or an import).")
+        full = f"Created by {creator}" if creator else "Creator not recorded"
+        if writer and writer != creator:
+            full += f"; last written by {writer}"
+        return with_title(user_short(name), f"{full}.")
+
+    @admin.display(description="status", ordering="status")
+    def status_shown(self, obj) -> str:
+        label = obj.get_status_display()
+        return with_title(STATUS_SHORT.get(obj.status, label), label)
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)

@@ -12,7 +12,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from curation.models import Moderated, ModeratedQuerySet, Status
+from curation.models import Moderated, ModeratedQuerySet, Status, excerpt
 from findings.fields import DOIField, NCTField, PMCIDField, PMIDField
 
 # ---------------------------------------------------------------------------
@@ -499,8 +499,9 @@ class Finding(EvidenceFields):
         ]
 
     def __str__(self) -> str:
+        # The statement's start tells apart two claims of one source about one thing.
         about = self.abnormality or self.lab_test
-        return f"{about} — {self.source.key} ({self.level})"
+        return f"{about} — {self.source.key} ({self.level}) · {excerpt(self.statement)}"
 
 
 # ---------------------------------------------------------------------------

@@ -382,6 +382,11 @@ class ModeratedAdmin(SimpleHistoryAdmin):
     the review actions), and no lost updates."""
 
     form = ModeratedForm
+    # The admin index's line for this model, in one of its task groups
+    # (curation/admin_site.py): "Findings: is this abnormality seen in ME/CFS?".
+    index_group: str | None = None
+    index_order = 100
+    index_question = ""
     change_list_template = "admin/moderated_change_list.html"
     change_form_template = "admin/moderated_change_form.html"
     # A record claims rest on (a source) opts in to being submitted and reviewed with

@@ -76,6 +76,9 @@ class SourceAdmin(ModeratedAdmin):
     form = SourceForm
     # "Import BibTeX / RIS / PubMed file" beside "Add source" (findings/admin_import.py).
     change_list_template = "admin/findings/source/change_list.html"
+    index_group = "evidence"
+    index_order = 1
+    index_question = "which paper, trial record or web page says it?"
     list_display = [
         "key_shown",
         "short_title",
@@ -169,6 +172,9 @@ class SourceAdmin(ModeratedAdmin):
 
 @admin.register(Abnormality)
 class AbnormalityAdmin(ModeratedAdmin):
+    index_group = "subjects"
+    index_order = 1
+    index_question = "what in the immune system is abnormal in ME/CFS?"
     list_display = [
         "name",
         "category_shown",
@@ -203,6 +209,9 @@ class AbnormalityAdmin(ModeratedAdmin):
 
 @admin.register(LabTest)
 class LabTestAdmin(ModeratedAdmin):
+    index_group = "subjects"
+    index_order = 3
+    index_question = "how is this abnormality measured?"
     list_display = [
         "name",
         "measures_excerpt",
@@ -227,6 +236,9 @@ class LabTestAdmin(ModeratedAdmin):
 
 @admin.register(Finding)
 class FindingAdmin(ClaimColumns, ModeratedAdmin):
+    index_group = "evidence"
+    index_order = 2
+    index_question = "is this abnormality seen in ME/CFS?"
     # The statement tells two findings apart (one source often makes several claims
     # about one abnormality); the other columns are short, full labels as tooltips.
     list_display = [

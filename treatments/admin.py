@@ -77,6 +77,9 @@ class SourceWithEvidenceAdmin(SourceAdmin):
 
 @admin.register(Therapy)
 class TherapyAdmin(ModeratedAdmin):
+    index_group = "subjects"
+    index_order = 2
+    index_question = "what is proposed against it, and how far has it come?"
     list_display = [
         "name",
         "alias_summary",
@@ -115,6 +118,9 @@ class TherapyAdmin(ModeratedAdmin):
 
 @admin.register(TherapyEvidence)
 class TherapyEvidenceAdmin(ClaimColumns, ModeratedAdmin):
+    index_group = "evidence"
+    index_order = 3
+    index_question = "does this therapy act on it?"
     # The statement tells two items about one pair apart; the other columns are short,
     # full labels as tooltips, so that author and status fit at 1366 px.
     list_display = [
@@ -178,6 +184,9 @@ class TherapyEvidenceAdmin(ClaimColumns, ModeratedAdmin):
 
 @admin.register(RegulatoryStatus)
 class RegulatoryStatusAdmin(ModeratedAdmin):
+    index_group = "evidence"
+    index_order = 4
+    index_question = "where can a patient get this therapy?"
     list_display = [
         "short_statement",
         "therapy",

@@ -31,6 +31,7 @@ from curation.models import (
 )
 from curation.preview import preview_url, view_on_site_url
 from curation.services import (
+    EDITABLE_STATUSES,
     MODERATION_FIELDS,
     NOTE_REQUIRED,
     TRANSITIONS,
@@ -52,6 +53,9 @@ SHORT_TEXT = {
     models.TextField: {"widget": Textarea(attrs={"rows": 3, "cols": 60})},
     models.URLField: {"assume_scheme": "https"},
 }
+
+# The folded box for a draft's optional note (ModeratedAdmin.get_fieldsets).
+DRAFT_NOTE = "Note for the history (optional)"
 
 # Status and review note change only through the review actions (curation/services.py),
 # for editors as for curators: nobody sets "published" by editing a field.
@@ -96,12 +100,19 @@ class ModeratedForm(forms.ModelForm):
 
     # Set per request by ModeratedAdmin.get_form / ModeratedInline.get_formset.
     editing_user = None
+    # A review button pressed on the page with unsaved changes: (its label, what changed).
+    refused_transition: tuple[str, list[str]] | None = None
     # Many-to-many links of the version shown on a history (revert) page.
     history_m2m_initial: dict[str, list[int]] | None = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.restoring = False
+        reason = self.fields.get("change_reason")
+        if reason is not None and self.instance.status != Status.PUBLISHED:
+            # A draft's change is applied at once: its note is only for the history.
+            reason.label = "Why you changed it"
+            reason.help_text = "Optional. Kept with this change in the record's history."
         for field in self.fields.values():
             # A browser cuts pasted text at ``maxlength`` without a word, and a cut title
             # or identifier is saved as if it were whole; the server's own length check
@@ -166,6 +177,15 @@ class ModeratedForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if self.refused_transition:
+            button, changed = self.refused_transition
+            raise forms.ValidationError(
+                "Save your changes first: you pressed “%(button)s” on a page with changes "
+                "that are not saved (%(changed)s). Nothing was done and nothing was saved; "
+                "your changes are still in the form. Press Save, then “%(button)s”.",
+                code="unsaved",
+                params={"button": button, "changed": ", ".join(changed)},
+            )
         if self.instance.pk is None or self.editing_user is None or self.errors:
             return cleaned
         model = type(self.instance)
@@ -453,10 +473,13 @@ class ModeratedAdmin(SimpleHistoryAdmin):
         names = helpers.flatten_fieldsets(fieldsets)
         extra = []
         if "change_reason" not in names:
+            # Where it applies: a change to a published record waits for an editor, who
+            # reads why; a draft's note is optional history, folded away under its name;
+            # a new record, or one under review or retracted, has none.
             if obj is not None and obj.status == Status.PUBLISHED:
                 extra.append(("Your change", {"fields": ["change_reason"]}))
-            elif obj is not None:
-                extra.append((None, {"fields": ["change_reason"], "classes": ["collapse"]}))
+            elif obj is not None and obj.status in EDITABLE_STATUSES:
+                extra.append((DRAFT_NOTE, {"fields": ["change_reason"], "classes": ["collapse"]}))
         if "loaded_version" not in names:
             extra.append((None, {"fields": ["loaded_version"], "classes": ["hidden"]}))
         return [*fieldsets, *extra]
@@ -465,6 +488,7 @@ class ModeratedAdmin(SimpleHistoryAdmin):
         form = super().get_form(request, obj, change=change, **kwargs)
         form.editing_user = request.user  # a class made for this request
         form.history_m2m_initial = getattr(request, "_history_m2m_initial", None)
+        form.refused_transition = getattr(request, "_refused_transition", None)
         return form
 
     def has_review_permission(self, request) -> bool:
@@ -627,7 +651,12 @@ class ModeratedAdmin(SimpleHistoryAdmin):
         ]
 
     def transition_view(self, request, object_id, name):
-        """One transition of one record, from the buttons on its page (POST only)."""
+        """One transition of one record, from the buttons on its page (POST only).
+
+        The buttons sit in the record's form and post all of it: a page with changes
+        not saved yet is refused (``_refuse_unsaved``), so that nobody submits or
+        publishes a version other than the one on their screen. The version the page
+        was loaded at is checked too: a record saved by someone else since is refused."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         if name not in TRANSITIONS:
@@ -635,15 +664,51 @@ class ModeratedAdmin(SimpleHistoryAdmin):
         obj = self.get_object(request, object_id)
         if obj is None:
             raise Http404
+        refused = self._refuse_unsaved(request, obj, TRANSITION_LABELS[name])
+        if refused is not None:
+            return refused
         try:
             TRANSITIONS[name](
-                record=obj, user=request.user, note=request.POST.get("transition_note", "")
+                record=obj,
+                user=request.user,
+                note=request.POST.get("transition_note", ""),
+                expected_version=request.POST.get("loaded_version") or None,
             )
         except ReviewError as exc:
             self.message_user(request, exc.message, messages.ERROR)
         else:
             self.message_user(request, f"{TRANSITION_DONE[name]}: {obj}.", messages.SUCCESS)
         return HttpResponseRedirect(self._change_url(obj))
+
+    def _refuse_unsaved(self, request, obj, button: str):
+        """The record's page again, with the changes as typed and the error "Save your
+        changes first", when the button was pressed on a page with unsaved changes;
+        None when there are none (or only the button's own fields were posted)."""
+        loaded = request.POST.get("loaded_version")
+        if loaded is None:
+            return None  # not the record's form: a button of its own
+        if loaded != obj.version:
+            # Saved by someone else since the page was opened: the page differs from the
+            # record for that reason; the service refuses it as such (VersionConflict).
+            return None
+        changed = self._unsaved_changes(request, obj)
+        if not changed:
+            return None
+        request._refused_transition = (button, changed)
+        # The page at its own address: its Save button posts there, not to the button's.
+        return self.change_view(request, str(obj.pk), form_url=self._change_url(obj))
+
+    def _unsaved_changes(self, request, obj) -> list[str]:
+        """What the posted page changes, by field label (and inline list name)."""
+        form = self.get_form(request, obj, change=True)(request.POST, request.FILES, instance=obj)
+        changed = [
+            str(form.fields[name].label or name)
+            for name in form.changed_data
+            if name not in ("loaded_version", "change_reason") and _really_changed(form, name)
+        ]
+        formsets, _ = self._create_formsets(request, obj, change=True)
+        changed += [str(f.model._meta.verbose_name_plural) for f in formsets if f.has_changed()]
+        return changed
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
@@ -712,6 +777,9 @@ class ModeratedAdmin(SimpleHistoryAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         obj = self._bundle_record(request, object_id)
+        refused = self._refuse_unsaved(request, obj, "Submit with its claims")
+        if refused is not None:
+            return refused
         try:
             result = bundle_submit(record=obj, user=request.user)
         except ReviewError as exc:
@@ -896,6 +964,20 @@ class ModeratedAdmin(SimpleHistoryAdmin):
     @admin.action(description="Retract selected, with a note (editors)", permissions=["review"])
     def retract_selected(self, request, queryset):
         return self._with_note(request, queryset, "retract", required=True)
+
+
+def _really_changed(form, name: str) -> bool:
+    """Whether a field Django reports changed differs in more than line endings and
+    the spaces around it: a browser sends a text box's lines with CRLF, and the
+    record may hold LF."""
+    initial, data = form[name].initial, form[name].data
+    if isinstance(initial, str) and isinstance(data, str):
+        return _plain_text(initial) != _plain_text(data)
+    return True
+
+
+def _plain_text(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def revert_verb(historical) -> str:

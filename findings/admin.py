@@ -13,6 +13,7 @@ from curation.admin import (
     excerpt_cell,
     with_title,
 )
+from curation.models import excerpt
 from findings.admin_import import import_urls
 from findings.duplicates import DUPLICATE_FIELDSET, DuplicateWarningFormMixin
 from findings.models import Abnormality, Finding, LabTest, Source
@@ -82,8 +83,7 @@ class SourceAdmin(ModeratedAdmin):
     list_display = [
         "key_shown",
         "short_title",
-        "first_author",
-        "year",
+        "cited_as",
         "kind_shown",
         "identifiers",
         "claim_count",
@@ -131,9 +131,13 @@ class SourceAdmin(ModeratedAdmin):
     def short_title(self, obj: Source) -> str:
         return excerpt_cell(obj.title, 70)
 
-    @admin.display(description="first author", ordering="authors")
-    def first_author(self, obj: Source) -> str:
-        return excerpt_cell(obj.first_author, 24)
+    @admin.display(description="first author, year", ordering="year")
+    def cited_as(self, obj: Source) -> str:
+        """As a citation names it: "Strayer DR 1994"."""
+        who = excerpt(obj.first_author, 24) if obj.first_author else "Anon."
+        shown = f"{who} {obj.year or 'n.d.'}"
+        full = f"{obj.authors or 'No authors recorded'} ({obj.year or 'no year recorded'})"
+        return with_title(shown, full)
 
     @admin.display(description="kind", ordering="kind")
     def kind_shown(self, obj: Source) -> str:

@@ -107,7 +107,7 @@ def test_a_revert_is_named_with_the_date_of_the_version_and_who_made_it(
     assert (last.history_change_reason, last.history_user) == (expected, curator)
     assert reasons_shown(editor_client, draft)[0] == expected
     # The version's date is written as the history page shows dates, so it can be found.
-    assert f'<td class="history-date">{when}</td>' in history_page(editor_client, draft)
+    assert f">{when}</a></td>" in history_page(editor_client, draft)
     # Django's own log (the index's "Recent actions") says the same, not "Changed".
     log = LogEntry.objects.filter(object_id=str(draft.pk)).latest("action_time")
     assert log.get_change_message() == f"{expected}."

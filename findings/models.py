@@ -278,9 +278,9 @@ class Source(Moderated):
         return reverse("findings:source-detail", args=[self.pk])
 
     def validate_constraints(self, exclude=None):
-        """A DOI, PMID, PMCID or trial number already taken is reported on its field with the key and title
-        of the source that has it: the curator opens that source instead of adding
-        the document twice."""
+        """A DOI, PMID, PMCID or trial number already taken is reported on its field with
+        the key and title of the source that has it (the admin adds a link to it): the
+        curator opens that source instead of adding the document twice."""
         try:
             super().validate_constraints(exclude=exclude)
         except ValidationError as exc:

@@ -145,7 +145,7 @@ class SourceAdmin(ModeratedAdmin):
 
     @admin.display(description="identifiers")
     def identifiers(self, obj: Source) -> str:
-        """Which identifiers it has (DOI, PMID, PMC), their values as the tooltip; the
+        """Which identifiers it has (DOI, PMID, PMC, NCT), their values as the tooltip; the
         search box finds a source by any of them."""
         held = [(label, value) for label, value in self._identifiers(obj) if value]
         if not held:
@@ -157,7 +157,7 @@ class SourceAdmin(ModeratedAdmin):
 
     @staticmethod
     def _identifiers(obj: Source) -> list[tuple[str, str]]:
-        return [("DOI", obj.doi), ("PMID", obj.pmid), ("PMC", obj.pmcid)]
+        return [("DOI", obj.doi), ("PMID", obj.pmid), ("PMC", obj.pmcid), ("NCT", obj.nct_id)]
 
     @admin.display(description="status", ordering="status")
     def status_shown(self, obj: Source) -> str:

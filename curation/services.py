@@ -513,7 +513,7 @@ def record_create(
     record = model(status=Status.DRAFT, created_by=user)
     many = _apply(record, values)
     record._history_user = user
-    record._change_reason = (reason.strip() or "Created")[:100]
+    record._change_reason = reason.strip() or "Created"
     _save_checked(record)
     for name, pks in many.items():
         getattr(record, name).set(pks)

@@ -235,14 +235,6 @@ class Source(Moderated):
                 violation_error_message="A source with this PMID already exists.",
                 violation_error_code="unique",
             ),
-            # A PubMed Central ID names one document too.
-            models.UniqueConstraint(
-                fields=["pmcid"],
-                condition=~Q(pmcid=""),
-                name="findings_source_pmcid_unique",
-                violation_error_message="A source with this PMCID already exists.",
-                violation_error_code="unique",
-            ),
             models.UniqueConstraint(
                 fields=["nct_id"],
                 condition=~Q(nct_id=""),
@@ -278,14 +270,14 @@ class Source(Moderated):
         return reverse("findings:source-detail", args=[self.pk])
 
     def validate_constraints(self, exclude=None):
-        """A DOI, PMID, PMCID or trial number already taken is reported on its field with
+        """A DOI, PMID or trial number already taken is reported on its field with
         the key and title of the source that has it (the admin adds a link to it): the
         curator opens that source instead of adding the document twice."""
         try:
             super().validate_constraints(exclude=exclude)
         except ValidationError as exc:
             errors = exc.update_error_dict({})
-            for name in ("doi", "pmid", "pmcid", "nct_id"):
+            for name in ("doi", "pmid", "nct_id"):
                 if name in errors:
                     errors[name] = [
                         self._taken_error(name, error) if error.code == "unique" else error

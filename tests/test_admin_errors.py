@@ -32,7 +32,6 @@ def change_url(record) -> str:
     [
         ("doi", "10.1186/1479-5876-9-81", "https://doi.org/10.1186/1479-5876-9-81"),
         ("pmid", "21619669", "PMID: 21619669"),
-        ("pmcid", "PMC3147318", "pmc3147318"),
         ("nct_id", "NCT01234567", "nct01234567"),
         ("key", "brenu2011_nk", "brenu2011_nk"),
     ],

@@ -162,7 +162,7 @@ def _save(record: Moderated, *, user, reason: str, fields: list[str]) -> None:
     # simple_history reads these two attributes: the history row names the user even
     # when no request is around (API token calls, commands, tests) and keeps the note.
     record._history_user = user
-    record._change_reason = reason[:100]
+    record._change_reason = reason
     record.save(update_fields=[*fields, "updated_at"])
 
 
@@ -513,7 +513,7 @@ def record_create(
     record = model(status=Status.DRAFT, created_by=user)
     many = _apply(record, values)
     record._history_user = user
-    record._change_reason = (reason.strip() or "Created")[:100]
+    record._change_reason = reason.strip() or "Created"
     _save_checked(record)
     for name, pks in many.items():
         getattr(record, name).set(pks)
@@ -529,6 +529,7 @@ def record_edit(
     user,
     expected_version: str | None = None,
     reason: str = "",
+    verb: str = "Edited",
 ) -> EditResult:
     """Change ``record``'s content, the same way from every door.
 
@@ -542,19 +543,25 @@ def record_edit(
     old version re-posted from history is a change like any other. With
     ``expected_version`` (If-Match, the admin form's version) a record saved since
     the caller read it is refused with ``VersionConflict``.
+
+    The history says what happened with ``verb`` ("Edited"; the admin's revert says
+    "Reverted to the version of …"), then ``reason``, both kept in full.
     """
     current, changes = _edit_checked(record, fields, user, expected_version)
     if not changes:
         return EditResult(record=current)
+    reason = reason.strip()
     if current.status == Status.PUBLISHED:
         from curation.revisions import suggestion_create
 
-        suggestion = suggestion_create(record=current, changes=changes, user=user, reason=reason)
+        # A suggestion's reason is its author's words; a revert says first that it is one.
+        why = reason if verb == "Edited" else _reason(verb, reason)
+        suggestion = suggestion_create(record=current, changes=changes, user=user, reason=why)
         return EditResult(record=current, changed=sorted(changes), suggestion=suggestion)
     many = _apply(current, {name: change["new"] for name, change in changes.items()})
     current.status = Status.DRAFT
     current._history_user = user
-    current._change_reason = _reason("Edited", reason.strip())[:100]
+    current._change_reason = _reason(verb, reason)
     _save_checked(current)
     for name, pks in many.items():
         getattr(current, name).set(pks)

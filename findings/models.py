@@ -12,7 +12,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from curation.models import Moderated, ModeratedQuerySet, Status
+from curation.models import Moderated, ModeratedQuerySet, Status, excerpt
 from findings.fields import DOIField, NCTField, PMCIDField, PMIDField
 
 # ---------------------------------------------------------------------------
@@ -316,7 +316,6 @@ class Source(Moderated):
                 violation_error_message="A source with this PMID already exists.",
                 violation_error_code="unique",
             ),
-            # DOIField normalises; this keeps raw SQL and bulk loads honest too.
             models.UniqueConstraint(
                 fields=["nct_id"],
                 condition=~Q(nct_id=""),
@@ -325,6 +324,7 @@ class Source(Moderated):
                 "exists.",
                 violation_error_code="unique",
             ),
+            # DOIField normalises; this keeps raw SQL and bulk loads honest too.
             models.CheckConstraint(
                 condition=Q(doi=Lower("doi")) & ~Q(doi__startswith="http"),
                 name="findings_source_doi_normalised",
@@ -347,15 +347,17 @@ class Source(Moderated):
 
     def __str__(self) -> str:
         who = self.first_author or "Anon."
-        return f"{who} {self.year or 'n.d.'}: {self.title[:80]}"
+        # A long title is shortened visibly: cut mid-word without a mark, it read as lost.
+        title = self.title if len(self.title) <= 80 else self.title[:79].rstrip() + "…"
+        return f"{who} {self.year or 'n.d.'}: {title}"
 
     def get_absolute_url(self) -> str:
         return reverse("findings:source-detail", args=[self.pk])
 
     def validate_constraints(self, exclude=None):
-        """A DOI or PMID already taken is reported on its field with the key and title
-        of the source that has it: the curator opens that source instead of adding
-        the document twice."""
+        """A DOI, PMID or trial number already taken is reported on its field with
+        the key and title of the source that has it (the admin adds a link to it): the
+        curator opens that source instead of adding the document twice."""
         try:
             super().validate_constraints(exclude=exclude)
         except ValidationError as exc:
@@ -592,8 +594,9 @@ class Finding(EvidenceFields):
         ]
 
     def __str__(self) -> str:
+        # The statement's start tells apart two claims of one source about one thing.
         about = self.abnormality or self.lab_test
-        return f"{about} — {self.source.key} ({self.level})"
+        return f"{about} — {self.source.key} ({self.level}) · {excerpt(self.statement)}"
 
 
 # ---------------------------------------------------------------------------

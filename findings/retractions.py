@@ -74,7 +74,7 @@ def source_notice_apply(
     reason = f"{origin}: Crossref reports {NoticeKind(top.kind).label.lower()}"
     if top.doi:
         reason += f" (notice {top.doi})"
-    return record_flag(record=source, fields=values, user=user, reason=reason[:100])
+    return record_flag(record=source, fields=values, user=user, reason=reason)
 
 
 def _checked(source: Source, checked_on: datetime.date) -> None:
@@ -105,7 +105,7 @@ def source_notice_review(*, source: Source, user, note: str) -> list[str]:
             "notice_review_note": note,
         },
         user=user,
-        reason=f"Notice reviewed: {note}"[:100],
+        reason=f"Notice reviewed: {note}",
     )
 
 

@@ -192,6 +192,10 @@ PUBLIC_HTTP_MAX_AGE = envint("PUBLIC_HTTP_MAX_AGE", 60)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The one login on this site is the admin's: the "Log in" link after a new curator sets
+# their password (PasswordResetCompleteView) points here, not at /accounts/login/ (404).
+LOGIN_URL = "admin:login"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -397,6 +401,10 @@ for _name in ("SOURCE_IMPORT_MAX_MB", "SOURCE_IMPORT_KEEP_MINUTES"):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be 1 or more; got {globals()[_name]}")
 
+# Every change is kept in history with its reason in full (a reviewer's note, a reason
+# for a revert): a text column, not simple-history's default of 100 characters, which
+# cut long notes without a word.
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 # Looking sources up by identifier (findings/lookup/, issue 11). Each service's base URL,
 # so that a deployment can point at a mirror; the contact address goes in every request's
 # User-Agent (and puts Crossref requests in its "polite pool"): lookups are refused until

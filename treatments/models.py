@@ -6,7 +6,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from curation.models import Moderated, ModeratedQuerySet, Status
+from curation.models import Moderated, ModeratedQuerySet, Status, excerpt
 from findings.models import (
     Abnormality,
     Direction,
@@ -265,8 +265,9 @@ class TherapyEvidence(EvidenceFields):
         ]
 
     def __str__(self) -> str:
+        # The statement's start tells apart two items about one pair at one level.
         about = self.abnormality.name if self.abnormality_id else "ME/CFS generally"
-        return f"{self.therapy} → {about} ({self.level})"
+        return f"{self.therapy} → {about} ({self.level}) · {excerpt(self.statement)}"
 
 
 class RegulatoryStatusKind(models.TextChoices):
@@ -332,4 +333,5 @@ class RegulatoryStatus(Moderated):
         ]
 
     def __str__(self) -> str:
-        return f"{self.therapy}: {self.get_regulatory_status_display()} in {self.jurisdiction}"
+        status = f"{self.get_regulatory_status_display()} in {self.jurisdiction}"
+        return f"{self.therapy}: {status} · {excerpt(self.statement)}"

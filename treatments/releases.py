@@ -440,7 +440,7 @@ def release_import(*, directory: Path, user=None) -> ReleaseReport:
         )
     release = str(manifest.get("release", ""))
     published = {"status": Status.PUBLISHED}
-    reason = f"Imported from release {release}"[:100]
+    reason = f"Imported from release {release}"
 
     def create(model: type[models.Model], where: str, values: dict[str, Any]):
         obj = model(**values, **published)

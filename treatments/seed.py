@@ -91,7 +91,7 @@ def _upsert(
     except ValidationError as exc:
         raise SeedError(f"{label} {lookup}: {exc.message_dict}") from exc
     if bucket == "updated" and correction:
-        obj._change_reason = correction["note"][:100]
+        obj._change_reason = correction["note"]
     obj.save()
     # The note belongs to this save only, not to the history rows of later m2m changes.
     obj.__dict__.pop("_change_reason", None)
@@ -148,7 +148,7 @@ def _withdraw(item: dict[str, str], *, update: bool, report: SeedReport) -> None
             continue
         record.status = Status.RETRACTED
         record.review_note = reason
-        record._change_reason = reason[:100]
+        record._change_reason = reason
         record.save()
         report.count("updated", label)
         data_version_record(record=record, action=DataChangeAction.RETRACTED, note=reason)

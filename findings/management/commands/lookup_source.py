@@ -68,7 +68,7 @@ class Command(BaseCommand):
                 model=Source,
                 fields=fields,
                 user=author,
-                reason=f"Created by lookup_source from {result.identifier.label}"[:100],
+                reason=f"Created by lookup_source from {result.identifier.label}",
             )
         except ValidationError as exc:
             raise CommandError(f"Not saved: {'; '.join(exc.messages)}") from None

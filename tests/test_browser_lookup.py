@@ -11,6 +11,7 @@ import pytest
 from curation.models import Status
 from findings.models import Source
 from tests import factories
+from tests.browser import axe_report, axe_violations
 from tests.lookup_recordings import reference
 
 pytestmark = pytest.mark.browser
@@ -48,6 +49,10 @@ def test_a_curator_fills_a_source_from_its_doi_checks_it_and_saves_a_draft(
         assert page.input_value("#id_title") == ref["title"]
         assert page.input_value("#id_pmid") == ref["pmid"]
         assert page.input_value("#id_doi") == ref["doi"]
+        assert violations == []
+        found = axe_violations(page)  # the filled form and its messages, read aloud too
+        assert found == [], axe_report(page.url, found)
+        violations.clear()  # axe-core's own injected styles, refused by the CSP as they should
         SCREENSHOTS.mkdir(exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / "admin-source-lookup.png"), full_page=True)
         assert not Source.objects.exists()  # nothing saved until the curator saves

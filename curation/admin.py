@@ -704,10 +704,14 @@ class ModeratedAdmin(SimpleHistoryAdmin):
         changed = [
             str(form.fields[name].label or name)
             for name in form.changed_data
-            if name not in ("loaded_version", "change_reason") and _really_changed(form, name)
+            if name not in NOT_CONTENT_FIELDS and _really_changed(form, name)
         ]
         formsets, _ = self._create_formsets(request, obj, change=True)
-        changed += [str(f.model._meta.verbose_name_plural) for f in formsets if f.has_changed()]
+        changed += [
+            str(formset.model._meta.verbose_name_plural)
+            for formset in formsets
+            if _formset_really_changed(formset)
+        ]
         return changed
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
@@ -966,6 +970,11 @@ class ModeratedAdmin(SimpleHistoryAdmin):
         return self._with_note(request, queryset, "retract", required=True)
 
 
+# Fields a record's form posts that are not its content: the version the page was
+# loaded at (for conflicts) and the note for the history.
+NOT_CONTENT_FIELDS = ("loaded_version", "change_reason")
+
+
 def _really_changed(form, name: str) -> bool:
     """Whether a field Django reports changed differs in more than line endings and
     the spaces around it: a browser sends a text box's lines with CRLF, and the
@@ -974,6 +983,23 @@ def _really_changed(form, name: str) -> bool:
     if isinstance(initial, str) and isinstance(data, str):
         return _plain_text(initial) != _plain_text(data)
     return True
+
+
+def _formset_really_changed(formset) -> bool:
+    """Whether an inline list was changed on the page: a row added, deleted or edited
+    in more than line endings (``_really_changed``, row by row)."""
+    if not formset.is_bound:
+        return False
+    for form in formset.forms:
+        if formset.can_delete and formset._should_delete_form(form):
+            return True
+        if any(
+            _really_changed(form, name)
+            for name in form.changed_data
+            if name not in NOT_CONTENT_FIELDS
+        ):
+            return True
+    return False
 
 
 def _plain_text(text: str) -> str:

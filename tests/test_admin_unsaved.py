@@ -145,3 +145,37 @@ def test_a_published_record_asks_why_openly_and_one_under_review_does_not(curato
     submitted = factories.make_evidence(status=Status.SUBMITTED)
     page = curator_client.get(page_url(submitted))
     assert 'name="change_reason"' not in page.content.decode()
+
+
+def source_page(source) -> str:
+    return reverse("admin:findings_source_change", args=[source.pk])
+
+
+def test_a_page_with_saved_inline_claims_is_not_taken_for_unsaved_changes(curator_client, curator):
+    # Each inline row posts the version it was loaded at; that is not a change.
+    source = factories.make_source(status=Status.DRAFT, created_by=curator)
+    claim = factories.make_finding(source=source, status=Status.DRAFT, created_by=curator)
+    data = change_form_data(curator_client.get(source_page(source)))
+    submit = reverse("admin:findings_source_submit_with_claims", args=[source.pk])
+
+    response = curator_client.post(submit, data, follow=True)
+
+    assert "Save your changes first" not in response.content.decode()
+    claim.refresh_from_db()
+    assert claim.status == Status.SUBMITTED
+
+
+def test_an_unsaved_change_in_an_inline_claim_is_refused_naming_the_list(curator_client, curator):
+    source = factories.make_source(status=Status.DRAFT, created_by=curator)
+    claim = factories.make_finding(source=source, status=Status.DRAFT, created_by=curator)
+    data = change_form_data(curator_client.get(source_page(source)))
+    data["findings-0-statement"] = "Changed in the row, not saved."
+    submit = reverse("admin:findings_source_submit_with_claims", args=[source.pk])
+
+    response = curator_client.post(submit, data)
+
+    html = response.content.decode()
+    assert "Save your changes first" in html
+    assert "findings" in html
+    claim.refresh_from_db()
+    assert claim.status == Status.DRAFT

@@ -135,7 +135,7 @@ def test_a_new_curator_enters_a_paper_with_two_claims_and_an_editor_publishes_th
     set_password(page, curator_link, "curator")
     log_in(page, "carla@example.org")
     screenshot(page, "curator-path-curator-2-home")
-    page.locator("tr.model-source").get_by_role("link", name="Add").click()
+    page.locator("tr.task-source").get_by_role("link", name="Add").click()
     expect(page.get_by_role("heading", name="Add source")).to_be_visible()
 
     page.get_by_label("Key:", exact=True).fill(REFERENCE["key"])

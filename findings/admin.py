@@ -19,6 +19,32 @@ from findings.duplicates import DUPLICATE_FIELDSET, DuplicateWarningFormMixin
 from findings.lookup.admin_views import NoticeFilter, SourceLookupAdminMixin
 from findings.models import Abnormality, Finding, LabTest, Source
 
+# The structured study fields (issue 12) on a claim's page, beside the free text.
+STUDY_FIELDSET = (
+    "Study, structured (what the certainty rating reads)",
+    {
+        "fields": [
+            "design",
+            ("patients", "controls"),
+            ("blinding", "comparator", "selected_for_abnormality"),
+            ("primary_outcome", "outcome_type"),
+            ("effect_measure", "effect_value", "effect_ci_low", "effect_ci_high"),
+            "follow_up_weeks",
+            ("risk_of_bias", "risk_of_bias_reason"),
+        ],
+        "description": "Fill only what the source says; leave 'not reported' or empty "
+        "otherwise, never a guess.",
+    },
+)
+# The same fields in a claim's inline row, a few to a line.
+STUDY_INLINE_ROWS = [
+    ("design", "patients", "controls", "follow_up_weeks"),
+    ("blinding", "comparator", "selected_for_abnormality"),
+    ("primary_outcome", "outcome_type"),
+    ("effect_measure", "effect_value", "effect_ci_low", "effect_ci_high"),
+    ("risk_of_bias", "risk_of_bias_reason"),
+]
+
 
 class FindingInline(ModeratedInline, admin.StackedInline):
     model = Finding
@@ -30,6 +56,7 @@ class FindingInline(ModeratedInline, admin.StackedInline):
         "quote",
         ("level", "direction", "status"),
         ("study_design", "participants", "case_definition"),
+        *STUDY_INLINE_ROWS,
         "curator_note",
     ]
 
@@ -43,6 +70,7 @@ class FindingOfAbnormalityInline(FindingInline):
         "quote",
         ("level", "direction", "status"),
         ("study_design", "participants", "case_definition"),
+        *STUDY_INLINE_ROWS,
         "curator_note",
     ]
 
@@ -288,6 +316,7 @@ class FindingAdmin(ClaimColumns, ModeratedAdmin):
                 ]
             },
         ),
+        STUDY_FIELDSET,
         ("Review", {"fields": ["status", "review_note", *ModeratedAdmin.moderation_fields]}),
     ]
 

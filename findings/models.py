@@ -59,6 +59,262 @@ class CaseDefinition(models.TextChoices):
     UNSPECIFIED = "unspecified", "Unspecified"
 
 
+class StudyDesign(models.TextChoices):
+    """How the study behind a claim was done, as a fixed list (``study_design`` keeps the
+    source's own words). treatments/certainty.py starts a pair's rating from it."""
+
+    SYSTEMATIC_REVIEW = "systematic_review", "Systematic review / meta-analysis"
+    RCT = "rct", "Randomised controlled trial"
+    CROSSOVER_RCT = "crossover_rct", "Randomised crossover trial"
+    NON_RANDOMISED_CONTROLLED = (
+        "non_randomised_controlled",
+        "Controlled study, not (or not reported as) randomised",
+    )
+    COHORT = "cohort", "Cohort or single-arm study (patients followed over time, no control group)"
+    CASE_CONTROL = "case_control", "Case-control (patients compared with controls)"
+    CROSS_SECTIONAL = "cross_sectional", "Cross-sectional (measured once)"
+    CASE_SERIES = "case_series", "Case series"
+    CASE_REPORT = "case_report", "Case report"
+    IN_VITRO = "in_vitro", "In vitro / ex vivo (cells or tissue in the laboratory)"
+    ANIMAL = "animal", "Animal study"
+    NARRATIVE_REVIEW = "narrative_review", "Narrative review"
+    EXPERT_OPINION = "expert_opinion", "Expert opinion (a claim without study data)"
+    REGULATORY_DOCUMENT = "regulatory_document", "Regulatory document or decision"
+
+
+class Blinding(models.TextChoices):
+    NOT_REPORTED = "not_reported", "Not reported"
+    NONE = "none", "None (open label)"
+    SINGLE = "single", "Single-blind"
+    DOUBLE = "double", "Double-blind (or more)"
+    BLINDED = "blinded", "Blinded (who was blinded not stated)"
+    NOT_APPLICABLE = "not_applicable", "Not applicable (laboratory study, review, opinion)"
+
+
+class Comparator(models.TextChoices):
+    NOT_REPORTED = "not_reported", "Not reported"
+    PLACEBO = "placebo", "Placebo"
+    ACTIVE = "active", "Active treatment"
+    USUAL_CARE = "usual_care", "Usual care"
+    HEALTHY_CONTROLS = "healthy_controls", "Healthy controls"
+    DISEASE_CONTROLS = "disease_controls", "People with another condition"
+    NONE = "none", "None (no comparison group)"
+
+
+class OutcomeType(models.TextChoices):
+    NOT_REPORTED = "not_reported", "Not reported"
+    CLINICAL = "clinical", "Clinical (how patients feel or function)"
+    SURROGATE = "surrogate", "Surrogate (a laboratory or other marker)"
+
+
+class EffectMeasure(models.TextChoices):
+    NONE = "none", "None reported"
+    SMD = "smd", "Standardised mean difference (SMD, Hedges g, Cohen d)"
+    MD = "md", "Mean difference (MD)"
+    RR = "rr", "Risk ratio (RR)"
+    OR = "or", "Odds ratio (OR)"
+    PROPORTION_RESPONDING = "proportion", "Proportion responding (%)"
+    CORRELATION = "correlation", "Correlation (r)"
+
+
+# The value that means "no effect", for the measures that have one: a 95 % CI that
+# includes it "crosses no effect" (treatments/certainty.py, imprecision).
+NO_EFFECT = {
+    EffectMeasure.SMD: 0,
+    EffectMeasure.MD: 0,
+    EffectMeasure.CORRELATION: 0,
+    EffectMeasure.RR: 1,
+    EffectMeasure.OR: 1,
+}
+
+
+class RiskOfBias(models.TextChoices):
+    NOT_ASSESSED = "not_assessed", "Not assessed"
+    LOW = "low", "Low"
+    SOME_CONCERNS = "some_concerns", "Some concerns"
+    HIGH = "high", "High"
+
+
+class Selected(models.TextChoices):
+    NOT_REPORTED = "not_reported", "Not reported"
+    YES = "yes", "Yes"
+    NO = "no", "No"
+
+
+# The structured study fields, in the order forms, files and the API show them.
+STUDY_FIELDS = (
+    "design",
+    "patients",
+    "controls",
+    "blinding",
+    "comparator",
+    "primary_outcome",
+    "outcome_type",
+    "effect_measure",
+    "effect_value",
+    "effect_ci_low",
+    "effect_ci_high",
+    "follow_up_weeks",
+    "risk_of_bias",
+    "risk_of_bias_reason",
+    "selected_for_abnormality",
+)
+
+_EFFECT_DIGITS = {"max_digits": 12, "decimal_places": 4}
+
+
+def _choices_valid(name: str, choices: type[models.TextChoices], *, blank: bool = False) -> Q:
+    allowed = [*choices.values, ""] if blank else choices.values
+    return Q(**{f"{name}__in": allowed})
+
+
+def _constraint(condition: Q, name: str, message: str | None = None) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=condition,
+        name=f"%(app_label)s_%(class)s_{name}",
+        violation_error_message=message,
+    )
+
+
+# The same rules as study_fields_check (which puts each message on its field in the
+# admin and the API), kept by the database too, so that no bulk load or raw SQL
+# stores a CI that does not contain its value.
+STUDY_CONSTRAINTS = [
+    _constraint(_choices_valid("design", StudyDesign, blank=True), "design_valid"),
+    _constraint(_choices_valid("blinding", Blinding), "blinding_valid"),
+    _constraint(_choices_valid("comparator", Comparator), "comparator_valid"),
+    _constraint(_choices_valid("outcome_type", OutcomeType), "outcome_type_valid"),
+    _constraint(_choices_valid("effect_measure", EffectMeasure), "effect_measure_valid"),
+    _constraint(_choices_valid("risk_of_bias", RiskOfBias), "risk_of_bias_valid"),
+    _constraint(_choices_valid("selected_for_abnormality", Selected), "selected_valid"),
+    _constraint(
+        Q(patients__isnull=True) | Q(patients__gte=1),
+        "patients_at_least_one",
+        "The number of patients must be at least 1 (leave it empty when not reported).",
+    ),
+    _constraint(
+        Q(controls__isnull=True) | Q(controls__gte=1),
+        "controls_at_least_one",
+        "The number of controls must be at least 1 (leave it empty when there were none).",
+    ),
+    _constraint(
+        Q(follow_up_weeks__isnull=True) | Q(follow_up_weeks__gt=0),
+        "follow_up_positive",
+        "The follow-up must be more than 0 weeks (leave it empty when not reported).",
+    ),
+    _constraint(
+        Q(effect_value__isnull=True) | ~Q(effect_measure=EffectMeasure.NONE),
+        "effect_value_has_measure",
+        "An effect value needs its measure.",
+    ),
+    _constraint(
+        Q(effect_ci_low__isnull=True, effect_ci_high__isnull=True)
+        | Q(effect_ci_low__isnull=False, effect_ci_high__isnull=False, effect_value__isnull=False),
+        "effect_ci_complete",
+        "A 95 % CI needs both limits and the effect value.",
+    ),
+    _constraint(
+        Q(effect_ci_low__isnull=True)
+        | Q(effect_value__isnull=True)
+        | Q(effect_ci_low__lte=models.F("effect_value")),
+        "effect_ci_low_below_value",
+        "The CI's low limit must not be above the effect value.",
+    ),
+    _constraint(
+        Q(effect_ci_high__isnull=True)
+        | Q(effect_value__isnull=True)
+        | Q(effect_value__lte=models.F("effect_ci_high")),
+        "effect_ci_high_above_value",
+        "The CI's high limit must not be below the effect value.",
+    ),
+    _constraint(
+        Q(risk_of_bias=RiskOfBias.NOT_ASSESSED) | ~Q(risk_of_bias_reason=""),
+        "risk_of_bias_has_reason",
+        "Give the reason for the risk of bias.",
+    ),
+]
+
+_STUDY_CONSTRAINT_NAMES = tuple(
+    c.name.removeprefix("%(app_label)s_%(class)s") for c in STUDY_CONSTRAINTS
+)
+
+
+def study_fields_check(item) -> None:
+    """Raise ``ValidationError`` naming each structured study field that is wrong, with
+    a message for the curator (the admin shows it at the field, the API in
+    ``errors.<field>``). The database checks the same rules (STUDY_CONSTRAINTS)."""
+    errors: dict[str, list[str]] = {}
+
+    def add(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    for name, what in (("patients", "patients"), ("controls", "controls")):
+        value = getattr(item, name)
+        if value is not None and value < 1:
+            add(name, f"The number of {what} must be at least 1; leave it empty when not reported.")
+    if item.follow_up_weeks is not None and item.follow_up_weeks <= 0:
+        add(
+            "follow_up_weeks",
+            "The follow-up must be more than 0 weeks; leave it empty when not reported.",
+        )
+    value, low, high = item.effect_value, item.effect_ci_low, item.effect_ci_high
+    measure = item.effect_measure
+    if value is not None and measure in ("", EffectMeasure.NONE):
+        add(
+            "effect_measure",
+            "An effect value needs its measure: choose how the source "
+            "states it (SMD, MD, RR, OR, proportion responding or correlation).",
+        )
+    if (low is None) != (high is None):
+        add(
+            "effect_ci_low" if low is None else "effect_ci_high",
+            "Give both limits of the 95 % CI, or neither.",
+        )
+    if (low is not None or high is not None) and value is None:
+        add("effect_value", "A 95 % CI needs the effect value it surrounds.")
+    if value is not None and low is not None and low > value:
+        add(
+            "effect_ci_low",
+            f"The CI's low limit ({low}) must not be above the effect value ({value}).",
+        )
+    if value is not None and high is not None and high < value:
+        add(
+            "effect_ci_high",
+            f"The CI's high limit ({high}) must not be below the effect value ({value}).",
+        )
+    if measure in (EffectMeasure.RR, EffectMeasure.OR):
+        for name, number in (("effect_value", value), ("effect_ci_low", low)):
+            if number is not None and number <= 0:
+                add(name, "A risk or odds ratio is always above 0.")
+    if measure == EffectMeasure.CORRELATION:
+        for name, number in (
+            ("effect_value", value),
+            ("effect_ci_low", low),
+            ("effect_ci_high", high),
+        ):
+            if number is not None and not -1 <= number <= 1:
+                add(name, "A correlation lies between -1 and 1.")
+    if measure == EffectMeasure.PROPORTION_RESPONDING:
+        for name, number in (
+            ("effect_value", value),
+            ("effect_ci_low", low),
+            ("effect_ci_high", high),
+        ):
+            if number is not None and not 0 <= number <= 100:
+                add(name, "A proportion responding is a percentage, from 0 to 100.")
+    if (
+        item.risk_of_bias not in ("", RiskOfBias.NOT_ASSESSED)
+        and not (item.risk_of_bias_reason or "").strip()
+    ):
+        add(
+            "risk_of_bias_reason",
+            "Say why the risk of bias is "
+            f"{RiskOfBias(item.risk_of_bias).label.lower()}, for readers and other curators.",
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
 class EvidenceFields(Moderated):
     """One sourced claim with its strength. ``quote`` is only ever verbatim text."""
 
@@ -110,6 +366,94 @@ class EvidenceFields(Moderated):
         help_text="Items of the same kind whose evidence contradicts this claim.",
     )
 
+    # --- Structured study fields (issue 12): beside the free text above, which stays.
+    # "Not reported" (or empty) wherever the source does not say: never a guess.
+    design = models.CharField(
+        "study design (structured)",
+        max_length=32,
+        choices=StudyDesign.choices,
+        blank=True,
+        help_text="The kind of study, from the list. Leave empty when the source does not "
+        "show it. The certainty rating of a pair starts from it.",
+    )
+    patients = models.PositiveIntegerField(
+        "patients (n)",
+        null=True,
+        blank=True,
+        help_text="People with ME/CFS studied (in a trial: all randomised, every arm). "
+        "Empty when not reported.",
+    )
+    controls = models.PositiveIntegerField(
+        "controls (n)",
+        null=True,
+        blank=True,
+        help_text="People without ME/CFS compared with them (healthy or disease controls). "
+        "Empty when not reported or when there were none.",
+    )
+    blinding = models.CharField(
+        max_length=16, choices=Blinding.choices, default=Blinding.NOT_REPORTED
+    )
+    comparator = models.CharField(
+        max_length=20,
+        choices=Comparator.choices,
+        default=Comparator.NOT_REPORTED,
+        help_text="What the patients were compared with.",
+    )
+    primary_outcome = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="The main outcome, as the source names it (e.g. 'exercise tolerance').",
+    )
+    outcome_type = models.CharField(
+        max_length=16,
+        choices=OutcomeType.choices,
+        default=OutcomeType.NOT_REPORTED,
+        help_text="Whether the main outcome is how patients feel or function, or a marker "
+        "(a laboratory value): a marker makes the evidence indirect.",
+    )
+    effect_measure = models.CharField(
+        max_length=16,
+        choices=EffectMeasure.choices,
+        default=EffectMeasure.NONE,
+        help_text="How the source states the size of the effect. A value needs its measure.",
+    )
+    effect_value = models.DecimalField(
+        **_EFFECT_DIGITS,
+        null=True,
+        blank=True,
+        help_text="The effect as the source states it (a proportion in %). Only a figure "
+        "the source gives.",
+    )
+    effect_ci_low = models.DecimalField("95 % CI, low", **_EFFECT_DIGITS, null=True, blank=True)
+    effect_ci_high = models.DecimalField("95 % CI, high", **_EFFECT_DIGITS, null=True, blank=True)
+    follow_up_weeks = models.DecimalField(
+        "follow-up (weeks)",
+        max_digits=6,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        help_text="How long patients were followed, in weeks. Empty when not reported.",
+    )
+    risk_of_bias = models.CharField(
+        max_length=16,
+        choices=RiskOfBias.choices,
+        default=RiskOfBias.NOT_ASSESSED,
+        help_text="Your judgement of the study's risk of bias; give the reason below.",
+    )
+    risk_of_bias_reason = models.TextField(
+        "risk of bias: why",
+        blank=True,
+        help_text="Why the risk of bias is low, of some concern or high (needed unless not "
+        "assessed).",
+    )
+    selected_for_abnormality = models.CharField(
+        "patients selected for the abnormality",
+        max_length=16,
+        choices=Selected.choices,
+        default=Selected.NOT_REPORTED,
+        help_text="Whether the patients were chosen because they had the abnormality.",
+    )
+
     class Meta(Moderated.Meta):
         abstract = True
         constraints = [
@@ -125,6 +469,23 @@ class EvidenceFields(Moderated):
                 condition=Q(case_definition__in=CaseDefinition.values),
                 name="%(app_label)s_%(class)s_case_definition_valid",
             ),
+            *STUDY_CONSTRAINTS,
+        ]
+
+    def clean(self):
+        super().clean()
+        study_fields_check(self)
+
+    # Names (or their endings) of the constraints clean() checks itself.
+    checked_in_clean: tuple[str, ...] = _STUDY_CONSTRAINT_NAMES
+
+    def get_constraints(self):
+        """The constraints ``validate_constraints`` asks the database about, one query
+        each: not the study fields' ones, which ``clean`` has judged already, with a
+        message at each field (the database still enforces them on every write)."""
+        return [
+            (model, [c for c in constraints if not c.name.endswith(self.checked_in_clean)])
+            for model, constraints in super().get_constraints()
         ]
 
 

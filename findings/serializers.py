@@ -5,7 +5,15 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from findings.duplicates import DIFFERENT_REASON_MAX
-from findings.models import LEVEL_SHORT, Abnormality, Finding, LabTest, NoticeKind, Source
+from findings.models import (
+    LEVEL_SHORT,
+    STUDY_FIELDS,
+    Abnormality,
+    Finding,
+    LabTest,
+    NoticeKind,
+    Source,
+)
 
 
 class NormalisedCharField(serializers.CharField):
@@ -294,6 +302,7 @@ EVIDENCE_API_FIELDS = [
     "level",
     "level_label",
     "curator_note",
+    *STUDY_FIELDS,
 ]
 
 EVIDENCE_API_READ_ONLY = [

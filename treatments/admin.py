@@ -4,7 +4,15 @@ from django.contrib import admin
 from django.db.models import Count
 
 from curation.admin import breakable, choice_cell, excerpt_cell, with_title
-from findings.admin import ClaimColumns, FindingInline, ModeratedAdmin, ModeratedInline, SourceAdmin
+from findings.admin import (
+    STUDY_FIELDSET,
+    STUDY_INLINE_ROWS,
+    ClaimColumns,
+    FindingInline,
+    ModeratedAdmin,
+    ModeratedInline,
+    SourceAdmin,
+)
 from findings.models import Source
 from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
 
@@ -19,6 +27,7 @@ class TherapyEvidenceInline(ModeratedInline, admin.StackedInline):
         "quote",
         ("level", "direction", "status"),
         ("study_design", "participants", "case_definition"),
+        *STUDY_INLINE_ROWS,
         "curator_note",
     ]
 
@@ -32,6 +41,7 @@ class EvidenceOfSourceInline(TherapyEvidenceInline):
         "quote",
         ("level", "direction", "status"),
         ("study_design", "participants", "case_definition"),
+        *STUDY_INLINE_ROWS,
         "curator_note",
     ]
 
@@ -170,6 +180,7 @@ class TherapyEvidenceAdmin(ClaimColumns, ModeratedAdmin):
                 ]
             },
         ),
+        STUDY_FIELDSET,
         ("Review", {"fields": ["status", "review_note", *ModeratedAdmin.moderation_fields]}),
     ]
 

@@ -3,9 +3,12 @@ share: the knowledge base as files of plain records rather than as rows."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
 from django.db import models
 
-from findings.models import Abnormality, Finding, LabTest, Source
+from findings.models import STUDY_FIELDS, Abnormality, Finding, LabTest, Source
 from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
 
 # Every curated model, each after the models it refers to: the order a knowledge base
@@ -32,6 +35,7 @@ EVIDENCE_FIELDS = (
     "direction",
     "level",
     "curator_note",
+    *STUDY_FIELDS,
 )
 
 
@@ -40,3 +44,18 @@ def empty_value(model: type[models.Model], name: str) -> str | None:
     allows it (a year, a date, an optional link), "" for text, which Django stores as
     "" rather than NULL."""
     return None if model._meta.get_field(name).null else ""
+
+
+def missing_value(model: type[models.Model], name: str) -> Any:
+    """What a field left out of a file is stored as: the field's default ("not
+    reported", "not assessed") when it has one, else as ``empty_value``. The structured
+    study fields (issue 12) are optional in files written before they existed."""
+    field = model._meta.get_field(name)
+    if field.has_default():
+        return field.get_default()
+    return empty_value(model, name)
+
+
+def plain_decimal(value: Decimal) -> str:
+    """A decimal as a file carries it: exact, without trailing zeros (0.96, 40)."""
+    return format(value.normalize(), "f")

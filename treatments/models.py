@@ -1,5 +1,6 @@
 """Therapies, and the sourced evidence that ties them to abnormalities."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -12,6 +13,7 @@ from findings.models import (
     Direction,
     EvidenceFields,
     Finding,
+    Selected,
     Source,
     source_held_q,
     split_aliases,
@@ -233,6 +235,13 @@ class TherapyEvidence(EvidenceFields):
                 violation_error_message="Give a link kind when an abnormality is named, "
                 "and none when it is not.",
             ),
+            # The structured field must not deny what the link kind says.
+            models.CheckConstraint(
+                condition=~Q(link_kind=LinkKind.SELECTED, selected_for_abnormality=Selected.NO),
+                name="treatments_evidence_selected_agrees_with_link_kind",
+                violation_error_message="The link kind says patients were selected for the "
+                "abnormality; 'selected for the abnormality' cannot be 'no'.",
+            ),
         ]
         indexes = [
             # The therapy browser and the matrix filter by abnormality and level.
@@ -263,6 +272,25 @@ class TherapyEvidence(EvidenceFields):
                 name="evidence_pub_abn_therapy",
             ),
         ]
+
+    checked_in_clean = (
+        *EvidenceFields.checked_in_clean,
+        "treatments_evidence_selected_agrees_with_link_kind",
+    )
+
+    def clean(self):
+        errors = {}
+        try:
+            super().clean()
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        if self.link_kind == LinkKind.SELECTED and self.selected_for_abnormality == Selected.NO:
+            errors.setdefault("selected_for_abnormality", []).append(
+                "The link kind is 'selected' (patients were selected because they had the "
+                "abnormality): this cannot be 'no'. Change one of the two."
+            )
+        if errors:
+            raise ValidationError(errors)
 
     def __str__(self) -> str:
         # The statement's start tells apart two items about one pair at one level.

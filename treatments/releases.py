@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,14 @@ from django.utils import timezone
 from curation.csvfile import csv_write
 from curation.models import Status
 from curation.versions import data_version_current
-from findings.models import Abnormality, Finding, LabTest, Source
-from treatments.knowledge_base import CURATED_MODELS, EVIDENCE_FIELDS, empty_value
+from findings.models import STUDY_FIELDS, Abnormality, Finding, LabTest, Source
+from treatments.knowledge_base import (
+    CURATED_MODELS,
+    EVIDENCE_FIELDS,
+    empty_value,
+    missing_value,
+    plain_decimal,
+)
 from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
 
 RELEASE_FORMAT = "mecfs-kb-release"
@@ -139,9 +146,11 @@ class ReleaseManifest:
 
 
 def _json_value(value: Any) -> Any:
-    """JSON-ready, the same way every time (dates as ISO 8601)."""
+    """JSON-ready, the same way every time (dates as ISO 8601, decimals as exact text)."""
     if hasattr(value, "isoformat"):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return plain_decimal(value)
     return value
 
 
@@ -458,11 +467,20 @@ def release_import(*, directory: Path, user=None) -> ReleaseReport:
     ) -> dict[str, Any]:
         if not isinstance(row, dict):
             raise ReleaseError(f"{where}: expected an object, got {type(row).__name__}.")
-        missing = [name for name in names if name not in row]
+        # The structured study fields came later (issue 12): a release without them
+        # still loads, with "not reported" in each.
+        missing = [name for name in names if name not in row and name not in STUDY_FIELDS]
         if missing:
             raise ReleaseError(f"{where}: missing {', '.join(missing)}.")
         return {
-            name: (empty_value(model, name) if row[name] is None else row[name]) for name in names
+            name: (
+                missing_value(model, name)
+                if name not in row
+                else empty_value(model, name)
+                if row[name] is None
+                else row[name]
+            )
+            for name in names
         }
 
     def ref(index: dict[str, Any], key: Any, what: str, where: str, *, optional: bool = False):

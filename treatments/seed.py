@@ -17,7 +17,7 @@ from django.db import models, transaction
 from curation.models import DataChangeAction, Status
 from curation.versions import data_version_batch, data_version_record
 from findings.models import Abnormality, Finding, LabTest, Source
-from treatments.knowledge_base import EVIDENCE_FIELDS, empty_value
+from treatments.knowledge_base import EVIDENCE_FIELDS, empty_value, missing_value
 from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
 
 SEED_PATH = Path(settings.BASE_DIR) / "fixtures" / "seed.json"
@@ -117,6 +117,18 @@ def _as_loaded(model: type[models.Model], name: str, value: Any) -> Any:
 
 def _lines(value: Any) -> str:
     return "\n".join(value) if isinstance(value, list) else (value or "")
+
+
+def _claim_values(model: type[models.Model], item: dict[str, Any]) -> dict[str, Any]:
+    """A claim's evidence fields (the statement is its lookup): a field the item leaves
+    out, or gives as null, is stored as its default ("not reported") or empty."""
+    values = {
+        name: missing_value(model, name) if item.get(name) is None else item[name]
+        for name in EVIDENCE_FIELDS
+        if name != "statement"
+    }
+    values["case_definition"] = item.get("case_definition") or "unspecified"
+    return values
 
 
 def _get(index: dict[str, models.Model], key: str | None, what: str, where: str):
@@ -252,8 +264,7 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             "lab_test": _get(lab_tests, item.get("lab_test"), "lab test", where),
             "statement": item["statement"],
         }
-        values = {k: item.get(k, "") for k in EVIDENCE_FIELDS if k != "statement"}
-        values["case_definition"] = item.get("case_definition") or "unspecified"
+        values = _claim_values(Finding, item)
         claims[item["id"]] = _upsert(
             Finding,
             lookup=lookup,
@@ -272,8 +283,7 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             "abnormality": _get(abnormalities, item.get("abnormality"), "abnormality", where),
             "statement": item["statement"],
         }
-        values = {k: item.get(k, "") for k in EVIDENCE_FIELDS if k != "statement"}
-        values["case_definition"] = item.get("case_definition") or "unspecified"
+        values = _claim_values(TherapyEvidence, item)
         values["link_kind"] = item.get("link_kind") or ""
         claims[item["id"]] = _upsert(
             TherapyEvidence,

@@ -1,5 +1,7 @@
 """The seed's content follows the design's honesty rules (issue 13, "the tests that would
-catch each error"): levels agree with study designs, link kinds with what the text says,
+catch each error"): levels agree with study designs (the words and, issue 12, the
+structured design), the structured study fields hold only what the sources say, link
+kinds agree with what the text says,
 contradicted seed claims are paired, "most consistent" and "one group" name a source,
 no source is shown under a placeholder title, and each correction reaches a live
 database with a history note saying what changed and why.
@@ -11,13 +13,16 @@ value that issue 13 corrected, so that the error would be caught if it came back
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
+from decimal import Decimal
 
 import pytest
 
 from curation.models import Status
-from findings.models import Abnormality, Finding, Source
+from findings.models import STUDY_FIELDS, Abnormality, Finding, Source
+from tests.test_seed import _shared_data
 from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
 from treatments.seed import SEED_PATH, seed_load
 
@@ -274,7 +279,12 @@ MARKETING = {
 
 
 def _old_seed() -> dict:
+    """The seed as a live database loaded it before issue 13's corrections, and before
+    the structured study fields (issue 12) existed."""
     old = copy.deepcopy(SEED)
+    for item in [*old["findings"], *old["evidence"]]:
+        for name in STUDY_FIELDS:
+            item.pop(name)
     for section, match, values in OLD_VALUES:
         [item] = [i for i in old[section] if all(i.get(k) == v for k, v in match.items())]
         item.update(values)
@@ -411,3 +421,251 @@ def test_the_missing_seed_claims_are_in_the_seed(claim_id, subject, words):
     # Tied to an abnormality only as rationale where the article merely proposes it.
     if claim_id == "s25-hbot-immune":
         assert claim["link_kind"] == "rationale"
+
+
+# --- the structured study fields (issue 12) ------------------------------------------------
+
+# Each structured design and the levels it allows (DESIGN.md, "Evidence level"). A
+# trial that reports no result yet (a registry entry) is opinion-level evidence, E.
+STRUCTURED_LEVELS: dict[str, str] = {
+    "systematic_review": "A",
+    "rct": "AB",  # one trial is B; A needs two or more agreeing (or a meta-analysis)
+    "crossover_rct": "AB",
+    "non_randomised_controlled": "BC",
+    "cohort": "BC",  # C without a control group
+    "case_control": "BC",
+    "cross_sectional": "BC",
+    "case_series": "C",
+    "case_report": "E",
+    "in_vitro": "D",
+    "animal": "D",
+    "narrative_review": "E",
+    "expert_opinion": "E",
+    "regulatory_document": "E",
+    "": "E",  # no design shown: no clinical level
+}
+
+
+@functools.cache
+def references() -> dict[str, dict]:
+    """references.json (the shared data folder; tests/test_seed.py finds it)."""
+    text = (_shared_data() / "references.json").read_text(encoding="utf-8")
+    return {r["key"]: r for r in json.loads(text)}
+
+
+def structured_level_problem(item: dict) -> str | None:
+    allowed = STRUCTURED_LEVELS.get(item["design"])
+    if allowed is None:
+        return f"design {item['design']!r} is not in STRUCTURED_LEVELS"
+    if item["design"] in ("rct", "crossover_rct") and item["patients"] is None:
+        allowed += "E" if item["direction"] == "describes" else ""  # no one enrolled yet
+    if item["level"] not in allowed:
+        return f"level {item['level']} for design {item['design']!r} (allowed: {allowed})"
+    return None
+
+
+def test_every_claim_carries_every_structured_study_field():
+    missing = {c["id"]: [n for n in STUDY_FIELDS if n not in c] for c in CLAIMS}
+    assert {k: v for k, v in missing.items() if v} == {}
+
+
+def test_every_claims_structured_design_agrees_with_its_level():
+    problems = {item["id"]: structured_level_problem(item) for item in CLAIMS}
+    assert {k: v for k, v in problems.items() if v} == {}
+
+
+@pytest.mark.parametrize(
+    ("design", "level"),
+    [
+        ("rct", "C"),
+        ("in_vitro", "B"),
+        ("narrative_review", "C"),
+        ("expert_opinion", "B"),
+        ("case_series", "B"),
+        ("systematic_review", "B"),
+        ("", "C"),
+    ],
+)
+def test_a_structured_design_the_level_does_not_allow_is_caught(design, level):
+    item = {"design": design, "level": level, "patients": 30, "direction": "supports"}
+    assert structured_level_problem(item)
+
+
+def test_a_registered_trial_with_no_one_enrolled_may_be_graded_e_but_a_trial_may_not():
+    trial = {"design": "rct", "level": "E", "patients": None, "direction": "describes"}
+    assert structured_level_problem(trial) is None
+    assert structured_level_problem({**trial, "patients": 30, "direction": "supports"})
+
+
+def source_text(item: dict) -> str:
+    """What the seed may take the structured fields from: the reference's design, n,
+    outcome summary and notes, the claim's own text, and the item's ``study_note`` (a
+    page read for it, named there)."""
+    ref = references().get(item["source"], {})
+    parts = [ref.get(k) or "" for k in ("study_design", "n", "outcome_summary", "notes")]
+    parts += [item["statement"], item.get("quote", ""), item["curator_note"]]
+    return " ".join([*parts, item.get("study_note", "")])
+
+
+def _numbers(text: str) -> list[Decimal]:
+    return [Decimal(n) for n in re.findall(r"(?<![\w.])\d+(?:\.\d+)?", text)]
+
+
+WEEKS_PER = {"week": Decimal(1), "month": Decimal("4.348"), "y": Decimal("52.18")}
+
+
+def stated_weeks(text: str) -> set[Decimal]:
+    """Durations the text states (24 weeks, week 40, 6-month, 1.7 y), in weeks to 0.1."""
+    found = set()
+    for number, unit in re.findall(r"(\d+(?:\.\d+)?)[\s-]*(weeks?|months?|y|years?)\b", text):
+        unit = "y" if unit.startswith("y") else unit.rstrip("s")
+        found.add((Decimal(number) * WEEKS_PER[unit]).quantize(Decimal("0.1")))
+    found.update(Decimal(n) for n in re.findall(r"\bweek (\d+)", text))
+    return found
+
+
+# Words that must appear in the source's text for each structured value other than the
+# "not reported" default (checked case-insensitively).
+STATED_BY: dict[tuple[str, str], tuple[str, ...]] = {
+    ("blinding", "double"): ("double-blind", "quadruple-masked"),
+    ("blinding", "single"): ("single-blind",),
+    ("blinding", "blinded"): ("blinded",),
+    ("blinding", "none"): ("open-label",),
+    ("comparator", "placebo"): ("placebo",),
+    ("comparator", "healthy_controls"): ("healthy",),
+    ("comparator", "disease_controls"): ("fatigued controls", "gastroenteritis", "depression"),
+    ("comparator", "none"): (
+        "no control",
+        "uncontrolled",
+        "no sham",
+        "open-label",
+        "case series",
+        "baseline",
+        "no control group",
+    ),
+}
+
+
+def unstated_study_fields(item: dict) -> list[str]:
+    """The structured fields of ``item`` that its source's text does not support."""
+    text = source_text(item)
+    lowered = text.lower()
+    problems = []
+    if item["source"] not in references():  # the seed articles: opinion, nothing measured
+        filled = {
+            n: item[n]
+            for n in STUDY_FIELDS
+            if n not in ("design", "blinding")
+            and item[n] not in (None, "", "not_reported", "not_assessed", "none")
+        }
+        if item["design"] != "expert_opinion" or filled:
+            problems.append(f"a seed-article claim with study fields {filled or item['design']}")
+        return problems
+    for name in ("effect_value", "effect_ci_low", "effect_ci_high"):
+        if item[name] is not None and f"{Decimal(str(item[name])).normalize():f}" not in text:
+            problems.append(f"{name} {item[name]} is not in the source's text")
+    numbers = _numbers(text)
+    sums = {a + b for a in numbers for b in numbers}
+    for name in ("patients", "controls"):
+        if item[name] is not None and Decimal(item[name]) not in {*numbers, *sums}:
+            problems.append(f"{name} {item[name]} is not a number (or sum) the source gives")
+    if item["follow_up_weeks"] is not None:
+        weeks = Decimal(str(item["follow_up_weeks"])).quantize(Decimal("0.1"))
+        if weeks not in stated_weeks(text):
+            problems.append(f"follow-up {weeks} weeks is not a duration the source states")
+    for (name, value), words in STATED_BY.items():
+        if item[name] == value and not any(w in lowered for w in words):
+            problems.append(f"{name} {value!r} but the source says none of {words}")
+    if item["selected_for_abnormality"] == "yes" and "selected" not in lowered:
+        problems.append("selected 'yes' but the source does not say patients were selected")
+    if item["selected_for_abnormality"] == "no" and not (
+        "not selected" in lowered
+        or any(int(a) < int(b) for a, b in re.findall(r"\b(\d+) of (?:the )?(\d+)\b", text))
+    ):
+        problems.append("selected 'no' without a text saying so (or that only N of M had it)")
+    if item["risk_of_bias"] != "not_assessed":
+        ref_notes = (references()[item["source"]].get("notes") or "").lower()
+        phrases = re.split(r"[;.]\s*", item["risk_of_bias_reason"].lower())
+        if not any(len(p.split()) >= 4 and p in ref_notes for p in phrases):
+            problems.append("a risk-of-bias judgement that quotes no phrase of the notes")
+    if item["design"] == "" and (references()[item["source"]].get("study_design")):
+        problems.append("no structured design although the reference states one")
+    if item["design"] and not references()[item["source"]].get("study_design"):
+        problems.append("a structured design although the reference states none")
+    return problems
+
+
+def test_the_structured_study_fields_hold_only_what_the_sources_say():
+    problems = {item["id"]: unstated_study_fields(item) for item in CLAIMS}
+    assert {k: v for k, v in problems.items() if v} == {}
+
+
+@pytest.mark.parametrize(
+    ("claim_id", "change"),
+    [
+        # A value the outcome summary does not state (computed from 10 of 23 and 3 of 26).
+        (
+            "e-lloyd1990_ivig-ivig-abnormal-cell-mediated-immunity",
+            {"effect_measure": "rr", "effect_value": 3.77},
+        ),
+        # A CI nobody stated.
+        (
+            "e-kim2025_hbot_preprint-hyperbaric-oxygen-therapy-general",
+            {"effect_ci_low": 0.3, "effect_ci_high": 1.1},
+        ),
+        # Participants the summary does not give.
+        ("f-skowera2004_th2-th1-to-th2-shift", {"patients": 40}),
+        # A follow-up the summary does not give.
+        ("e-vollmerconna1997_ivig-ivig-general", {"follow_up_weeks": 12}),
+        # Blinding and a comparator the source does not state.
+        (
+            "e-polo2019_ldn-low-dose-naltrexone-low-nk-cell-cytotoxicity",
+            {"blinding": "double", "comparator": "placebo"},
+        ),
+        # Selected for the abnormality, which no text says.
+        (
+            "e-strayer1994_ampligen_rct-rintatolimod-rnase-l-pathway-dysfunction",
+            {"selected_for_abnormality": "yes"},
+        ),
+        # A judged risk of bias with a reason of our own.
+        (
+            "e-rowe1997_ivig_adolescents-ivig-general",
+            {"risk_of_bias": "low", "risk_of_bias_reason": "Looked fine to us."},
+        ),
+        # Study data on a seed-article claim.
+        ("s09-ldn-nk", {"patients": 12}),
+    ],
+)
+def test_a_structured_value_the_source_does_not_state_is_caught(claim_id, change):
+    [item] = [c for c in CLAIMS if c["id"] == claim_id]
+    assert unstated_study_fields(item) == []
+    assert unstated_study_fields({**item, **change})
+
+
+@pytest.mark.django_db
+def test_load_seed_update_fills_the_study_fields_of_a_live_database_with_a_history_note(
+    tmp_path,
+):
+    before = copy.deepcopy(SEED)
+    for item in [*before["findings"], *before["evidence"]]:
+        for name in STUDY_FIELDS:
+            item.pop(name)
+    (tmp_path / "before.json").write_text(json.dumps(before), encoding="utf-8")
+    seed_load(path=tmp_path / "before.json")
+    [item] = [c for c in SEED["evidence"] if c["id"].startswith("e-strayer2012_amp516")]
+    record = TherapyEvidence.objects.get(source__key=item["source"], statement=item["statement"])
+    assert (record.design, record.patients, record.risk_of_bias) == ("", None, "not_assessed")
+
+    seed_load(update=True)
+
+    record.refresh_from_db()
+    assert record.design == "rct"
+    assert record.patients == 234
+    assert record.effect_value == Decimal("21.3")
+    assert record.risk_of_bias == "some_concerns"
+    [addition] = SEED["field_additions"]
+    assert record.history.first().history_change_reason == addition["note"]
+    assert len(addition["note"]) <= 100
+    # Every claim now holds the seed's values: loading again changes nothing.
+    report = seed_load(update=True)
+    assert not report.updated.get("therapy evidence") and not report.updated.get("finding")

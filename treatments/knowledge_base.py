@@ -56,6 +56,15 @@ def missing_value(model: type[models.Model], name: str) -> Any:
     return empty_value(model, name)
 
 
+def file_value(model: type[models.Model], name: str, value: Any) -> Any:
+    """A value read from a file as the model field takes it: a JSON number for a decimal
+    field (0.96) becomes the decimal it was written as, not the nearest binary float
+    (0.95999999999999996…, which the field's decimal places refuse)."""
+    if isinstance(value, float) and isinstance(model._meta.get_field(name), models.DecimalField):
+        return Decimal(repr(value))
+    return value
+
+
 def plain_decimal(value: Decimal) -> str:
     """A decimal as a file carries it: exact, without trailing zeros (0.96, 40)."""
     return format(value.normalize(), "f")

@@ -28,6 +28,7 @@ from treatments.knowledge_base import (
     CURATED_MODELS,
     EVIDENCE_FIELDS,
     empty_value,
+    file_value,
     missing_value,
     plain_decimal,
 )
@@ -478,7 +479,7 @@ def release_import(*, directory: Path, user=None) -> ReleaseReport:
                 if name not in row
                 else empty_value(model, name)
                 if row[name] is None
-                else row[name]
+                else file_value(model, name, row[name])
             )
             for name in names
         }

@@ -17,7 +17,7 @@ from django.db import models, transaction
 from curation.models import DataChangeAction, Status
 from curation.versions import data_version_batch, data_version_record
 from findings.models import Abnormality, Finding, LabTest, Source
-from treatments.knowledge_base import EVIDENCE_FIELDS, empty_value, missing_value
+from treatments.knowledge_base import EVIDENCE_FIELDS, empty_value, file_value, missing_value
 from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
 
 SEED_PATH = Path(settings.BASE_DIR) / "fixtures" / "seed.json"
@@ -58,6 +58,7 @@ def _upsert(
     report: SeedReport,
     label: str,
     correction: dict[str, Any] | None = None,
+    additions: list[dict[str, Any]] | tuple = (),
 ) -> models.Model:
     """Create the record if missing. Existing records are left as curators keep them,
     unless ``update`` asks to bring seed-owned fields back to the seed's values.
@@ -66,7 +67,11 @@ def _upsert(
     record: ``note`` becomes the history entry's change reason when ``update`` brings
     a live record to the corrected values, and ``was`` gives the lookup values the
     record had before (a corrected statement), so that it is found and corrected in
-    place rather than duplicated."""
+    place rather than duplicated.
+
+    ``additions`` (the seed's ``field_additions``) say why fields added to the model
+    later were filled: when an update changes only such fields, the addition's note is
+    the history entry's change reason."""
     obj = model.objects.filter(**lookup).first()
     if obj is None and correction and correction.get("was"):
         obj = model.objects.filter(**{**lookup, **correction["was"]}).first()
@@ -90,8 +95,12 @@ def _upsert(
         obj.full_clean(validate_unique=True)
     except ValidationError as exc:
         raise SeedError(f"{label} {lookup}: {exc.message_dict}") from exc
-    if bucket == "updated" and correction:
-        obj._change_reason = correction["note"]
+    if bucket == "updated":
+        added = next((a for a in additions if set(changed) <= set(a["fields"])), None)
+        if added is not None:
+            obj._change_reason = added["note"]
+        elif correction:
+            obj._change_reason = correction["note"]
     obj.save()
     # The note belongs to this save only, not to the history rows of later m2m changes.
     obj.__dict__.pop("_change_reason", None)
@@ -123,7 +132,9 @@ def _claim_values(model: type[models.Model], item: dict[str, Any]) -> dict[str, 
     """A claim's evidence fields (the statement is its lookup): a field the item leaves
     out, or gives as null, is stored as its default ("not reported") or empty."""
     values = {
-        name: missing_value(model, name) if item.get(name) is None else item[name]
+        name: missing_value(model, name)
+        if item.get(name) is None
+        else file_value(model, name, item[name])
         for name in EVIDENCE_FIELDS
         if name != "statement"
     }
@@ -255,6 +266,7 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
     for alias, key in aliases.items():
         sources[alias] = _get(sources, key, "source", f"source {alias} (same_as)")
 
+    additions = data.get("field_additions", [])
     claims: dict[str, Finding | TherapyEvidence] = {}
     for item in data.get("findings", []):
         where = f"finding {item.get('id')}"
@@ -273,6 +285,7 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             report=report,
             label="finding",
             correction=item.get("correction"),
+            additions=additions,
         )
 
     for item in data.get("evidence", []):
@@ -293,6 +306,7 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             report=report,
             label="therapy evidence",
             correction=item.get("correction"),
+            additions=additions,
         )
 
     for item in data.get("regulatory_statuses", []):

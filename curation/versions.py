@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
@@ -23,7 +23,42 @@ from django.db.models import Max
 from curation.cache import public_cache_get_or_set, public_cache_invalidate
 from curation.models import DataChange, DataChangeAction, DataVersion
 
-_batch: ContextVar[list[DataVersion | None] | None] = ContextVar("data_version_batch", default=None)
+
+@dataclass
+class _Batch:
+    version: DataVersion | None = None
+    changes: list[RecordChange] = field(default_factory=list)
+
+
+_batch: ContextVar[_Batch | None] = ContextVar("data_version_batch", default=None)
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    """What a data version did to one record, for the apps that keep something derived
+    from what readers see (``data_version_subscribe``)."""
+
+    record: models.Model
+    action: str
+    fields: tuple[str, ...] = ()
+
+
+_subscribers: list[Callable[[list[RecordChange]], None]] = []
+
+
+def data_version_subscribe(callback: Callable[[list[RecordChange]], None]) -> None:
+    """Call ``callback(changes)`` whenever what readers see changes: after each publish,
+    accepted suggestion or retraction, in its transaction, or once at the end of a
+    ``data_version_batch()`` with all of its changes. An app registers it in its
+    ``AppConfig.ready`` (treatments recomputes its certainty ratings), so that this
+    module needs to know no domain model. Registering twice is harmless."""
+    if callback not in _subscribers:
+        _subscribers.append(callback)
+
+
+def _notify(changes: list[RecordChange]) -> None:
+    for callback in list(_subscribers):
+        callback(changes)
 
 
 def _new_version(using: str) -> DataVersion:
@@ -49,11 +84,15 @@ def data_version_batch() -> Iterator[None]:
     if _batch.get() is not None:
         yield  # already inside a batch: join it
         return
-    token = _batch.set([None])
+    batch = _Batch()
+    token = _batch.set(batch)
     try:
         yield
     finally:
         _batch.reset(token)
+    # Reached only when the block succeeded: what it changed is told once, together.
+    if batch.changes:
+        _notify(batch.changes)
 
 
 def data_version_record(
@@ -71,18 +110,25 @@ def data_version_record(
     if batch is None:
         version = _new_version(using)
     else:
-        if batch[0] is None:
-            batch[0] = _new_version(using)
-        version = batch[0]
-    return DataChange.objects.using(using).create(
+        if batch.version is None:
+            batch.version = _new_version(using)
+        version = batch.version
+    fields = sorted(fields)
+    change = DataChange.objects.using(using).create(
         version=version,
         content_type=ContentType.objects.db_manager(using).get_for_model(type(record)),
         object_id=record.pk,
         action=action,
         label=str(record)[:300],
-        fields=sorted(fields),
+        fields=fields,
         note=note,
     )
+    told = RecordChange(record=record, action=str(action), fields=tuple(fields))
+    if batch is None:
+        _notify([told])
+    else:
+        batch.changes.append(told)
+    return change
 
 
 def data_version_current(using: str = "default") -> DataVersion | None:

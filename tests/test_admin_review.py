@@ -247,6 +247,13 @@ def test_a_curator_edits_drafts_and_adds_claims_to_a_published_source(curator_cl
             "findings-0-level": "C",
             "findings-0-direction": "supports",
             "findings-0-case_definition": "unspecified",
+            # The structured study fields' selects, as the browser sends their defaults.
+            "findings-0-blinding": "not_reported",
+            "findings-0-comparator": "not_reported",
+            "findings-0-outcome_type": "not_reported",
+            "findings-0-effect_measure": "none",
+            "findings-0-risk_of_bias": "not_assessed",
+            "findings-0-selected_for_abnormality": "not_reported",
         }
     )
     response = curator_client.post(url, data)

@@ -13,7 +13,8 @@ from tests.factories import (
     make_therapy,
     make_user,
 )
-from treatments.models import Stage, TherapyKind
+from treatments.certainty import certainty_recompute
+from treatments.models import CertaintyOverride, Stage, TherapyKind
 
 
 def results(response) -> list[dict]:
@@ -91,6 +92,10 @@ def test_a_therapy_carries_its_aliases_and_best_level_per_abnormality(api_client
             "total": 2,
             "supporting": 1,
             "not_supporting": 1,
+            # Not rated: the factories write rows directly, not through a publish
+            # (tests/test_certainty.py covers the ratings).
+            "certainty": None,
+            "net_direction": None,
         },
         {
             "slug": rnase.slug,
@@ -100,6 +105,8 @@ def test_a_therapy_carries_its_aliases_and_best_level_per_abnormality(api_client
             "total": 1,
             "supporting": 1,
             "not_supporting": 0,
+            "certainty": None,
+            "net_direction": None,
         },
     ]
 
@@ -580,6 +587,15 @@ def _rows(n: int) -> dict:
         lab_test = make_lab_test()
         lab_test.abnormalities.add(abnormality, make_abnormality())
         status = make_regulatory_status(therapy=evidence.therapy, source=evidence.source)
+        # An editor's override on each pair, shown beside its computed rating.
+        CertaintyOverride.objects.create(
+            therapy=evidence.therapy,
+            abnormality=abnormality,
+            certainty="low",
+            reason="An editor's reason.",
+            status=Status.PUBLISHED,
+        )
+    certainty_recompute()  # the ratings, as publishing would store them
     return {
         "therapy": evidence.therapy.slug,
         "abnormality": abnormality.slug,
@@ -597,12 +613,16 @@ def _rows(n: int) -> dict:
 ANONYMOUS_QUERIES = [
     # COUNT for the page, the therapies with their evidence summary (correlated
     # subqueries), one grouped pair_summary query for the abnormalities of the page,
-    # data version.
-    ("/api/v1/therapies/", 4),
+    # the certainty ratings of the page's therapies (with their overrides), data version.
+    ("/api/v1/therapies/", 5),
     # + the abnormality slugs checked by the filter.
-    ("/api/v1/therapies/?abnormality={abnormality}&level=B&match=all", 5),
-    # the therapy with its summary, its pair_summary, data version.
-    ("/api/v1/therapies/{therapy}/", 3),
+    ("/api/v1/therapies/?abnormality={abnormality}&level=B&match=all", 6),
+    # the therapy with its summary, its pair_summary, its ratings, data version.
+    ("/api/v1/therapies/{therapy}/", 4),
+    # COUNT, the ratings with therapy, abnormality and override joined, data version.
+    ("/api/v1/pairs/", 3),
+    # + the abnormality and therapy slugs checked by the filter.
+    ("/api/v1/pairs/?abnormality={abnormality}&therapy={therapy}&certainty=low", 5),
     # COUNT, evidence with therapy/abnormality/source joined, prefetch of
     # contradicted_by, prefetch of contradicting_findings, data version.
     ("/api/v1/evidence/", 5),
@@ -638,12 +658,17 @@ def test_anonymous_reads_take_a_fixed_number_of_queries(api_client, django_asser
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("n", [1, 50])
-def test_token_reads_take_three_more_queries(curator_api, django_assert_num_queries, n):
+def test_token_reads_take_three_more_queries_or_one_for_ratings(
+    curator_api, django_assert_num_queries, n
+):
     keys = _rows(n)
     for url, queries in ANONYMOUS_QUERIES:
         # + the token with its user, the user's permissions and the group permissions
-        # (read once per request to decide whether drafts are visible).
-        with django_assert_num_queries(queries + 3):
+        # (read once per request to decide whether drafts are visible). Certainty
+        # ratings are the same for everyone (computed from published evidence): the
+        # token with its user only.
+        extra = 1 if url.startswith("/api/v1/pairs/") else 3
+        with django_assert_num_queries(queries + extra):
             response = curator_api.get(url.format(**keys))
         assert response.status_code == 200, url
 

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.db.models import Count
+from django.utils.html import format_html, format_html_join
 
 from curation.admin import breakable, choice_cell, excerpt_cell, with_title
 from findings.admin import (
@@ -14,7 +15,13 @@ from findings.admin import (
     SourceAdmin,
 )
 from findings.models import Source
-from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
+from treatments.models import (
+    CertaintyOverride,
+    PairCertainty,
+    RegulatoryStatus,
+    Therapy,
+    TherapyEvidence,
+)
 
 
 class TherapyEvidenceInline(ModeratedInline, admin.StackedInline):
@@ -229,3 +236,101 @@ class RegulatoryStatusAdmin(ModeratedAdmin):
                 with_title(obj.date.isoformat(), obj.date_note) if obj.date_note else str(obj.date)
             )
         return excerpt_cell(obj.date_note, 24)
+
+
+@admin.register(CertaintyOverride)
+class CertaintyOverrideAdmin(ModeratedAdmin):
+    """An editor's rating in place of the computed one (issue 12). It is reviewed like
+    any claim: written by one person, published by another editor, kept in history;
+    retracting it brings the computed rating back."""
+
+    list_display = ["therapy", "abnormality_or_whole", "certainty", "net_direction", "status"]
+    list_filter = ["status", "certainty", "net_direction", "therapy"]
+    list_select_related = ["therapy", "abnormality"]
+    search_fields = ["therapy__name", "abnormality__name", "reason"]
+    autocomplete_fields = ["therapy", "abnormality"]
+    readonly_fields = ["computed_rating"]
+    fieldsets = [
+        (None, {"fields": ["therapy", "abnormality", "computed_rating"]}),
+        ("The override", {"fields": ["certainty", "net_direction", "reason"]}),
+        ("Review", {"fields": ["status", "review_note", *ModeratedAdmin.moderation_fields]}),
+    ]
+
+    @admin.display(description="abnormality")
+    def abnormality_or_whole(self, obj: CertaintyOverride) -> str:
+        return obj.abnormality.name if obj.abnormality_id else "(the therapy as a whole)"
+
+    @admin.display(description="computed rating")
+    def computed_rating(self, obj: CertaintyOverride) -> str:
+        if obj.pk is None or not obj.therapy_id:
+            return "Shown once the therapy (and abnormality) are chosen and saved."
+        rating = PairCertainty.objects.filter(
+            therapy_id=obj.therapy_id, abnormality_id=obj.abnormality_id
+        ).first()
+        if rating is None:
+            return "Not rated: no published evidence yet."
+        return format_html(
+            "<strong>{}</strong>, {}<ul>{}</ul>",
+            rating.get_certainty_display(),
+            rating.get_net_direction_display().lower(),
+            format_html_join("", "<li>{}</li>", ((reason,) for reason in rating.reasons)),
+        )
+
+
+@admin.register(PairCertainty)
+class PairCertaintyAdmin(admin.ModelAdmin):
+    """The computed ratings, to read: they change only when the evidence does (or with
+    ``manage.py certainty_recompute``). To disagree, add a certainty override."""
+
+    list_display = [
+        "therapy",
+        "abnormality_or_whole",
+        "certainty",
+        "net_direction",
+        "override",
+        "items_counted",
+        "computed_at",
+    ]
+    list_filter = ["certainty", "net_direction", "therapy"]
+    list_select_related = ["therapy", "abnormality", "override"]
+    search_fields = ["therapy__name", "abnormality__name"]
+    fields = [
+        "therapy",
+        "abnormality",
+        "certainty",
+        "starting_certainty",
+        "net_direction",
+        "reason_list",
+        "what_would_change",
+        "override",
+        "items_total",
+        "items_counted",
+        "studies_counted",
+        "participants_counted",
+        "evidence_counted",
+        "computed_at",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="abnormality")
+    def abnormality_or_whole(self, obj: PairCertainty) -> str:
+        return obj.abnormality.name if obj.abnormality_id else "(the therapy as a whole)"
+
+    @admin.display(description="reasons")
+    def reason_list(self, obj: PairCertainty) -> str:
+        return format_html(
+            "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((r,) for r in obj.reasons))
+        )
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        # Every curator and editor may read the ratings (they are public anyway).
+        return request.user.is_active and request.user.is_staff

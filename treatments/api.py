@@ -3,18 +3,47 @@
 from collections.abc import Iterable
 
 from django.db.models import Prefetch
+from rest_framework import mixins, viewsets
 
-from curation.viewsets import DraftWriteViewSet, ReadOnlyViewSet, ReviewActionsMixin
+from curation.viewsets import (
+    ApiViewSetMixin,
+    DraftWriteViewSet,
+    ReadOnlyViewSet,
+    ReviewActionsMixin,
+)
 from findings.api import ID_REGEX, SLUG_REGEX
 from findings.models import Finding
-from treatments.filters import RegulatoryStatusFilter, TherapyEvidenceFilter, TherapyFilter
-from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
+from treatments.filters import (
+    PairCertaintyFilter,
+    RegulatoryStatusFilter,
+    TherapyEvidenceFilter,
+    TherapyFilter,
+)
+from treatments.models import PairCertainty, RegulatoryStatus, Therapy, TherapyEvidence
 from treatments.serializers import (
+    PairCertaintySerializer,
     RegulatoryStatusSerializer,
     TherapyEvidenceSerializer,
     TherapySerializer,
 )
 from treatments.summaries import attach_evidence_counts, pair_summaries
+
+
+def attach_ratings(therapies: Iterable[Therapy]) -> None:
+    """Set ``rating`` on each therapy (its rating as a whole, or None) and the shown
+    ``certainty`` and ``net_direction`` on each of its abnormality summaries: one query
+    for the whole page."""
+    therapies = list(therapies)
+    ratings = PairCertainty.objects.filter(therapy_id__in=[t.pk for t in therapies]).select_related(
+        "override"
+    )
+    by_pair = {(r.therapy_id, r.abnormality_id): r for r in ratings}
+    for therapy in therapies:
+        therapy.rating = by_pair.get((therapy.pk, None))
+        for row in therapy.abnormality_summaries:
+            rating = by_pair.get((therapy.pk, row["abnormality_id"]))
+            row["certainty"] = rating.shown_certainty if rating else None
+            row["net_direction"] = rating.shown_direction if rating else None
 
 
 def attach_abnormality_summaries(therapies: Iterable[Therapy]) -> None:
@@ -28,9 +57,11 @@ def attach_abnormality_summaries(therapies: Iterable[Therapy]) -> None:
     summaries = pair_summaries(therapy.pk for therapy in therapies)
     attach_evidence_counts(therapies, summaries)
     for therapy in therapies:
+        # Copies: the summaries may come from the shared cache, and ratings are added.
         therapy.abnormality_summaries = [
-            row for row in summaries[therapy.pk] if row["abnormality_id"] is not None
+            dict(row) for row in summaries[therapy.pk] if row["abnormality_id"] is not None
         ]
+    attach_ratings(therapies)
 
 
 class TherapyViewSet(ReadOnlyViewSet):
@@ -104,4 +135,31 @@ class RegulatoryStatusViewSet(ReadOnlyViewSet):
     def get_queryset(self):
         return RegulatoryStatus.objects.visible_to(self.request.user).select_related(
             "therapy", "source"
+        )
+
+
+class PairCertaintyViewSet(ApiViewSetMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """How sure we are that a therapy helps people with an abnormality (issue 12): one
+    certainty rating per abnormality-therapy pair, computed from the structured study
+    fields of the published evidence (GRADE-style; the rules are in docs/data-model.md)
+    and stored, with its reasons in plain sentences. `certainty` and `net_direction` are
+    what readers are shown: an editor's published `override` where there is one (the
+    computed rating stays beside it as `computed_certainty` and
+    `computed_net_direction`).
+
+    Filter by `abnormality` and `therapy` (slugs, repeatable), `certainty` and
+    `direction` (repeatable); `sort=certainty` puts the most certain first. A pair is
+    listed once it has published evidence (or an override); to get one pair, filter by
+    both slugs. Ratings are recomputed whenever evidence is published, retracted or
+    revised, so they follow the `data_version`."""
+
+    serializer_class = PairCertaintySerializer
+    filterset_class = PairCertaintyFilter
+
+    def get_queryset(self):
+        return (
+            PairCertainty.objects.public()
+            .pairs()
+            .with_related()
+            .order_by("therapy__name", "abnormality__name", "pk")
         )

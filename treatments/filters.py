@@ -2,12 +2,16 @@
 
 import django_filters
 from django import forms
-from django.db.models import F, Q
+from django.db.models import Case, F, IntegerField, Q, Value, When
 from django_filters.constants import EMPTY_VALUES
 
 from findings.filters import MAX_QUERY_LENGTH, ClaimFilter, IdFilter, SlugsFilter
 from findings.models import Abnormality, Direction, Level
 from treatments.models import (
+    CERTAINTY_ORDER,
+    Certainty,
+    NetDirection,
+    PairCertainty,
     RegulatoryStatus,
     RegulatoryStatusKind,
     Stage,
@@ -164,3 +168,111 @@ class RegulatoryStatusFilter(django_filters.FilterSet):
     class Meta:
         model = RegulatoryStatus
         fields = ["therapy", "regulatory_status", "jurisdiction", "source"]
+
+
+def shown_is(name: str, values) -> Q:
+    """Ratings whose shown ``name`` (certainty or net_direction) is one of ``values``:
+    the published override's where an editor set one, else the computed one."""
+    values = list(values)
+    if name == "net_direction":
+        # An override may leave the direction to the computation (blank).
+        keep = Q(override__isnull=True) | Q(override__net_direction="")
+        return (keep & Q(net_direction__in=values)) | Q(
+            override__isnull=False, override__net_direction__in=values
+        )
+    return Q(override__isnull=True, **{f"{name}__in": values}) | Q(
+        override__isnull=False, **{f"override__{name}__in": values}
+    )
+
+
+class CertaintyOrderingFilter(django_filters.OrderingFilter):
+    """``sort=certainty`` puts the most certain ratings first (as readers see them, an
+    override included); ties by therapy and abnormality, so pages never reshuffle."""
+
+    def filter(self, qs, value):
+        if value in EMPTY_VALUES:
+            return qs.order_by("therapy__name", "abnormality__name", "pk")
+        ordering = []
+        for param in value:
+            if param in EMPTY_VALUES:
+                continue
+            descending = param.startswith("-")
+            key = param.lstrip("-")
+            if key == "certainty":
+                qs = qs.annotate(_rank=certainty_rank())
+                ordering.append("-_rank" if descending else "_rank")
+            else:
+                ordering.append(("-" if descending else "") + self.param_map[key])
+        return qs.order_by(*ordering, "therapy__name", "abnormality__name", "pk")
+
+
+def certainty_rank() -> Case:
+    """0 for high … 3 for very low, as readers see the rating (an override first)."""
+    return Case(
+        *[
+            When(shown_is("certainty", [value]), then=Value(rank))
+            for rank, value in enumerate(CERTAINTY_ORDER)
+        ],
+        output_field=IntegerField(),
+    )
+
+
+class PairCertaintyFilter(django_filters.FilterSet):
+    """Certainty ratings of abnormality-therapy pairs (issue 12), for /api/v1/pairs/ and
+    the reader pages. ``certainty`` and ``direction`` match what readers are shown: an
+    editor's published override where there is one, else the computed rating."""
+
+    abnormality = SlugsFilter(
+        field_name="abnormality",
+        queryset=Abnormality.objects.published().only("slug", "name"),
+        label="Abnormality",
+        help_text="Abnormality slug; repeat the parameter for several.",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    therapy = SlugsFilter(
+        field_name="therapy",
+        queryset=Therapy.objects.published().only("slug", "name"),
+        label="Therapy",
+        help_text="Therapy slug; repeat the parameter for several.",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    certainty = django_filters.MultipleChoiceFilter(
+        choices=Certainty.choices,
+        method="filter_shown",
+        label="Certainty",
+        help_text="high, moderate, low or very_low; repeat the parameter for several.",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    direction = django_filters.MultipleChoiceFilter(
+        choices=NetDirection.choices,
+        method="filter_shown",
+        label="Net direction",
+        help_text="benefit, no_benefit, harm, uncertain or not_studied; repeat the "
+        "parameter for several.",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    sort = CertaintyOrderingFilter(
+        fields=(
+            ("certainty", "certainty"),
+            ("therapy__name", "therapy"),
+            ("abnormality__name", "abnormality"),
+        ),
+        field_labels={
+            "certainty": "Certainty (most certain first)",
+            "therapy__name": "Therapy",
+            "abnormality__name": "Abnormality",
+        },
+        label="Sort by",
+        empty_label="therapy, then abnormality",
+    )
+
+    class Meta:
+        model = PairCertainty
+        fields = ["abnormality", "therapy", "certainty", "direction"]
+
+    def filter_shown(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(
+            shown_is("net_direction" if name == "direction" else "certainty", value)
+        )

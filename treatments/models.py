@@ -363,3 +363,232 @@ class RegulatoryStatus(Moderated):
     def __str__(self) -> str:
         status = f"{self.get_regulatory_status_display()} in {self.jurisdiction}"
         return f"{self.therapy}: {status} · {excerpt(self.statement)}"
+
+
+# ---------------------------------------------------------------------------
+# Certainty per pair (issue 12): computed by treatments/certainty.py, stored here
+# ---------------------------------------------------------------------------
+
+
+class Certainty(models.TextChoices):
+    """GRADE's four levels: how sure we are of the net direction."""
+
+    HIGH = "high", "High"
+    MODERATE = "moderate", "Moderate"
+    LOW = "low", "Low"
+    VERY_LOW = "very_low", "Very low"
+
+
+# Strongest first: a step down is one place to the right.
+CERTAINTY_ORDER = [Certainty.HIGH, Certainty.MODERATE, Certainty.LOW, Certainty.VERY_LOW]
+
+
+class NetDirection(models.TextChoices):
+    BENEFIT = "benefit", "Benefit"
+    NO_BENEFIT = "no_benefit", "No benefit"
+    HARM = "harm", "Harm"
+    UNCERTAIN = "uncertain", "Uncertain (the studies point different ways)"
+    NOT_STUDIED = "not_studied", "Not studied (only a rationale or opinion)"
+
+
+class CertaintyOverrideQuerySet(ModeratedQuerySet):
+    def _with_public_parents(self):
+        return self.filter(therapy__status=Status.PUBLISHED).filter(
+            Q(abnormality__isnull=True) | Q(abnormality__status=Status.PUBLISHED)
+        )
+
+    def published(self):
+        return super().published()._with_public_parents()
+
+    def visible(self):
+        return super().visible()._with_public_parents()
+
+    def retracted(self):
+        return super().retracted()._with_public_parents()
+
+
+class CertaintyOverride(Moderated):
+    """An editor's rating of a pair (or of a therapy as a whole) in place of the computed
+    one, with the reason. Readers see both; it goes through review like any claim (a
+    curator or editor writes it, another editor publishes it), and retracting it brings
+    the computed rating back."""
+
+    therapy = models.ForeignKey(
+        Therapy, on_delete=models.PROTECT, related_name="certainty_overrides"
+    )
+    abnormality = models.ForeignKey(
+        Abnormality,
+        on_delete=models.PROTECT,
+        related_name="certainty_overrides",
+        null=True,
+        blank=True,
+        help_text="Leave empty to override the rating of the therapy as a whole.",
+    )
+    certainty = models.CharField(max_length=10, choices=Certainty.choices)
+    net_direction = models.CharField(
+        "net direction",
+        max_length=12,
+        choices=NetDirection.choices,
+        blank=True,
+        help_text="Leave empty to keep the computed direction.",
+    )
+    reason = models.TextField(
+        help_text="Why the computed rating is wrong, for readers: it is shown beside both ratings."
+    )
+
+    objects = CertaintyOverrideQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta(Moderated.Meta):
+        permissions = [
+            ("review_certaintyoverride", "Can publish, reject or retract certainty overrides")
+        ]
+        ordering = ["therapy__name", "abnormality__name", "pk"]
+        verbose_name = "certainty override"
+        constraints = [
+            *Moderated.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(certainty__in=Certainty.values),
+                name="treatments_certaintyoverride_certainty_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(net_direction__in=[*NetDirection.values, ""]),
+                name="treatments_certaintyoverride_direction_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(reason=""),
+                name="treatments_certaintyoverride_has_reason",
+                violation_error_message="Give the reason for the override.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        about = self.abnormality.name if self.abnormality_id else "as a whole"
+        return f"{self.therapy} — {about}: {self.get_certainty_display().lower()}"
+
+    def clean(self):
+        super().clean()
+        if not self.therapy_id:
+            return
+        others = CertaintyOverride.objects.filter(
+            therapy_id=self.therapy_id, abnormality_id=self.abnormality_id
+        ).exclude(status__in=[Status.REJECTED, Status.RETRACTED])
+        if self.pk is not None:
+            others = others.exclude(pk=self.pk)
+        other = others.first()
+        if other is not None:
+            raise ValidationError(
+                {
+                    "abnormality": f"This rating already has an override (#{other.pk}, "
+                    f"{other.get_status_display().lower()}): change that one, or retract it "
+                    "first."
+                }
+            )
+
+
+class PairCertaintyQuerySet(models.QuerySet):
+    def public(self):
+        """Ratings of what readers may see: the therapy (and abnormality) published."""
+        return self.filter(therapy__status=Status.PUBLISHED).filter(
+            Q(abnormality__isnull=True) | Q(abnormality__status=Status.PUBLISHED)
+        )
+
+    def pairs(self):
+        return self.filter(abnormality__isnull=False)
+
+    def therapy_wide(self):
+        return self.filter(abnormality__isnull=True)
+
+    def with_related(self):
+        return self.select_related("therapy", "abnormality", "override")
+
+
+class PairCertainty(models.Model):
+    """The computed certainty of one abnormality-therapy pair (``abnormality`` empty: of
+    the therapy as a whole), from the published evidence, with its reasons. Written only
+    by treatments/certainty.py (on every publish, retraction and accepted suggestion, and
+    by ``certainty_recompute``); never edited: an editor's view is a CertaintyOverride,
+    linked here once published."""
+
+    therapy = models.ForeignKey(Therapy, on_delete=models.CASCADE, related_name="certainties")
+    abnormality = models.ForeignKey(
+        Abnormality,
+        on_delete=models.CASCADE,
+        related_name="therapy_certainties",
+        null=True,
+        blank=True,
+    )
+    certainty = models.CharField(max_length=10, choices=Certainty.choices)
+    starting_certainty = models.CharField(max_length=10, choices=Certainty.choices)
+    net_direction = models.CharField(max_length=12, choices=NetDirection.choices)
+    reasons = models.JSONField(default=list, help_text="Plain sentences, in order.")
+    what_would_change = models.TextField(blank=True)
+    items_total = models.PositiveIntegerField(
+        default=0, help_text="Published evidence items about the pair, counted or not."
+    )
+    items_counted = models.PositiveIntegerField(default=0)
+    studies_counted = models.PositiveIntegerField(default=0)
+    participants_counted = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Patients in the counted studies that report it."
+    )
+    evidence_counted = models.JSONField(
+        default=list, help_text="Ids of the evidence items the rating rests on."
+    )
+    override = models.ForeignKey(
+        CertaintyOverride,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The published override readers see beside this rating.",
+    )
+    computed_at = models.DateTimeField(auto_now=True)
+
+    objects = PairCertaintyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["therapy__name", "abnormality__name"]
+        verbose_name = "certainty rating"
+        constraints = [
+            # One rating per pair, and one per therapy as a whole.
+            models.UniqueConstraint(
+                fields=["therapy", "abnormality"],
+                condition=Q(abnormality__isnull=False),
+                name="paircertainty_one_per_pair",
+            ),
+            models.UniqueConstraint(
+                fields=["therapy"],
+                condition=Q(abnormality__isnull=True),
+                name="paircertainty_one_per_therapy",
+            ),
+            models.CheckConstraint(
+                condition=Q(certainty__in=Certainty.values)
+                & Q(starting_certainty__in=Certainty.values),
+                name="paircertainty_certainty_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(net_direction__in=NetDirection.values),
+                name="paircertainty_direction_valid",
+            ),
+        ]
+        indexes = [
+            # /api/v1/pairs/?abnormality=… and the matrix read the pairs of an abnormality.
+            models.Index(fields=["abnormality", "therapy"], name="paircertainty_abn_therapy"),
+            # Filtering by certainty and direction.
+            models.Index(fields=["certainty", "net_direction"], name="paircertainty_rating"),
+        ]
+
+    def __str__(self) -> str:
+        about = self.abnormality.name if self.abnormality_id else "as a whole"
+        return f"{self.therapy} — {about}: {self.get_certainty_display().lower()}"
+
+    @property
+    def shown_certainty(self) -> str:
+        """What readers are told first: the editor's override, else the computed one."""
+        return self.override.certainty if self.override_id else self.certainty
+
+    @property
+    def shown_direction(self) -> str:
+        if self.override_id and self.override.net_direction:
+            return self.override.net_direction
+        return self.net_direction

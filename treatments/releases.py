@@ -24,6 +24,7 @@ from curation.csvfile import csv_write
 from curation.models import Status
 from curation.versions import data_version_current
 from findings.models import STUDY_FIELDS, Abnormality, Finding, LabTest, Source
+from treatments.certainty import certainty_recompute
 from treatments.knowledge_base import (
     CURATED_MODELS,
     EVIDENCE_FIELDS,
@@ -582,4 +583,7 @@ def release_import(*, directory: Path, user=None) -> ReleaseReport:
         # A value of the wrong shape (a number where a list belongs, …).
         raise ReleaseError(f"{RELEASE_JSON} holds a value of the wrong type: {exc}") from exc
 
+    # The certainty ratings are derived, not carried: they are computed from what was
+    # loaded (treatments/certainty.py), in the same transaction.
+    certainty_recompute()
     return ReleaseReport(release=release, counts={t: len(data[t]) for t in RELEASE_TABLES})

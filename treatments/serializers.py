@@ -13,7 +13,105 @@ from findings.serializers import (
     SlugLinkField,
     retraction_field,
 )
-from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
+from treatments.models import (
+    Certainty,
+    NetDirection,
+    PairCertainty,
+    RegulatoryStatus,
+    Therapy,
+    TherapyEvidence,
+)
+
+
+class CertaintyOverrideSerializer(serializers.Serializer):
+    """An editor's published override of a computed rating, with the reason."""
+
+    certainty = serializers.ChoiceField(choices=Certainty.choices)
+    net_direction = serializers.ChoiceField(
+        choices=NetDirection.choices,
+        allow_blank=True,
+        help_text="Empty when the editor kept the computed direction.",
+    )
+    reason = serializers.CharField(help_text="Why the editor overrode the computed rating.")
+    published_at = serializers.DateTimeField(source="reviewed_at", allow_null=True)
+
+
+class RatingSerializer(serializers.ModelSerializer):
+    """A certainty rating (issue 12): what readers are shown first (``certainty``,
+    ``net_direction``: an editor's override where there is one), the computed rating
+    beside it, its reasons in plain sentences and the evidence it counts."""
+
+    certainty = serializers.ChoiceField(
+        source="shown_certainty",
+        choices=Certainty.choices,
+        help_text="As readers are shown it: the override's where an editor set one, else "
+        "the computed one.",
+    )
+    net_direction = serializers.ChoiceField(
+        source="shown_direction", choices=NetDirection.choices, help_text="As shown."
+    )
+    computed_certainty = serializers.ChoiceField(source="certainty", choices=Certainty.choices)
+    computed_net_direction = serializers.ChoiceField(
+        source="net_direction", choices=NetDirection.choices
+    )
+    starting_certainty = serializers.ChoiceField(
+        choices=Certainty.choices,
+        help_text="Where the computation started: high with randomised trials, low with "
+        "only observational or uncontrolled studies, very low with only laboratory "
+        "evidence or opinion.",
+    )
+    certainty_reasons = serializers.ListField(
+        source="reasons",
+        child=serializers.CharField(),
+        help_text="Why, in plain sentences: where it started and each step down.",
+    )
+    what_would_change = serializers.CharField(help_text="What evidence would raise it.")
+    override = CertaintyOverrideSerializer(
+        allow_null=True, help_text="An editor's published override, or null."
+    )
+    evidence_counted = serializers.ListField(
+        child=serializers.IntegerField(),
+        help_text="Ids of the evidence items the rating rests on (/api/v1/evidence/<id>/).",
+    )
+
+    class Meta:
+        model = PairCertainty
+        fields = [
+            "certainty",
+            "net_direction",
+            "computed_certainty",
+            "computed_net_direction",
+            "starting_certainty",
+            "certainty_reasons",
+            "what_would_change",
+            "override",
+            "items_total",
+            "items_counted",
+            "studies_counted",
+            "participants_counted",
+            "evidence_counted",
+            "computed_at",
+        ]
+        read_only_fields = fields
+
+
+class PairCertaintySerializer(RatingSerializer):
+    """The certainty rating of one abnormality-therapy pair."""
+
+    therapy = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    therapy_name = serializers.CharField(source="therapy.name", read_only=True)
+    abnormality = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    abnormality_name = serializers.CharField(source="abnormality.name", read_only=True)
+
+    class Meta(RatingSerializer.Meta):
+        fields = [
+            "therapy",
+            "therapy_name",
+            "abnormality",
+            "abnormality_name",
+            *RatingSerializer.Meta.fields,
+        ]
+        read_only_fields = fields
 
 
 class TherapyAbnormalitySerializer(serializers.Serializer):
@@ -28,6 +126,13 @@ class TherapyAbnormalitySerializer(serializers.Serializer):
     total = serializers.IntegerField(help_text="Published evidence items for this pair.")
     supporting = serializers.IntegerField()
     not_supporting = serializers.IntegerField()
+    certainty = serializers.ChoiceField(
+        choices=Certainty.choices,
+        allow_null=True,
+        help_text="The pair's certainty as readers are shown it (/api/v1/pairs/ has its "
+        "reasons); null while it is not rated.",
+    )
+    net_direction = serializers.ChoiceField(choices=NetDirection.choices, allow_null=True)
 
 
 class TherapySerializer(serializers.ModelSerializer):
@@ -55,6 +160,12 @@ class TherapySerializer(serializers.ModelSerializer):
         read_only=True,
         help_text="The abnormalities its published evidence ties it to, strongest first.",
     )
+    rating = RatingSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="The certainty rating of the therapy as a whole (all its published "
+        "evidence); null while it has none.",
+    )
 
     class Meta:
         model = Therapy
@@ -71,6 +182,7 @@ class TherapySerializer(serializers.ModelSerializer):
             "supporting",
             "not_supporting",
             "abnormalities",
+            "rating",
             "status",
             "created_at",
             "updated_at",

@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from treatments.certainty import certainty_recompute_missing
 from treatments.seed import SEED_PATH, SeedError, seed_load
 
 
@@ -26,3 +27,8 @@ class Command(BaseCommand):
         except SeedError as exc:
             raise CommandError(f"Seed not loaded, nothing was written: {exc}") from exc
         self.stdout.write(self.style.SUCCESS(f"Seed loaded. {report.summary()}"))
+        # A seed load rates what it changed; a database from before the ratings existed
+        # (or loaded otherwise) gets the ratings it lacks.
+        rated = certainty_recompute_missing()
+        if rated:
+            self.stdout.write(f"Rated {rated} pairs and therapies that had no rating.")

@@ -728,9 +728,10 @@ def _stored(
 def certainty_recompute_missing() -> int:
     """Rate the therapies that have visible evidence but no stored rating (a database
     migrated from before issue 12, a release just imported)."""
+    rated = PairCertainty.objects.filter(therapy=OuterRef("therapy_id"), abnormality=None)
     missing = (
         TherapyEvidence.objects.visible()
-        .exclude(therapy__certainties__abnormality__isnull=True)
+        .filter(~Exists(rated))
         .order_by()
         .values_list("therapy_id", flat=True)
         .distinct()

@@ -313,6 +313,9 @@ SPECTACULAR_SETTINGS = {
         "RegulatoryStatusEnum": "treatments.models.RegulatoryStatusKind",
         "NoticeKindEnum": "findings.models.NoticeKind",
         "LookupIdentifierKindEnum": "findings.lookup.api_views.IDENTIFIER_KINDS",
+        # Certainty ratings: shown, computed and overridden use one choice set each.
+        "CertaintyEnum": "treatments.models.Certainty",
+        "NetDirectionEnum": "treatments.models.NetDirection",
     },
 }
 

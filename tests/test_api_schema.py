@@ -50,6 +50,7 @@ def test_it_describes_every_resource(schema):
         "/api/v1/regulatory-statuses/",
         "/api/v1/regulatory-statuses/{id}/",
         "/api/v1/changes/",
+        "/api/v1/pairs/",  # certainty per pair (tests/test_certainty.py)
     } | {  # review actions (tests/test_api_review.py)
         f"/api/v1/{name}/{{id}}/{action}/"
         for name in ("evidence", "findings", "sources")

@@ -340,9 +340,10 @@ def test_the_review_pages_take_a_fixed_number_of_queries(
     # AUTH + the suggestion as above; its diff names no link.
     with django_assert_num_queries(AUTH + 1):
         assert editor_client.get(page(last)).status_code == 200
-    # AUTH + the submitted records of each of the 7 curated models (what names them
-    # joined) + the pending suggestions + the staff listed in the author filter.
-    with django_assert_num_queries(AUTH + 7 + 1 + 1):
+    # AUTH + the submitted records of each of the 8 curated models (what names them
+    # joined; certainty overrides are the eighth) + the pending suggestions + the staff
+    # listed in the author filter.
+    with django_assert_num_queries(AUTH + 8 + 1 + 1):
         response = editor_client.get(QUEUE)
     assert len(response.context["rows"]) == 4 * rows
 

@@ -247,6 +247,7 @@ class CertaintyOverrideAdmin(ModeratedAdmin):
     list_display = ["therapy", "abnormality_or_whole", "certainty", "net_direction", "status"]
     list_filter = ["status", "certainty", "net_direction", "therapy"]
     list_select_related = ["therapy", "abnormality"]
+    ordering = ["therapy__name", "abnormality__name", "pk"]
     search_fields = ["therapy__name", "abnormality__name", "reason"]
     autocomplete_fields = ["therapy", "abnormality"]
     readonly_fields = ["computed_rating"]

@@ -443,7 +443,9 @@ class CertaintyOverride(Moderated):
         permissions = [
             ("review_certaintyoverride", "Can publish, reject or retract certainty overrides")
         ]
-        ordering = ["therapy__name", "abnormality__name", "pk"]
+        # No ordering through the optional abnormality: the review services lock the row
+        # (SELECT ... FOR UPDATE), which PostgreSQL refuses across an outer join.
+        ordering = ["pk"]
         verbose_name = "certainty override"
         constraints = [
             *Moderated.Meta.constraints,

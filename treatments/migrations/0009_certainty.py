@@ -35,7 +35,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'verbose_name': 'certainty override',
-                'ordering': ['therapy__name', 'abnormality__name', 'pk'],
+                'ordering': ['pk'],
                 'permissions': [('review_certaintyoverride', 'Can publish, reject or retract certainty overrides')],
                 'abstract': False,
             },

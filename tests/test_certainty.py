@@ -681,3 +681,11 @@ def test_the_schema_documents_pairs_and_the_ratings_on_therapies(client, db):
     pair = schema["components"]["schemas"]["PairCertainty"]["properties"]
     assert {"certainty", "net_direction", "certainty_reasons", "override"} <= set(pair)
     assert "rating" in schema["components"]["schemas"]["Therapy"]["properties"]
+
+
+@pytest_db
+def test_generate_synthetic_rates_what_it_wrote():
+    call_command("generate_synthetic", "--evidence", "60", "--seed", "3")
+
+    rated = set(PairCertainty.objects.therapy_wide().values_list("therapy_id", flat=True))
+    assert rated == set(TherapyEvidence.objects.visible().values_list("therapy_id", flat=True))

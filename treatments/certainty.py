@@ -572,7 +572,7 @@ def _what_would_change(tier: str | None, steps: dict[str, int], abnormality: str
     if tier == OBSERVATIONAL:
         return f"A randomised controlled trial in {who} would raise it."
     if steps.get("indirectness") and abnormality:
-        return f"A trial that selects {who} and measures the abnormality would raise it."
+        return f"A trial in patients selected because they have {abnormality} would raise it."
     if steps.get("imprecision"):
         return "Larger trials would raise it."
     if steps.get("risk of bias"):

@@ -46,7 +46,9 @@ from findings.models import (
 )
 from treatments.knowledge_base import CURATED_MODELS
 from treatments.models import (
+    CertaintyOverride,
     LinkKind,
+    PairCertainty,
     RegulatoryStatus,
     RegulatoryStatusKind,
     Stage,
@@ -309,6 +311,12 @@ def _delete_previous_synthetic() -> bool:
     sql_delete(m2m, f"labtest_id IN ({test_ids})")
     sql_delete(LabTest._meta.db_table, f"slug LIKE {like}")
     sql_delete(Source._meta.db_table, f"{qn('key')} LIKE {like}")
+    # The ratings of the synthetic pairs (and any override of them) go with them.
+    for rated in (PairCertainty, CertaintyOverride):
+        sql_delete(
+            rated._meta.db_table,
+            f"therapy_id IN ({therapy_ids}) OR abnormality_id IN ({abn_ids})",
+        )
     sql_delete(Therapy._meta.db_table, f"id IN ({therapy_ids})")
     sql_delete(Abnormality._meta.db_table, f"id IN ({abn_ids})")
     return True

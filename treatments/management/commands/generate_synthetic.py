@@ -4,6 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from treatments.certainty import certainty_recompute
 from treatments.synthetic import SyntheticRefused, synthetic_generate
 
 
@@ -48,4 +49,11 @@ class Command(BaseCommand):
         elapsed = time.monotonic() - started
         self.stdout.write(
             self.style.SUCCESS(f"Wrote {report.summary()} in {elapsed:.1f} s (seed {seed}).")
+        )
+        # Rows written in bulk open no data version, so nothing rated them: rate them now,
+        # as publishing would have (the pairs endpoint and the ratings on therapies).
+        started = time.monotonic()
+        stored = certainty_recompute()
+        self.stdout.write(
+            f"  rated {stored} pairs and therapies in {time.monotonic() - started:.1f} s"
         )

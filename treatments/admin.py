@@ -244,7 +244,17 @@ class CertaintyOverrideAdmin(ModeratedAdmin):
     any claim: written by one person, published by another editor, kept in history;
     retracting it brings the computed rating back."""
 
-    list_display = ["therapy", "abnormality_or_whole", "certainty", "net_direction", "status"]
+    index_group = "evidence"
+    index_order = 6
+    index_question = "should a computed certainty rating be overridden, and why?"
+    list_display = [
+        "therapy",
+        "abnormality_or_whole",
+        "certainty",
+        "net_direction",
+        "author",
+        "status_shown",
+    ]
     list_filter = ["status", "certainty", "net_direction", "therapy"]
     list_select_related = ["therapy", "abnormality"]
     ordering = ["therapy__name", "abnormality__name", "pk"]
@@ -283,6 +293,9 @@ class PairCertaintyAdmin(admin.ModelAdmin):
     """The computed ratings, to read: they change only when the evidence does (or with
     ``manage.py certainty_recompute``). To disagree, add a certainty override."""
 
+    index_group = "evidence"
+    index_order = 5
+    index_question = "how sure are we that this therapy helps, and why?"
     list_display = [
         "therapy",
         "abnormality_or_whole",

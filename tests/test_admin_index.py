@@ -24,6 +24,8 @@ CURATOR_LINES = {
     "Findings: is this abnormality seen in ME/CFS?",
     "Therapy evidence: does this therapy act on it?",
     "Regulatory statuses: where can a patient get this therapy?",
+    "Certainty ratings: how sure are we that this therapy helps, and why?",
+    "Certainty overrides: should a computed certainty rating be overridden, and why?",
     "Abnormalities: what in the immune system is abnormal in ME/CFS?",
     "Therapies: what is proposed against it, and how far has it come?",
     "Lab tests: how is this abnormality measured?",
@@ -65,6 +67,8 @@ def test_a_curator_sees_each_task_on_one_line_grouped_by_what_they_are_doing(
         "Findings: is this abnormality seen in ME/CFS?",
         "Therapy evidence: does this therapy act on it?",
         "Regulatory statuses: where can a patient get this therapy?",
+        "Certainty ratings: how sure are we that this therapy helps, and why?",
+        "Certainty overrides: should a computed certainty rating be overridden, and why?",
     ]
 
 

@@ -10,8 +10,14 @@ find it, marked.
 
 from __future__ import annotations
 
-from curation.preview import Preview, PreviewPageMixin, RecordPreview, preview_register
-from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
+from curation.preview import (
+    Preview,
+    PreviewPageMixin,
+    RecordPreview,
+    preview_nowhere,
+    preview_register,
+)
+from treatments.models import CertaintyOverride, RegulatoryStatus, Therapy, TherapyEvidence
 from treatments.views import (
     PairEvidenceView,
     TherapyDetailView,
@@ -78,3 +84,22 @@ class RegulatoryStatusPreview(RecordPreview):
             shown=record.therapy, claim=record, into="regulatory_statuses", preview=preview
         )
         return view(request)
+
+
+@preview_register(CertaintyOverride)
+class CertaintyOverridePreview(RecordPreview):
+    """Reader pages do not show certainty ratings yet (issue 12 puts them on the pair
+    page in a later step): a published override is read through /api/v1/pairs/ and a
+    therapy's ``rating`` in the API, so its preview says so."""
+
+    def public_url(self, record):
+        return None
+
+    def render(self, request, record, preview: Preview):
+        return preview_nowhere(
+            request,
+            preview,
+            "Certainty ratings are not shown on the reader pages yet. Once published, this "
+            "override is shown beside the computed rating in the API (/api/v1/pairs/ and "
+            "each therapy's rating).",
+        )

@@ -8,7 +8,12 @@ from curation.api import DataChangeViewSet, SuggestionViewSet
 from curation.resources import api_resources_register
 from curation.viewsets import api_not_found
 from findings.api import AbnormalityViewSet, FindingViewSet, LabTestViewSet, SourceViewSet
-from treatments.api import RegulatoryStatusViewSet, TherapyEvidenceViewSet, TherapyViewSet
+from treatments.api import (
+    HarmViewSet,
+    RegulatoryStatusViewSet,
+    TherapyEvidenceViewSet,
+    TherapyViewSet,
+)
 
 app_name = "api"
 
@@ -20,6 +25,7 @@ router.register("findings", FindingViewSet, basename="finding")
 router.register("sources", SourceViewSet, basename="source")
 router.register("lab-tests", LabTestViewSet, basename="lab-test")
 router.register("regulatory-statuses", RegulatoryStatusViewSet, basename="regulatory-status")
+router.register("harms", HarmViewSet, basename="harm")
 router.register("suggestions", SuggestionViewSet, basename="suggestion")
 router.register("changes", DataChangeViewSet, basename="change")
 # Suggestions name the kind of record by these basenames ("evidence", "finding", …).

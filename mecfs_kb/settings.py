@@ -243,7 +243,7 @@ Therapies tied to low NK cell cytotoxicity by evidence of level B or better (A o
 indirect, E opinion. `level=B` means "B or better".
 
 **Writing** needs a token (`Authorization: Token <key>`) of a user in the Curators or
-Editors group. POST creates a *draft* evidence item, finding or source; PATCH edits a draft
+Editors group. POST creates a *draft* evidence item, finding, harm or source; PATCH edits a draft
 or rejected one (a rejected one becomes a draft again). Status is never written through
 the API: publishing belongs to editors' review. Editing a submitted or retracted record
 answers 409. A PATCH of a published record changes nothing readers see: it answers 202
@@ -307,6 +307,9 @@ SPECTACULAR_SETTINGS = {
         "SourceKindEnum": "findings.models.SourceKind",
         "ModerationStatusEnum": "curation.models.Status",
         "RegulatoryStatusEnum": "treatments.models.RegulatoryStatusKind",
+        "HarmKindEnum": "treatments.models.HarmKind",
+        "SeverityEnum": "treatments.models.Severity",
+        "ControlComparisonEnum": "treatments.models.ControlComparison",
     },
 }
 

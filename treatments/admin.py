@@ -1,11 +1,11 @@
-"""The curators' admin for therapies, their evidence and regulatory statuses."""
+"""The curators' admin for therapies, their evidence, regulatory statuses and harms."""
 
 from django.contrib import admin
 from django.db.models import Count
 
 from findings.admin import FindingInline, ModeratedAdmin, ModeratedInline, SourceAdmin
 from findings.models import Source
-from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
+from treatments.models import Harm, RegulatoryStatus, Therapy, TherapyEvidence
 
 
 class TherapyEvidenceInline(ModeratedInline, admin.StackedInline):
@@ -64,6 +64,37 @@ class RegulatoryOfSourceInline(RegulatoryStatusInline):
     ]
 
 
+class HarmInline(ModeratedInline, admin.StackedInline):
+    model = Harm
+    fk_name = "therapy"
+    autocomplete_fields = ["source"]
+    fields = [
+        ("kind", "source"),
+        ("effect", "severity"),
+        ("frequency", "control_comparison"),
+        "population",
+        "statement",
+        "quote",
+        "curator_note",
+        "status",
+    ]
+
+
+class HarmOfSourceInline(HarmInline):
+    fk_name = "source"
+    autocomplete_fields = ["therapy"]
+    fields = [
+        ("therapy", "kind"),
+        ("effect", "severity"),
+        ("frequency", "control_comparison"),
+        "population",
+        "statement",
+        "quote",
+        "curator_note",
+        "status",
+    ]
+
+
 # A curator thinks "this source makes these claims": the Source page shows them all,
 # findings (from the findings app) and therapy evidence (from this one).
 admin.site.unregister(Source)
@@ -71,7 +102,7 @@ admin.site.unregister(Source)
 
 @admin.register(Source)
 class SourceWithEvidenceAdmin(SourceAdmin):
-    inlines = [FindingInline, EvidenceOfSourceInline, RegulatoryOfSourceInline]
+    inlines = [FindingInline, EvidenceOfSourceInline, RegulatoryOfSourceInline, HarmOfSourceInline]
 
 
 @admin.register(Therapy)
@@ -81,12 +112,29 @@ class TherapyAdmin(ModeratedAdmin):
     ordering = ["name"]
     search_fields = ["name", "slug", "aliases", "mechanism"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [TherapyEvidenceInline, RegulatoryStatusInline]
+    inlines = [TherapyEvidenceInline, RegulatoryStatusInline, HarmInline]
     fieldsets = [
         (None, {"fields": ["name", "slug", "aliases", "kind", "stage", "mechanism"]}),
-        ("For readers", {"fields": ["summary", "harms"]}),
+        ("For readers", {"fields": ["summary"]}),
         ("Review", {"fields": ["status", "review_note", *ModeratedAdmin.moderation_fields]}),
     ]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or not obj.legacy_harms:
+            return fieldsets
+        # The free text harm records replaced, shown read-only so that a curator can
+        # turn what it says into sourced harm records (below); readers never see it.
+        return [
+            *fieldsets,
+            (
+                "Old free-text harms (read-only, not shown to readers)",
+                {"fields": ["legacy_harms"], "classes": ["collapse"]},
+            ),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "legacy_harms"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_evidence=Count("evidence"))
@@ -158,3 +206,31 @@ class RegulatoryStatusAdmin(ModeratedAdmin):
     list_select_related = ["therapy", "source"]
     search_fields = ["therapy__name", "jurisdiction", "statement", "source__title"]
     autocomplete_fields = ["therapy", "source"]
+
+
+@admin.register(Harm)
+class HarmAdmin(ModeratedAdmin):
+    list_display = ["therapy", "kind", "effect", "severity", "frequency", "source", "status"]
+    list_filter = ["status", "kind", "severity", "control_comparison", "therapy"]
+    list_select_related = ["therapy", "source"]
+    search_fields = [
+        "effect",
+        "statement",
+        "quote",
+        "population",
+        "therapy__name",
+        "therapy__aliases",
+        "source__title",
+        "source__key",
+    ]
+    autocomplete_fields = ["therapy", "source"]
+    list_per_page = 50
+    fieldsets = [
+        (None, {"fields": ["therapy", "kind", "source", "effect", "statement", "quote"]}),
+        (
+            "How often, how bad, in whom",
+            {"fields": ["frequency", "severity", "control_comparison", "population"]},
+        ),
+        (None, {"fields": ["curator_note"]}),
+        ("Review", {"fields": ["status", "review_note", *ModeratedAdmin.moderation_fields]}),
+    ]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.db import models
 
 from findings.models import Abnormality, Finding, LabTest, Source
-from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
+from treatments.models import Harm, RegulatoryStatus, Therapy, TherapyEvidence
 
 # Every curated model, each after the models it refers to: the order a knowledge base
 # is written in, and everything a release import requires to be empty first.
@@ -18,6 +18,7 @@ CURATED_MODELS: tuple[type[models.Model], ...] = (
     Finding,
     TherapyEvidence,
     RegulatoryStatus,
+    Harm,
 )
 
 # The fields of findings.models.EvidenceFields that a claim (a finding or a therapy

@@ -18,9 +18,19 @@ from curation.models import DataChangeAction, Status
 from curation.versions import data_version_batch, data_version_record
 from findings.models import Abnormality, Finding, LabTest, Source
 from treatments.knowledge_base import EVIDENCE_FIELDS, empty_value
-from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
+from treatments.models import Harm, RegulatoryStatus, Severity, Therapy, TherapyEvidence
 
 SEED_PATH = Path(settings.BASE_DIR) / "fixtures" / "seed.json"
+
+# What a seed harm carries besides its therapy, source, kind and statement (its lookup).
+HARM_FIELDS = (
+    "effect",
+    "frequency",
+    "control_comparison",
+    "population",
+    "quote",
+    "curator_note",
+)
 
 
 class SeedError(Exception):
@@ -58,6 +68,7 @@ def _upsert(
     report: SeedReport,
     label: str,
     correction: dict[str, Any] | None = None,
+    created_reason: str = "",
 ) -> models.Model:
     """Create the record if missing. Existing records are left as curators keep them,
     unless ``update`` asks to bring seed-owned fields back to the seed's values.
@@ -66,7 +77,8 @@ def _upsert(
     record: ``note`` becomes the history entry's change reason when ``update`` brings
     a live record to the corrected values, and ``was`` gives the lookup values the
     record had before (a corrected statement), so that it is found and corrected in
-    place rather than duplicated."""
+    place rather than duplicated. ``created_reason`` is the history note of a record
+    the load creates."""
     obj = model.objects.filter(**lookup).first()
     if obj is None and correction and correction.get("was"):
         obj = model.objects.filter(**{**lookup, **correction["was"]}).first()
@@ -92,6 +104,8 @@ def _upsert(
         raise SeedError(f"{label} {lookup}: {exc.message_dict}") from exc
     if bucket == "updated" and correction:
         obj._change_reason = correction["note"][:100]
+    elif bucket == "created" and created_reason:
+        obj._change_reason = created_reason[:100]
     obj.save()
     # The note belongs to this save only, not to the history rows of later m2m changes.
     obj.__dict__.pop("_change_reason", None)
@@ -139,6 +153,7 @@ def _withdraw(item: dict[str, str], *, update: bool, report: SeedReport) -> None
     reason = item["reason"]
     dependants: list[tuple[str, models.Model]] = [
         *(("regulatory status", r) for r in RegulatoryStatus.objects.filter(source=source)),
+        *(("harm", r) for r in Harm.objects.filter(source=source)),
         *(("finding", r) for r in Finding.objects.filter(source=source)),
         *(("therapy evidence", r) for r in TherapyEvidence.objects.filter(source=source)),
         ("source", source),
@@ -152,6 +167,22 @@ def _withdraw(item: dict[str, str], *, update: bool, report: SeedReport) -> None
         record.save()
         report.count("updated", label)
         data_version_record(record=record, action=DataChangeAction.RETRACTED, note=reason)
+
+
+def _unpair(claim: models.Model, pair: dict[str, Any], claims: dict[str, models.Model]) -> None:
+    """A pairing the seed took back (``"no_longer"``, with a ``"note"`` saying why): with
+    ``update``, a live database's link is removed, the note its history entry's reason."""
+    for other_id in pair.get("no_longer", []):
+        other = _get(claims, other_id, "claim", f"contradictions of {pair['claim']} (no_longer)")
+        field = "contradicted_by" if type(other) is type(claim) else "contradicting_findings"
+        links = getattr(claim, field, None)
+        if links is None or not links.filter(pk=other.pk).exists():
+            continue
+        claim._change_reason = pair["note"][:100]
+        links.remove(other)
+        claim.__dict__.pop("_change_reason", None)
+        if claim.status == Status.PUBLISHED:  # readers saw the pairing: a revision
+            data_version_record(record=claim, action=DataChangeAction.REVISED, fields=[field])
 
 
 @data_version_batch()  # one data version for the whole load, none if nothing changed
@@ -305,6 +336,27 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             correction=item.get("correction"),
         )
 
+    for item in data.get("harms", []):
+        where = f"harm of {item.get('therapy')}"
+        lookup = {
+            "therapy": _get(therapies, item["therapy"], "therapy", where),
+            "source": _get(sources, item["source"], "source", where),
+            "kind": item["kind"],
+            "statement": item["statement"],
+        }
+        values = {k: item.get(k) or "" for k in HARM_FIELDS}
+        values["severity"] = item.get("severity") or Severity.NOT_STATED
+        _upsert(
+            Harm,
+            lookup=lookup,
+            values={**values, **published},
+            update=update,
+            report=report,
+            label="harm",
+            correction=item.get("correction"),
+            created_reason=data.get("harms_note", ""),
+        )
+
     for item in data.get("withdrawn", []):
         _withdraw(item, update=update, report=report)
 
@@ -325,5 +377,7 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
                     f"contradictions of {pair['claim']}: a finding can only be contradicted "
                     f"by findings, not by {other_id}"
                 )
+        if update:
+            _unpair(claim, pair, claims)
 
     return report

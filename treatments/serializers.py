@@ -12,7 +12,7 @@ from findings.serializers import (
     RejectStatusMixin,
     retraction_field,
 )
-from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
+from treatments.models import Harm, RegulatoryStatus, Therapy, TherapyEvidence
 
 
 class TherapyAbnormalitySerializer(serializers.Serializer):
@@ -27,6 +27,30 @@ class TherapyAbnormalitySerializer(serializers.Serializer):
     total = serializers.IntegerField(help_text="Published evidence items for this pair.")
     supporting = serializers.IntegerField()
     not_supporting = serializers.IntegerField()
+
+
+HARM_CONTENT_FIELDS = [
+    "kind",
+    "effect",
+    "frequency",
+    "severity",
+    "control_comparison",
+    "population",
+    "statement",
+    "quote",
+    "curator_note",
+]
+
+
+class TherapyHarmSerializer(serializers.ModelSerializer):
+    """One published harm of a therapy, with the source it rests on."""
+
+    citation = CitationSerializer(source="source", read_only=True)
+
+    class Meta:
+        model = Harm
+        fields = ["id", *HARM_CONTENT_FIELDS, "source", "citation"]
+        read_only_fields = fields
 
 
 class TherapySerializer(serializers.ModelSerializer):
@@ -53,6 +77,14 @@ class TherapySerializer(serializers.ModelSerializer):
         many=True,
         read_only=True,
         help_text="The abnormalities its published evidence ties it to, strongest first.",
+    )
+    harms = TherapyHarmSerializer(
+        source="published_harms",
+        many=True,
+        read_only=True,
+        help_text="Its published harms (adverse effects, tolerability, regulators' warnings, "
+        "contraindications, interactions), each with its source. An empty list means no harm "
+        "data in the sources this knowledge base holds, not that there are no harms.",
     )
 
     class Meta:
@@ -145,3 +177,29 @@ class RegulatoryStatusSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+
+class HarmSerializer(RejectStatusMixin, serializers.ModelSerializer):
+    therapy = serializers.SlugRelatedField(
+        slug_field="slug", queryset=Therapy.objects.all(), help_text="Slug of the therapy."
+    )
+    source = serializers.PrimaryKeyRelatedField(
+        queryset=Source.objects.all(), help_text="Id of the source that reports the harm."
+    )
+    citation = CitationSerializer(source="source", read_only=True)
+    retraction = retraction_field()
+
+    class Meta:
+        model = Harm
+        fields = [
+            "id",
+            "therapy",
+            *HARM_CONTENT_FIELDS,
+            "source",
+            "citation",
+            "status",
+            "retraction",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "citation", "status", "retraction", "created_at", "updated_at"]

@@ -31,6 +31,7 @@ CLAIMS = [*SEED["findings"], *SEED["evidence"]]
 # first row whose words appear in the design decides. A design that matches no row fails
 # the test: add a row rather than guess.
 DESIGN_LEVELS: list[tuple[str, str]] = [
+    ("search of", "E"),  # an absence found by searching ("no trial found"): no clinical level
     ("not known", "E"),  # nothing readable shows a design: no clinical level
     ("(no results)", "E"),  # a registered trial without results is no evidence yet
     ("meta-analysis", "A"),
@@ -170,7 +171,12 @@ def test_every_most_consistent_or_one_group_sentence_names_a_source():
         **{
             f"therapy {t['slug']} {f}": t[f]
             for t in SEED["therapies"]
-            for f in ("mechanism", "summary", "harms")
+            for f in ("mechanism", "summary")
+        },
+        **{
+            f"harm {h['therapy']} {h['effect']} {f}": h[f]
+            for h in SEED["harms"]
+            for f in ("statement", "curator_note")
         },
         **{f"lab test {t['slug']}": t.get("notes", "") for t in SEED["lab_tests"]},
         **{f"claim {c['id']} {f}": c[f] for c in CLAIMS for f in ("statement", "curator_note")},

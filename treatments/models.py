@@ -338,8 +338,8 @@ class Severity(models.TextChoices):
 class ControlComparison(models.TextChoices):
     MORE = "more_than_control", "More often than with the control (placebo)"
     ALSO = "also_with_control", "Also seen with the control (placebo)"
-    NO_CONTROL = "no_control", "No control group: not attributable to the therapy"
-    NOT_STATED = "not_stated", "Comparison with the control not stated"
+    NO_CONTROL = "no_control", "No control group"
+    NOT_STATED = "not_stated", "Not stated"
 
 
 class HarmQuerySet(ModeratedQuerySet):
@@ -386,8 +386,9 @@ class Harm(Moderated):
         max_length=20,
         choices=ControlComparison.choices,
         blank=True,
-        help_text="Whether the source saw it more often than with placebo. Leave empty where "
-        "it does not apply (a regulator's warning, a contraindication).",
+        help_text="Whether the source saw it more often than with placebo. 'No control group': "
+        "nothing shows whether the therapy caused it, or whether a rare harm was missed. Leave "
+        "empty where it does not apply (a regulator's warning, a contraindication).",
     )
     population = models.CharField(
         max_length=300,

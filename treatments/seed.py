@@ -172,6 +172,7 @@ def _withdraw(item: dict[str, str], *, update: bool, report: SeedReport) -> None
 def _unpair(claim: models.Model, pair: dict[str, Any], claims: dict[str, models.Model]) -> None:
     """A pairing the seed took back (``"no_longer"``, with a ``"note"`` saying why): with
     ``update``, a live database's link is removed, the note its history entry's reason."""
+    removed: set[str] = set()
     for other_id in pair.get("no_longer", []):
         other = _get(claims, other_id, "claim", f"contradictions of {pair['claim']} (no_longer)")
         field = "contradicted_by" if type(other) is type(claim) else "contradicting_findings"
@@ -181,8 +182,9 @@ def _unpair(claim: models.Model, pair: dict[str, Any], claims: dict[str, models.
         claim._change_reason = pair["note"][:100]
         links.remove(other)
         claim.__dict__.pop("_change_reason", None)
-        if claim.status == Status.PUBLISHED:  # readers saw the pairing: a revision
-            data_version_record(record=claim, action=DataChangeAction.REVISED, fields=[field])
+        removed.add(field)
+    if removed and claim.status == Status.PUBLISHED:  # readers saw the pairing: a revision
+        data_version_record(record=claim, action=DataChangeAction.REVISED, fields=removed)
 
 
 @data_version_batch()  # one data version for the whole load, none if nothing changed

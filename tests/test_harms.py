@@ -455,3 +455,45 @@ def test_a_harm_without_a_population_is_a_form_error_and_saves_nothing(curator_c
     assert response.status_code == 200
     assert "population" in response.context["adminform"].form.errors
     assert not Harm.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_suggestion_about_a_harm_is_made_by_its_kind(curator_api):
+    harm = factories.make_harm(severity=Severity.MILD)
+
+    response = curator_api.post(
+        "/api/v1/suggestions/",
+        {"kind": "harm", "record": harm.pk, "changes": {"severity": "serious"}, "reason": "Why."},
+        format="json",
+    )
+
+    assert response.status_code == 201, response.content
+    assert response.json()["kind"] == "harm"
+    assert Harm.objects.get(pk=harm.pk).severity == Severity.MILD
+
+
+@pytest.mark.django_db
+def test_a_source_is_submitted_and_published_with_its_harms(curator, editor):
+    from curation.bundles import bundle_publish, bundle_submit
+
+    source = factories.make_source(status=Status.DRAFT, created_by=curator)
+    harm = factories.make_harm(source=source, status=Status.DRAFT, created_by=curator)
+
+    assert bundle_submit(record=source, user=curator) == [harm]
+    review = bundle_publish(record=source, user=editor, claims=[harm])
+
+    assert review.published == [harm]
+    assert Harm.objects.get(pk=harm.pk).status == Status.PUBLISHED
+
+
+@pytest.mark.django_db
+def test_a_source_page_shows_its_retracted_harm_apart_with_the_reason(client, editor):
+    source = factories.make_source()
+    harm = factories.make_harm(source=source, effect="Withdrawn rash")
+    record_retract(record=harm, user=editor, note="Misread table.")
+
+    html = client.get(source.get_absolute_url()).content.decode()
+
+    assert "About harms" not in html
+    assert "Retracted claims" in html and "Misread table." in html
+    assert f'id="harm-{harm.pk}"' in html and ": harm, Withdrawn rash" in html

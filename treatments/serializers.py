@@ -12,7 +12,7 @@ from findings.serializers import (
     RejectStatusMixin,
     retraction_field,
 )
-from treatments.models import Harm, RegulatoryStatus, Therapy, TherapyEvidence
+from treatments.models import ControlComparison, Harm, RegulatoryStatus, Therapy, TherapyEvidence
 
 
 class TherapyAbnormalitySerializer(serializers.Serializer):
@@ -42,10 +42,24 @@ HARM_CONTENT_FIELDS = [
 ]
 
 
+def control_comparison_field(**kwargs) -> serializers.ChoiceField:
+    # Declared: DRF drops allow_blank from read-only fields, and the schema must say that
+    # "" (does not apply: a regulator's warning, a contraindication) is a value.
+    return serializers.ChoiceField(
+        choices=ControlComparison.choices,
+        allow_blank=True,
+        help_text="More often than with placebo, also seen with placebo, no control group, "
+        'or not stated; "" where it does not apply (a regulator\'s warning, a '
+        "contraindication).",
+        **kwargs,
+    )
+
+
 class TherapyHarmSerializer(serializers.ModelSerializer):
     """One published harm of a therapy, with the source it rests on."""
 
     citation = CitationSerializer(source="source", read_only=True)
+    control_comparison = control_comparison_field(read_only=True)
 
     class Meta:
         model = Harm
@@ -187,6 +201,7 @@ class HarmSerializer(RejectStatusMixin, serializers.ModelSerializer):
         queryset=Source.objects.all(), help_text="Id of the source that reports the harm."
     )
     citation = CitationSerializer(source="source", read_only=True)
+    control_comparison = control_comparison_field(required=False)
     retraction = retraction_field()
 
     class Meta:

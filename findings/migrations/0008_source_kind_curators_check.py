@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("findings", "0005_source_duplicate_on_field"),
+        ("findings", "0007_source_import_file"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

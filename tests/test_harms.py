@@ -479,7 +479,7 @@ def test_a_source_is_submitted_and_published_with_its_harms(curator, editor):
     source = factories.make_source(status=Status.DRAFT, created_by=curator)
     harm = factories.make_harm(source=source, status=Status.DRAFT, created_by=curator)
 
-    assert bundle_submit(record=source, user=curator) == [harm]
+    assert bundle_submit(record=source, user=curator).submitted == [harm]
     review = bundle_publish(record=source, user=editor, claims=[harm])
 
     assert review.published == [harm]
@@ -497,3 +497,20 @@ def test_a_source_page_shows_its_retracted_harm_apart_with_the_reason(client, ed
     assert "About harms" not in html
     assert "Retracted claims" in html and "Misread table." in html
     assert f'id="harm-{harm.pk}"' in html and ": harm, Withdrawn rash" in html
+
+
+@pytest.mark.django_db
+def test_a_curator_previews_a_draft_harm_where_readers_will_find_it(curator_client, client):
+    from curation.preview import preview_url
+
+    therapy = factories.make_therapy(slug="ldn")
+    factories.make_harm(therapy=therapy, effect="Vivid dreams")
+    draft = factories.make_harm(therapy=therapy, effect="Draft insomnia", status=Status.DRAFT)
+
+    response = curator_client.get(preview_url(draft))
+    html = harms_section(response.content.decode())
+
+    assert response.status_code == 200
+    assert [h.effect for h in response.context["harms"]] == ["Draft insomnia", "Vivid dreams"]
+    assert 'class="evidence harm previewed"' in html
+    assert client.get(preview_url(draft)).status_code == 404

@@ -1,17 +1,17 @@
-"""Where readers see therapies, their evidence and regulatory statuses, for previews
+"""Where readers see therapies, their evidence, regulatory statuses and harms, for previews
 (curation/preview.py): each is rendered by the readers' own view and template.
 
 A therapy has its page. An item of evidence is read on the page of its therapy and
 abnormality (a matrix cell), or, when it names no abnormality, on its therapy's page
 under "ME/CFS in general"; a regulatory status on its therapy's page under "Where it
-can be had". Their previews show that page with the item placed where readers will
-find it, marked.
+can be had", a harm under "Harms and risks". Their previews show that page with the item
+placed where readers will find it, marked.
 """
 
 from __future__ import annotations
 
 from curation.preview import Preview, PreviewPageMixin, RecordPreview, preview_register
-from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
+from treatments.models import Harm, RegulatoryStatus, Therapy, TherapyEvidence
 from treatments.views import (
     PairEvidenceView,
     TherapyDetailView,
@@ -76,5 +76,20 @@ class RegulatoryStatusPreview(RecordPreview):
     def render(self, request, record, preview: Preview):
         view = TherapyPreviewView.as_view(
             shown=record.therapy, claim=record, into="regulatory_statuses", preview=preview
+        )
+        return view(request)
+
+
+@preview_register(Harm)
+class HarmPreview(RecordPreview):
+    def get_queryset(self, queryset):
+        return queryset.select_related("therapy", "source")
+
+    def public_url(self, record):
+        return f"{record.therapy.get_absolute_url()}#harm-{record.pk}"
+
+    def render(self, request, record, preview: Preview):
+        view = TherapyPreviewView.as_view(
+            shown=record.therapy, claim=record, into="harms", preview=preview
         )
         return view(request)

@@ -1,23 +1,37 @@
 """The admin's base for every curated model: review actions, conflict check, history."""
 
+import datetime
+import re
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.db.models import F, OuterRef, Subquery
 from django.forms import Textarea
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.text import capfirst
 from simple_history.admin import SimpleHistoryAdmin
 
 from curation.bundles import SUBMITTABLE, bundle_claims, bundle_publish, bundle_submit, claim_key
-from curation.models import Status, version_token
+from curation.models import (
+    Contribution,
+    ContributionKind,
+    Moderated,
+    Status,
+    content_of,
+    excerpt,
+    version_token,
+)
 from curation.preview import preview_url, view_on_site_url
 from curation.services import (
+    EDITABLE_STATUSES,
     MODERATION_FIELDS,
     NOTE_REQUIRED,
     TRANSITIONS,
@@ -39,6 +53,9 @@ SHORT_TEXT = {
     models.TextField: {"widget": Textarea(attrs={"rows": 3, "cols": 60})},
     models.URLField: {"assume_scheme": "https"},
 }
+
+# The folded box for a draft's optional note (ModeratedAdmin.get_fieldsets).
+DRAFT_NOTE = "Note for the history (optional)"
 
 # Status and review note change only through the review actions (curation/services.py),
 # for editors as for curators: nobody sets "published" by editing a field.
@@ -83,12 +100,19 @@ class ModeratedForm(forms.ModelForm):
 
     # Set per request by ModeratedAdmin.get_form / ModeratedInline.get_formset.
     editing_user = None
+    # A review button pressed on the page with unsaved changes: (its label, what changed).
+    refused_transition: tuple[str, list[str]] | None = None
     # Many-to-many links of the version shown on a history (revert) page.
     history_m2m_initial: dict[str, list[int]] | None = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.restoring = False
+        reason = self.fields.get("change_reason")
+        if reason is not None and self.instance.status != Status.PUBLISHED:
+            # A draft's change is applied at once: its note is only for the history.
+            reason.label = "Why you changed it"
+            reason.help_text = "Optional. Kept with this change in the record's history."
         for field in self.fields.values():
             # A browser cuts pasted text at ``maxlength`` without a word, and a cut title
             # or identifier is saved as if it were whole; the server's own length check
@@ -108,8 +132,60 @@ class ModeratedForm(forms.ModelForm):
                 if name in self.fields:
                     self.initial[name] = pks
 
+    def _post_clean(self):
+        super()._post_clean()  # the model's own validation: unique fields and constraints
+        self._link_taken_values()
+
+    def _link_taken_values(self) -> None:
+        """A value that must be unique and is taken (a DOI, a PMID, a key, a slug …):
+        its error, at its field, links to the record that has it, so the curator opens
+        that record instead of adding the same thing twice."""
+        for name, errors in self._errors.items():
+            if name not in self.fields:
+                continue
+            for i, error in enumerate(errors.data):
+                if getattr(error, "code", None) != "unique":
+                    continue
+                holder = self._holder_of(name)
+                if holder is None:
+                    continue
+                opts = holder._meta
+                url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[holder.pk])
+                # Every part is escaped; the message is safe HTML only for its link.
+                errors.data[i] = ValidationError(
+                    format_html(
+                        '{} <a href="{}" class="taken-link">Open the {} that has it: “{}”</a>',
+                        " ".join(error.messages),
+                        url,
+                        opts.verbose_name,
+                        holder,
+                    ),
+                    code="unique",
+                )
+
+    def _holder_of(self, name: str):
+        model = type(self.instance)
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:  # a form-only field: nothing to look up
+            return None
+        value = getattr(self.instance, field.attname)
+        others = model._default_manager.filter(**{field.attname: value})
+        if self.instance.pk is not None:
+            others = others.exclude(pk=self.instance.pk)
+        return others.first()
+
     def clean(self):
         cleaned = super().clean()
+        if self.refused_transition:
+            button, changed = self.refused_transition
+            raise forms.ValidationError(
+                "Save your changes first: you pressed “%(button)s” on a page with changes "
+                "that are not saved (%(changed)s). Nothing was done and nothing was saved; "
+                "your changes are still in the form. Press Save, then “%(button)s”.",
+                code="unsaved",
+                params={"button": button, "changed": ", ".join(changed)},
+            )
         if self.instance.pk is None or self.editing_user is None or self.errors:
             return cleaned
         model = type(self.instance)
@@ -196,6 +272,26 @@ TRANSITION_DONE = {
 }
 
 
+def claim_details(claim: Moderated, *, parent: Moderated) -> list[tuple[str, str]]:
+    """What an editor reads before publishing a claim: each of its content fields that
+    has a value (statement and quote in full), by its label; not the moderation fields
+    nor the link to the record under review, which the page names already."""
+    details = []
+    for f in claim._meta.concrete_fields:
+        if f.name in MODERATION_FIELDS:
+            continue
+        if f.is_relation and f.related_model is type(parent):
+            continue
+        value = getattr(claim, f.name)
+        if value in (None, "", [], ()):
+            continue
+        if f.choices:
+            value = getattr(claim, f"get_{f.name}_display")()
+        details.append((str(f.verbose_name).capitalize(), str(value)))
+    details.append(("Written by", str(claim.created_by) if claim.created_by_id else "—"))
+    return details
+
+
 class BundleReviewForm(forms.Form):
     """An editor's choice among a record's submitted claims: a checkbox each."""
 
@@ -236,11 +332,81 @@ class BundleReviewForm(forms.Form):
         return cleaned
 
 
+# ---------------------------------------------------------------------------
+# List columns: short labels, the full text a pointer away (title attribute)
+# ---------------------------------------------------------------------------
+
+# A status as a list column names it: one word each.
+STATUS_SHORT = {Status.SUBMITTED: "Submitted"}
+
+
+def short_label(label: str) -> str:
+    """A choice's label up to its explanation: "B — controlled: one RCT …" is "B",
+    "Routine (most hospital labs)" is "Routine"."""
+    for mark in (" — ", " (", "; ", ": "):
+        label = label.split(mark, 1)[0]
+    return label
+
+
+def with_title(shown: str, full: str) -> str:
+    """``shown`` (text, or HTML made safe) in a list cell, with ``full`` as its tooltip
+    when they differ."""
+    if shown == full:
+        return shown
+    return format_html('<span title="{}">{}</span>', full, shown)
+
+
+# Where a citation key may wrap: after an underscore, and before a year ("brenu|2011_nk").
+_KEY_BREAKS = re.compile(r"(?<=_)|(?<=[^\d_])(?=\d)")
+
+
+def breakable(key: str) -> str:
+    """A citation key that may wrap between its words (``<wbr>``), never inside one:
+    "strayer" / "1994_ampligen_" / "rct". Copying it gives the key unchanged."""
+    parts = _KEY_BREAKS.split(key)
+    joined = format_html_join(mark_safe("<wbr>"), "{}", ((part,) for part in parts if part))
+    return format_html('<span class="citation-key">{}</span>', joined)
+
+
+def choice_cell(obj, name: str) -> str:
+    """A choice field's short label, its full label as the tooltip."""
+    full = str(getattr(obj, f"get_{name}_display")())
+    return with_title(short_label(full), full) if full else "—"
+
+
+def excerpt_cell(text: str, chars: int = 80) -> str:
+    """The start of a long text, for the list only: the full text is the tooltip, and
+    the record's page shows it all."""
+    return with_title(excerpt(text, chars), text) if text else "—"
+
+
+def user_short(username: str) -> str:
+    # Accounts are email addresses (create_curator): the name before the @ fits a column.
+    return username.split("@", 1)[0]
+
+
+def last_writer(model: type[models.Model]) -> Subquery:
+    """The username of whoever last wrote a record's content (created, edited or
+    restored it: curation.Contribution), for a list column in the list's own query.
+    A suggestion is not counted: it changes nothing until an editor accepts it."""
+    contributions = (
+        Contribution.objects.filter(content_of(model), object_id=OuterRef("pk"))
+        .exclude(kind=ContributionKind.SUGGESTED)
+        .order_by("-at", "-pk")
+    )
+    return Subquery(contributions.values("user__username")[:1])
+
+
 class ModeratedAdmin(SimpleHistoryAdmin):
     """Shared by every curated model: who made it, how its status changes (only through
     the review actions), and no lost updates."""
 
     form = ModeratedForm
+    # The admin index's line for this model, in one of its task groups
+    # (curation/admin_site.py): "Findings: is this abnormality seen in ME/CFS?".
+    index_group: str | None = None
+    index_order = 100
+    index_question = ""
     change_list_template = "admin/moderated_change_list.html"
     change_form_template = "admin/moderated_change_form.html"
     # A record claims rest on (a source) opts in to being submitted and reviewed with
@@ -266,15 +432,54 @@ class ModeratedAdmin(SimpleHistoryAdmin):
         # A published record's public page; anything else its preview (curation/preview.py).
         return view_on_site_url(obj)
 
+    # --- list columns every curated list shows ----------------------------------------
+
+    def get_list_display(self, request):
+        """Every curated list ends with who wrote the row and its status (a short
+        label), whatever its own columns are."""
+        columns = [
+            "status_shown" if c == "status" else c for c in super().get_list_display(request)
+        ]
+        return [*columns, *(c for c in ("author", "status_shown") if c not in columns)]
+
+    def get_queryset(self, request):
+        # Who wrote each row, in the list's own query (no query per row).
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(_written_by=last_writer(self.model), _created_by=F("created_by__username"))
+        )
+
+    @admin.display(description="author")
+    def author(self, obj) -> str:
+        """Who last wrote it; the tooltip says who created it too."""
+        writer = getattr(obj, "_written_by", None)
+        creator = getattr(obj, "_created_by", None)
+        name = writer or creator
+        if not name:
+            return with_title("—", "No curator recorded (loaded with the seed or an import).")
+        full = f"Created by {creator}" if creator else "Creator not recorded"
+        if writer and writer != creator:
+            full += f"; last written by {writer}"
+        return with_title(user_short(name), f"{full}.")
+
+    @admin.display(description="status", ordering="status")
+    def status_shown(self, obj) -> str:
+        label = obj.get_status_display()
+        return with_title(STATUS_SHORT.get(obj.status, label), label)
+
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
         names = helpers.flatten_fieldsets(fieldsets)
         extra = []
         if "change_reason" not in names:
+            # Where it applies: a change to a published record waits for an editor, who
+            # reads why; a draft's note is optional history, folded away under its name;
+            # a new record, or one under review or retracted, has none.
             if obj is not None and obj.status == Status.PUBLISHED:
                 extra.append(("Your change", {"fields": ["change_reason"]}))
-            elif obj is not None:
-                extra.append((None, {"fields": ["change_reason"], "classes": ["collapse"]}))
+            elif obj is not None and obj.status in EDITABLE_STATUSES:
+                extra.append((DRAFT_NOTE, {"fields": ["change_reason"], "classes": ["collapse"]}))
         if "loaded_version" not in names:
             extra.append((None, {"fields": ["loaded_version"], "classes": ["hidden"]}))
         return [*fieldsets, *extra]
@@ -283,6 +488,7 @@ class ModeratedAdmin(SimpleHistoryAdmin):
         form = super().get_form(request, obj, change=change, **kwargs)
         form.editing_user = request.user  # a class made for this request
         form.history_m2m_initial = getattr(request, "_history_m2m_initial", None)
+        form.refused_transition = getattr(request, "_refused_transition", None)
         return form
 
     def has_review_permission(self, request) -> bool:
@@ -329,16 +535,25 @@ class ModeratedAdmin(SimpleHistoryAdmin):
             saved = record_restore(model=model, pk=obj.pk, fields=fields, user=user)
             self._note(request, f"“{saved}” was restored from history as a draft.")
         else:
+            reverting = getattr(request, "_reverting_to", None)
             result = record_edit(
                 record=model(pk=obj.pk),
                 fields=fields,
                 user=user,
                 expected_version=form.cleaned_data.get("loaded_version", ""),
                 reason=form.cleaned_data.get("change_reason", ""),
+                verb=revert_verb(reverting) if reverting is not None else "Edited",
             )
             saved = result.record
             if result.suggestion is not None:
                 self._note(request, _suggested_message(result))
+            if reverting is not None:
+                # What the admin's log says of it (LogEntry), instead of a plain "Changed".
+                request._revert_logged = (
+                    f"{revert_verb(reverting)}, kept as a suggestion for review."
+                    if result.suggestion is not None
+                    else f"{revert_verb(reverting)}."
+                )
         # The admin goes on with ``obj`` (its message, log entry and redirect): make it the
         # record as saved, which for a suggestion is the published record, unchanged.
         obj.__dict__.update(saved.__dict__)
@@ -436,7 +651,12 @@ class ModeratedAdmin(SimpleHistoryAdmin):
         ]
 
     def transition_view(self, request, object_id, name):
-        """One transition of one record, from the buttons on its page (POST only)."""
+        """One transition of one record, from the buttons on its page (POST only).
+
+        The buttons sit in the record's form and post all of it: a page with changes
+        not saved yet is refused (``_refuse_unsaved``), so that nobody submits or
+        publishes a version other than the one on their screen. The version the page
+        was loaded at is checked too: a record saved by someone else since is refused."""
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         if name not in TRANSITIONS:
@@ -444,15 +664,69 @@ class ModeratedAdmin(SimpleHistoryAdmin):
         obj = self.get_object(request, object_id)
         if obj is None:
             raise Http404
+        refused = self._refuse_unsaved(request, obj, TRANSITION_LABELS[name])
+        if refused is not None:
+            return refused
         try:
             TRANSITIONS[name](
-                record=obj, user=request.user, note=request.POST.get("transition_note", "")
+                record=obj,
+                user=request.user,
+                note=request.POST.get("transition_note", ""),
+                expected_version=request.POST.get("loaded_version") or None,
             )
         except ReviewError as exc:
             self.message_user(request, exc.message, messages.ERROR)
         else:
             self.message_user(request, f"{TRANSITION_DONE[name]}: {obj}.", messages.SUCCESS)
         return HttpResponseRedirect(self._change_url(obj))
+
+    def _refuse_unsaved(self, request, obj, button: str):
+        """The record's page again, with the changes as typed and the error "Save your
+        changes first", when the button was pressed on a page with unsaved changes;
+        None when there are none (or only the button's own fields were posted)."""
+        loaded = request.POST.get("loaded_version")
+        if loaded is None:
+            return None  # not the record's form: a button of its own
+        if loaded != obj.version:
+            # Saved by someone else since the page was opened: the page differs from the
+            # record for that reason; the service refuses it as such (VersionConflict).
+            return None
+        changed = self._unsaved_changes(request, obj)
+        if not changed:
+            return None
+        request._refused_transition = (button, changed)
+        # The page at its own address: its Save button posts there, not to the button's.
+        return self.change_view(request, str(obj.pk), form_url=self._change_url(obj))
+
+    def _unsaved_changes(self, request, obj) -> list[str]:
+        """What the posted page changes, by field label (and inline list name)."""
+        form = self.get_form(request, obj, change=True)(request.POST, request.FILES, instance=obj)
+        changed = [
+            str(form.fields[name].label or name)
+            for name in form.changed_data
+            if name not in NOT_CONTENT_FIELDS and _really_changed(form, name)
+        ]
+        formsets, _ = self._create_formsets(request, obj, change=True)
+        changed += [
+            str(formset.model._meta.verbose_name_plural)
+            for formset in formsets
+            if _formset_really_changed(formset)
+        ]
+        return changed
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError:
+            # The service refused what the form found valid a moment before: someone
+            # saved the same DOI, key or slug in between, and the database's constraint
+            # caught it. Nothing was written (the view is atomic); validating the same
+            # POST again shows the reason at its field, as a form error, not a crash.
+            if request.method != "POST" or getattr(request, "_validated_again", False):
+                raise
+            request._validated_again = True
+            request._curation_notes = []
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
     # --- a record with its claims (curation/bundles.py) ---------------------------------
 
@@ -507,6 +781,9 @@ class ModeratedAdmin(SimpleHistoryAdmin):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         obj = self._bundle_record(request, object_id)
+        refused = self._refuse_unsaved(request, obj, "Submit with its claims")
+        if refused is not None:
+            return refused
         try:
             result = bundle_submit(record=obj, user=request.user)
         except ReviewError as exc:
@@ -563,7 +840,18 @@ class ModeratedAdmin(SimpleHistoryAdmin):
             "original": obj,
             "form": form,
             "rows": [
-                (claim, form[form.field_name(claim)], claim._meta.verbose_name) for claim in waiting
+                {
+                    "claim": claim,
+                    "field": form[form.field_name(claim)],
+                    "kind": claim._meta.verbose_name,
+                    "details": claim_details(claim, parent=obj),
+                    "change_url": reverse(
+                        f"admin:{claim._meta.app_label}_{claim._meta.model_name}_change",
+                        args=[claim.pk],
+                    ),
+                    "preview_url": preview_url(claim),
+                }
+                for claim in waiting
             ],
         }
         return TemplateResponse(request, "admin/review_with_claims.html", context)
@@ -600,7 +888,15 @@ class ModeratedAdmin(SimpleHistoryAdmin):
         historical = self.model.history.filter(pk=version_id).first()
         if historical is not None:
             request._history_m2m_initial = _historical_m2m(historical)
+            # Saving this form is a revert: the history and the log say so, with the date.
+            request._reverting_to = historical
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        logged = getattr(request, "_revert_logged", None)
+        if logged:
+            return logged  # a plain text LogEntry message is shown as it is
+        return super().construct_change_message(request, form, formsets, add)
 
     # --- review actions: the same service, rules and messages as the API ---------------
 
@@ -674,6 +970,48 @@ class ModeratedAdmin(SimpleHistoryAdmin):
         return self._with_note(request, queryset, "retract", required=True)
 
 
+# Fields a record's form posts that are not its content: the version the page was
+# loaded at (for conflicts) and the note for the history.
+NOT_CONTENT_FIELDS = ("loaded_version", "change_reason")
+
+
+def _really_changed(form, name: str) -> bool:
+    """Whether a field Django reports changed differs in more than line endings and
+    the spaces around it: a browser sends a text box's lines with CRLF, and the
+    record may hold LF."""
+    initial, data = form[name].initial, form[name].data
+    if isinstance(initial, str) and isinstance(data, str):
+        return _plain_text(initial) != _plain_text(data)
+    return True
+
+
+def _formset_really_changed(formset) -> bool:
+    """Whether an inline list was changed on the page: a row added, deleted or edited
+    in more than line endings (``_really_changed``, row by row)."""
+    if not formset.is_bound:
+        return False
+    for form in formset.forms:
+        if formset.can_delete and formset._should_delete_form(form):
+            return True
+        if any(
+            _really_changed(form, name)
+            for name in form.changed_data
+            if name not in NOT_CONTENT_FIELDS
+        ):
+            return True
+    return False
+
+
+def _plain_text(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def revert_verb(historical) -> str:
+    """How the history names a revert to ``historical`` (a version of the record)."""
+    when = historical.history_date.astimezone(datetime.UTC)
+    return f"Reverted to the version of {when:%Y-%m-%d %H:%M:%S} UTC"
+
+
 def _suggested_message(result) -> str:
     fields = ", ".join(result.changed)
     return format_html(
@@ -721,6 +1059,12 @@ class ModeratedInline:
         formset = super().get_formset(request, obj, **kwargs)
         formset.editing_user = request.user
         formset.form.editing_user = request.user
+        if isinstance(self, admin.TabularInline):
+            # A table's rows show their labels once, in its head: each field is named by
+            # its column's heading (no <label> in Django's rows, so a screen reader named
+            # nothing; static/curation/admin-a11y.js names the autocomplete boxes alike).
+            for field in formset.form.base_fields.values():
+                field.widget.attrs.setdefault("aria-label", capfirst(field.label))
         return formset
 
     def get_fields(self, request, obj=None):

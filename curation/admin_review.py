@@ -169,6 +169,9 @@ class SuggestionReviewForm(forms.Form):
 
 @admin.register(Suggestion)
 class SuggestionAdmin(admin.ModelAdmin):
+    index_group = "work"
+    index_order = 2
+    index_question = "which changes to published records wait for an editor?"
     list_display = [
         "changed_fields_link",
         "record_link",

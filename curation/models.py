@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Case, Count, DateTimeField, OuterRef, Q, Subquery, When
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 
 
 class Status(models.TextChoices):
@@ -147,6 +148,13 @@ class Moderated(models.Model):
         return version_token(self.updated_at)
 
 
+def excerpt(text: str, chars: int = 60) -> str:
+    """The start of ``text`` on one line, cut at a word with "…" when longer: what tells
+    two claims about the same things apart in a name, a list or a message. For display
+    only; the text itself is never cut."""
+    return Truncator(" ".join(text.split())).chars(chars)
+
+
 def version_token(updated_at: datetime.datetime | None) -> str:
     if updated_at is None:
         return ""
@@ -161,7 +169,7 @@ def moderated_models() -> list[type[Moderated]]:
     return [model for model in apps.get_models() if issubclass(model, Moderated)]
 
 
-def _is_model(model: type[models.Model]) -> Q:
+def content_of(model: type[models.Model]) -> Q:
     """Rows whose ``content_type`` is ``model``'s, by name: a join on the content type
     table rather than a lookup of its id, so the query count does not depend on
     ContentType's cache."""
@@ -241,14 +249,14 @@ class SuggestionQuerySet(models.QuerySet):
         for model in moderated_models():
             opts = model._meta
             if user.has_perm(f"{opts.app_label}.review_{opts.model_name}"):
-                reviewed |= _is_model(model)
+                reviewed |= content_of(model)
         return self.filter(Q(author=user) | reviewed)
 
     def of_kind(self, *kinds: type[models.Model]):
         """Suggestions about records of any of the models ``kinds``."""
         wanted = Q()
         for model in kinds:
-            wanted |= _is_model(model)
+            wanted |= content_of(model)
         return self.filter(wanted) if kinds else self.none()
 
     def for_display(self):
@@ -261,7 +269,7 @@ class SuggestionQuerySet(models.QuerySet):
         subquery per curated model inside the same query, whatever the rows' kinds."""
         whens = [
             When(
-                _is_model(model),
+                content_of(model),
                 then=Subquery(
                     model._default_manager.filter(pk=OuterRef("object_id")).values("updated_at")[:1]
                 ),

@@ -200,7 +200,7 @@ def _accept(*, suggestion: Suggestion, user, note: str) -> Moderated:
     note = note.strip()
     record._history_user = user
     why = f": {current.reason}" if current.reason else ""
-    record._change_reason = f"Accepted suggestion #{current.pk} by {current.author}{why}"[:100]
+    record._change_reason = f"Accepted suggestion #{current.pk} by {current.author}{why}"
     _save_checked(record)
     for name, pks in many.items():
         getattr(record, name).set(pks)

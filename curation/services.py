@@ -162,7 +162,7 @@ def _save(record: Moderated, *, user, reason: str, fields: list[str]) -> None:
     # simple_history reads these two attributes: the history row names the user even
     # when no request is around (API token calls, commands, tests) and keeps the note.
     record._history_user = user
-    record._change_reason = reason[:100]
+    record._change_reason = reason
     record.save(update_fields=[*fields, "updated_at"])
 
 
@@ -513,7 +513,7 @@ def record_create(
     record = model(status=Status.DRAFT, created_by=user)
     many = _apply(record, values)
     record._history_user = user
-    record._change_reason = (reason.strip() or "Created")[:100]
+    record._change_reason = reason.strip() or "Created"
     _save_checked(record)
     for name, pks in many.items():
         getattr(record, name).set(pks)
@@ -529,6 +529,7 @@ def record_edit(
     user,
     expected_version: str | None = None,
     reason: str = "",
+    verb: str = "Edited",
 ) -> EditResult:
     """Change ``record``'s content, the same way from every door.
 
@@ -542,19 +543,25 @@ def record_edit(
     old version re-posted from history is a change like any other. With
     ``expected_version`` (If-Match, the admin form's version) a record saved since
     the caller read it is refused with ``VersionConflict``.
+
+    The history says what happened with ``verb`` ("Edited"; the admin's revert says
+    "Reverted to the version of …"), then ``reason``, both kept in full.
     """
     current, changes = _edit_checked(record, fields, user, expected_version)
     if not changes:
         return EditResult(record=current)
+    reason = reason.strip()
     if current.status == Status.PUBLISHED:
         from curation.revisions import suggestion_create
 
-        suggestion = suggestion_create(record=current, changes=changes, user=user, reason=reason)
+        # A suggestion's reason is its author's words; a revert says first that it is one.
+        why = reason if verb == "Edited" else _reason(verb, reason)
+        suggestion = suggestion_create(record=current, changes=changes, user=user, reason=why)
         return EditResult(record=current, changed=sorted(changes), suggestion=suggestion)
     many = _apply(current, {name: change["new"] for name, change in changes.items()})
     current.status = Status.DRAFT
     current._history_user = user
-    current._change_reason = _reason("Edited", reason.strip())[:100]
+    current._change_reason = _reason(verb, reason)
     _save_checked(current)
     for name, pks in many.items():
         getattr(current, name).set(pks)
@@ -579,6 +586,49 @@ def record_edit_check(
     """The checks ``record_edit`` makes, without writing: forms call it while they
     validate, so a refusal is shown on the form. Returns the changes it would make."""
     return _edit_checked(record, fields, user, expected_version)[1]
+
+
+@transaction.atomic
+def record_flag(*, record: Moderated, fields: dict[str, Any], user=None, reason: str) -> list[str]:
+    """Set facts that come from outside the knowledge base directly on ``record``,
+    whatever its status, without a suggestion: a publisher's retraction notice found by
+    a scheduled check must reach readers at once, not after a review queue. Only the
+    fields the model lists in ``flag_fields`` can be set this way; content never is.
+
+    The change is saved in history with ``user`` (None for a command run by the
+    system) and ``reason``; on a published record it opens a data version (revised,
+    naming the fields), like an accepted suggestion. What the flag means for readers,
+    and who reviews it, is the model's app's business (findings/retractions.py).
+    Returns the names of the fields that changed (none: nothing written)."""
+    model = type(record)
+    allowed = set(getattr(model, "flag_fields", ()))
+    refused = sorted(set(fields) - allowed)
+    if refused:
+        raise ValidationError(
+            {name: [f"“{name}” is content: it changes only by an edit."] for name in refused}
+        )
+    if not reason.strip():
+        raise ReviewNoteRequired("A flag needs a reason for the record's history.")
+    current = _locked(record, None)
+    changed = []
+    for name, value in fields.items():
+        model_field = model._meta.get_field(name)
+        if model_field.is_relation:
+            new = getattr(value, "pk", value)
+        else:
+            new = model_field.to_python(value)
+        if getattr(current, model_field.attname) != new:
+            setattr(current, model_field.attname, new)
+            changed.append(name)
+    if not changed:
+        return []
+    current.clean_fields(exclude=[f.name for f in model._meta.fields if f.name not in changed])
+    _save(current, user=user, reason=reason.strip(), fields=changed)
+    if current.status == Status.PUBLISHED:
+        data_version_record(
+            record=current, action=DataChangeAction.REVISED, fields=changed, note=reason.strip()
+        )
+    return sorted(changed)
 
 
 @transaction.atomic

@@ -182,7 +182,10 @@ class ApiSchema(AutoSchema):
         return action in ("update", "partial_update", *REVIEW_ACTIONS)
 
     def _error_description(self, code: int) -> str:
-        return getattr(self.view, "error_descriptions", {}).get(code, ERROR_DESCRIPTIONS[code])
+        described = getattr(self.view, "error_descriptions", {})
+        # Per action ({action: {code: text}}) or for the whole viewset ({code: text}).
+        described = described.get(getattr(self.view, "action", None), described)
+        return described[code] if code in described else ERROR_DESCRIPTIONS[code]
 
     def _is_read(self) -> bool:
         return getattr(self.view, "action", None) in ("list", "retrieve")

@@ -2,10 +2,21 @@
 
 from django.contrib import admin
 from django.db.models import Count
+from django.utils.html import format_html
 
-from curation.admin import ModeratedAdmin, ModeratedForm, ModeratedInline
+from curation.admin import (
+    ModeratedAdmin,
+    ModeratedForm,
+    ModeratedInline,
+    breakable,
+    choice_cell,
+    excerpt_cell,
+    with_title,
+)
+from curation.models import excerpt
 from findings.admin_import import import_urls
 from findings.duplicates import DUPLICATE_FIELDSET, DuplicateWarningFormMixin
+from findings.lookup.admin_views import NoticeFilter, SourceLookupAdminMixin
 from findings.models import Abnormality, Finding, LabTest, Source
 
 
@@ -36,28 +47,51 @@ class FindingOfAbnormalityInline(FindingInline):
     ]
 
 
+class ClaimColumns:
+    """List columns of a sourced claim (findings, therapy evidence): the statement's
+    start, which tells two claims apart, and short labels with the full ones as
+    tooltips. Needs ``source`` in ``list_select_related``."""
+
+    @admin.display(description="statement", ordering="statement")
+    def short_statement(self, obj) -> str:
+        return excerpt_cell(obj.statement)
+
+    @admin.display(description="source", ordering="source__key")
+    def source_key(self, obj) -> str:
+        return with_title(breakable(obj.source.key), str(obj.source))
+
+    @admin.display(description="level", ordering="level")
+    def level_shown(self, obj) -> str:
+        return choice_cell(obj, "level")
+
+    @admin.display(description="direction", ordering="direction")
+    def direction_shown(self, obj) -> str:
+        return choice_cell(obj, "direction")
+
+
 class SourceForm(DuplicateWarningFormMixin, ModeratedForm):
     """A source's form: a look-alike of an existing source is a warning (duplicates.py)."""
 
 
 @admin.register(Source)
-class SourceAdmin(ModeratedAdmin):
+class SourceAdmin(SourceLookupAdminMixin, ModeratedAdmin):
     form = SourceForm
     # "Import BibTeX / RIS / PubMed file" beside "Add source" (findings/admin_import.py).
     change_list_template = "admin/findings/source/change_list.html"
+    index_group = "evidence"
+    index_order = 1
+    index_question = "which paper, trial record or web page says it?"
     list_display = [
-        "key",
+        "key_shown",
         "short_title",
-        "first_author",
-        "year",
-        "kind",
-        "doi",
-        "pmid",
+        "cited_as",
+        "kind_shown",
+        "identifiers",
         "claim_count",
-        "status",
-        "retracted",
+        "author",
+        "status_shown",
     ]
-    list_filter = ["status", "kind", "retracted", "year"]
+    list_filter = ["status", "kind", "retracted", NoticeFilter, "year"]
     # Explicit: the count annotation groups rows, and grouped queries drop Meta.ordering.
     ordering = ["-year", "title"]
     search_fields = ["key", "title", "authors", "container", "doi", "pmid", "pmcid", "nct_id"]
@@ -74,7 +108,19 @@ class SourceAdmin(ModeratedAdmin):
             {"fields": ["doi", "pmid", "pmcid", "nct_id", "url", "accessed_on"]},
         ),
         ("Abstract", {"fields": ["publication_type", "abstract"]}),
-        ("Reliability", {"fields": ["retracted", "retraction_note", "verification_note"]}),
+        (
+            "Reliability",
+            {
+                "fields": [
+                    "retracted",
+                    "retraction_note",
+                    ("notice_kind", "notice_date"),
+                    ("notice_doi", "notice_url"),
+                    "notices_checked_on",
+                    "verification_note",
+                ]
+            },
+        ),
         ("Review", {"fields": ["status", "review_note", *ModeratedAdmin.moderation_fields]}),
     ]
 
@@ -90,13 +136,51 @@ class SourceAdmin(ModeratedAdmin):
         # then the curator can say it is a different document.
         return [*fieldsets, DUPLICATE_FIELDSET] if request.method == "POST" else fieldsets
 
+    @admin.display(description="key", ordering="key")
+    def key_shown(self, obj: Source) -> str:
+        return breakable(obj.key)
+
     @admin.display(description="title", ordering="title")
     def short_title(self, obj: Source) -> str:
-        return obj.title if len(obj.title) <= 90 else obj.title[:88] + "…"
+        return excerpt_cell(obj.title, 70)
 
-    @admin.display(description="first author", ordering="authors")
-    def first_author(self, obj: Source) -> str:
-        return obj.first_author or "—"
+    @admin.display(description="first author, year", ordering="year")
+    def cited_as(self, obj: Source) -> str:
+        """As a citation names it: "Strayer DR 1994"."""
+        who = excerpt(obj.first_author, 24) if obj.first_author else "Anon."
+        shown = f"{who} {obj.year or 'n.d.'}"
+        full = f"{obj.authors or 'No authors recorded'} ({obj.year or 'no year recorded'})"
+        return with_title(shown, full)
+
+    @admin.display(description="kind", ordering="kind")
+    def kind_shown(self, obj: Source) -> str:
+        return choice_cell(obj, "kind")
+
+    @admin.display(description="identifiers")
+    def identifiers(self, obj: Source) -> str:
+        """Which identifiers it has (DOI, PMID, PMC, NCT), their values as the tooltip; the
+        search box finds a source by any of them."""
+        held = [(label, value) for label, value in self._identifiers(obj) if value]
+        if not held:
+            return "—"
+        return with_title(
+            " · ".join(label for label, _ in held),
+            "; ".join(f"{label} {value}" for label, value in held),
+        )
+
+    @staticmethod
+    def _identifiers(obj: Source) -> list[tuple[str, str]]:
+        return [("DOI", obj.doi), ("PMID", obj.pmid), ("PMC", obj.pmcid), ("NCT", obj.nct_id)]
+
+    @admin.display(description="status", ordering="status")
+    def status_shown(self, obj: Source) -> str:
+        """Its review status, and under it whether its publisher retracted it."""
+        shown = super().status_shown(obj)
+        if not obj.retracted:
+            return shown
+        return format_html(
+            '{}<span class="publisher-retracted">retracted by publisher</span>', shown
+        )
 
     @admin.display(description="findings", ordering="_findings")
     def claim_count(self, obj: Source) -> int:
@@ -105,7 +189,18 @@ class SourceAdmin(ModeratedAdmin):
 
 @admin.register(Abnormality)
 class AbnormalityAdmin(ModeratedAdmin):
-    list_display = ["name", "category", "component", "change", "finding_count", "status"]
+    index_group = "subjects"
+    index_order = 1
+    index_question = "what in the immune system is abnormal in ME/CFS?"
+    list_display = [
+        "name",
+        "category_shown",
+        "component",
+        "change",
+        "finding_count",
+        "author",
+        "status_shown",
+    ]
     list_filter = ["status", "category", "change"]
     ordering = ["name"]
     search_fields = ["name", "slug", "aliases", "component"]
@@ -124,19 +219,54 @@ class AbnormalityAdmin(ModeratedAdmin):
     def finding_count(self, obj: Abnormality) -> int:
         return obj._findings
 
+    @admin.display(description="category", ordering="category")
+    def category_shown(self, obj: Abnormality) -> str:
+        return choice_cell(obj, "category")
+
 
 @admin.register(LabTest)
 class LabTestAdmin(ModeratedAdmin):
-    list_display = ["name", "specimen", "availability", "status"]
+    index_group = "subjects"
+    index_order = 3
+    index_question = "how is this abnormality measured?"
+    list_display = [
+        "name",
+        "measures_excerpt",
+        "specimen",
+        "availability_shown",
+        "author",
+        "status_shown",
+    ]
     list_filter = ["status", "availability"]
     search_fields = ["name", "measures", "specimen"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["abnormalities"]
 
+    @admin.display(description="what it measures")
+    def measures_excerpt(self, obj: LabTest) -> str:
+        return excerpt_cell(obj.measures, 70)
+
+    @admin.display(description="availability", ordering="availability")
+    def availability_shown(self, obj: LabTest) -> str:
+        return choice_cell(obj, "availability")
+
 
 @admin.register(Finding)
-class FindingAdmin(ModeratedAdmin):
-    list_display = ["short_statement", "abnormality", "source", "level", "direction", "status"]
+class FindingAdmin(ClaimColumns, ModeratedAdmin):
+    index_group = "evidence"
+    index_order = 2
+    index_question = "is this abnormality seen in ME/CFS?"
+    # The statement tells two findings apart (one source often makes several claims
+    # about one abnormality); the other columns are short, full labels as tooltips.
+    list_display = [
+        "short_statement",
+        "about",
+        "source_key",
+        "level_shown",
+        "direction_shown",
+        "author",
+        "status_shown",
+    ]
     list_filter = ["status", "level", "direction", "case_definition", "abnormality"]
     list_select_related = ["abnormality", "source", "lab_test"]
     search_fields = ["statement", "quote", "source__title", "source__key", "abnormality__name"]
@@ -161,9 +291,11 @@ class FindingAdmin(ModeratedAdmin):
         ("Review", {"fields": ["status", "review_note", *ModeratedAdmin.moderation_fields]}),
     ]
 
-    @admin.display(description="statement", ordering="statement")
-    def short_statement(self, obj: Finding) -> str:
-        return obj.statement if len(obj.statement) <= 100 else obj.statement[:98] + "…"
+    @admin.display(description="about", ordering="abnormality__name")
+    def about(self, obj: Finding) -> str:
+        if obj.abnormality_id and obj.lab_test_id:
+            return f"{obj.abnormality} (test: {obj.lab_test})"
+        return str(obj.abnormality or obj.lab_test)
 
 
 admin.site.site_header = "ME/CFS Immune Knowledge Base — curators"

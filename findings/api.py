@@ -17,6 +17,7 @@ from findings.citations import (
 )
 from findings.duplicates import api_duplicate_check
 from findings.filters import AbnormalityFilter, FindingFilter, LabTestFilter, SourceFilter
+from findings.lookup.api_views import SourceLookupActionMixin
 from findings.models import Abnormality, Finding, LabTest, Source
 from findings.serializers import (
     AbnormalitySerializer,
@@ -71,24 +72,31 @@ class LabTestViewSet(ReadOnlyViewSet):
     ),
 )
 class SourceViewSet(
-    CitationFormatsMixin, BundleActionsMixin, ReviewActionsMixin, DraftWriteViewSet
+    SourceLookupActionMixin,
+    CitationFormatsMixin,
+    BundleActionsMixin,
+    ReviewActionsMixin,
+    DraftWriteViewSet,
 ):
     """Citable documents. Curators and editors (token) create drafts and edit draft or
     rejected sources; a DOI or PMID already used by another source is refused (400), a
     PMCID or a near-identical title of the same year is a 409 `possible_duplicate`
     unless the body says `"different_document": true` with a `different_reason`.
     `?format=bibtex` or `?format=ris` answers the (filtered) list or one source as
-    citations."""
+    citations. ``lookup/`` fills a new source from its DOI, PMID, PMCID or NCT number
+    (saves nothing)."""
 
     serializer_class = SourceSerializer
     filterset_class = SourceFilter
     lookup_value_regex = ID_REGEX
-    error_statuses = {"create": [400, 403, 409]}
+    error_statuses = {"create": [400, 403, 409], **SourceLookupActionMixin.error_statuses}
     error_descriptions = {
         409: "`possible_duplicate`: a PMCID or a near-identical title (same year) matches "
         "another source, named in `errors`; send `different_document` and "
         "`different_reason` if it is a different document. For an edit or review action "
-        "also: the record's status does not allow it."
+        "also: the record's status does not allow it.",
+        # The lookup action's own (per action: curation/viewsets.py ApiSchema).
+        **SourceLookupActionMixin.error_descriptions,
     }
 
     def get_queryset(self):

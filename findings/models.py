@@ -12,7 +12,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from curation.models import Moderated, ModeratedQuerySet, Status
+from curation.models import Moderated, ModeratedQuerySet, Status, excerpt
 from findings.fields import DOIField, NCTField, PMCIDField, PMIDField
 
 # ---------------------------------------------------------------------------
@@ -147,6 +147,35 @@ class SourceKind(models.TextChoices):
     CURATORS_CHECK = "curators_check", "Check by this knowledge base's curators"
 
 
+class NoticeKind(models.TextChoices):
+    """A publisher's notice about a published document, as Crossref records it (its
+    ``updated-by`` relations, the publisher's own and those Retraction Watch found)."""
+
+    RETRACTION = "retraction", "Retraction"
+    PARTIAL_RETRACTION = "partial_retraction", "Partial retraction"
+    EXPRESSION_OF_CONCERN = "expression_of_concern", "Expression of concern"
+    CORRECTION = "correction", "Correction"
+
+
+# Notices that put a document's results in doubt. The claims citing a source with one
+# stay on every page, flagged, but count in no level, total, ranking or matrix cell until
+# an editor has reviewed the notice (findings/retractions.py). A correction is shown and
+# counted: it corrects the record, it does not withdraw it.
+HELD_NOTICES = (
+    NoticeKind.RETRACTION,
+    NoticeKind.PARTIAL_RETRACTION,
+    NoticeKind.EXPRESSION_OF_CONCERN,
+)
+
+
+def source_held_q(prefix: str = "") -> Q:
+    """Sources whose retraction (or partial retraction, or expression of concern) no
+    editor has reviewed yet. ``prefix`` reaches them from a claim (``source__``)."""
+    return (
+        Q(**{f"{prefix}retracted": True}) | Q(**{f"{prefix}notice_kind__in": HELD_NOTICES})
+    ) & Q(**{f"{prefix}notice_reviewed_at__isnull": True})
+
+
 class Source(Moderated):
     """A citable document. Never type an identifier, author, year or journal from memory."""
 
@@ -201,12 +230,64 @@ class Source(Moderated):
         default=False, help_text="Tick when the publisher has retracted this document."
     )
     retraction_note = models.TextField(blank=True)
+    notice_kind = models.CharField(
+        "publisher's notice",
+        max_length=24,
+        choices=NoticeKind.choices,
+        blank=True,
+        help_text="The most serious notice issued about this document (Crossref's record of "
+        "retractions and corrections, Retraction Watch's included). Filled by the lookup and "
+        "by check_retractions. A retraction, partial retraction or expression of concern keeps "
+        "the claims citing this source out of every count until an editor reviews it.",
+    )
+    notice_doi = DOIField("notice DOI", blank=True, help_text="The notice's own DOI.")
+    notice_url = models.URLField(
+        "notice URL", max_length=500, blank=True, help_text="Where readers can read the notice."
+    )
+    notice_date = models.DateField(
+        "notice date", null=True, blank=True, help_text="When the notice was published."
+    )
+    notices_checked_on = models.DateField(
+        "notices checked on",
+        null=True,
+        blank=True,
+        help_text="When Crossref's record of retractions and corrections was last read for "
+        "this DOI.",
+    )
+    # Set only by an editor's review of the notice (findings/retractions.py), never by an
+    # edit: until then the claims citing a held source count nowhere.
+    notice_reviewed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    notice_reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    notice_review_note = models.TextField(blank=True, editable=False)
     verification_note = models.TextField(
         blank=True,
         help_text="What was and was not verified about this source (e.g. 'PMID/DOI not seen').",
     )
 
     history = HistoricalRecords()
+
+    # Facts from outside the knowledge base, set directly by curation's ``record_flag``
+    # (a publisher's notice found by check_retractions, an editor's review of it): readers
+    # must see a retraction at once, not after a suggestion waits for review.
+    flag_fields = (
+        "retracted",
+        "retraction_note",
+        "notice_kind",
+        "notice_doi",
+        "notice_url",
+        "notice_date",
+        "notices_checked_on",
+        "notice_reviewed_at",
+        "notice_reviewed_by",
+        "notice_review_note",
+    )
 
     class Meta(Moderated.Meta):
         permissions = [("review_source", "Can publish, reject or retract sources")]
@@ -238,7 +319,6 @@ class Source(Moderated):
                 violation_error_message="A source with this PMID already exists.",
                 violation_error_code="unique",
             ),
-            # DOIField normalises; this keeps raw SQL and bulk loads honest too.
             models.UniqueConstraint(
                 fields=["nct_id"],
                 condition=~Q(nct_id=""),
@@ -247,6 +327,7 @@ class Source(Moderated):
                 "exists.",
                 violation_error_code="unique",
             ),
+            # DOIField normalises; this keeps raw SQL and bulk loads honest too.
             models.CheckConstraint(
                 condition=Q(doi=Lower("doi")) & ~Q(doi__startswith="http"),
                 name="findings_source_doi_normalised",
@@ -261,19 +342,25 @@ class Source(Moderated):
             models.CheckConstraint(
                 condition=Q(kind__in=SourceKind.values), name="findings_source_kind_valid"
             ),
+            models.CheckConstraint(
+                condition=Q(notice_kind="") | Q(notice_kind__in=NoticeKind.values),
+                name="findings_source_notice_kind_valid",
+            ),
         ]
 
     def __str__(self) -> str:
         who = self.first_author or "Anon."
-        return f"{who} {self.year or 'n.d.'}: {self.title[:80]}"
+        # A long title is shortened visibly: cut mid-word without a mark, it read as lost.
+        title = self.title if len(self.title) <= 80 else self.title[:79].rstrip() + "…"
+        return f"{who} {self.year or 'n.d.'}: {title}"
 
     def get_absolute_url(self) -> str:
         return reverse("findings:source-detail", args=[self.pk])
 
     def validate_constraints(self, exclude=None):
-        """A DOI or PMID already taken is reported on its field with the key and title
-        of the source that has it: the curator opens that source instead of adding
-        the document twice."""
+        """A DOI, PMID or trial number already taken is reported on its field with
+        the key and title of the source that has it (the admin adds a link to it): the
+        curator opens that source instead of adding the document twice."""
         try:
             super().validate_constraints(exclude=exclude)
         except ValidationError as exc:
@@ -304,6 +391,19 @@ class Source(Moderated):
                 "title": holder.title if len(holder.title) <= 80 else holder.title[:79] + "…",
             },
         )
+
+    @property
+    def notice_held(self) -> bool:
+        """A retraction (or partial retraction, or expression of concern) no editor has
+        reviewed yet: the claims citing this source count nowhere (``source_held_q``)."""
+        return (
+            self.retracted or self.notice_kind in HELD_NOTICES
+        ) and self.notice_reviewed_at is None
+
+    @property
+    def notice_link(self) -> str:
+        """Where a reader reads the notice: its URL, else its DOI's link."""
+        return self.notice_url or (f"https://doi.org/{self.notice_doi}" if self.notice_doi else "")
 
     @property
     def first_author(self) -> str:
@@ -446,6 +546,11 @@ class FindingQuerySet(ModeratedQuerySet):
     def retracted(self):
         return super().retracted()._with_public_parents()
 
+    def counted(self):
+        """Published, and counted in levels, totals and rankings: not resting on a
+        source whose retraction no editor has reviewed yet (shown, flagged, uncounted)."""
+        return self.published().exclude(source_held_q("source__"))
+
 
 class Finding(EvidenceFields):
     """One sourced claim that an abnormality is (or is not) seen in ME/CFS, or about
@@ -492,8 +597,9 @@ class Finding(EvidenceFields):
         ]
 
     def __str__(self) -> str:
+        # The statement's start tells apart two claims of one source about one thing.
         about = self.abnormality or self.lab_test
-        return f"{about} — {self.source.key} ({self.level})"
+        return f"{about} — {self.source.key} ({self.level}) · {excerpt(self.statement)}"
 
 
 # ---------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from findings.duplicates import DIFFERENT_REASON_MAX
-from findings.models import LEVEL_SHORT, Abnormality, Finding, LabTest, Source
+from findings.models import LEVEL_SHORT, Abnormality, Finding, LabTest, NoticeKind, Source
 
 
 class NormalisedCharField(serializers.CharField):
@@ -20,6 +20,16 @@ class NormalisedCharField(serializers.CharField):
 
     def to_internal_value(self, data):
         return self.model_field.to_python(super().to_internal_value(data))
+
+
+class SlugLinkField(serializers.SlugRelatedField):
+    """A link written as the record's slug. A NUL character is refused as DRF's CharField
+    refuses it (PostgreSQL cannot even compare text holding one): 400, not 500."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and "\x00" in data:
+            raise serializers.ValidationError("Null characters are not allowed.")
+        return super().to_internal_value(data)
 
 
 @extend_schema_field(
@@ -77,6 +87,21 @@ class CitationSerializer(serializers.ModelSerializer):
     """The source a claim cites, inline, so an app can show it without another call."""
 
     url = OptionalURLField(read_only=True)
+    notice_kind = serializers.ChoiceField(
+        choices=NoticeKind.choices,
+        allow_blank=True,
+        read_only=True,
+        help_text="The publisher's most serious notice about the source, or empty.",
+    )
+    notice_link = serializers.CharField(
+        read_only=True, help_text="Where to read the publisher's notice, or empty."
+    )
+    notice_held = serializers.BooleanField(
+        read_only=True,
+        help_text="True while the source's retraction (or partial retraction, or expression "
+        "of concern) awaits an editor's review: then this claim counts in no level, total or "
+        "ranking.",
+    )
 
     class Meta:
         model = Source
@@ -92,6 +117,9 @@ class CitationSerializer(serializers.ModelSerializer):
             "url",
             "retracted",
             "retraction_note",
+            "notice_kind",
+            "notice_link",
+            "notice_held",
             "status",
         ]
         read_only_fields = fields
@@ -99,6 +127,18 @@ class CitationSerializer(serializers.ModelSerializer):
 
 class SourceSerializer(RejectStatusMixin, serializers.ModelSerializer):
     url = OptionalURLField()
+    notice_url = OptionalURLField()
+    notice_doi = NormalisedCharField(
+        model_field=Source._meta.get_field("notice_doi"),
+        required=False,
+        allow_blank=True,
+        help_text="The publisher's notice's own DOI.",
+    )
+    notice_held = serializers.BooleanField(
+        read_only=True,
+        help_text="True while a retraction, partial retraction or expression of concern "
+        "awaits an editor's review: the claims citing this source count nowhere until then.",
+    )
     doi = NormalisedCharField(
         model_field=Source._meta.get_field("doi"),
         required=False,
@@ -161,6 +201,14 @@ class SourceSerializer(RejectStatusMixin, serializers.ModelSerializer):
             "accessed_on",
             "retracted",
             "retraction_note",
+            "notice_kind",
+            "notice_doi",
+            "notice_url",
+            "notice_date",
+            "notices_checked_on",
+            "notice_held",
+            "notice_reviewed_at",
+            "notice_review_note",
             "verification_note",
             "status",
             "created_at",
@@ -168,7 +216,15 @@ class SourceSerializer(RejectStatusMixin, serializers.ModelSerializer):
             "different_document",
             "different_reason",
         ]
-        read_only_fields = ["id", "status", "created_at", "updated_at"]
+        read_only_fields = [
+            "id",
+            "notice_held",
+            "notice_reviewed_at",
+            "notice_review_note",
+            "status",
+            "created_at",
+            "updated_at",
+        ]
 
 
 class AbnormalitySerializer(serializers.ModelSerializer):
@@ -263,14 +319,14 @@ def retraction_field() -> RetractionSerializer:
 
 
 class FindingSerializer(RejectStatusMixin, serializers.ModelSerializer):
-    abnormality = serializers.SlugRelatedField(
+    abnormality = SlugLinkField(
         slug_field="slug",
         queryset=Abnormality.objects.all(),
         allow_null=True,
         required=False,
         help_text="Slug of the abnormality the claim is about.",
     )
-    lab_test = serializers.SlugRelatedField(
+    lab_test = SlugLinkField(
         slug_field="slug",
         queryset=LabTest.objects.all(),
         allow_null=True,

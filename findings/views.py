@@ -28,7 +28,7 @@ from findings.pages import EXPORT_FORMATS, InputError, ReaderListView, recently_
 
 def _finding_count(direction: str):
     counted = (
-        Finding.objects.published()
+        Finding.objects.counted()
         .filter(abnormality=OuterRef("pk"), direction=direction)
         .order_by()
         .values("abnormality")
@@ -95,7 +95,10 @@ class AbnormalityDetailView(DetailView):
             .filter(abnormality=abnormality)
             .select_related("source", "lab_test")
         )
-        findings = [f for f in visible if f.is_published]
+        # A finding whose source's retraction awaits an editor's review is shown apart,
+        # flagged, and counted in no group's number.
+        findings = [f for f in visible if f.is_published and not f.source.notice_held]
+        context["held_findings"] = [f for f in visible if f.is_published and f.source.notice_held]
         context["retracted_findings"] = [f for f in visible if f.is_retracted]
         context["findings_for"] = [f for f in findings if f.direction == Direction.SUPPORTS]
         context["findings_against"] = [
@@ -111,7 +114,7 @@ class AbnormalityDetailView(DetailView):
         )
         # One grouped query: each therapy tied to this abnormality, strongest first.
         context["therapies"] = list(
-            abnormality.therapy_evidence.published()
+            abnormality.therapy_evidence.counted()
             .order_by()
             .values("therapy__name", "therapy__slug")
             .annotate(
@@ -151,6 +154,9 @@ class SourceListView(ReaderListView):
         "pmcid",
         "link",
         "retracted",
+        "notice_kind",
+        "notice_link",
+        "notice_held",
     )
 
     def get_queryset(self):
@@ -183,6 +189,9 @@ class SourceListView(ReaderListView):
                 "pmcid": source.pmcid,
                 "link": source.url,
                 "retracted": source.retracted,
+                "notice_kind": source.get_notice_kind_display() if source.notice_kind else "",
+                "notice_link": source.notice_link,
+                "notice_held": source.notice_held,
             }
             for source in object_list
         ]

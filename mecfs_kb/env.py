@@ -6,8 +6,10 @@ message, never fall back to a silent default (healthchecks ``hc/settings.py``).
 
 import ipaddress
 import os
+from urllib.parse import urlsplit
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+from django.core.validators import validate_email
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -32,6 +34,43 @@ def envint(name: str, default: int) -> int:
         return int(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name} must be an integer; got {raw!r}") from None
+
+
+def envfloat(name: str, default: float, *, minimum: float, maximum: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number; got {raw!r}") from None
+    if not minimum <= value <= maximum:
+        raise ImproperlyConfigured(
+            f"{name} must be between {minimum:g} and {maximum:g}; got {raw!r}"
+        )
+    return value
+
+
+def envurl(name: str, default: str) -> str:
+    """An http(s) base URL without a trailing slash (a service or its mirror)."""
+    value = os.environ.get(name, default).strip().rstrip("/")
+    parsed = urlsplit(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc or parsed.query:
+        raise ImproperlyConfigured(
+            f"{name} must be an http:// or https:// base URL such as {default}; got {value!r}"
+        )
+    return value
+
+
+def envemail(name: str, default: str = "") -> str:
+    """An email address, or empty. Checked with Django's own validator."""
+    value = os.environ.get(name, default).strip()
+    if value:
+        try:
+            validate_email(value)
+        except ValidationError:
+            raise ImproperlyConfigured(f"{name} must be an email address; got {value!r}") from None
+    return value
 
 
 def envlist(name: str, default: str = "") -> list[str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from mecfs_kb.env import envbool, envint, envlist, envnetworks
+from mecfs_kb.env import envbool, envemail, envfloat, envint, envlist, envnetworks, envurl
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -192,6 +192,10 @@ PUBLIC_HTTP_MAX_AGE = envint("PUBLIC_HTTP_MAX_AGE", 60)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The one login on this site is the admin's: the "Log in" link after a new curator sets
+# their password (PasswordResetCompleteView) points here, not at /accounts/login/ (404).
+LOGIN_URL = "admin:login"
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -307,6 +311,8 @@ SPECTACULAR_SETTINGS = {
         "SourceKindEnum": "findings.models.SourceKind",
         "ModerationStatusEnum": "curation.models.Status",
         "RegulatoryStatusEnum": "treatments.models.RegulatoryStatusKind",
+        "NoticeKindEnum": "findings.models.NoticeKind",
+        "LookupIdentifierKindEnum": "findings.lookup.api_views.IDENTIFIER_KINDS",
         "HarmKindEnum": "treatments.models.HarmKind",
         "SeverityEnum": "treatments.models.Severity",
         "ControlComparisonEnum": "treatments.models.ControlComparison",
@@ -397,3 +403,21 @@ SOURCE_IMPORT_KEEP_MINUTES = envint("SOURCE_IMPORT_KEEP_MINUTES", 60)
 for _name in ("SOURCE_IMPORT_MAX_MB", "SOURCE_IMPORT_KEEP_MINUTES"):
     if globals()[_name] < 1:
         raise ImproperlyConfigured(f"{_name} must be 1 or more; got {globals()[_name]}")
+
+# Every change is kept in history with its reason in full (a reviewer's note, a reason
+# for a revert): a text column, not simple-history's default of 100 characters, which
+# cut long notes without a word.
+SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
+# Looking sources up by identifier (findings/lookup/, issue 11). Each service's base URL,
+# so that a deployment can point at a mirror; the contact address goes in every request's
+# User-Agent (and puts Crossref requests in its "polite pool"): lookups are refused until
+# it is set. NCBI_API_KEY raises PubMed's rate limit from 3 to 10 requests a second.
+# LOOKUP_TIMEOUT_SECONDS bounds a whole lookup (every service asked), so that a curator
+# hears back within 5 seconds whatever the services do.
+CROSSREF_API_URL = envurl("CROSSREF_API_URL", "https://api.crossref.org")
+NCBI_EUTILS_URL = envurl("NCBI_EUTILS_URL", "https://eutils.ncbi.nlm.nih.gov/entrez/eutils")
+EUROPEPMC_API_URL = envurl("EUROPEPMC_API_URL", "https://www.ebi.ac.uk/europepmc/webservices/rest")
+CTGOV_API_URL = envurl("CTGOV_API_URL", "https://clinicaltrials.gov/api/v2")
+NCBI_API_KEY = os.environ.get("NCBI_API_KEY", "").strip()
+LOOKUP_CONTACT_EMAIL = envemail("LOOKUP_CONTACT_EMAIL")
+LOOKUP_TIMEOUT_SECONDS = envfloat("LOOKUP_TIMEOUT_SECONDS", 4.5, minimum=0.5, maximum=5.0)

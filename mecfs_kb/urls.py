@@ -4,6 +4,29 @@ from django.urls import include, path
 
 from mecfs_kb.health import healthz
 
+
+class AdminPageMixin:
+    """The password pages are the admin's templates served outside the admin: give them
+    the admin's context, so that a new curator's first page already says where they are
+    ("ME/CFS Immune Knowledge Base — curators", not "Django administration")."""
+
+    def get_context_data(self, **kwargs):
+        return {
+            **admin.site.each_context(self.request),
+            # As on the login page: no side menu of models for someone not logged in.
+            "is_nav_sidebar_enabled": False,
+            **super().get_context_data(**kwargs),
+        }
+
+
+class PasswordSetView(AdminPageMixin, auth_views.PasswordResetConfirmView):
+    pass
+
+
+class PasswordSetDoneView(AdminPageMixin, auth_views.PasswordResetCompleteView):
+    pass
+
+
 urlpatterns = [
     path("", include("treatments.urls")),
     path("", include("findings.urls")),
@@ -13,12 +36,12 @@ urlpatterns = [
     # "forgot my password" form: it would send email, which this site does not set up.
     path(
         "admin/reset/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(),
+        PasswordSetView.as_view(),
         name="password_reset_confirm",
     ),
     path(
         "admin/reset/done/",
-        auth_views.PasswordResetCompleteView.as_view(),
+        PasswordSetDoneView.as_view(),
         name="password_reset_complete",
     ),
     path("admin/", admin.site.urls),

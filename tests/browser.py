@@ -44,3 +44,31 @@ def has_sideways_scroll(page) -> bool:
     return page.evaluate(
         "document.documentElement.scrollWidth > document.documentElement.clientWidth"
     )
+
+
+# Rules whose violations fail a test: axe-core's two highest impacts.
+SERIOUS_IMPACTS = ("serious", "critical")
+
+
+def axe_violations(page, *, impacts=SERIOUS_IMPACTS) -> list[dict]:
+    """Runs axe-core (bundled in the axe-playwright-python package, no download) on the
+    page as it is now; returns the violations of the given impacts."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [v for v in results.response["violations"] if v["impact"] in impacts]
+
+
+def axe_report(url: str, violations: list[dict]) -> str:
+    """One line per violation and element: the rule, its impact, the element and where
+    the rule is explained."""
+    lines = []
+    for violation in violations:
+        for node in violation["nodes"]:
+            target = " ".join(str(t) for t in node["target"])
+            lines.append(
+                f"{url}: {violation['id']} ({violation['impact']}) at {target}: "
+                f"{violation['help']} — {violation['helpUrl']}\n"
+                f"    {node['html'][:200]}\n    {node.get('failureSummary', '')[:400]}"
+            )
+    return "\n".join(lines)

@@ -2,7 +2,11 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 
-from tests import factories
+from tests import factories, network_guard
+from tests.lookup_recordings import services  # noqa: F401  (the lookup services' recordings)
+
+# Before any test runs, and for all of them: no test reaches beyond this machine.
+network_guard.install()
 
 
 @pytest.fixture

@@ -102,3 +102,18 @@ def test_the_link_lets_its_owner_choose_a_password_once_and_log_in():
     # The token hashed the old (unusable) password: used once, it opens nothing more.
     again = Client().get(path, follow=True)
     assert not again.context["validlink"]
+
+
+@pytest.mark.django_db
+def test_the_password_pages_name_the_site_and_lead_to_the_admins_login():
+    path = link_in(create_curator("ana@example.org", "--role", "curator"))
+    client = Client()
+    form = client.get(client.get(path)["Location"])
+    assert "ME/CFS Immune Knowledge Base — curators" in form.content.decode()
+    assert "Django administration" not in form.content.decode()
+
+    done = client.get("/admin/reset/done/")
+    assert done.status_code == 200
+    # Its "Log in" link opens the admin's login page, not Django's default /accounts/login/.
+    assert done.context["login_url"] == "/admin/login/"
+    assert client.get(done.context["login_url"]).status_code == 200

@@ -58,6 +58,13 @@ schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_app
 
 
 @pytest.fixture(autouse=True)
+def _lookup_services_know_nothing(services):
+    """sources/lookup/ asks outside services: here none knows anything (404), so that a
+    generated identifier is answered as not found, never over the network."""
+    services.router.route(host__regex=r"\.mirror\.test$").respond(404, text="Not found")
+
+
+@pytest.fixture(autouse=True)
 def _keep_the_test_connection():
     """The raw WSGI app closes "old" database connections around each request, which
     on PostgreSQL ends the test's transaction; Django's test client disconnects them too."""

@@ -59,7 +59,7 @@ def test_it_describes_every_resource(schema):
     } | {  # a paper with its claims (tests/test_bundles.py)
         "/api/v1/sources/{id}/submit-with-claims/",
         "/api/v1/sources/{id}/publish-with-claims/",
-    } | {  # suggested revisions (tests/test_suggestions_api.py)
+    } | {"/api/v1/sources/lookup/"} | {  # suggested revisions (tests/test_suggestions_api.py)
         "/api/v1/suggestions/",
         "/api/v1/suggestions/{id}/",
         "/api/v1/suggestions/{id}/accept/",
@@ -81,6 +81,10 @@ def test_it_describes_every_resource(schema):
     } | {
         ("/api/v1/sources/{id}/submit-with-claims/", "post"),
         ("/api/v1/sources/{id}/publish-with-claims/", "post"),
+    } | {
+        # Looks a source up at outside services and writes nothing (POST: never cached
+        # or repeated; docs/api.md).
+        ("/api/v1/sources/lookup/", "post"),
     } | {("/api/v1/suggestions/", "post")} | {
         (f"/api/v1/suggestions/{{id}}/{action}/", "post")
         for action in ("accept", "reject", "withdraw")

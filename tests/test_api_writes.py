@@ -545,3 +545,15 @@ def test_a_body_that_is_not_an_object_is_a_400(curator_api):
     body = assert_error(curator_api.post("/api/v1/sources/", [], format="json"), 400, "invalid")
 
     assert list(body["errors"]) == ["non_field_errors"]
+
+
+@pytest.mark.parametrize(
+    "resource, field", [("evidence", "abnormality"), ("findings", "abnormality")]
+)
+def test_a_slug_with_a_null_character_is_refused_naming_the_field(curator_api, resource, field):
+    # PostgreSQL cannot compare text holding NUL: found by the contract tests (a 500).
+    response = curator_api.post(
+        f"/api/v1/{resource}/", {field: "low-nk\x00", "statement": "x"}, format="json"
+    )
+    assert response.status_code == 400
+    assert field in response.json()["errors"]

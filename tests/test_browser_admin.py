@@ -9,7 +9,6 @@ import pytest
 
 from curation.models import Status
 from tests import factories
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 from treatments.models import Therapy, TherapyEvidence
 
 PASSWORD = "correct horse battery staple"
@@ -26,30 +25,23 @@ document.addEventListener("securitypolicyviolation", (e) => {
 
 
 @pytest.fixture
-def browser_page(monkeypatch):
-    require_chromium()
-    sync_api = pytest.importorskip("playwright.sync_api")
-    # Playwright's sync API runs an event loop; Django must allow ORM calls beside it
-    # (for this test only: the deploy check rightly refuses this variable).
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=CHROMIUM_ARGS,
-        )
-        page = browser.new_page()
-        page.set_default_timeout(15_000)
-        page.add_init_script(WATCH_VIOLATIONS)
-        console: list[str] = []
-        page.on(
-            "console",
-            lambda msg: console.append(msg.text) if msg.type in ("error", "warning") else None,
-        )
-        page.console_problems = console
-        try:
-            yield page
-        finally:
-            browser.close()
+def browser_page(browser):
+    # The session's one chromium (tests/conftest.py): a second sync Playwright in the
+    # same thread would refuse to start once another browser test has run.
+    context = browser.new_context()
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.add_init_script(WATCH_VIOLATIONS)
+    console: list[str] = []
+    page.on(
+        "console",
+        lambda msg: console.append(msg.text) if msg.type in ("error", "warning") else None,
+    )
+    page.console_problems = console
+    try:
+        yield page
+    finally:
+        context.close()
 
 
 def assert_no_csp_violation(page) -> None:

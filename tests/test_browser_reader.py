@@ -22,9 +22,9 @@ from tests.browser import (
 
 pytestmark = [
     pytest.mark.browser,
-    # serialized_rollback: the flush after a live-server test would otherwise also
-    # delete the staff groups that a data migration created for later tests.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    # The flush after a live-server test deletes the staff groups too; curation
+    # creates them again on post_migrate, which the flush sends (curation/apps.py).
+    pytest.mark.django_db(transaction=True),
 ]
 
 

@@ -235,6 +235,23 @@ class TestAdmin:
             response.content.decode()
         )
 
+    def test_the_review_page_shows_each_claims_statement_and_quote_in_full(
+        self, curator, editor_client
+    ):
+        source, claims = paper(curator, status=S, claim_status=S)
+        finding = claims[0]
+        finding.statement = "A statement " + "long " * 80 + "end of statement."
+        finding.quote = "A quote that the editor must read whole."
+        finding.save()
+        page = editor_client.get(
+            reverse("admin:findings_source_review_with_claims", args=[source.pk])
+        )
+        body = page.content.decode()
+        assert page.status_code == 200
+        assert "end of statement." in body
+        assert "A quote that the editor must read whole." in body
+        assert reverse("admin:findings_finding_change", args=[finding.pk]) in body
+
     def test_the_submit_url_takes_post_only(self, curator, curator_client):
         source, _ = paper(curator)
         url = reverse("admin:findings_source_submit_with_claims", args=[source.pk])

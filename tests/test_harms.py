@@ -514,3 +514,17 @@ def test_a_curator_previews_a_draft_harm_where_readers_will_find_it(curator_clie
     assert [h.effect for h in response.context["harms"]] == ["Draft insomnia", "Vivid dreams"]
     assert 'class="evidence harm previewed"' in html
     assert client.get(preview_url(draft)).status_code == 404
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("resource", "field"),
+    [("harms", "therapy"), ("evidence", "abnormality"), ("findings", "lab_test")],
+)
+def test_a_slug_with_a_null_character_is_a_400_on_its_field(curator_api, resource, field):
+    """PostgreSQL refuses NUL in text: the API says so on the field, never with a 500
+    (found by the contract test on PostgreSQL)."""
+    response = curator_api.post(f"/api/v1/{resource}/", {field: "l\x00dn"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["errors"][field] == ["Null characters are not allowed."]

@@ -330,7 +330,7 @@ def test_every_corrected_item_carries_a_short_correction_note():
     assert len(corrected) == len(OLD_VALUES)
     for item in corrected:
         note = item["correction"]["note"]
-        assert 0 < len(note) <= 100, note  # the history's change reason holds 100 characters
+        assert 0 < len(note) <= 100, note  # one line in the history, read at a glance
         assert "issue 13" in note
 
 

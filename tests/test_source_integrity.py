@@ -155,3 +155,16 @@ class TestClaimConstraints:
         make_abnormality(slug="low-nk")
         with pytest.raises(IntegrityError), transaction.atomic():
             make_abnormality(slug="low-nk")
+
+
+@pytest.mark.django_db
+def test_a_long_title_is_shortened_in_a_sources_name_with_a_visible_ellipsis():
+    title = "Evaluation of Immune Dysregulation in an Austrian Patient Cohort Suffering " * 2
+    source = make_source(title=title.strip(), authors="Lutz L", year=2021)
+    name = str(source)
+    assert name.endswith("…")
+    assert name.startswith("Lutz L 2021: Evaluation of Immune Dysregulation")
+    assert len(name) == len("Lutz L 2021: ") + 80
+    assert str(make_source(title="A short title", authors="Lutz L", year=2021)) == (
+        "Lutz L 2021: A short title"
+    )

@@ -3,7 +3,8 @@
 from django.contrib import admin
 from django.db.models import Count
 
-from findings.admin import FindingInline, ModeratedAdmin, ModeratedInline, SourceAdmin
+from curation.admin import breakable, choice_cell, excerpt_cell, with_title
+from findings.admin import ClaimColumns, FindingInline, ModeratedAdmin, ModeratedInline, SourceAdmin
 from findings.models import Source
 from treatments.models import Harm, RegulatoryStatus, Therapy, TherapyEvidence
 
@@ -107,7 +108,18 @@ class SourceWithEvidenceAdmin(SourceAdmin):
 
 @admin.register(Therapy)
 class TherapyAdmin(ModeratedAdmin):
-    list_display = ["name", "alias_summary", "kind", "stage", "evidence_count", "status"]
+    index_group = "subjects"
+    index_order = 2
+    index_question = "what is proposed against it, and how far has it come?"
+    list_display = [
+        "name",
+        "alias_summary",
+        "kind",
+        "stage_shown",
+        "evidence_count",
+        "author",
+        "status_shown",
+    ]
     list_filter = ["status", "kind", "stage"]
     ordering = ["name"]
     search_fields = ["name", "slug", "aliases", "mechanism"]
@@ -141,23 +153,34 @@ class TherapyAdmin(ModeratedAdmin):
 
     @admin.display(description="also known as")
     def alias_summary(self, obj: Therapy) -> str:
-        return ", ".join(obj.alias_list) or "—"
+        return excerpt_cell(", ".join(obj.alias_list), 40)
 
     @admin.display(description="evidence items", ordering="_evidence")
     def evidence_count(self, obj: Therapy) -> int:
         return obj._evidence
 
+    @admin.display(description="stage", ordering="stage")
+    def stage_shown(self, obj: Therapy) -> str:
+        return choice_cell(obj, "stage")
+
 
 @admin.register(TherapyEvidence)
-class TherapyEvidenceAdmin(ModeratedAdmin):
+class TherapyEvidenceAdmin(ClaimColumns, ModeratedAdmin):
+    index_group = "evidence"
+    index_order = 3
+    index_question = "does this therapy act on it?"
+    # The statement tells two items about one pair apart; the other columns are short,
+    # full labels as tooltips, so that author and status fit at 1366 px.
     list_display = [
+        "short_statement",
         "therapy",
-        "abnormality",
-        "link_kind",
-        "level",
-        "direction",
-        "source",
-        "status",
+        "about",
+        "link_kind_shown",
+        "level_shown",
+        "direction_shown",
+        "source_key",
+        "author",
+        "status_shown",
     ]
     list_filter = ["status", "level", "link_kind", "direction", "therapy", "abnormality"]
     list_select_related = ["therapy", "abnormality", "source"]
@@ -198,19 +221,68 @@ class TherapyEvidenceAdmin(ModeratedAdmin):
         ("Review", {"fields": ["status", "review_note", *ModeratedAdmin.moderation_fields]}),
     ]
 
+    @admin.display(description="abnormality", ordering="abnormality__name")
+    def about(self, obj: TherapyEvidence) -> str:
+        return obj.abnormality.name if obj.abnormality_id else "ME/CFS generally"
+
+    @admin.display(description="link", ordering="link_kind")
+    def link_kind_shown(self, obj: TherapyEvidence) -> str:
+        return choice_cell(obj, "link_kind")
+
 
 @admin.register(RegulatoryStatus)
 class RegulatoryStatusAdmin(ModeratedAdmin):
-    list_display = ["therapy", "jurisdiction", "regulatory_status", "date", "source", "status"]
+    index_group = "evidence"
+    index_order = 4
+    index_question = "where can a patient get this therapy?"
+    list_display = [
+        "short_statement",
+        "therapy",
+        "jurisdiction",
+        "regulatory_status",
+        "when",
+        "source_key",
+        "author",
+        "status_shown",
+    ]
     list_filter = ["status", "regulatory_status", "jurisdiction", "therapy"]
     list_select_related = ["therapy", "source"]
     search_fields = ["therapy__name", "jurisdiction", "statement", "source__title"]
     autocomplete_fields = ["therapy", "source"]
 
+    @admin.display(description="statement", ordering="statement")
+    def short_statement(self, obj: RegulatoryStatus) -> str:
+        return excerpt_cell(obj.statement)
+
+    @admin.display(description="source", ordering="source__key")
+    def source_key(self, obj: RegulatoryStatus) -> str:
+        return with_title(breakable(obj.source.key), str(obj.source))
+
+    @admin.display(description="date", ordering="date")
+    def when(self, obj: RegulatoryStatus) -> str:
+        """The date, or the note saying what is known of it."""
+        if obj.date:
+            return (
+                with_title(obj.date.isoformat(), obj.date_note) if obj.date_note else str(obj.date)
+            )
+        return excerpt_cell(obj.date_note, 24)
+
 
 @admin.register(Harm)
 class HarmAdmin(ModeratedAdmin):
-    list_display = ["therapy", "kind", "effect", "severity", "frequency", "source", "status"]
+    index_group = "evidence"
+    index_order = 5
+    index_question = "what harms and risks do the sources report for this therapy?"
+    list_display = [
+        "short_effect",
+        "therapy",
+        "kind",
+        "severity",
+        "short_frequency",
+        "source_key",
+        "author",
+        "status_shown",
+    ]
     list_filter = ["status", "kind", "severity", "control_comparison", "therapy"]
     list_select_related = ["therapy", "source"]
     search_fields = [
@@ -234,3 +306,15 @@ class HarmAdmin(ModeratedAdmin):
         (None, {"fields": ["curator_note"]}),
         ("Review", {"fields": ["status", "review_note", *ModeratedAdmin.moderation_fields]}),
     ]
+
+    @admin.display(description="effect", ordering="effect")
+    def short_effect(self, obj: Harm) -> str:
+        return excerpt_cell(obj.effect)
+
+    @admin.display(description="how often", ordering="frequency")
+    def short_frequency(self, obj: Harm) -> str:
+        return excerpt_cell(obj.frequency, 24) if obj.frequency else "—"
+
+    @admin.display(description="source", ordering="source__key")
+    def source_key(self, obj: Harm) -> str:
+        return with_title(breakable(obj.source.key), str(obj.source))

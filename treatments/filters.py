@@ -108,9 +108,10 @@ class TherapyFilter(django_filters.FilterSet):
         return queryset
 
     def evidence(self):
-        """The published evidence items the evidence filters select (no abnormality filter)."""
+        """The counted evidence items the evidence filters select (no abnormality filter):
+        an item whose source's retraction awaits review qualifies a therapy for nothing."""
         data = self.form.cleaned_data
-        evidence = TherapyEvidence.objects.published()
+        evidence = TherapyEvidence.objects.counted()
         if data.get("level"):
             evidence = evidence.filter(level__lte=data["level"])
         if data.get("direction"):

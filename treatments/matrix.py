@@ -45,7 +45,7 @@ def matrix_build(*, max_rows: int | None = None, max_columns: int | None = None)
     therapies = list(Therapy.objects.published().only("name", "slug"))
     pairs = {
         (row["abnormality_id"], row["therapy_id"]): row
-        for row in TherapyEvidence.objects.published()
+        for row in TherapyEvidence.objects.counted()
         .filter(abnormality__isnull=False)
         .pair_summary()
     }

@@ -6,8 +6,16 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from curation.models import Moderated, ModeratedQuerySet, Status
-from findings.models import Abnormality, Direction, EvidenceFields, Finding, Source, split_aliases
+from curation.models import Moderated, ModeratedQuerySet, Status, excerpt
+from findings.models import (
+    Abnormality,
+    Direction,
+    EvidenceFields,
+    Finding,
+    Source,
+    source_held_q,
+    split_aliases,
+)
 
 
 class TherapyKind(models.TextChoices):
@@ -45,7 +53,7 @@ class TherapyQuerySet(ModeratedQuerySet):
         evidence): counting a popular therapy's tens of thousands of items on every
         request is what treatments/summaries.py caches instead."""
         if evidence is None:
-            evidence = TherapyEvidence.objects.published()
+            evidence = TherapyEvidence.objects.counted()
         per_therapy = evidence.filter(therapy=OuterRef("pk")).order_by().values("therapy")
 
         def count(direction: str):
@@ -158,17 +166,32 @@ class TherapyEvidenceQuerySet(ModeratedQuerySet):
         """Retracted, parents public: shown as retracted, never counted."""
         return super().retracted()._with_public_parents()
 
+    def counted(self):
+        """Published, and counted in levels, totals, rankings and the matrix: not resting
+        on a source whose retraction no editor has reviewed yet (findings.models
+        ``source_held_q``); such an item is listed, flagged, but counted nowhere."""
+        return self.published().exclude(source_held_q("source__"))
+
     def pair_summary(self):
         """One row per (therapy, abnormality): best level and counts, for the matrix and
-        for "abnormalities this therapy is tied to", in a single grouped query."""
+        for "abnormalities this therapy is tied to", in a single grouped query.
+
+        The level and counts leave out items whose source's retraction awaits an
+        editor's review, even when called on ``published()``; ``listed`` counts every
+        row (what a page of the pair lists). Call it on ``counted()`` to leave out
+        the pairs that only such items make."""
+        counted = ~source_held_q("source__")
         return (
             self.order_by()
             .values("therapy_id", "abnormality_id")
             .annotate(
-                best_level=Min("level"),
-                total=Count("pk"),
-                supporting=Count("pk", filter=Q(direction=Direction.SUPPORTS)),
-                not_supporting=Count("pk", filter=Q(direction=Direction.DOES_NOT_SUPPORT)),
+                best_level=Min("level", filter=counted),
+                total=Count("pk", filter=counted),
+                listed=Count("pk"),
+                supporting=Count("pk", filter=counted & Q(direction=Direction.SUPPORTS)),
+                not_supporting=Count(
+                    "pk", filter=counted & Q(direction=Direction.DOES_NOT_SUPPORT)
+                ),
             )
         )
 
@@ -249,8 +272,9 @@ class TherapyEvidence(EvidenceFields):
         ]
 
     def __str__(self) -> str:
+        # The statement's start tells apart two items about one pair at one level.
         about = self.abnormality.name if self.abnormality_id else "ME/CFS generally"
-        return f"{self.therapy} → {about} ({self.level})"
+        return f"{self.therapy} → {about} ({self.level}) · {excerpt(self.statement)}"
 
 
 class RegulatoryStatusKind(models.TextChoices):
@@ -316,7 +340,8 @@ class RegulatoryStatus(Moderated):
         ]
 
     def __str__(self) -> str:
-        return f"{self.therapy}: {self.get_regulatory_status_display()} in {self.jurisdiction}"
+        status = f"{self.get_regulatory_status_display()} in {self.jurisdiction}"
+        return f"{self.therapy}: {status} · {excerpt(self.statement)}"
 
 
 class HarmKind(models.TextChoices):

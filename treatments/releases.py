@@ -50,6 +50,11 @@ SOURCE_RELEASE_FIELDS = (
     "accessed_on",
     "retracted",
     "retraction_note",
+    "notice_kind",
+    "notice_doi",
+    "notice_url",
+    "notice_date",
+    "notices_checked_on",
     "verification_note",
 )
 ABNORMALITY_RELEASE_FIELDS = (
@@ -460,7 +465,7 @@ def release_import(*, directory: Path, user=None) -> ReleaseReport:
         )
     release = str(manifest.get("release", ""))
     published = {"status": Status.PUBLISHED}
-    reason = f"Imported from release {release}"[:100]
+    reason = f"Imported from release {release}"
 
     def create(model: type[models.Model], where: str, values: dict[str, Any]):
         obj = model(**values, **published)

@@ -103,9 +103,9 @@ def _upsert(
     except ValidationError as exc:
         raise SeedError(f"{label} {lookup}: {exc.message_dict}") from exc
     if bucket == "updated" and correction:
-        obj._change_reason = correction["note"][:100]
+        obj._change_reason = correction["note"]
     elif bucket == "created" and created_reason:
-        obj._change_reason = created_reason[:100]
+        obj._change_reason = created_reason
     obj.save()
     # The note belongs to this save only, not to the history rows of later m2m changes.
     obj.__dict__.pop("_change_reason", None)
@@ -163,7 +163,7 @@ def _withdraw(item: dict[str, str], *, update: bool, report: SeedReport) -> None
             continue
         record.status = Status.RETRACTED
         record.review_note = reason
-        record._change_reason = reason[:100]
+        record._change_reason = reason
         record.save()
         report.count("updated", label)
         data_version_record(record=record, action=DataChangeAction.RETRACTED, note=reason)

@@ -10,6 +10,7 @@ from findings.serializers import (
     CitationSerializer,
     LevelLabelField,
     RejectStatusMixin,
+    SlugLinkField,
     retraction_field,
 )
 from treatments.models import ControlComparison, Harm, RegulatoryStatus, Therapy, TherapyEvidence
@@ -124,10 +125,10 @@ class TherapySerializer(serializers.ModelSerializer):
 
 
 class TherapyEvidenceSerializer(RejectStatusMixin, serializers.ModelSerializer):
-    therapy = serializers.SlugRelatedField(
+    therapy = SlugLinkField(
         slug_field="slug", queryset=Therapy.objects.all(), help_text="Slug of the therapy."
     )
-    abnormality = serializers.SlugRelatedField(
+    abnormality = SlugLinkField(
         slug_field="slug",
         queryset=Abnormality.objects.all(),
         allow_null=True,
@@ -194,7 +195,7 @@ class RegulatoryStatusSerializer(serializers.ModelSerializer):
 
 
 class HarmSerializer(RejectStatusMixin, serializers.ModelSerializer):
-    therapy = serializers.SlugRelatedField(
+    therapy = SlugLinkField(
         slug_field="slug", queryset=Therapy.objects.all(), help_text="Slug of the therapy."
     )
     source = serializers.PrimaryKeyRelatedField(

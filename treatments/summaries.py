@@ -46,7 +46,7 @@ def pair_summaries(therapy_ids: Iterable[int]) -> dict[int, list[dict]]:
     if missing:
         computed: dict[int, list[dict]] = {pk: [] for pk in missing}
         rows = (
-            TherapyEvidence.objects.published()
+            TherapyEvidence.objects.counted()
             .filter(therapy_id__in=missing)
             .pair_summary()
             .annotate(

@@ -20,7 +20,7 @@ from curation.cache import public_cache_version
 from curation.models import Status
 from curation.pages import InputError, parse_page_number
 from findings.filters import MAX_QUERY_LENGTH
-from findings.models import LEVEL_SHORT, Abnormality, Finding, Level
+from findings.models import LEVEL_SHORT, Abnormality, Finding, Level, source_held_q
 from findings.pages import ReaderListView, form_errors, recently_retracted
 from treatments.filters import TherapyFilter
 from treatments.matrix import matrix_cached
@@ -356,14 +356,17 @@ class TherapyDetailView(DetailView):
         general_total = next(
             (row["total"] for row in summaries[therapy.pk] if row["abnormality_id"] is None), 0
         )
-        # The strongest few published items per abnormality shown (and in general), and
-        # the strongest few retracted items whatever their abnormality.
+        # The strongest few counted items per abnormality shown (and in general), the
+        # strongest few retracted items whatever their abnormality, and likewise the items
+        # whose source's retraction awaits an editor's review (held, shown apart).
+        held = source_held_q("source__")
         strongest = Window(
             RowNumber(),
             partition_by=[
                 F("status"),
                 Case(
                     When(status=Status.RETRACTED, then=Value(0)),
+                    When(held, then=Value(-1)),
                     default=F("abnormality_id"),
                     output_field=BigIntegerField(),
                 ),
@@ -380,12 +383,14 @@ class TherapyDetailView(DetailView):
                     Q(abnormality_id__in=[tie.abnormality.pk for tie in shown])
                     | Q(abnormality__isnull=True)
                     | Q(status=Status.RETRACTED)
+                    | held
                 )
                 .annotate(rank_in_group=strongest)
                 .filter(rank_in_group__lte=EVIDENCE_PER_GROUP)
             ).order_by(F("abnormality__name").asc(nulls_last=True), "level", "pk")
         )
-        evidence = [e for e in visible if e.is_published]
+        held_evidence = [e for e in visible if e.is_published and e.source.notice_held]
+        evidence = [e for e in visible if e.is_published and not e.source.notice_held]
         retracted = [e for e in visible if e.is_retracted]
         # Retracted statuses come in the same query, to be shown apart with the reason.
         visible_statuses = list(
@@ -403,7 +408,7 @@ class TherapyDetailView(DetailView):
             items = [e for e in evidence if e.abnormality_id == tie.abnormality.pk]
             groups.append((tie, items))
         general = [e for e in evidence if e.abnormality_id is None]
-        sources = {e.source_id: e.source for e in evidence}
+        sources = {e.source_id: e.source for e in [*evidence, *held_evidence]}
         sources.update({s.source_id: s.source for s in statuses})
         sources.update({h.source_id: h.source for h in harms})
         context.update(
@@ -413,6 +418,7 @@ class TherapyDetailView(DetailView):
             general_evidence=general,
             general_total=general_total,
             retracted_evidence=retracted,
+            held_evidence=held_evidence,
             regulatory_statuses=statuses,
             retracted_statuses=[s for s in visible_statuses if s.is_retracted],
             harms=harms,
@@ -460,8 +466,8 @@ class PairEvidenceView(TemplateView):
             TherapyEvidence.objects.published().filter(therapy=therapy, abnormality=abnormality),
             PAIR_PAGE_SIZE,
         )
-        # The summary already counted the items: no COUNT(*) of its own.
-        paginator.count = summary["total"] if summary else 0
+        # The summary already counted the items listed: no COUNT(*) of its own.
+        paginator.count = summary["listed"] if summary else 0
         input_errors = []
         number = parse_page_number(self.request.GET.get("page", ""))
         if number is None or number > paginator.num_pages:

@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("findings", "0005_source_duplicate_on_field"),
-        ("treatments", "0006_therapy_stage_no_development"),
+        ("treatments", "0007_history_reason_in_full"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -165,7 +165,7 @@ class Migration(migrations.Migration):
                 ),
                 ("history_id", models.AutoField(primary_key=True, serialize=False)),
                 ("history_date", models.DateTimeField(db_index=True)),
-                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                ("history_change_reason", models.TextField(null=True)),
                 (
                     "history_type",
                     models.CharField(

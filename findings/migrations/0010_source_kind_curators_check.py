@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("findings", "0007_source_import_file"),
+        ("findings", "0009_source_publisher_notices"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

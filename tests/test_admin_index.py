@@ -24,6 +24,7 @@ CURATOR_LINES = {
     "Findings: is this abnormality seen in ME/CFS?",
     "Therapy evidence: does this therapy act on it?",
     "Regulatory statuses: where can a patient get this therapy?",
+    "Harms: what harms and risks do the sources report?",
     "Abnormalities: what in the immune system is abnormal in ME/CFS?",
     "Therapies: what is proposed against it, and how far has it come?",
     "Lab tests: how is this abnormality measured?",
@@ -65,6 +66,7 @@ def test_a_curator_sees_each_task_on_one_line_grouped_by_what_they_are_doing(
         "Findings: is this abnormality seen in ME/CFS?",
         "Therapy evidence: does this therapy act on it?",
         "Regulatory statuses: where can a patient get this therapy?",
+        "Harms: what harms and risks do the sources report?",
     ]
 
 

@@ -272,7 +272,7 @@ class RegulatoryStatusAdmin(ModeratedAdmin):
 class HarmAdmin(ModeratedAdmin):
     index_group = "evidence"
     index_order = 5
-    index_question = "what harms and risks do the sources report for this therapy?"
+    index_question = "what harms and risks do the sources report?"
     list_display = [
         "short_effect",
         "therapy",

@@ -387,7 +387,8 @@ class Harm(Moderated):
     regulator's warning, a contraindication or an interaction, as one source reports it."""
 
     therapy = models.ForeignKey(Therapy, on_delete=models.PROTECT, related_name="harms")
-    kind = models.CharField(max_length=20, choices=HarmKind.choices)
+    # "Kind of harm": a source's page lists its harms beside its own "Kind".
+    kind = models.CharField("kind of harm", max_length=20, choices=HarmKind.choices)
     effect = models.CharField(
         max_length=300,
         help_text="What happened or may happen, in a few words, as the source names it "

@@ -93,6 +93,7 @@ class Migration(migrations.Migration):
                             ("interaction", "Interaction with another treatment"),
                         ],
                         max_length=20,
+                        verbose_name="kind of harm",
                     ),
                 ),
                 (
@@ -297,6 +298,7 @@ class Migration(migrations.Migration):
                             ("interaction", "Interaction with another treatment"),
                         ],
                         max_length=20,
+                        verbose_name="kind of harm",
                     ),
                 ),
                 (

@@ -21,10 +21,10 @@ from bench.scenarios import DATASETTE_SQL, PUBLISHED_EVIDENCE
 
 TABLES = {
     "therapy": (
-        "SELECT id, slug, name, kind, stage, summary, aliases, mechanism, harms "
+        "SELECT id, slug, name, kind, stage, summary, aliases, mechanism "
         "FROM treatments_therapy t WHERE status = 'published'",
         "id INTEGER PRIMARY KEY, slug TEXT, name TEXT, kind TEXT, stage TEXT, summary TEXT, "
-        "aliases TEXT, mechanism TEXT, harms TEXT",
+        "aliases TEXT, mechanism TEXT",
     ),
     "abnormality": (
         "SELECT id, slug, name, category, component, change, summary "

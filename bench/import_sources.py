@@ -119,6 +119,23 @@ def _run(args) -> None:
         started = time.perf_counter()
         import_preview(imported)
         judged = time.perf_counter() - started
+    if os.environ.get("BENCH_PROFILE"):
+        import cProfile
+        import pstats
+
+        profile = cProfile.Profile()
+        profile.enable()
+        render_to_string(
+            "admin/findings/source/import_preview.html",
+            {
+                "imported": imported,
+                "counts": imported.counts(),
+                "new_count": 1,
+                "opts": Source._meta,
+            },
+        )
+        profile.disable()
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
     started = time.perf_counter()
     html = render_to_string(
         "admin/findings/source/import_preview.html",

@@ -108,9 +108,18 @@ FLOOR_SQL: dict[str, list[str]] = {
         ORDER BY e.level, s.year DESC, e.id LIMIT {PAGE}"""
     ],
     "therapy_detail": [
-        f"""SELECT {THERAPY_COLUMNS}, t.aliases, t.mechanism, t.harms, {THERAPY_SUMMARY}
+        f"""SELECT {THERAPY_COLUMNS}, t.aliases, t.mechanism, {THERAPY_SUMMARY}
         FROM treatments_therapy t WHERE t.slug = %(therapy1)s AND t.status = 'published'""",
         _page_pairs("SELECT id FROM treatments_therapy WHERE slug = %(therapy1)s"),
+        # Its harms (issue 13), published with their sources, as the page shows them.
+        """SELECT h.id, h.kind, h.effect, h.frequency, h.severity, h.control_comparison,
+               h.population, h.statement, h.quote, h.curator_note, s.id AS source, s.key,
+               s.title, s.authors, s.year
+        FROM treatments_harm h
+        JOIN treatments_therapy th ON th.id = h.therapy_id
+        JOIN findings_source s ON s.id = h.source_id
+        WHERE th.slug = %(therapy1)s AND h.status = 'published' AND s.status = 'published'
+        ORDER BY h.id""",
     ],
     "search": [
         _search(

@@ -43,6 +43,8 @@ from Bio import Medline
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from curation.services import record_create
 from findings.duplicates import DuplicateMatch, Known, SourceIndex
@@ -208,6 +210,32 @@ class ImportEntry:
                 value = value.isoformat()
             rows.append((FIELD_LABELS[name], str(value)))
         return rows
+
+    def shown_fields_html(self) -> str:
+        """``shown_fields`` as the preview's definition list, escaped; the abstract
+        folded. Built here in one pass, not by template loops: a 5,000-entry file has
+        ~50,000 fields, and template loops took seconds to render them."""
+        parts = []
+        if self.key:
+            parts.append(format_html("<dt>Key</dt><dd><code>{}</code></dd>", self.key))
+        for label, value in self.shown_fields():
+            if label == FIELD_LABELS["title"]:
+                continue
+            if label == FIELD_LABELS["abstract"]:
+                short = value if len(value) <= 90 else value[:89] + "…"
+                parts.append(
+                    format_html(
+                        "<dt>{}</dt><dd><details><summary>{}</summary>{}</details></dd>",
+                        label,
+                        short,
+                        value,
+                    )
+                )
+            else:
+                parts.append(format_html("<dt>{}</dt><dd>{}</dd>", label, value))
+        parts.append(format_html("<dt>In the file</dt><dd>{}</dd>", self.origin))
+        # Safe: every part was built by format_html, which escapes the values.
+        return mark_safe("".join(parts))
 
 
 @dataclass

@@ -503,6 +503,9 @@ class SourceKind(models.TextChoices):
     WEB_ARTICLE = "web_article", "Web article"
     BOOK = "book", "Book"
     PATENT = "patent", "Patent"
+    # A finding of this knowledge base's own reference check, such as an absence ("no
+    # trial was found"): named as such, never passed off as a publication.
+    CURATORS_CHECK = "curators_check", "Check by this knowledge base's curators"
 
 
 class NoticeKind(models.TextChoices):

@@ -2,7 +2,7 @@
 
 ``findings`` never imports ``treatments``. Where these pages show therapies they read
 them through the reverse relations ``treatments`` adds to Abnormality and Source
-(``therapy_evidence``, ``regulatory_statuses``), whose managers carry treatments'
+(``therapy_evidence``, ``regulatory_statuses``, ``harms``), whose managers carry treatments'
 own ``.published()`` rules: the visibility logic is still written once.
 """
 
@@ -232,6 +232,7 @@ class SourceDetailView(DetailView):
                 "therapy", "abnormality"
             ),
             "regulatory_statuses": source.regulatory_statuses.visible().select_related("therapy"),
+            "harms": source.harms.visible().select_related("therapy"),
         }
         retracted = []
         for name, queryset in claims.items():

@@ -9,6 +9,7 @@ from curation.resources import api_resources_register
 from curation.viewsets import api_not_found
 from findings.api import AbnormalityViewSet, FindingViewSet, LabTestViewSet, SourceViewSet
 from treatments.api import (
+    HarmViewSet,
     PairCertaintyViewSet,
     RegulatoryStatusViewSet,
     TherapyEvidenceViewSet,
@@ -25,6 +26,7 @@ router.register("findings", FindingViewSet, basename="finding")
 router.register("sources", SourceViewSet, basename="source")
 router.register("lab-tests", LabTestViewSet, basename="lab-test")
 router.register("regulatory-statuses", RegulatoryStatusViewSet, basename="regulatory-status")
+router.register("harms", HarmViewSet, basename="harm")
 router.register("pairs", PairCertaintyViewSet, basename="pair")
 router.register("suggestions", SuggestionViewSet, basename="suggestion")
 router.register("changes", DataChangeViewSet, basename="change")

@@ -247,7 +247,7 @@ Therapies tied to low NK cell cytotoxicity by evidence of level B or better (A o
 indirect, E opinion. `level=B` means "B or better".
 
 **Writing** needs a token (`Authorization: Token <key>`) of a user in the Curators or
-Editors group. POST creates a *draft* evidence item, finding or source; PATCH edits a draft
+Editors group. POST creates a *draft* evidence item, finding, harm or source; PATCH edits a draft
 or rejected one (a rejected one becomes a draft again). Status is never written through
 the API: publishing belongs to editors' review. Editing a submitted or retracted record
 answers 409. A PATCH of a published record changes nothing readers see: it answers 202
@@ -313,6 +313,9 @@ SPECTACULAR_SETTINGS = {
         "RegulatoryStatusEnum": "treatments.models.RegulatoryStatusKind",
         "NoticeKindEnum": "findings.models.NoticeKind",
         "LookupIdentifierKindEnum": "findings.lookup.api_views.IDENTIFIER_KINDS",
+        "HarmKindEnum": "treatments.models.HarmKind",
+        "SeverityEnum": "treatments.models.Severity",
+        "ControlComparisonEnum": "treatments.models.ControlComparison",
         # Certainty ratings: shown, computed and overridden use one choice set each.
         "CertaintyEnum": "treatments.models.Certainty",
         "NetDirectionEnum": "treatments.models.NetDirection",

@@ -24,9 +24,12 @@ from findings.models import (
     SourceKind,
 )
 from treatments.models import (
+    Harm,
+    HarmKind,
     LinkKind,
     RegulatoryStatus,
     RegulatoryStatusKind,
+    Severity,
     Stage,
     Therapy,
     TherapyEvidence,
@@ -165,6 +168,24 @@ def make_regulatory_status(**kwargs) -> RegulatoryStatus:
     if "source" not in values:
         values["source"] = make_source()
     return RegulatoryStatus.objects.create(**values)
+
+
+def make_harm(**kwargs) -> Harm:
+    values = {
+        "kind": HarmKind.ADVERSE_EFFECT,
+        "effect": f"Headache {_n()}",
+        "frequency": "3 of 20",
+        "severity": Severity.MILD,
+        "population": "20 patients with ME/CFS",
+        "statement": "Some participants reported headaches.",
+        "status": Status.PUBLISHED,
+    }
+    values.update(kwargs)
+    if "therapy" not in values:
+        values["therapy"] = make_therapy()
+    if "source" not in values:
+        values["source"] = make_source()
+    return Harm.objects.create(**values)
 
 
 def make_token(user) -> str:

@@ -11,6 +11,7 @@ from tests.factories import (
     make_abnormality,
     make_evidence,
     make_finding,
+    make_harm,
     make_source,
     make_therapy,
 )
@@ -22,6 +23,7 @@ def fill(rows: int) -> None:
     for _ in range(rows):
         evidence = make_evidence()
         make_finding(source=evidence.source, abnormality=evidence.abnormality)
+        make_harm(therapy=evidence.therapy, source=evidence.source)
 
 
 # Every admin page for a logged-in curator starts with the same 4 queries:
@@ -43,6 +45,8 @@ CHANGELISTS = [
     ("findings/labtest", AUTH + 2),
     # + the therapies of the therapy filter + DISTINCT jurisdictions
     ("treatments/regulatorystatus", AUTH + 4),
+    # + the therapies of the therapy filter
+    ("treatments/harm", AUTH + 3),
 ]
 
 
@@ -94,7 +98,7 @@ def test_the_source_page_shows_the_claims_it_makes(curator_client, django_assert
 
 
 @pytest.mark.django_db
-def test_a_therapy_page_shows_its_evidence_and_regulatory_statuses(curator_client):
+def test_a_therapy_page_shows_its_evidence_regulatory_statuses_and_harms(curator_client):
     evidence = make_evidence(statement="Reduced symptoms in an open trial")
     response = curator_client.get(
         reverse("admin:treatments_therapy_change", args=[evidence.therapy.pk])
@@ -102,7 +106,7 @@ def test_a_therapy_page_shows_its_evidence_and_regulatory_statuses(curator_clien
     assert response.status_code == 200
     assert "Reduced symptoms in an open trial" in response.content.decode()
     prefixes = {f.formset.prefix for f in response.context["inline_admin_formsets"]}
-    assert prefixes == {"evidence", "regulatory_statuses"}
+    assert prefixes == {"evidence", "regulatory_statuses", "harms"}
 
 
 @pytest.mark.django_db
@@ -126,7 +130,7 @@ def test_a_curator_adds_a_source_which_starts_as_a_draft_they_created(curator_cl
             "kind": "journal_article",
             "title": "A new study",
             "doi": "https://doi.org/10.1000/NEW",
-            **empty_inlines("findings", "therapy_evidence", "regulatory_statuses"),
+            **empty_inlines("findings", "therapy_evidence", "regulatory_statuses", "harms"),
         },
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
@@ -147,7 +151,7 @@ def test_a_bad_doi_in_the_admin_is_a_form_error_and_saves_nothing(curator_client
             "title": "A study",
             "doi": "doi.org/nonsense",
             "pmid": "PMID 12x",
-            **empty_inlines("findings", "therapy_evidence", "regulatory_statuses"),
+            **empty_inlines("findings", "therapy_evidence", "regulatory_statuses", "harms"),
         },
     )
     assert response.status_code == 200
@@ -177,7 +181,7 @@ def test_a_doi_or_pmid_already_used_is_an_error_on_its_field_naming_the_source(
             "kind": "journal_article",
             "title": "The same study again",
             field: pasted,
-            **empty_inlines("findings", "therapy_evidence", "regulatory_statuses"),
+            **empty_inlines("findings", "therapy_evidence", "regulatory_statuses", "harms"),
         },
     )
 

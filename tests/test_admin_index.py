@@ -24,6 +24,7 @@ CURATOR_LINES = {
     "Findings: is this abnormality seen in ME/CFS?",
     "Therapy evidence: does this therapy act on it?",
     "Regulatory statuses: where can a patient get this therapy?",
+    "Harms: what harms and risks do the sources report?",
     "Certainty ratings: how sure are we that this therapy helps, and why?",
     "Certainty overrides: should a computed certainty rating be overridden, and why?",
     "Abnormalities: what in the immune system is abnormal in ME/CFS?",
@@ -67,6 +68,7 @@ def test_a_curator_sees_each_task_on_one_line_grouped_by_what_they_are_doing(
         "Findings: is this abnormality seen in ME/CFS?",
         "Therapy evidence: does this therapy act on it?",
         "Regulatory statuses: where can a patient get this therapy?",
+        "Harms: what harms and risks do the sources report?",
         "Certainty ratings: how sure are we that this therapy helps, and why?",
         "Certainty overrides: should a computed certainty rating be overridden, and why?",
     ]

@@ -28,6 +28,7 @@ from curation.models import Status
 from tests.factories import (
     make_evidence,
     make_finding,
+    make_harm,
     make_lab_test,
     make_regulatory_status,
     make_token,
@@ -86,6 +87,7 @@ def contract_data(db, settings):
     make_evidence(therapy=evidence.therapy, abnormality=None, status=Status.DRAFT)
     make_finding(abnormality=evidence.abnormality, source=evidence.source)
     make_regulatory_status(therapy=evidence.therapy, source=evidence.source)
+    make_harm(therapy=evidence.therapy, source=evidence.source)
     make_lab_test().abnormalities.add(evidence.abnormality)
 
 
@@ -109,6 +111,7 @@ def test_successful_writes_and_reads_of_real_records_match_the_schema(curator):
     evidence = make_evidence()
     finding = make_finding(abnormality=evidence.abnormality, source=evidence.source)
     status = make_regulatory_status(therapy=evidence.therapy, source=evidence.source)
+    harm = make_harm(therapy=evidence.therapy, source=evidence.source)
     lab_test = make_lab_test()
     lab_test.abnormalities.add(evidence.abnormality)
 
@@ -149,10 +152,26 @@ def test_successful_writes_and_reads_of_real_records_match_the_schema(curator):
             "level": "D",
         },
     )
+    harm_of = call(
+        "/api/v1/harms/",
+        "POST",
+        201,
+        body={
+            "therapy": evidence.therapy.slug,
+            "source": source["id"],
+            "kind": "adverse_effect",
+            "effect": "Headache",
+            "severity": "mild",
+            "control_comparison": "",
+            "population": "12 patients",
+            "statement": "A statement.",
+        },
+    )
     for path, key in [
         ("/api/v1/sources/{id}/", source["id"]),
         ("/api/v1/evidence/{id}/", claim["id"]),
         ("/api/v1/findings/{id}/", claim_about["id"]),
+        ("/api/v1/harms/{id}/", harm_of["id"]),
     ]:
         call(
             path,
@@ -168,6 +187,7 @@ def test_successful_writes_and_reads_of_real_records_match_the_schema(curator):
         ("/api/v1/evidence/{id}/", {"id": evidence.pk}),
         ("/api/v1/findings/{id}/", {"id": finding.pk}),
         ("/api/v1/regulatory-statuses/{id}/", {"id": status.pk}),
+        ("/api/v1/harms/{id}/", {"id": harm.pk}),
     ]:
         call(path, "GET", 200, path_parameters=parameters)
     listed = call(

@@ -7,6 +7,7 @@ from tests.factories import (
     make_abnormality,
     make_evidence,
     make_finding,
+    make_harm,
     make_lab_test,
     make_regulatory_status,
     make_source,
@@ -178,6 +179,12 @@ def _published_draft_and_unrelated(kind: str):
         pub, other = make_finding(), make_finding()
         draft = make_finding(status=Status.REJECTED)
         return "id", pub.pk, draft.pk, other.pk
+    if kind == "harms":
+        pub, other = make_harm(), make_harm()
+        draft = make_harm(status=Status.SUBMITTED)
+        make_harm(source=make_source(status=Status.DRAFT))  # its source is a draft
+        make_harm(therapy=make_therapy(status=Status.DRAFT))  # its therapy is a draft
+        return "id", pub.pk, draft.pk, other.pk
     pub, other = make_regulatory_status(), make_regulatory_status()
     draft = make_regulatory_status(status=Status.DRAFT)
     make_regulatory_status(therapy=make_therapy(status=Status.DRAFT))  # its therapy is a draft
@@ -192,6 +199,7 @@ RESOURCES = [
     "evidence",
     "findings",
     "regulatory-statuses",
+    "harms",
 ]
 
 
@@ -399,6 +407,8 @@ def test_it_filters_regulatory_statuses(api_client):
         ("/api/v1/abnormalities/?category=mood", "category"),
         ("/api/v1/lab-tests/?availability=everywhere", "availability"),
         ("/api/v1/regulatory-statuses/?regulatory_status=maybe", "regulatory_status"),
+        ("/api/v1/harms/?severity=awful", "severity"),
+        ("/api/v1/harms/?therapy=no-such-therapy", "therapy"),
     ],
 )
 def test_an_invalid_filter_value_is_a_400_naming_the_parameter(api_client, url, parameter):
@@ -419,6 +429,7 @@ def test_an_invalid_filter_value_is_a_400_naming_the_parameter(api_client, url, 
         "/api/v1/findings/999999999/",
         "/api/v1/sources/999999999/",
         "/api/v1/regulatory-statuses/999999999/",
+        "/api/v1/harms/999999999/",
         "/api/v1/sources/not-a-number/",
         "/api/v1/no-such-resource/",
         "/api/v1/therapies/?page=99",
@@ -587,6 +598,7 @@ def _rows(n: int) -> dict:
         lab_test = make_lab_test()
         lab_test.abnormalities.add(abnormality, make_abnormality())
         status = make_regulatory_status(therapy=evidence.therapy, source=evidence.source)
+        harm = make_harm(therapy=evidence.therapy, source=evidence.source)
         # An editor's override on each pair, shown beside its computed rating.
         CertaintyOverride.objects.create(
             therapy=evidence.therapy,
@@ -604,6 +616,7 @@ def _rows(n: int) -> dict:
         "source": evidence.source_id,
         "lab_test": lab_test.slug,
         "status": status.pk,
+        "harm": harm.pk,
     }
 
 
@@ -612,13 +625,15 @@ def _rows(n: int) -> dict:
 # `data_version` and ETag, every response's X-Data-Version).
 ANONYMOUS_QUERIES = [
     # COUNT for the page, the therapies with their evidence summary (correlated
-    # subqueries), one grouped pair_summary query for the abnormalities of the page,
-    # the certainty ratings of the page's therapies (with their overrides), data version.
-    ("/api/v1/therapies/", 5),
+    # subqueries), prefetch of their published harms with sources, one grouped
+    # pair_summary query for the abnormalities of the page, the certainty ratings of the
+    # page's therapies (with their overrides), data version.
+    ("/api/v1/therapies/", 6),
     # + the abnormality slugs checked by the filter.
-    ("/api/v1/therapies/?abnormality={abnormality}&level=B&match=all", 6),
-    # the therapy with its summary, its pair_summary, its ratings, data version.
-    ("/api/v1/therapies/{therapy}/", 4),
+    ("/api/v1/therapies/?abnormality={abnormality}&level=B&match=all", 7),
+    # the therapy with its summary, its harms with sources, its pair_summary, its
+    # ratings, data version.
+    ("/api/v1/therapies/{therapy}/", 5),
     # COUNT, the ratings with therapy, abnormality and override joined, data version.
     ("/api/v1/pairs/", 3),
     # + the abnormality and therapy slugs checked by the filter.
@@ -643,6 +658,9 @@ ANONYMOUS_QUERIES = [
     # COUNT, statuses with therapy and source joined, data version.
     ("/api/v1/regulatory-statuses/", 3),
     ("/api/v1/regulatory-statuses/{status}/", 2),
+    # COUNT, harms with therapy and source joined, data version.
+    ("/api/v1/harms/", 3),
+    ("/api/v1/harms/{harm}/", 2),
 ]
 
 

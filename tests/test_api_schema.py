@@ -49,11 +49,13 @@ def test_it_describes_every_resource(schema):
         "/api/v1/lab-tests/{slug}/",
         "/api/v1/regulatory-statuses/",
         "/api/v1/regulatory-statuses/{id}/",
+        "/api/v1/harms/",
+        "/api/v1/harms/{id}/",
         "/api/v1/changes/",
         "/api/v1/pairs/",  # certainty per pair (tests/test_certainty.py)
-    } | {  # review actions (tests/test_api_review.py)
+    } | {  # review actions (tests/test_api_review.py, tests/test_harms.py)
         f"/api/v1/{name}/{{id}}/{action}/"
-        for name in ("evidence", "findings", "sources")
+        for name in ("evidence", "findings", "sources", "harms")
         for action in ("submit", "reopen", "publish", "reject", "retract")
     } | {  # a paper with its claims (tests/test_bundles.py)
         "/api/v1/sources/{id}/submit-with-claims/",
@@ -70,11 +72,12 @@ def test_it_describes_every_resource(schema):
         for path, method, _ in operations(schema)
         if method in ("post", "put", "patch", "delete")
     }
-    assert writable == {
-        (f"/api/v1/{name}/", "post") for name in ("evidence", "findings", "sources")
-    } | {(f"/api/v1/{name}/{{id}}/", "patch") for name in ("evidence", "findings", "sources")} | {
+    drafts = ("evidence", "findings", "sources", "harms")
+    assert writable == {(f"/api/v1/{name}/", "post") for name in drafts} | {
+        (f"/api/v1/{name}/{{id}}/", "patch") for name in drafts
+    } | {
         (f"/api/v1/{name}/{{id}}/{action}/", "post")
-        for name in ("evidence", "findings", "sources")
+        for name in drafts
         for action in ("submit", "reopen", "publish", "reject", "retract")
     } | {
         ("/api/v1/sources/{id}/submit-with-claims/", "post"),

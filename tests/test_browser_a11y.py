@@ -50,6 +50,8 @@ def build_curation_data():
     therapy = factories.make_therapy(name="Rintatolimod", slug="rintatolimod")
     published = factories.make_evidence(therapy=therapy, abnormality=abnormality)
     factories.make_regulatory_status(therapy=therapy, source=published.source)
+    # Its "Harms and risks" section, on the therapy and source pages (issue 13).
+    factories.make_harm(therapy=therapy, source=published.source, effect="Flu-like symptoms")
     factories.make_finding(abnormality=abnormality, source=published.source)
 
     draft_source = factories.make_source(

@@ -227,6 +227,13 @@ BODIES = [
         "Not counted: 1 item whose source its publisher retracted",
     ),
     (
+        "an RCT whose source's retraction notice awaits an editor, beside a cohort",
+        [rct(500, held=True), cohort(500)],
+        "low",
+        "benefit",
+        "Not counted: 1 item whose source has a publisher's notice awaiting an editor's review",
+    ),
+    (
         "a contradicted seed-article claim (opinion) beside two large RCTs finding none",
         [
             opinion(contradicted=True),

@@ -17,7 +17,7 @@ TITLE = (
     "Immunological abnormalities as potential biomarkers in Chronic Fatigue "
     "Syndrome/Myalgic Encephalomyelitis"
 )
-INLINES = ("findings", "therapy_evidence", "regulatory_statuses")
+INLINES = ("findings", "therapy_evidence", "regulatory_statuses", "harms")
 
 
 def add(client, **fields):

@@ -45,8 +45,8 @@ def test_it_lists_a_curators_own_work_by_what_happens_next(curator, curator_clie
 
 
 # AUTH (session, user, own permissions, group permissions) + one query per curated
-# model (8, certainty overrides included) + the suggestions (with their records'
-# versions, one query).
+# model (9: harms and certainty overrides included) + the suggestions (with their
+# records' versions, one query).
 @pytest.mark.parametrize("rows", [1, 50])
 def test_it_takes_the_same_queries_for_1_and_50_rows(
     curator, curator_client, django_assert_num_queries, rows
@@ -54,6 +54,7 @@ def test_it_takes_the_same_queries_for_1_and_50_rows(
     for _ in range(rows):
         factories.make_evidence(status=Status.DRAFT, created_by=curator)
         factories.make_finding(status=Status.REJECTED, created_by=curator, review_note="No.")
-    with django_assert_num_queries(4 + 8 + 1):
+        factories.make_harm(status=Status.DRAFT, created_by=curator)
+    with django_assert_num_queries(4 + 9 + 1):
         response = curator_client.get(URL)
-    assert len(response.context["sections"][0][3]) == rows
+    assert len(response.context["sections"][0][3]) == 2 * rows

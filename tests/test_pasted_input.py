@@ -35,7 +35,7 @@ def admin_add(client, **fields):
             "kind": "journal_article",
             "title": "A study",
             **fields,
-            **empty_inlines("findings", "therapy_evidence", "regulatory_statuses"),
+            **empty_inlines("findings", "therapy_evidence", "regulatory_statuses", "harms"),
         },
     )
 

@@ -576,8 +576,8 @@ def test_queries_for_previewing_a_draft_status_on_its_therapys_page(
     client = client_for(curator)
     # Session, user, permissions (2); the status with its therapy and source; what it
     # rests on (therapy, source); the page: pair summaries, the evidence shown and its
-    # two contradiction lists, the regulatory statuses.
-    queries_for(client, preview_url(draft), django_assert_num_queries, 12)
+    # two contradiction lists, the regulatory statuses, the harms.
+    queries_for(client, preview_url(draft), django_assert_num_queries, 13)
 
 
 def test_queries_for_previewing_a_draft_therapy(curator, django_assert_num_queries):
@@ -585,8 +585,9 @@ def test_queries_for_previewing_a_draft_therapy(curator, django_assert_num_queri
     factories.make_evidence(therapy=therapy, status=Status.DRAFT)
     client = client_for(curator)
     # Session, user, permissions (2); the therapy; the page: pair summaries, the
-    # evidence shown (none is public under a draft therapy), the regulatory statuses.
-    queries_for(client, preview_url(therapy), django_assert_num_queries, 8)
+    # evidence shown (none is public under a draft therapy), the regulatory statuses, the
+    # harms.
+    queries_for(client, preview_url(therapy), django_assert_num_queries, 9)
 
 
 @pytest.mark.parametrize("published", [1, 50])

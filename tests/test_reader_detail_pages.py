@@ -14,9 +14,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_a_therapy_page_groups_its_evidence_by_abnormality_in_plain_words(client):
-    therapy = factories.make_therapy(
-        name="Rintatolimod", slug="rintatolimod", aliases="Ampligen", harms="Flu-like symptoms."
-    )
+    therapy = factories.make_therapy(name="Rintatolimod", slug="rintatolimod", aliases="Ampligen")
     rnase = factories.make_abnormality(name="RNase L pathway dysfunction", slug="rnase-l")
     factories.make_evidence(
         therapy=therapy,
@@ -32,6 +30,7 @@ def test_a_therapy_page_groups_its_evidence_by_abnormality_in_plain_words(client
         jurisdiction="Argentina",
         regulatory_status=RegulatoryStatusKind.APPROVED_FOR_MECFS,
     )
+    factories.make_harm(therapy=therapy, effect="Flu-like symptoms")
 
     response = client.get("/treatments/rintatolimod/")
     html = response.content.decode()
@@ -45,7 +44,7 @@ def test_a_therapy_page_groups_its_evidence_by_abnormality_in_plain_words(client
     assert "Helped in general." in html
     assert "Draft claim." not in html
     assert "<strong>Argentina</strong>: Approved for ME/CFS" in html
-    assert "Flu-like symptoms." in html
+    assert "Harms and risks" in html and "Flu-like symptoms" in html
     assert html.count('class="sources"') == 1
 
 

@@ -30,6 +30,7 @@ def build(rows: int):
         )
         factories.make_evidence(therapy=main, abnormality=None, source=source)
         factories.make_regulatory_status(therapy=therapy, source=source)
+        factories.make_harm(therapy=therapy, source=source)
         finding = factories.make_finding(abnormality=abnormality, source=source)
         factories.make_lab_test().abnormalities.add(abnormality)
         evidence.contradicting_findings.add(finding)
@@ -46,6 +47,7 @@ def build(rows: int):
         factories.make_evidence(therapy=main, abnormality=None, **retracted)
         factories.make_finding(abnormality=abnormality, statement=f"plain gone {i}", **retracted)
         factories.make_regulatory_status(therapy=main, **retracted)
+        factories.make_harm(therapy=main, **retracted)
     return source
 
 
@@ -69,10 +71,11 @@ PAGES = [
     ),
     (
         "/treatments/main/",
-        7,
+        8,
         "therapy; pair summary with abnormality names; its strongest evidence per "
         "abnormality with source and abnormality; contradicting evidence (prefetch); "
-        "contradicting findings (prefetch); regulatory statuses with source; data version",
+        "contradicting findings (prefetch); regulatory statuses with source; harms with "
+        "source (each published and retracted together); data version",
     ),
     (
         "/treatments/main/abnormalities/target/",
@@ -92,10 +95,10 @@ PAGES = [
     ("/sources/", 3, "count; page of sources; data version"),
     (
         "/sources/{source}/",
-        5,
+        6,
         "source; its findings; its therapy evidence with therapy and abnormality; "
-        "its regulatory statuses with therapy (each published and retracted together); "
-        "data version",
+        "its regulatory statuses with therapy; its harms with therapy (each published and "
+        "retracted together); data version",
     ),
     (
         "/search/?q=plain",
@@ -106,11 +109,11 @@ PAGES = [
     ("/feeds/evidence/", 2, "latest evidence with therapy, abnormality and source; data version"),
     (
         "/treatments/?format=csv",
-        4,
+        5,
         "all therapies with summaries; pair summary with abnormality names; regulatory "
-        "statuses; data version",
+        "statuses; harms with source; data version",
     ),
-    ("/treatments/?format=json&abnormality=target", 5, "slug validation + the four above"),
+    ("/treatments/?format=json&abnormality=target", 6, "slug validation + the five above"),
     ("/abnormalities/?format=json", 2, "all abnormalities with finding counts; data version"),
     ("/sources/?format=csv", 2, "all sources; data version"),
 ]

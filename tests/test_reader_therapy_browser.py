@@ -207,6 +207,7 @@ def test_it_downloads_the_filtered_list_as_json_without_pagination(client):
         "not_supporting",
         "abnormalities",
         "access",
+        "harms",
     }
 
 

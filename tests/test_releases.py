@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from curation.models import Status
 from findings.models import Abnormality, Finding, LabTest, Source
 from tests import factories
-from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
+from treatments.models import Harm, RegulatoryStatus, Therapy, TherapyEvidence
 from treatments.releases import (
     MANIFEST,
     RELEASE_JSON,
@@ -23,7 +23,7 @@ from treatments.releases import (
 
 pytestmark = pytest.mark.django_db
 
-CURATED = (RegulatoryStatus, TherapyEvidence, Finding, LabTest, Therapy, Abnormality, Source)
+CURATED = (Harm, RegulatoryStatus, TherapyEvidence, Finding, LabTest, Therapy, Abnormality, Source)
 
 
 def build_knowledge_base() -> dict:
@@ -52,6 +52,15 @@ def build_knowledge_base() -> dict:
     factories.make_regulatory_status(
         therapy=therapy, source=source, date=datetime.date(2016, 8, 1), date_note=""
     )
+    factories.make_harm(
+        therapy=therapy,
+        source=source,
+        effect="Vivid dreams",
+        frequency="",
+        quote="",
+        severity="mild",
+    )
+    factories.make_harm(therapy=therapy, source=source, effect="Withdrawn harm", status="retracted")
     # Not in a release: a draft, a retracted claim, a claim on a draft source.
     draft_source = factories.make_source(key="draft_source", status=Status.DRAFT)
     factories.make_therapy(slug="draft-therapy", status=Status.DRAFT)
@@ -90,6 +99,7 @@ def test_it_exports_only_published_records_with_a_manifest_of_counts_and_checksu
         "findings": 2,
         "evidence": 2,
         "regulatory_statuses": 1,
+        "harms": 1,
     }
     written = json.loads((tmp_path / MANIFEST).read_text())
     assert written["release"] == "2026.11.21"
@@ -101,6 +111,10 @@ def test_it_exports_only_published_records_with_a_manifest_of_counts_and_checksu
     assert "draft_source" not in {s["key"] for s in data["sources"]}
     assert "draft-therapy" not in {t["slug"] for t in data["therapies"]}
     assert all(e["therapy"] == "low-dose-naltrexone" for e in data["evidence"])
+    assert [(h["therapy"], h["source"], h["effect"]) for h in data["harms"]] == [
+        ("low-dose-naltrexone", "brenu2011_nk", "Vivid dreams")
+    ]
+    assert "harms" not in data["therapies"][0]  # the old free text is not released
     csv_lines = (tmp_path / "sources.csv").read_text().splitlines()
     assert csv_lines[0].startswith("key,kind,title")
     assert len(csv_lines) == 3
@@ -248,6 +262,7 @@ def test_the_seed_knowledge_base_survives_a_round_trip(tmp_path):
     first, second = tmp_path / "first", tmp_path / "second"
     manifest = release_export(directory=first, release="seed")
     assert manifest.counts["evidence"] == TherapyEvidence.objects.published().count() > 0
+    assert manifest.counts["harms"] == Harm.objects.published().count() > 0
     empty_the_knowledge_base()
 
     release_import(directory=first)

@@ -4,6 +4,9 @@ The admin and the API are thin callers of the same services (curation/services.p
 curation/revisions.py), so each case must end the same way through both doors:
 ``applied`` (the record changed), ``suggested`` (a published record is unchanged and
 the change waits as a suggestion for another editor) or ``refused`` (nothing changed).
+
+The table is run for therapy evidence and for harms (issue 13: "the same review
+workflow as any claim"); both are claims with a ``statement``.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from rest_framework.test import APIClient
 from curation.models import Status, Suggestion
 from tests import factories
 from tests.admin_helpers import change_form_data
-from treatments.models import TherapyEvidence
+from treatments.models import Harm, TherapyEvidence
 
 pytestmark = pytest.mark.django_db
 
@@ -74,14 +77,20 @@ def _users():
     }
 
 
-def _record(author, status) -> TherapyEvidence:
-    return factories.make_evidence(
-        status=status, created_by=author, statement="The statement as written."
-    )
+# kind -> (factory, admin name of the model, API resource)
+KINDS = {
+    "evidence": (factories.make_evidence, "treatments_therapyevidence", "evidence"),
+    "harm": (factories.make_harm, "treatments_harm", "harms"),
+}
 
 
-def _outcome(record: TherapyEvidence, status: str, action: str) -> str:
-    fresh = TherapyEvidence.objects.get(pk=record.pk)
+def _record(kind: str, author, status) -> TherapyEvidence | Harm:
+    make = KINDS[kind][0]
+    return make(status=status, created_by=author, statement="The statement as written.")
+
+
+def _outcome(record: TherapyEvidence | Harm, status: str, action: str) -> str:
+    fresh = type(record).objects.get(pk=record.pk)
     suggested = Suggestion.objects.for_record(record).exists()
     if action == "edit":
         if fresh.statement == "A changed statement.":
@@ -96,11 +105,12 @@ def _outcome(record: TherapyEvidence, status: str, action: str) -> str:
     return "refused"
 
 
-def _through_admin(user, record, action: str) -> None:
+def _through_admin(kind: str, user, record, action: str) -> None:
+    admin_name = KINDS[kind][1]
     client = Client()
     client.force_login(user)
     if action == "edit":
-        url = reverse("admin:treatments_therapyevidence_change", args=[record.pk])
+        url = reverse(f"admin:{admin_name}_change", args=[record.pk])
         page = client.get(url)
         if page.status_code != 200:
             return
@@ -111,26 +121,27 @@ def _through_admin(user, record, action: str) -> None:
     data = {"action": f"{action}_selected", ACTION_CHECKBOX_NAME: [str(record.pk)]}
     if action in ("reject", "retract"):
         data.update(apply="1", note="Says more than its source.")
-    client.post(reverse("admin:treatments_therapyevidence_changelist"), data)
+    client.post(reverse(f"admin:{admin_name}_changelist"), data)
 
 
-def _through_api(user, record, action: str) -> None:
+def _through_api(kind: str, user, record, action: str) -> None:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
-    url = f"/api/v1/evidence/{record.pk}/"
+    url = f"/api/v1/{KINDS[kind][2]}/{record.pk}/"
     if action == "edit":
         client.patch(url, {"statement": "A changed statement."}, format="json")
         return
     client.post(f"{url}{action}/", {"note": "Says more than its source."}, format="json")
 
 
+@pytest.mark.parametrize("kind", list(KINDS))
 @pytest.mark.parametrize("door", ["admin", "api"])
 @pytest.mark.parametrize(("role", "status", "action"), CASES)
-def test_every_rule_holds_alike_through_the_admin_and_the_api(door, role, status, action):
+def test_every_rule_holds_alike_through_the_admin_and_the_api(kind, door, role, status, action):
     users = _users()
-    record = _record(users["author"], status)
+    record = _record(kind, users["author"], status)
 
-    (_through_admin if door == "admin" else _through_api)(users[role], record, action)
+    (_through_admin if door == "admin" else _through_api)(kind, users[role], record, action)
 
     assert _outcome(record, status, action) == expected(role, status, action)
 

@@ -19,7 +19,7 @@ from django.db import transaction
 
 from curation.models import Status
 from findings.models import Abnormality, Finding, LabTest, Source
-from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
+from treatments.models import Harm, RegulatoryStatus, Therapy, TherapyEvidence
 from treatments.seed import SEED_PATH, SeedError, seed_load
 
 REPO = Path(__file__).resolve().parent.parent
@@ -27,7 +27,10 @@ SEED = json.loads(SEED_PATH.read_text(encoding="utf-8"))
 SEED_2025 = "seed2025_cfs_immunotherapy"
 SEED_2009 = "haavisto2009_eir"
 SEED_TEXTS = {SEED_2025: "000_da4475890d5ff020.txt", SEED_2009: "003_c12a2a2ea246ee4d.txt"}
-MODELS = (Abnormality, LabTest, Therapy, Source, Finding, TherapyEvidence, RegulatoryStatus)
+MODELS = (Abnormality, LabTest, Therapy, Source, Finding, TherapyEvidence, RegulatoryStatus, Harm)
+# Sources that are not in references.json: the seed articles, this knowledge base's own
+# reference check, and a page read with the search tool (each says so in its note).
+NOT_REFERENCES = {*SEED_TEXTS, "kb_reference_check", "nursecom2013_fda_hbot_alert"}
 
 
 def _shared_data() -> Path:
@@ -107,6 +110,7 @@ def test_it_creates_every_record_of_the_seed_on_first_load(seeded):
         "finding": len(SEED["findings"]),
         "therapy evidence": len(SEED["evidence"]),
         "regulatory status": len(SEED["regulatory_statuses"]),
+        "harm": len(SEED["harms"]),
     }
     assert seeded.created == expected
     assert not seeded.updated
@@ -132,7 +136,7 @@ def test_loading_again_changes_nothing(seeded):
 
     assert snapshot() == before
     assert " 1 created" not in out.getvalue()
-    assert out.getvalue().count("0 created, 0 updated") == 2 * 7
+    assert out.getvalue().count("0 created, 0 updated") == 2 * len(MODELS)
 
 
 def test_a_malformed_seed_writes_nothing(seeded, tmp_path):
@@ -183,7 +187,7 @@ def test_everything_in_the_seed_is_published_and_visible(seeded):
 def test_it_has_the_seven_therapies_with_their_aliases(seeded, slug, aliases):
     therapy = Therapy.objects.get(slug=slug)
     assert set(aliases) <= set(therapy.alias_list)
-    assert therapy.summary and therapy.mechanism and therapy.harms
+    assert therapy.summary and therapy.mechanism
     assert Therapy.objects.count() == 7
 
 
@@ -194,7 +198,8 @@ def test_therapy_names_and_stages_follow_the_sources(seeded):
     assert Therapy.objects.get(slug="rintatolimod").stage == "approved"
     # Licensed for viral diseases, not for CFS (reg_inosine_pranobex_*).
     assert Therapy.objects.get(slug="inosine-pranobex").stage == "off_label"
-    assert "not reported in these sources" in Therapy.objects.get(slug="sizofiran").harms.lower()
+    # No source we hold reports a harm of sizofiran: its page says so (tests/test_harms.py).
+    assert not Therapy.objects.get(slug="sizofiran").harms.exists()
 
 
 def test_it_has_the_canonical_abnormalities(seeded):
@@ -299,8 +304,8 @@ def test_every_reference_makes_at_least_one_claim(seeded, references):
 
 def test_reference_claims_state_the_checked_summary_and_quote_nothing(seeded, references):
     claims = [
-        *Finding.objects.exclude(source__key__in=SEED_TEXTS).select_related("source"),
-        *TherapyEvidence.objects.exclude(source__key__in=SEED_TEXTS).select_related("source"),
+        *Finding.objects.exclude(source__key__in=NOT_REFERENCES).select_related("source"),
+        *TherapyEvidence.objects.exclude(source__key__in=NOT_REFERENCES).select_related("source"),
     ]
     summaries = {_source(key).pk: set() for key in references}
     for key, ref in references.items():
@@ -404,14 +409,32 @@ def test_regulatory_statuses_come_from_the_regulatory_references(seeded, referen
 # --- seed claims the references contradict --------------------------------------------------
 
 
-def test_the_sizofiran_phase_ii_claim_is_paired_with_the_sizofiran_sources(seeded):
+def test_the_sizofiran_phase_ii_claim_is_paired_with_the_finding_that_no_trial_was_found(seeded):
+    """Issue 13.5: a review and a patent only describe sizofiran; what contradicts "in
+    Phase II trials" is that no trial was found, stated as a finding of its own."""
     claim = _seed_claim(TherapyEvidence, therapy__slug="sizofiran")
     assert "currently in Phase II trials for CFS" in claim.quote
     assert claim.level == "E" and "no Phase II" in claim.curator_note
-    assert set(claim.contradicted_by.values_list("source__key", flat=True)) == {
-        "uchida1992_sizofiran_review",
-        "uchida_patent_us5424300",
-    }
+    [finding] = claim.contradicted_by.all()
+    assert finding.source.key == "kb_reference_check"
+    assert finding.source.kind == "curators_check"
+    assert finding.statement.startswith("No trial of sizofiran in CFS was found")
+    # It names only what the references say was searched, and says what they leave out.
+    assert "PubMed, PMC, journal pages, trial registries" in finding.curator_note
+    assert "do not name which registries or databases were searched" in finding.curator_note
+
+
+def test_the_reference_check_source_quotes_the_note_it_rests_on(seeded, references, shared_data):
+    note = references["uchida1992_sizofiran_review"]["notes"]
+    corpus = (
+        "PubMed, PMC, journal pages, trial registries, regulators' and companies' announcements"
+    )
+    source = Source.objects.get(key="kb_reference_check")
+    assert note in source.verification_note
+    assert corpus in source.verification_note
+    readme = " ".join((shared_data / "README.md").read_text(encoding="utf-8").split())
+    assert corpus in readme
+    assert source.authors == "" and source.year is None and source.url == ""
 
 
 def test_the_low_nk_count_claim_is_paired_with_normal_nk_counts(seeded):

@@ -36,6 +36,7 @@ CLAIMS = [*SEED["findings"], *SEED["evidence"]]
 # first row whose words appear in the design decides. A design that matches no row fails
 # the test: add a row rather than guess.
 DESIGN_LEVELS: list[tuple[str, str]] = [
+    ("search of", "E"),  # an absence found by searching ("no trial found"): no clinical level
     ("not known", "E"),  # nothing readable shows a design: no clinical level
     ("(no results)", "E"),  # a registered trial without results is no evidence yet
     ("meta-analysis", "A"),
@@ -175,7 +176,12 @@ def test_every_most_consistent_or_one_group_sentence_names_a_source():
         **{
             f"therapy {t['slug']} {f}": t[f]
             for t in SEED["therapies"]
-            for f in ("mechanism", "summary", "harms")
+            for f in ("mechanism", "summary")
+        },
+        **{
+            f"harm {h['therapy']} {h['effect']} {f}": h[f]
+            for h in SEED["harms"]
+            for f in ("statement", "curator_note")
         },
         **{f"lab test {t['slug']}": t.get("notes", "") for t in SEED["lab_tests"]},
         **{f"claim {c['id']} {f}": c[f] for c in CLAIMS for f in ("statement", "curator_note")},
@@ -551,15 +557,18 @@ def unstated_study_fields(item: dict) -> list[str]:
     text = source_text(item)
     lowered = text.lower()
     problems = []
-    if item["source"] not in references():  # the seed articles: opinion, nothing measured
+    if item["source"] not in references():
+        # The seed articles (opinion) and the curators' own check of the references (no
+        # study, no design): nothing measured, nothing to fill.
         filled = {
             n: item[n]
             for n in STUDY_FIELDS
             if n not in ("design", "blinding")
             and item[n] not in (None, "", "not_reported", "not_assessed", "none")
         }
-        if item["design"] != "expert_opinion" or filled:
-            problems.append(f"a seed-article claim with study fields {filled or item['design']}")
+        design = "expert_opinion" if item["source"] in SEED_ARTICLES else ""
+        if item["design"] != design or filled:
+            problems.append(f"a claim with no study behind it, with {filled or item['design']}")
         return problems
     for name in ("effect_value", "effect_ci_low", "effect_ci_high"):
         if item[name] is not None and f"{Decimal(str(item[name])).normalize():f}" not in text:

@@ -331,6 +331,7 @@ def test_the_review_pages_take_a_fixed_number_of_queries(
         factories.make_evidence(status=Status.SUBMITTED, submitted_by=curator)
         factories.make_finding(status=Status.SUBMITTED, submitted_by=curator)
         factories.make_regulatory_status(status=Status.SUBMITTED, submitted_by=curator)
+        factories.make_harm(status=Status.SUBMITTED, submitted_by=curator)
         last = suggest(factories.make_evidence(), curator, statement=f"Changed {n}.")
 
     # AUTH + COUNT(*) + the page of suggestions (content type, author, reviewer joined,
@@ -340,12 +341,12 @@ def test_the_review_pages_take_a_fixed_number_of_queries(
     # AUTH + the suggestion as above; its diff names no link.
     with django_assert_num_queries(AUTH + 1):
         assert editor_client.get(page(last)).status_code == 200
-    # AUTH + the submitted records of each of the 8 curated models (what names them
-    # joined; certainty overrides are the eighth) + the pending suggestions + the staff
-    # listed in the author filter.
-    with django_assert_num_queries(AUTH + 8 + 1 + 1):
+    # AUTH + the submitted records of each of the 9 curated models (what names them
+    # joined; harms and certainty overrides among them) + the pending suggestions + the
+    # staff listed in the author filter.
+    with django_assert_num_queries(AUTH + 9 + 1 + 1):
         response = editor_client.get(QUEUE)
-    assert len(response.context["rows"]) == 4 * rows
+    assert len(response.context["rows"]) == 5 * rows
 
 
 def test_the_review_pages_have_no_inline_code(editor_client, curator, evidence):

@@ -1,4 +1,4 @@
-"""The curators' admin for therapies, their evidence and regulatory statuses."""
+"""The curators' admin for therapies, their evidence, regulatory statuses and harms."""
 
 from django.contrib import admin
 from django.db.models import Count
@@ -17,6 +17,7 @@ from findings.admin import (
 from findings.models import Source
 from treatments.models import (
     CertaintyOverride,
+    Harm,
     PairCertainty,
     RegulatoryStatus,
     Therapy,
@@ -82,6 +83,37 @@ class RegulatoryOfSourceInline(RegulatoryStatusInline):
     ]
 
 
+class HarmInline(ModeratedInline, admin.StackedInline):
+    model = Harm
+    fk_name = "therapy"
+    autocomplete_fields = ["source"]
+    fields = [
+        ("kind", "source"),
+        ("effect", "severity"),
+        ("frequency", "control_comparison"),
+        "population",
+        "statement",
+        "quote",
+        "curator_note",
+        "status",
+    ]
+
+
+class HarmOfSourceInline(HarmInline):
+    fk_name = "source"
+    autocomplete_fields = ["therapy"]
+    fields = [
+        ("therapy", "kind"),
+        ("effect", "severity"),
+        ("frequency", "control_comparison"),
+        "population",
+        "statement",
+        "quote",
+        "curator_note",
+        "status",
+    ]
+
+
 # A curator thinks "this source makes these claims": the Source page shows them all,
 # findings (from the findings app) and therapy evidence (from this one).
 admin.site.unregister(Source)
@@ -89,7 +121,7 @@ admin.site.unregister(Source)
 
 @admin.register(Source)
 class SourceWithEvidenceAdmin(SourceAdmin):
-    inlines = [FindingInline, EvidenceOfSourceInline, RegulatoryOfSourceInline]
+    inlines = [FindingInline, EvidenceOfSourceInline, RegulatoryOfSourceInline, HarmOfSourceInline]
 
 
 @admin.register(Therapy)
@@ -110,12 +142,29 @@ class TherapyAdmin(ModeratedAdmin):
     ordering = ["name"]
     search_fields = ["name", "slug", "aliases", "mechanism"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [TherapyEvidenceInline, RegulatoryStatusInline]
+    inlines = [TherapyEvidenceInline, RegulatoryStatusInline, HarmInline]
     fieldsets = [
         (None, {"fields": ["name", "slug", "aliases", "kind", "stage", "mechanism"]}),
-        ("For readers", {"fields": ["summary", "harms"]}),
+        ("For readers", {"fields": ["summary"]}),
         ("Review", {"fields": ["status", "review_note", *ModeratedAdmin.moderation_fields]}),
     ]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or not obj.legacy_harms:
+            return fieldsets
+        # The free text harm records replaced, shown read-only so that a curator can
+        # turn what it says into sourced harm records (below); readers never see it.
+        return [
+            *fieldsets,
+            (
+                "Old free-text harms (read-only, not shown to readers)",
+                {"fields": ["legacy_harms"], "classes": ["collapse"]},
+            ),
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "legacy_harms"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(_evidence=Count("evidence"))
@@ -245,7 +294,7 @@ class CertaintyOverrideAdmin(ModeratedAdmin):
     retracting it brings the computed rating back."""
 
     index_group = "evidence"
-    index_order = 6
+    index_order = 7
     index_question = "should a computed certainty rating be overridden, and why?"
     list_display = [
         "therapy",
@@ -294,7 +343,7 @@ class PairCertaintyAdmin(admin.ModelAdmin):
     ``manage.py certainty_recompute``). To disagree, add a certainty override."""
 
     index_group = "evidence"
-    index_order = 5
+    index_order = 6
     index_question = "how sure are we that this therapy helps, and why?"
     list_display = [
         "therapy",
@@ -348,3 +397,55 @@ class PairCertaintyAdmin(admin.ModelAdmin):
     def has_view_permission(self, request, obj=None) -> bool:
         # Every curator and editor may read the ratings (they are public anyway).
         return request.user.is_active and request.user.is_staff
+
+
+@admin.register(Harm)
+class HarmAdmin(ModeratedAdmin):
+    index_group = "evidence"
+    index_order = 5
+    index_question = "what harms and risks do the sources report?"
+    list_display = [
+        "short_effect",
+        "therapy",
+        "kind",
+        "severity",
+        "short_frequency",
+        "source_key",
+        "author",
+        "status_shown",
+    ]
+    list_filter = ["status", "kind", "severity", "control_comparison", "therapy"]
+    list_select_related = ["therapy", "source"]
+    search_fields = [
+        "effect",
+        "statement",
+        "quote",
+        "population",
+        "therapy__name",
+        "therapy__aliases",
+        "source__title",
+        "source__key",
+    ]
+    autocomplete_fields = ["therapy", "source"]
+    list_per_page = 50
+    fieldsets = [
+        (None, {"fields": ["therapy", "kind", "source", "effect", "statement", "quote"]}),
+        (
+            "How often, how bad, in whom",
+            {"fields": ["frequency", "severity", "control_comparison", "population"]},
+        ),
+        (None, {"fields": ["curator_note"]}),
+        ("Review", {"fields": ["status", "review_note", *ModeratedAdmin.moderation_fields]}),
+    ]
+
+    @admin.display(description="effect", ordering="effect")
+    def short_effect(self, obj: Harm) -> str:
+        return excerpt_cell(obj.effect)
+
+    @admin.display(description="how often", ordering="frequency")
+    def short_frequency(self, obj: Harm) -> str:
+        return excerpt_cell(obj.frequency, 24) if obj.frequency else "—"
+
+    @admin.display(description="source", ordering="source__key")
+    def source_key(self, obj: Harm) -> str:
+        return with_title(breakable(obj.source.key), str(obj.source))

@@ -1,4 +1,4 @@
-"""API viewsets of therapies, their evidence and their regulatory status."""
+"""API viewsets of therapies, their evidence, their regulatory status and their harms."""
 
 from collections.abc import Iterable
 
@@ -14,13 +14,15 @@ from curation.viewsets import (
 from findings.api import ID_REGEX, SLUG_REGEX
 from findings.models import Finding
 from treatments.filters import (
+    HarmFilter,
     PairCertaintyFilter,
     RegulatoryStatusFilter,
     TherapyEvidenceFilter,
     TherapyFilter,
 )
-from treatments.models import PairCertainty, RegulatoryStatus, Therapy, TherapyEvidence
+from treatments.models import Harm, PairCertainty, RegulatoryStatus, Therapy, TherapyEvidence
 from treatments.serializers import (
+    HarmSerializer,
     PairCertaintySerializer,
     RegulatoryStatusSerializer,
     TherapyEvidenceSerializer,
@@ -79,8 +81,19 @@ class TherapyViewSet(ReadOnlyViewSet):
     lookup_value_regex = SLUG_REGEX
 
     def get_queryset(self):
-        # Counts come with the abnormality summaries (attach_abnormality_summaries).
-        return Therapy.objects.visible_to(self.request.user).with_evidence_summary(counts=False)
+        # Counts come with the abnormality summaries (attach_abnormality_summaries); the
+        # published harms of the whole page in one query, with their sources.
+        return (
+            Therapy.objects.visible_to(self.request.user)
+            .with_evidence_summary(counts=False)
+            .prefetch_related(
+                Prefetch(
+                    "harms",
+                    queryset=Harm.objects.published().select_related("source"),
+                    to_attr="published_harms",
+                )
+            )
+        )
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
@@ -162,4 +175,24 @@ class PairCertaintyViewSet(ApiViewSetMixin, mixins.ListModelMixin, viewsets.Gene
             .pairs()
             .with_related()
             .order_by("therapy__name", "abnormality__name", "pk")
+        )
+
+
+class HarmViewSet(ReviewActionsMixin, DraftWriteViewSet):
+    """Sourced harms of a therapy: adverse effects, tolerability, regulators' warnings,
+    contraindications and interactions, each as one source reports it (how often, how
+    severe, in whom). Curators and editors (token) create drafts and edit draft or
+    rejected harms; the therapy is given by slug, the source by id. Review follows the
+    same rules as every claim.
+
+    A harm an editor retracted still answers by its id, with `status: retracted` and its
+    `retraction` (when and why); lists leave it out unless asked (`status=retracted`)."""
+
+    serializer_class = HarmSerializer
+    filterset_class = HarmFilter
+    lookup_value_regex = ID_REGEX
+
+    def get_queryset(self):
+        return Harm.objects.visible_to(self.request.user, retracted=True).select_related(
+            "therapy", "source"
         )

@@ -19,6 +19,7 @@ item                                                  counted?
 ====================================================  ==================================
 retracted by an editor                                never (a reason says how many)
 its source retracted by the publisher                 never (a reason says how many)
+its source's notice awaiting an editor's review       not while it waits
 reports no result (direction "describes")             no: nothing to weigh
 no structured design recorded                         no: it cannot be placed
 otherwise                                             yes, in its design's tier
@@ -93,7 +94,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 
 from curation.models import Status
 from findings.models import (
@@ -107,6 +108,7 @@ from findings.models import (
     Selected,
     Source,
     StudyDesign,
+    source_held_q,
 )
 from treatments.models import (
     CERTAINTY_ORDER,
@@ -199,6 +201,7 @@ class Item:
     risk_of_bias: str = RiskOfBias.NOT_ASSESSED
     retracted: bool = False  # by an editor (status retracted)
     source_retracted: bool = False  # by the publisher
+    held: bool = False  # its source's notice (retraction, concern) awaits an editor
     contradicted: bool = False
 
     @property
@@ -353,6 +356,8 @@ def rate(items: Iterable[Item], *, abnormality: str | None = None) -> Rating:
             not_counted[NOT_COUNTED_RETRACTED] += 1
         elif item.source_retracted:
             not_counted[NOT_COUNTED_SOURCE_RETRACTED] += 1
+        elif item.held:
+            not_counted[NOT_COUNTED_HELD] += 1
         elif item.direction == Direction.DESCRIBES:
             not_counted[NOT_COUNTED_NO_RESULT] += 1
         elif item.tier is None:
@@ -456,6 +461,10 @@ NOT_COUNTED_RETRACTED = ("item retracted by an editor", "items retracted by an e
 NOT_COUNTED_SOURCE_RETRACTED = (
     "item whose source its publisher retracted",
     "items whose sources their publishers retracted",
+)
+NOT_COUNTED_HELD = (
+    "item whose source has a publisher's notice awaiting an editor's review",
+    "items whose sources have publishers' notices awaiting an editor's review",
 )
 NOT_COUNTED_NO_RESULT = (
     "item that reports no result (it only describes)",
@@ -623,9 +632,12 @@ def _rows(therapy_ids: Sequence[int]):
             contradicted_by_finding=Exists(
                 Finding.objects.published().filter(contradicts_evidence=OuterRef("pk"))
             ),
+            # Counted nowhere while an editor has not reviewed its source's notice
+            # (TherapyEvidence.objects.counted()).
+            held=ExpressionWrapper(source_held_q("source__"), output_field=BooleanField()),
         )
         .order_by()
-        .values(*_ITEM_FIELDS, "contradicted_by_finding")
+        .values(*_ITEM_FIELDS, "contradicted_by_finding", "held")
     )
 
 
@@ -647,6 +659,7 @@ def _item(row: dict) -> Item:
         risk_of_bias=row["risk_of_bias"],
         retracted=row["status"] == Status.RETRACTED,
         source_retracted=row["source__retracted"],
+        held=bool(row["held"]),
         contradicted=bool(row["contradicted"] or row["contradicted_by_finding"]),
     )
 

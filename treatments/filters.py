@@ -5,15 +5,20 @@ from django import forms
 from django.db.models import Case, F, IntegerField, Q, Value, When
 from django_filters.constants import EMPTY_VALUES
 
+from curation.models import Status
 from findings.filters import MAX_QUERY_LENGTH, ClaimFilter, IdFilter, SlugsFilter
 from findings.models import Abnormality, Direction, Level
 from treatments.models import (
     CERTAINTY_ORDER,
     Certainty,
+    ControlComparison,
+    Harm,
+    HarmKind,
     NetDirection,
     PairCertainty,
     RegulatoryStatus,
     RegulatoryStatusKind,
+    Severity,
     Stage,
     Therapy,
     TherapyEvidence,
@@ -276,3 +281,47 @@ class PairCertaintyFilter(django_filters.FilterSet):
         return queryset.filter(
             shown_is("net_direction" if name == "direction" else "certainty", value)
         )
+
+
+class HarmFilter(django_filters.FilterSet):
+    therapy = django_filters.ModelChoiceFilter(
+        to_field_name="slug", queryset=Therapy.objects.published(), label="Therapy"
+    )
+    kind = django_filters.ChoiceFilter(choices=HarmKind.choices, label="Kind of harm")
+    severity = django_filters.ChoiceFilter(choices=Severity.choices, label="Severity")
+    control_comparison = django_filters.ChoiceFilter(
+        choices=ControlComparison.choices, label="Compared with the control group"
+    )
+    source = IdFilter(field_name="source_id", label="Source id")
+    status = django_filters.ChoiceFilter(
+        choices=Status.choices,
+        label="Status",
+        help_text="`retracted` lists the harms editors withdrew, each with its `retraction` "
+        "(when and why); without `status` a list leaves them out. Curators and editors "
+        "may also ask for `draft`, `submitted` or `rejected`.",
+    )
+    q = django_filters.CharFilter(
+        method="filter_text",
+        label="Effect, statement or quote contains",
+        max_length=MAX_QUERY_LENGTH,
+    )
+    sort = django_filters.OrderingFilter(
+        fields=(("severity", "severity"), ("source__year", "year"), ("created_at", "created")),
+        label="Sort by",
+    )
+
+    class Meta:
+        model = Harm
+        fields = ["therapy", "kind", "severity", "control_comparison", "source", "status"]
+
+    def filter_text(self, queryset, name, value):
+        return queryset.filter(
+            Q(effect__icontains=value) | Q(statement__icontains=value) | Q(quote__icontains=value)
+        )
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if not self.form.cleaned_data.get("status"):
+            # Retracted harms are read by id (shown as retracted), listed only when asked.
+            queryset = queryset.exclude(status=Status.RETRACTED)
+        return queryset

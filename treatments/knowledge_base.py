@@ -9,7 +9,7 @@ from typing import Any
 from django.db import models
 
 from findings.models import STUDY_FIELDS, Abnormality, Finding, LabTest, Source
-from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
+from treatments.models import Harm, RegulatoryStatus, Therapy, TherapyEvidence
 
 # Every curated model, each after the models it refers to: the order a knowledge base
 # is written in, and everything a release import requires to be empty first.
@@ -21,6 +21,7 @@ CURATED_MODELS: tuple[type[models.Model], ...] = (
     Finding,
     TherapyEvidence,
     RegulatoryStatus,
+    Harm,
 )
 
 # The fields of findings.models.EvidenceFields that a claim (a finding or a therapy

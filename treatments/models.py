@@ -98,8 +98,15 @@ class Therapy(Moderated):
         "plain-language summary",
         help_text="Two or three sentences a patient with brain fog can read.",
     )
-    harms = models.TextField(
-        "known harms", blank=True, help_text="Side effects and risks reported by the sources."
+    # Harms are Harm records now, each with its source and review (issue 13). The free
+    # text they replaced is kept, read-only and never shown to readers, so that text a
+    # curator typed before is not lost (migration 0007_harm_records).
+    legacy_harms = models.TextField(
+        "known harms (old free text)",
+        blank=True,
+        editable=False,
+        help_text="Read-only: the free text kept before harms became harm records. Enter "
+        "harms as harm records, each with its source.",
     )
 
     objects = TherapyQuerySet.as_manager()
@@ -363,6 +370,122 @@ class RegulatoryStatus(Moderated):
     def __str__(self) -> str:
         status = f"{self.get_regulatory_status_display()} in {self.jurisdiction}"
         return f"{self.therapy}: {status} · {excerpt(self.statement)}"
+
+
+class HarmKind(models.TextChoices):
+    ADVERSE_EFFECT = "adverse_effect", "Adverse effect"
+    TOLERABILITY = "tolerability", "Tolerability (overall: well tolerated, none reported)"
+    REGULATOR = "regulator", "Regulator's warning or safety judgement"
+    CONTRAINDICATION = "contraindication", "Contraindication"
+    INTERACTION = "interaction", "Interaction with another treatment"
+
+
+class Severity(models.TextChoices):
+    MILD = "mild", "Mild"
+    MODERATE = "moderate", "Moderate"
+    SERIOUS = "serious", "Serious"
+    LIFE_THREATENING = "life_threatening", "Life-threatening"
+    NOT_STATED = "not_stated", "Not stated"
+
+
+class ControlComparison(models.TextChoices):
+    MORE = "more_than_control", "More often than with the control (placebo)"
+    ALSO = "also_with_control", "Also seen with the control (placebo)"
+    NO_CONTROL = "no_control", "No control group"
+    NOT_STATED = "not_stated", "Not stated"
+
+
+class HarmQuerySet(ModeratedQuerySet):
+    def _with_public_parents(self):
+        return self.filter(therapy__status=Status.PUBLISHED, source__status=Status.PUBLISHED)
+
+    def published(self):
+        """Public only with its therapy and source public too."""
+        return super().published()._with_public_parents()
+
+    def visible(self):
+        return super().visible()._with_public_parents()
+
+    def retracted(self):
+        return super().retracted()._with_public_parents()
+
+
+class Harm(Moderated):
+    """One sourced statement of harm: an adverse effect, a tolerability finding, a
+    regulator's warning, a contraindication or an interaction, as one source reports it."""
+
+    therapy = models.ForeignKey(Therapy, on_delete=models.PROTECT, related_name="harms")
+    # "Kind of harm": a source's page lists its harms beside its own "Kind".
+    kind = models.CharField("kind of harm", max_length=20, choices=HarmKind.choices)
+    effect = models.CharField(
+        max_length=300,
+        help_text="What happened or may happen, in a few words, as the source names it "
+        "(e.g. 'sinus pain, ear pressure'; 'no adverse events').",
+    )
+    frequency = models.CharField(
+        "how often",
+        max_length=300,
+        blank=True,
+        help_text="How often, as the source reports it, in its words or numbers ('20% of both "
+        "groups', 'common'). Leave empty when the source does not say; never estimate.",
+    )
+    severity = models.CharField(
+        max_length=20,
+        choices=Severity.choices,
+        default=Severity.NOT_STATED,
+        help_text="As the source grades it. 'Not stated' unless the source says.",
+    )
+    control_comparison = models.CharField(
+        "compared with the control group",
+        max_length=20,
+        choices=ControlComparison.choices,
+        blank=True,
+        help_text="Whether the source saw it more often than with placebo. 'No control group': "
+        "nothing shows whether the therapy caused it, or whether a rare harm was missed. Leave "
+        "empty where it does not apply (a regulator's warning, a contraindication).",
+    )
+    population = models.CharField(
+        max_length=300,
+        help_text="Who it was reported in (e.g. '30 adults with CFS, 15 given IVIG'), or whom "
+        "a warning is about.",
+    )
+    statement = models.TextField(help_text="What the source says, in our words.")
+    quote = models.TextField(
+        blank=True,
+        help_text="Text copied verbatim from the source, or nothing. Never a summary.",
+    )
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="harms")
+    curator_note = models.TextField(
+        blank=True, help_text="Caveats for readers: what the source did not measure or compare."
+    )
+
+    objects = HarmQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta(Moderated.Meta):
+        permissions = [("review_harm", "Can publish, reject or retract harms")]
+        ordering = ["therapy__name", "kind", "pk"]
+        verbose_name = "harm"
+        constraints = [
+            *Moderated.Meta.constraints,
+            models.CheckConstraint(
+                condition=Q(kind__in=HarmKind.values), name="treatments_harm_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(severity__in=Severity.values), name="treatments_harm_severity_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(control_comparison__in=[*ControlComparison.values, ""]),
+                name="treatments_harm_control_comparison_valid",
+            ),
+        ]
+        indexes = [
+            # A therapy's page and its API detail list its published harms.
+            models.Index(fields=["therapy", "status"], name="harm_therapy_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.therapy}: {self.effect}"
 
 
 # ---------------------------------------------------------------------------

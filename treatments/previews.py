@@ -1,11 +1,11 @@
-"""Where readers see therapies, their evidence and regulatory statuses, for previews
+"""Where readers see therapies, their evidence, regulatory statuses and harms, for previews
 (curation/preview.py): each is rendered by the readers' own view and template.
 
 A therapy has its page. An item of evidence is read on the page of its therapy and
 abnormality (a matrix cell), or, when it names no abnormality, on its therapy's page
 under "ME/CFS in general"; a regulatory status on its therapy's page under "Where it
-can be had". Their previews show that page with the item placed where readers will
-find it, marked.
+can be had", a harm under "Harms and risks". Their previews show that page with the item
+placed where readers will find it, marked.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from curation.preview import (
     preview_nowhere,
     preview_register,
 )
-from treatments.models import CertaintyOverride, RegulatoryStatus, Therapy, TherapyEvidence
+from treatments.models import CertaintyOverride, Harm, RegulatoryStatus, Therapy, TherapyEvidence
 from treatments.views import (
     PairEvidenceView,
     TherapyDetailView,
@@ -103,3 +103,18 @@ class CertaintyOverridePreview(RecordPreview):
             "override is shown beside the computed rating in the API (/api/v1/pairs/ and "
             "each therapy's rating).",
         )
+
+
+@preview_register(Harm)
+class HarmPreview(RecordPreview):
+    def get_queryset(self, queryset):
+        return queryset.select_related("therapy", "source")
+
+    def public_url(self, record):
+        return f"{record.therapy.get_absolute_url()}#harm-{record.pk}"
+
+    def render(self, request, record, preview: Preview):
+        view = TherapyPreviewView.as_view(
+            shown=record.therapy, claim=record, into="harms", preview=preview
+        )
+        return view(request)

@@ -33,10 +33,11 @@ from treatments.knowledge_base import (
     missing_value,
     plain_decimal,
 )
-from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
+from treatments.models import Harm, RegulatoryStatus, Therapy, TherapyEvidence
 
 RELEASE_FORMAT = "mecfs-kb-release"
-RELEASE_FORMAT_VERSION = 1
+# 2: harms are a table of their own (``harms``), no longer a therapy's free text.
+RELEASE_FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 RELEASE_JSON = "knowledge_base.json"
 
@@ -84,7 +85,6 @@ THERAPY_RELEASE_FIELDS = (
     "mechanism",
     "stage",
     "summary",
-    "harms",
 )
 REGULATORY_RELEASE_FIELDS = (
     "jurisdiction",
@@ -92,6 +92,17 @@ REGULATORY_RELEASE_FIELDS = (
     "date",
     "date_note",
     "statement",
+)
+HARM_RELEASE_FIELDS = (
+    "kind",
+    "effect",
+    "frequency",
+    "severity",
+    "control_comparison",
+    "population",
+    "statement",
+    "quote",
+    "curator_note",
 )
 
 # Table name → (columns in CSV order). References are natural keys: source keys, slugs,
@@ -120,6 +131,7 @@ RELEASE_TABLES: dict[str, tuple[str, ...]] = {
         "contradicting_findings",
     ),
     "regulatory_statuses": ("therapy", "source", *REGULATORY_RELEASE_FIELDS),
+    "harms": ("therapy", "source", *HARM_RELEASE_FIELDS),
 }
 
 
@@ -247,6 +259,11 @@ def release_data() -> dict[str, list[dict[str, Any]]]:
         ),
     )
 
+    harms = sorted(
+        Harm.objects.published().select_related("therapy", "source"),
+        key=lambda h: (h.therapy.slug, h.kind, h.source.key, h.effect, h.statement, h.pk),
+    )
+
     def ids(related, index: dict[int, str]) -> list[str]:
         return sorted(index[r.pk] for r in related.all() if r.pk in index)
 
@@ -296,6 +313,14 @@ def release_data() -> dict[str, list[dict[str, Any]]]:
                 **_json_values(r, REGULATORY_RELEASE_FIELDS),
             }
             for r in statuses
+        ],
+        "harms": [
+            {
+                "therapy": h.therapy.slug,
+                "source": h.source.key,
+                **_json_values(h, HARM_RELEASE_FIELDS),
+            }
+            for h in harms
         ],
     }
 
@@ -567,6 +592,13 @@ def release_import(*, directory: Path, user=None) -> ReleaseReport:
             values["therapy"] = ref(therapies, values["therapy"], "therapy", where)
             values["source"] = ref(sources, values["source"], "source", where)
             create(RegulatoryStatus, where, values)
+
+        for i, row in enumerate(data["harms"]):
+            where = f"harms[{i}]"
+            values = pick(row, Harm, RELEASE_TABLES["harms"], where)
+            values["therapy"] = ref(therapies, values["therapy"], "therapy", where)
+            values["source"] = ref(sources, values["source"], "source", where)
+            create(Harm, where, values)
 
         for claim_id, others, where in finding_links:
             findings[claim_id].contradicted_by.set(

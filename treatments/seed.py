@@ -18,9 +18,19 @@ from curation.models import DataChangeAction, Status
 from curation.versions import data_version_batch, data_version_record
 from findings.models import Abnormality, Finding, LabTest, Source
 from treatments.knowledge_base import EVIDENCE_FIELDS, empty_value, file_value, missing_value
-from treatments.models import RegulatoryStatus, Therapy, TherapyEvidence
+from treatments.models import Harm, RegulatoryStatus, Severity, Therapy, TherapyEvidence
 
 SEED_PATH = Path(settings.BASE_DIR) / "fixtures" / "seed.json"
+
+# What a seed harm carries besides its therapy, source, kind and statement (its lookup).
+HARM_FIELDS = (
+    "effect",
+    "frequency",
+    "control_comparison",
+    "population",
+    "quote",
+    "curator_note",
+)
 
 
 class SeedError(Exception):
@@ -59,6 +69,7 @@ def _upsert(
     label: str,
     correction: dict[str, Any] | None = None,
     additions: list[dict[str, Any]] | tuple = (),
+    created_reason: str = "",
 ) -> models.Model:
     """Create the record if missing. Existing records are left as curators keep them,
     unless ``update`` asks to bring seed-owned fields back to the seed's values.
@@ -67,7 +78,8 @@ def _upsert(
     record: ``note`` becomes the history entry's change reason when ``update`` brings
     a live record to the corrected values, and ``was`` gives the lookup values the
     record had before (a corrected statement), so that it is found and corrected in
-    place rather than duplicated.
+    place rather than duplicated. ``created_reason`` is the history note of a record
+    the load creates.
 
     ``additions`` (the seed's ``field_additions``) say why fields added to the model
     later were filled: when an update changes only such fields, the addition's note is
@@ -101,6 +113,8 @@ def _upsert(
             obj._change_reason = added["note"]
         elif correction:
             obj._change_reason = correction["note"]
+    elif bucket == "created" and created_reason:
+        obj._change_reason = created_reason
     obj.save()
     # The note belongs to this save only, not to the history rows of later m2m changes.
     obj.__dict__.pop("_change_reason", None)
@@ -162,6 +176,7 @@ def _withdraw(item: dict[str, str], *, update: bool, report: SeedReport) -> None
     reason = item["reason"]
     dependants: list[tuple[str, models.Model]] = [
         *(("regulatory status", r) for r in RegulatoryStatus.objects.filter(source=source)),
+        *(("harm", r) for r in Harm.objects.filter(source=source)),
         *(("finding", r) for r in Finding.objects.filter(source=source)),
         *(("therapy evidence", r) for r in TherapyEvidence.objects.filter(source=source)),
         ("source", source),
@@ -175,6 +190,24 @@ def _withdraw(item: dict[str, str], *, update: bool, report: SeedReport) -> None
         record.save()
         report.count("updated", label)
         data_version_record(record=record, action=DataChangeAction.RETRACTED, note=reason)
+
+
+def _unpair(claim: models.Model, pair: dict[str, Any], claims: dict[str, models.Model]) -> None:
+    """A pairing the seed took back (``"no_longer"``, with a ``"note"`` saying why): with
+    ``update``, a live database's link is removed, the note its history entry's reason."""
+    removed: set[str] = set()
+    for other_id in pair.get("no_longer", []):
+        other = _get(claims, other_id, "claim", f"contradictions of {pair['claim']} (no_longer)")
+        field = "contradicted_by" if type(other) is type(claim) else "contradicting_findings"
+        links = getattr(claim, field, None)
+        if links is None or not links.filter(pk=other.pk).exists():
+            continue
+        claim._change_reason = pair["note"][:100]
+        links.remove(other)
+        claim.__dict__.pop("_change_reason", None)
+        removed.add(field)
+    if removed and claim.status == Status.PUBLISHED:  # readers saw the pairing: a revision
+        data_version_record(record=claim, action=DataChangeAction.REVISED, fields=removed)
 
 
 @data_version_batch()  # one data version for the whole load, none if nothing changed
@@ -329,6 +362,27 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             correction=item.get("correction"),
         )
 
+    for item in data.get("harms", []):
+        where = f"harm of {item.get('therapy')}"
+        lookup = {
+            "therapy": _get(therapies, item["therapy"], "therapy", where),
+            "source": _get(sources, item["source"], "source", where),
+            "kind": item["kind"],
+            "statement": item["statement"],
+        }
+        values = {k: item.get(k) or "" for k in HARM_FIELDS}
+        values["severity"] = item.get("severity") or Severity.NOT_STATED
+        _upsert(
+            Harm,
+            lookup=lookup,
+            values={**values, **published},
+            update=update,
+            report=report,
+            label="harm",
+            correction=item.get("correction"),
+            created_reason=data.get("harms_note", ""),
+        )
+
     for item in data.get("withdrawn", []):
         _withdraw(item, update=update, report=report)
 
@@ -349,5 +403,7 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
                     f"contradictions of {pair['claim']}: a finding can only be contradicted "
                     f"by findings, not by {other_id}"
                 )
+        if update:
+            _unpair(claim, pair, claims)
 
     return report

@@ -15,6 +15,8 @@ from findings.serializers import (
 )
 from treatments.models import (
     Certainty,
+    ControlComparison,
+    Harm,
     NetDirection,
     PairCertainty,
     RegulatoryStatus,
@@ -135,6 +137,44 @@ class TherapyAbnormalitySerializer(serializers.Serializer):
     net_direction = serializers.ChoiceField(choices=NetDirection.choices, allow_null=True)
 
 
+HARM_CONTENT_FIELDS = [
+    "kind",
+    "effect",
+    "frequency",
+    "severity",
+    "control_comparison",
+    "population",
+    "statement",
+    "quote",
+    "curator_note",
+]
+
+
+def control_comparison_field(**kwargs) -> serializers.ChoiceField:
+    # Declared: DRF drops allow_blank from read-only fields, and the schema must say that
+    # "" (does not apply: a regulator's warning, a contraindication) is a value.
+    return serializers.ChoiceField(
+        choices=ControlComparison.choices,
+        allow_blank=True,
+        help_text="More often than with placebo, also seen with placebo, no control group, "
+        'or not stated; "" where it does not apply (a regulator\'s warning, a '
+        "contraindication).",
+        **kwargs,
+    )
+
+
+class TherapyHarmSerializer(serializers.ModelSerializer):
+    """One published harm of a therapy, with the source it rests on."""
+
+    citation = CitationSerializer(source="source", read_only=True)
+    control_comparison = control_comparison_field(read_only=True)
+
+    class Meta:
+        model = Harm
+        fields = ["id", *HARM_CONTENT_FIELDS, "source", "citation"]
+        read_only_fields = fields
+
+
 class TherapySerializer(serializers.ModelSerializer):
     aliases = serializers.ListField(
         source="alias_list",
@@ -165,6 +205,14 @@ class TherapySerializer(serializers.ModelSerializer):
         allow_null=True,
         help_text="The certainty rating of the therapy as a whole (all its published "
         "evidence); null while it has none.",
+    )
+    harms = TherapyHarmSerializer(
+        source="published_harms",
+        many=True,
+        read_only=True,
+        help_text="Its published harms (adverse effects, tolerability, regulators' warnings, "
+        "contraindications, interactions), each with its source. An empty list means no harm "
+        "data in the sources this knowledge base holds, not that there are no harms.",
     )
 
     class Meta:
@@ -258,3 +306,30 @@ class RegulatoryStatusSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+
+class HarmSerializer(RejectStatusMixin, serializers.ModelSerializer):
+    therapy = SlugLinkField(
+        slug_field="slug", queryset=Therapy.objects.all(), help_text="Slug of the therapy."
+    )
+    source = serializers.PrimaryKeyRelatedField(
+        queryset=Source.objects.all(), help_text="Id of the source that reports the harm."
+    )
+    citation = CitationSerializer(source="source", read_only=True)
+    control_comparison = control_comparison_field(required=False)
+    retraction = retraction_field()
+
+    class Meta:
+        model = Harm
+        fields = [
+            "id",
+            "therapy",
+            *HARM_CONTENT_FIELDS,
+            "source",
+            "citation",
+            "status",
+            "retraction",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "citation", "status", "retraction", "created_at", "updated_at"]

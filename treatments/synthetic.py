@@ -1,7 +1,7 @@
 """A synthetic knowledge base of any size, for benchmarks and scale tests (issue 6).
 
 ``synthetic_generate`` writes abnormalities, lab tests, therapies, sources,
-findings, therapy evidence and regulatory statuses, skewed like real literature
+findings, therapy evidence, regulatory statuses and harms, skewed like real literature
 (Zipf-like: a few therapies and abnormalities hold most of the evidence), with
 every moderation status present. It is deterministic for a given ``seed``.
 
@@ -47,10 +47,13 @@ from findings.models import (
 from treatments.knowledge_base import CURATED_MODELS
 from treatments.models import (
     CertaintyOverride,
+    Harm,
+    HarmKind,
     LinkKind,
     PairCertainty,
     RegulatoryStatus,
     RegulatoryStatusKind,
+    Severity,
     Stage,
     Therapy,
     TherapyEvidence,
@@ -261,6 +264,7 @@ def real_records() -> dict[str, int]:
         "findings": Finding.objects.exclude(synthetic_source),
         "therapy evidence": TherapyEvidence.objects.exclude(synthetic_source),
         "regulatory statuses": RegulatoryStatus.objects.exclude(synthetic_source),
+        "harms": Harm.objects.exclude(synthetic_source),
     }
     found = {}
     for what, queryset in checks.items():
@@ -307,6 +311,7 @@ def _delete_previous_synthetic() -> bool:
     sql_delete(TherapyEvidence._meta.db_table, f"source_id IN ({source_ids})")
     sql_delete(Finding._meta.db_table, f"source_id IN ({source_ids})")
     sql_delete(RegulatoryStatus._meta.db_table, f"source_id IN ({source_ids})")
+    sql_delete(Harm._meta.db_table, f"source_id IN ({source_ids})")
     m2m = LabTest._meta.get_field("abnormalities").remote_field.through._meta.db_table
     sql_delete(m2m, f"labtest_id IN ({test_ids})")
     sql_delete(LabTest._meta.db_table, f"slug LIKE {like}")
@@ -551,7 +556,6 @@ def synthetic_generate(
                 "stage": stages[(rank * 3) % len(stages)],
                 "summary": f"{NOTICE} {word.capitalize()} is a made-up {kind.replace('_', ' ')} "
                 f"that {MECHANISMS[rank % len(MECHANISMS)]}.",
-                "harms": "Synthetic: headache and fatigue in a few made-up participants.",
             }
 
     say(f"writing {plan.therapies} therapies")
@@ -719,6 +723,31 @@ def synthetic_generate(
                 pk += 1
 
     writer.write(RegulatoryStatus, regulatory_rows(), "regulatory statuses")
+
+    harm_base = writer.next_id(Harm)
+    harm_kinds = list(HarmKind.values)
+    severities = list(Severity.values)
+
+    def harm_rows() -> Iterator[dict[str, Any]]:
+        # Up to three harms a therapy; every fourth therapy has none, as a real one may.
+        pk = harm_base
+        for t in range(plan.therapies):
+            for k in range(t % 4):
+                yield {
+                    "id": pk,
+                    "status": claim_status(),
+                    "therapy_id": therapy_ids[t],
+                    "kind": harm_kinds[(t + k) % len(harm_kinds)],
+                    "effect": f"Synthetic effect {k + 1} (not real)",
+                    "frequency": "synthetic",
+                    "severity": severities[(t + k) % len(severities)],
+                    "population": "Made-up participants",
+                    "statement": f"Synthetic harm (not real): {NOTICE}",
+                    "source_id": source_ids[pick_source()],
+                }
+                pk += 1
+
+    writer.write(Harm, harm_rows(), "harms")
     writer.reset_sequences(CURATED_MODELS)
     if writer.postgres:
         # Fresh statistics, or the planner guesses on a table it thinks is empty.

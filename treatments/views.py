@@ -24,7 +24,7 @@ from findings.models import LEVEL_SHORT, Abnormality, Finding, Level, source_hel
 from findings.pages import ReaderListView, form_errors, recently_retracted
 from treatments.filters import TherapyFilter
 from treatments.matrix import matrix_cached
-from treatments.models import LinkKind, RegulatoryStatus, Therapy, TherapyEvidence
+from treatments.models import Harm, HarmKind, LinkKind, RegulatoryStatus, Therapy, TherapyEvidence
 from treatments.search import search
 from treatments.summaries import attach_evidence_counts, pair_summaries
 
@@ -203,6 +203,29 @@ def access_by_therapy(therapy_ids: list[int]) -> dict[int, list[RegulatoryStatus
     return statuses
 
 
+def harms_by_therapy(therapy_ids: list[int]) -> dict[int, list[Harm]]:
+    """The published harms of a page of therapies, with their sources: one query."""
+    harms: dict[int, list[Harm]] = defaultdict(list)
+    for harm in (
+        Harm.objects.published()
+        .filter(therapy_id__in=therapy_ids)
+        .select_related("source")
+        .order_by("therapy_id", "pk")
+    ):
+        harms[harm.therapy_id].append(harm)
+    return harms
+
+
+def harm_label(harm: Harm) -> str:
+    """One harm in a download cell: what, which kind, how severe, how often, and the
+    citation key of its source."""
+    parts = [harm.get_kind_display().lower(), f"severity {harm.get_severity_display().lower()}"]
+    if harm.frequency:
+        parts.append(f"how often: {harm.frequency}")
+    parts.append(f"source {harm.source.key}")
+    return f"{harm.effect} ({'; '.join(parts)})"
+
+
 class TherapyListView(ReaderListView):
     filterset_class = TherapyFilter
     template_name = "treatments/therapy_list.html"
@@ -220,6 +243,7 @@ class TherapyListView(ReaderListView):
         "not_supporting",
         "abnormalities",
         "access",
+        "harms",
     )
 
     def get_queryset(self):
@@ -253,6 +277,7 @@ class TherapyListView(ReaderListView):
         ids = [therapy.pk for therapy in therapies]
         summaries = summaries_and_counts(therapies)
         access = access_by_therapy(ids)
+        harms = harms_by_therapy(ids)
         return [
             {
                 "name": therapy.name,
@@ -273,6 +298,8 @@ class TherapyListView(ReaderListView):
                     f"{status.jurisdiction}: {status.get_regulatory_status_display()}"
                     for status in access[therapy.pk]
                 ],
+                # Empty: no harm data in the sources held (the page says so in words).
+                "harms": [harm_label(harm) for harm in harms[therapy.pk]],
             }
             for therapy in therapies
         ]
@@ -291,6 +318,22 @@ def _evidence_with_contradictions(evidence):
             queryset=Finding.objects.published().select_related("source", "abnormality"),
         ),
     )
+
+
+# The order harms are listed in on a therapy's page: what happened to people first, then
+# what regulators say, then what to avoid, then overall tolerability.
+HARM_KIND_ORDER = {
+    kind: number
+    for number, kind in enumerate(
+        [
+            HarmKind.ADVERSE_EFFECT,
+            HarmKind.REGULATOR,
+            HarmKind.CONTRAINDICATION,
+            HarmKind.INTERACTION,
+            HarmKind.TOLERABILITY,
+        ]
+    )
+}
 
 
 # At literature scale one therapy has tens of thousands of items: its page shows the
@@ -354,6 +397,12 @@ class TherapyDetailView(DetailView):
             RegulatoryStatus.objects.visible().filter(therapy=therapy).select_related("source")
         )
         statuses = [s for s in visible_statuses if s.is_published]
+        # Harms, published and retracted in one query, with their sources.
+        visible_harms = sorted(
+            Harm.objects.visible().filter(therapy=therapy).select_related("source"),
+            key=lambda h: (HARM_KIND_ORDER.get(h.kind, len(HARM_KIND_ORDER)), h.pk),
+        )
+        harms = [h for h in visible_harms if h.is_published]
         groups = []
         for tie in shown:
             items = [e for e in evidence if e.abnormality_id == tie.abnormality.pk]
@@ -361,6 +410,7 @@ class TherapyDetailView(DetailView):
         general = [e for e in evidence if e.abnormality_id is None]
         sources = {e.source_id: e.source for e in [*evidence, *held_evidence]}
         sources.update({s.source_id: s.source for s in statuses})
+        sources.update({h.source_id: h.source for h in harms})
         context.update(
             ties=ties,
             groups=groups,
@@ -371,6 +421,8 @@ class TherapyDetailView(DetailView):
             held_evidence=held_evidence,
             regulatory_statuses=statuses,
             retracted_statuses=[s for s in visible_statuses if s.is_retracted],
+            harms=harms,
+            retracted_harms=[h for h in visible_harms if h.is_retracted],
             sources=sorted(sources.values(), key=lambda s: (-(s.year or 0), s.title)),
         )
         return context

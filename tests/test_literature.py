@@ -109,7 +109,9 @@ def test_every_imported_source_carries_its_verification_note(lit):
 def test_identifiers_are_unique_and_well_formed(lit):
     patterns = {"doi": DOI_RE, "pmid": PMID_RE, "pmcid": PMCID_RE, "nct_id": NCT_RE}
     for name, pattern in patterns.items():
-        values = [v.lower() for v in Source.objects.exclude(**{name: ""}).values_list(name, flat=True)]
+        values = [
+            v.lower() for v in Source.objects.exclude(**{name: ""}).values_list(name, flat=True)
+        ]
         assert len(values) == len(set(values)), name
         for value in values:
             assert pattern.match(value if name == "doi" else value.upper()), (name, value)

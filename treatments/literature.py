@@ -137,8 +137,9 @@ def _import_sources(
             raise LiteratureError(f"{name}: {exc}") from exc
         keys = _record_keys(directory, name, data.decode("utf-8"))
         if len(keys) != len(imported.entries):
-            raise LiteratureError(f"{name}: {len(keys)} records but the import read "
-                                  f"{len(imported.entries)} entries")
+            raise LiteratureError(
+                f"{name}: {len(keys)} records but the import read {len(imported.entries)} entries"
+            )
         taken = set(Source.objects.values_list("key", flat=True))
         for entry, key in zip(imported.entries, keys, strict=True):
             if key not in verification:
@@ -149,9 +150,10 @@ def _import_sources(
                 )
             if entry.verdict != NEW:
                 match = entry.matches[0] if entry.matches else None
-                source = Source.objects.filter(
-                    pk=getattr(match, "pk", None) or -1
-                ).first() or Source.objects.filter(key=key).first()
+                source = (
+                    Source.objects.filter(pk=getattr(match, "pk", None) or -1).first()
+                    or Source.objects.filter(key=key).first()
+                )
                 if source is None:
                     raise LiteratureError(
                         f"{name} entry {entry.number} ({key}) is a duplicate of a source "
@@ -299,9 +301,7 @@ def _load(directory: Path, data: dict, verification_data: dict) -> LiteratureRep
         for item in items:
             fields = {k: item.get(k) or "" for k in keep}
             fields["aliases"] = "\n".join(item.get("aliases", []))
-            record, created = _create(
-                model, {"slug": item["slug"]}, fields, curator, report, label
-            )
+            record, created = _create(model, {"slug": item["slug"]}, fields, curator, report, label)
             if created:
                 record = record_submit(record=record, user=curator, note=SUBMIT_NOTE)
             if record.status == Status.SUBMITTED:

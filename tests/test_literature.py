@@ -13,8 +13,11 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django.db.models import Max, Min
+from django.utils.formats import date_format
+from django.utils.timezone import localtime
 
-from curation.models import Status
+from curation.models import DataVersion, Status
 from findings.models import Abnormality, Finding, Source
 from treatments.literature import CURATOR, EDITOR, LITERATURE_DIR, LiteratureError, literature_load
 from treatments.models import Harm, Severity, Therapy, TherapyEvidence
@@ -199,3 +202,13 @@ def test_a_claim_that_fails_validation_stops_the_load_and_nothing_is_written(lit
 
     assert _counts() == before
     assert not Abnormality.objects.filter(slug="test-new-abnormality").exists()
+
+
+def test_the_home_page_says_the_period_covered_and_when_it_was_last_updated(lit, client):
+    years = Source.objects.published().aggregate(first=Min("year"), last=Max("year"))
+    latest = DataVersion.objects.order_by("-number").first()
+    html = client.get("/").content.decode()
+    assert f"covers sources published from {years['first']} to {years['last']}." in html
+    assert years["last"] >= 2024  # the literature reaches the last decade
+    day = date_format(localtime(latest.created_at), "j F Y")
+    assert f'Last updated <time datetime="{localtime(latest.created_at).isoformat()}">{day}' in html

@@ -82,6 +82,7 @@ def test_the_literature_is_entered_as_claims_json_lists_it(lit):
         assert Therapy.objects.published().filter(slug=item["slug"]).exists()
     assert "Literature loaded." in lit["first"]
     assert "71 published by literature-editor" in lit["first"]
+    assert "abnormality edit: 1 created" in lit["first"]
 
 
 def test_every_new_claim_is_sourced_and_published(lit):
@@ -212,3 +213,12 @@ def test_the_home_page_says_the_period_covered_and_when_it_was_last_updated(lit,
     assert years["last"] >= 2024  # the literature reaches the last decade
     day = date_format(localtime(latest.created_at), "j F Y")
     assert f'Last updated <time datetime="{localtime(latest.created_at).isoformat()}">{day}' in html
+
+
+def test_the_nk_summary_names_the_null_results_through_an_accepted_suggestion(lit):
+    [edit] = CLAIMS["abnormality_edits"]
+    record = Abnormality.objects.get(slug=edit["slug"])
+    assert record.summary.endswith(edit["append_to_summary"])
+    last = record.history.select_related("history_user").first()
+    assert last.history_user.username == EDITOR
+    assert f"by {CURATOR}" in last.history_change_reason

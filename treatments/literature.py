@@ -30,8 +30,15 @@ from django.db import models, transaction
 
 from curation.bundles import bundle_publish, bundle_submit
 from curation.models import Status
+from curation.revisions import suggestion_accept
 from curation.roles import CURATORS, EDITORS
-from curation.services import ReviewError, record_create, record_publish, record_submit
+from curation.services import (
+    ReviewError,
+    record_create,
+    record_edit,
+    record_publish,
+    record_submit,
+)
 from curation.versions import data_version_batch
 from findings.importing import (
     INVALID,
@@ -371,6 +378,28 @@ def _load(directory: Path, data: dict, verification_data: dict) -> LiteratureRep
         except ReviewError as exc:
             raise LiteratureError(f"source {key}: {exc}") from exc
         report.published += len(review.published) + (source.status != Status.PUBLISHED)
+
+    # Edits to published seed records (an abnormality's summary that should name the
+    # null results): a suggestion by the curator, accepted by the editor.
+    for item in data.get("abnormality_edits", []):
+        record = get(abnormalities, item["slug"], "abnormality", "abnormality_edits")
+        record = Abnormality.objects.get(pk=record.pk)
+        if item["append_to_summary"] in record.summary:
+            report.count("unchanged", "abnormality edit")
+            continue
+        try:
+            result = record_edit(
+                record=record,
+                fields={"summary": f"{record.summary} {item['append_to_summary']}"},
+                user=curator,
+                reason=item.get("note") or SUBMIT_NOTE,
+            )
+            if result.suggestion is None:
+                raise LiteratureError(f"abnormality {item['slug']} is not published")
+            suggestion_accept(suggestion=result.suggestion, user=editor, note=PUBLISH_NOTE)
+        except (ReviewError, ValidationError) as exc:
+            raise LiteratureError(f"edit of abnormality {item['slug']}: {exc}") from exc
+        report.count("created", "abnormality edit")
 
     # Contradictions, as the seed loader pairs them (both directions are listed).
     for pair in data["contradictions"]:

@@ -55,7 +55,12 @@ def build(rows: int):
 # Every page, feed and export reads the data version once (the footer, the file name,
 # the X-Data-Version header: mecfs_kb/data_version.py).
 PAGES = [
-    ("/", 4, "published abnormalities; published therapies; grouped pair summary; data version"),
+    (
+        "/",
+        5,
+        "published abnormalities; published therapies; grouped pair summary; years of the "
+        "earliest and latest published sources; data version",
+    ),
     (
         "/treatments/",
         6,

@@ -270,13 +270,17 @@ def test_every_reference_is_a_source_with_its_fields_exactly_as_checked(
 ):
     assert len(all_references) == 53
     assert len(references) == 52
+    # A source the seed corrected since (issue 17: a DOI and a full author list read on
+    # the publisher's page) holds the seed's corrected values, with the correction's note.
+    corrected = {s["key"]: s for s in SEED["sources"] if "correction" in s}
     for key, ref in references.items():
         source = _source(key)
+        fixed = corrected.get(key, {})
         # DOIs are case-insensitive and stored in lower case (findings.fields.DOIField).
-        assert source.doi == (ref["doi"] or "").lower(), key
+        assert source.doi == (fixed.get("doi", ref["doi"]) or "").lower(), key
         assert source.pmid == (ref["pmid"] or ""), key
         assert source.year == ref["year"], key
-        assert source.authors == (ref["authors"] or ""), key
+        assert source.authors == (fixed.get("authors", ref["authors"]) or ""), key
         assert source.container == (ref["journal"] or ""), key
         assert source.url == (ref["link"] or ""), key
         assert source.title == ref["title"], key

@@ -9,7 +9,18 @@ from dataclasses import dataclass
 from django import forms
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import BigIntegerField, Case, F, Prefetch, Q, Value, When, Window
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    F,
+    Max,
+    Min,
+    Prefetch,
+    Q,
+    Value,
+    When,
+    Window,
+)
 from django.db.models.functions import RowNumber
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -20,7 +31,7 @@ from curation.cache import public_cache_version
 from curation.models import Status
 from curation.pages import InputError, parse_page_number
 from findings.filters import MAX_QUERY_LENGTH
-from findings.models import LEVEL_SHORT, Abnormality, Finding, Level, source_held_q
+from findings.models import LEVEL_SHORT, Abnormality, Finding, Level, Source, source_held_q
 from findings.pages import ReaderListView, form_errors, recently_retracted
 from treatments.filters import TherapyFilter
 from treatments.matrix import matrix_cached
@@ -91,6 +102,12 @@ class HomeView(TemplateView):
             therapies=part("therapies"),
             matrix_rows=part("matrix_rows"),
             matrix_note=part("matrix_note"),
+            # The years of the earliest and latest published sources (one aggregate
+            # query, only when the cached page is missing); "last updated" is the
+            # current data version's date, read once per request for the footer.
+            source_years=SimpleLazyObject(
+                lambda: Source.objects.published().aggregate(first=Min("year"), last=Max("year"))
+            ),
             levels=LEVELS,
             link_kinds=LINK_KINDS,
         )

@@ -49,7 +49,7 @@ from findings.importing import (
     sources_import,
 )
 from findings.models import Abnormality, Finding, LabTest, Source
-from treatments.knowledge_base import EVIDENCE_FIELDS
+from treatments.knowledge_base import EVIDENCE_FIELDS, missing_value
 from treatments.models import Harm, HarmKind, Severity, Therapy, TherapyEvidence
 from treatments.seed import SEED_PATH
 
@@ -342,7 +342,13 @@ def _load(directory: Path, data: dict, verification_data: dict) -> LiteratureRep
             else:
                 lookup["therapy"] = get(therapies, item["therapy"], "therapy", where)
                 participants.setdefault((item["source"], item["therapy"]), item["participants"])
-            fields = {k: item.get(k) or "" for k in EVIDENCE_FIELDS if k != "statement"}
+            # A field claims.json leaves out (the structured study fields of issue 12
+            # came after it) is stored as a file's missing value: "not reported", NULL.
+            fields = {
+                k: item[k] if item.get(k) not in (None, "") else missing_value(model, k)
+                for k in EVIDENCE_FIELDS
+                if k != "statement"
+            }
             fields["case_definition"] = item.get("case_definition") or "unspecified"
             if kind == "evidence":
                 fields["link_kind"] = item.get("link_kind") or ""

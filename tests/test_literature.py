@@ -94,6 +94,28 @@ def test_every_new_claim_is_sourced_and_published(lit):
         assert claim.status == Status.PUBLISHED, claim
 
 
+CITATION_KEY = re.compile(r"\b[a-z]+\d{4}_[a-z0-9_]+\b")
+
+
+def test_no_citation_key_reaches_what_readers_read(lit):
+    # Readers see "Fluge 2019", never the curators' key fluge2019_rituximab_rct.
+    shown = [
+        *(
+            (t.slug, t.summary, t.mechanism)
+            for t in Therapy.objects.filter(created_by__username=CURATOR)
+        ),
+        *(
+            (a.slug, a.summary, a.details)
+            for a in Abnormality.objects.filter(created_by__username=CURATOR)
+        ),
+        *((c.pk, c.statement, c.curator_note) for c in _new_claims()),
+    ]
+    assert shown
+    for name, *texts in shown:
+        for text in texts:
+            assert not CITATION_KEY.search(text or ""), (name, text)
+
+
 def test_every_quote_is_verbatim_in_its_imported_sources_abstract(lit):
     quoted = [c for c in _new_claims() if c.quote]
     assert quoted  # the check below is not vacuous

@@ -49,7 +49,7 @@ from findings.importing import (
     sources_import,
 )
 from findings.models import Abnormality, Finding, LabTest, Source
-from treatments.knowledge_base import EVIDENCE_FIELDS, missing_value
+from treatments.knowledge_base import EVIDENCE_FIELDS, file_value, missing_value
 from treatments.models import Harm, HarmKind, Severity, Therapy, TherapyEvidence
 from treatments.seed import SEED_PATH
 
@@ -342,10 +342,13 @@ def _load(directory: Path, data: dict, verification_data: dict) -> LiteratureRep
             else:
                 lookup["therapy"] = get(therapies, item["therapy"], "therapy", where)
                 participants.setdefault((item["source"], item["therapy"]), item["participants"])
-            # A field claims.json leaves out (the structured study fields of issue 12
-            # came after it) is stored as a file's missing value: "not reported", NULL.
+            # The structured study fields (issue 12) as claims.json gives them (a
+            # decimal as written: 1.7, not the nearest float); a field left out or
+            # empty is stored as a file's missing value: "not reported", NULL.
             fields = {
-                k: item[k] if item.get(k) not in (None, "") else missing_value(model, k)
+                k: file_value(model, k, item[k])
+                if item.get(k) not in (None, "")
+                else missing_value(model, k)
                 for k in EVIDENCE_FIELDS
                 if k != "statement"
             }

@@ -6,11 +6,15 @@ transaction rolled back at the end; each test runs in its own savepoint inside i
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from decimal import Decimal
 from io import StringIO
 
 import pytest
+import rispy
+from Bio import Medline
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Max, Min
@@ -18,9 +22,10 @@ from django.utils.formats import date_format
 from django.utils.timezone import localtime
 
 from curation.models import DataVersion, Status
-from findings.models import Abnormality, Finding, Source
+from findings.models import STUDY_FIELDS, Abnormality, Finding, Source
+from tests.test_seed_content import stated_problems, structured_level_problem
 from treatments.literature import CURATOR, EDITOR, LITERATURE_DIR, LiteratureError, literature_load
-from treatments.models import Harm, Severity, Therapy, TherapyEvidence
+from treatments.models import Harm, PairCertainty, Severity, Therapy, TherapyEvidence
 
 CLAIMS = json.loads((LITERATURE_DIR / "claims.json").read_text(encoding="utf-8"))
 VERIFICATION = json.loads((LITERATURE_DIR / "verification.json").read_text(encoding="utf-8"))
@@ -244,3 +249,133 @@ def test_the_nk_summary_names_the_null_results_through_an_accepted_suggestion(li
     last = record.history.select_related("history_user").first()
     assert last.history_user.username == EDITOR
     assert f"by {CURATOR}" in last.history_change_reason
+
+
+# --- the structured study fields (issue 12) --------------------------------------------------
+
+STUDY_CLAIMS = [*CLAIMS["findings"], *CLAIMS["evidence"]]
+
+
+@functools.cache
+def abstracts() -> dict[str, str]:
+    """The abstract (AB) each record of records.nbib / records.ris carries, by key."""
+    by_pmid = {r["identifiers"].get("pmid"): r["key"] for r in VERIFICATION["records"]}
+    found = {}
+    with (LITERATURE_DIR / "records.nbib").open(encoding="utf-8") as handle:
+        for record in Medline.parse(handle):
+            found[by_pmid[record["PMID"]]] = record.get("AB", "")
+    ris = rispy.loads((LITERATURE_DIR / "records.ris").read_text(encoding="utf-8"))
+    found.update({record["id"]: record.get("abstract", "") for record in ris})
+    return found
+
+
+def record_text(item: dict) -> str:
+    """What a literature claim's structured fields may be taken from: its own study
+    design, participants, statement, quote and curator note, and its record's abstract."""
+    own = [item.get(k) or "" for k in ("study_design", "participants", "statement", "quote")]
+    return " ".join([*own, item.get("curator_note") or "", abstracts().get(item["source"], "")])
+
+
+def literature_level_problem(item: dict) -> str | None:
+    """As for the seed (tests/test_seed_content.py), except that a systematic review of
+    case-control studies without a pooled estimate is graded as its studies are (B)."""
+    if (
+        item["design"] == "systematic_review"
+        and "case-control" in item["study_design"]
+        and item["level"] == "B"
+    ):
+        return None
+    return structured_level_problem(item)
+
+
+def unstated_literature_fields(item: dict) -> list[str]:
+    problems = stated_problems(item, record_text(item))
+    if item["risk_of_bias"] != "not_assessed":
+        problems.append("a risk-of-bias judgement, which no record here gives the reasons for")
+    if item["direction"] != "describes" and not item["design"]:
+        problems.append("reports a result but has no structured design")
+    return problems
+
+
+def test_every_literature_claim_carries_every_structured_study_field():
+    missing = {c["id"]: [n for n in STUDY_FIELDS if n not in c] for c in STUDY_CLAIMS}
+    assert {k: v for k, v in missing.items() if v} == {}
+
+
+def test_every_literature_claim_that_reports_a_result_has_a_design():
+    reporting = [c for c in STUDY_CLAIMS if c["direction"] != "describes"]
+    assert reporting
+    assert [c["id"] for c in reporting if not c["design"]] == []
+
+
+def test_every_literature_claims_structured_design_agrees_with_its_level():
+    problems = {item["id"]: literature_level_problem(item) for item in STUDY_CLAIMS}
+    assert {k: v for k, v in problems.items() if v} == {}
+
+
+def test_the_literature_study_fields_hold_only_what_the_records_say():
+    problems = {item["id"]: unstated_literature_fields(item) for item in STUDY_CLAIMS}
+    assert {k: v for k, v in problems.items() if v} == {}
+
+
+@pytest.mark.parametrize(
+    ("claim_id", "change"),
+    [
+        # A CI the record does not state.
+        (
+            "e-fluge2019_rituximab_rct-rituximab-general",
+            {"effect_measure": "rr", "effect_value": 0.74, "effect_ci_low": 0.5},
+        ),
+        # Patients the record does not give.
+        ("e-fluge2019_rituximab_rct-rituximab-general", {"patients": 160}),
+        # Double-blind where the record says only "blinded".
+        ("e-roerink2017_anakinra_rct-anakinra-cytokine-dysregulation", {"blinding": "double"}),
+        # A placebo the open-label study did not have.
+        ("e-fluge2015_rituximab_maintenance-rituximab-general", {"comparator": "placebo"}),
+        # A follow-up the record does not state.
+        ("e-rekeland2020_cyclophosphamide-cyclophosphamide-general", {"follow_up_weeks": 52}),
+        # Healthy controls the record does not name.
+        ("f-iu2024_cd8_exhaustion-cd8-t-cell-exhaustion", {"comparator": "healthy_controls"}),
+        # A judged risk of bias.
+        (
+            "e-fluge2011_rituximab_rct-rituximab-general",
+            {"risk_of_bias": "low", "risk_of_bias_reason": "Looked fine to us."},
+        ),
+        # A result without a design.
+        ("e-fluge2019_rituximab_rct-rituximab-general", {"design": ""}),
+    ],
+)
+def test_a_literature_value_the_record_does_not_state_is_caught(claim_id, change):
+    [item] = [c for c in STUDY_CLAIMS if c["id"] == claim_id]
+    assert unstated_literature_fields(item) == []
+    assert unstated_literature_fields({**item, **change})
+
+
+def test_a_literature_level_the_design_does_not_allow_is_caught():
+    [item] = [c for c in STUDY_CLAIMS if c["id"].startswith("e-fluge2015_")]
+    assert literature_level_problem(item) is None
+    assert literature_level_problem({**item, "level": "A"})  # a single-arm study: B or C
+    [review] = [c for c in STUDY_CLAIMS if c["id"].startswith("f-eatonfitch2019_")]
+    assert literature_level_problem({**review, "level": "C"})
+
+
+def test_the_loaded_claims_hold_the_study_fields_of_claims_json(lit):
+    fluge2019 = TherapyEvidence.objects.get(
+        created_by__username=CURATOR, source__key="fluge2019_rituximab_rct"
+    )
+    assert (fluge2019.design, fluge2019.patients, fluge2019.blinding) == ("rct", 151, "double")
+    assert fluge2019.comparator == "placebo"
+    lande = Finding.objects.get(created_by__username=CURATOR, source__key="lande2020_hla_alleles")
+    assert (lande.effect_value, lande.effect_ci_low, lande.effect_ci_high) == (
+        Decimal("1.7"),
+        Decimal("1.3"),
+        Decimal("2.2"),
+    )
+
+
+def test_rituximab_is_rated_on_its_randomised_trials_not_as_unstudied(lit):
+    rating = PairCertainty.objects.get(therapy__slug="rituximab", abnormality=None)
+    assert rating.net_direction == "no_benefit"
+    assert rating.certainty != "not_studied"
+    assert rating.reasons[0] == "Starts at high: 2 randomised controlled trials."
+    assert not any("no study design" in reason for reason in rating.reasons)

@@ -552,24 +552,11 @@ STATED_BY: dict[tuple[str, str], tuple[str, ...]] = {
 }
 
 
-def unstated_study_fields(item: dict) -> list[str]:
-    """The structured fields of ``item`` that its source's text does not support."""
-    text = source_text(item)
+def stated_problems(item: dict, text: str) -> list[str]:
+    """The numbers, durations and words of ``item``'s structured fields that ``text``
+    does not state (also used for the literature, tests/test_literature.py)."""
     lowered = text.lower()
     problems = []
-    if item["source"] not in references():
-        # The seed articles (opinion) and the curators' own check of the references (no
-        # study, no design): nothing measured, nothing to fill.
-        filled = {
-            n: item[n]
-            for n in STUDY_FIELDS
-            if n not in ("design", "blinding")
-            and item[n] not in (None, "", "not_reported", "not_assessed", "none")
-        }
-        design = "expert_opinion" if item["source"] in SEED_ARTICLES else ""
-        if item["design"] != design or filled:
-            problems.append(f"a claim with no study behind it, with {filled or item['design']}")
-        return problems
     for name in ("effect_value", "effect_ci_low", "effect_ci_high"):
         if item[name] is not None and f"{Decimal(str(item[name])).normalize():f}" not in text:
             problems.append(f"{name} {item[name]} is not in the source's text")
@@ -592,6 +579,27 @@ def unstated_study_fields(item: dict) -> list[str]:
         or any(int(a) < int(b) for a, b in re.findall(r"\b(\d+) of (?:the )?(\d+)\b", text))
     ):
         problems.append("selected 'no' without a text saying so (or that only N of M had it)")
+    return problems
+
+
+def unstated_study_fields(item: dict) -> list[str]:
+    """The structured fields of ``item`` that its source's text does not support."""
+    text = source_text(item)
+    problems = []
+    if item["source"] not in references():
+        # The seed articles (opinion) and the curators' own check of the references (no
+        # study, no design): nothing measured, nothing to fill.
+        filled = {
+            n: item[n]
+            for n in STUDY_FIELDS
+            if n not in ("design", "blinding")
+            and item[n] not in (None, "", "not_reported", "not_assessed", "none")
+        }
+        design = "expert_opinion" if item["source"] in SEED_ARTICLES else ""
+        if item["design"] != design or filled:
+            problems.append(f"a claim with no study behind it, with {filled or item['design']}")
+        return problems
+    problems += stated_problems(item, text)
     if item["risk_of_bias"] != "not_assessed":
         ref_notes = (references()[item["source"]].get("notes") or "").lower()
         phrases = re.split(r"[;.]\s*", item["risk_of_bias_reason"].lower())

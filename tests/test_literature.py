@@ -379,3 +379,25 @@ def test_rituximab_is_rated_on_its_randomised_trials_not_as_unstudied(lit):
     assert rating.certainty != "not_studied"
     assert rating.reasons[0] == "Starts at high: 2 randomised controlled trials."
     assert not any("no study design" in reason for reason in rating.reasons)
+
+
+def test_a_claim_loaded_before_the_study_fields_gets_them_through_an_accepted_suggestion(lit):
+    record = TherapyEvidence.objects.get(
+        created_by__username=CURATOR, source__key="fluge2019_rituximab_rct"
+    )
+    empty = {name: TherapyEvidence._meta.get_field(name).get_default() for name in STUDY_FIELDS}
+    TherapyEvidence.objects.filter(pk=record.pk).update(**empty)
+    edited = Finding.objects.get(created_by__username=CURATOR, source__key="lande2020_hla_alleles")
+    Finding.objects.filter(pk=edited.pk).update(**{**empty, "patients": 400})
+
+    report = literature_load()
+
+    record.refresh_from_db()
+    assert (record.design, record.patients, record.effect_value) == ("rct", 151, Decimal("26"))
+    assert record.status == Status.PUBLISHED
+    last = record.history.select_related("history_user").first()
+    assert last.history_user.username == EDITOR
+    assert f"by {CURATOR}" in last.history_change_reason
+    assert report.created == {"therapy evidence study-field fill": 1}
+    edited.refresh_from_db()
+    assert (edited.patients, edited.design) == (400, "")  # a curator's value is kept

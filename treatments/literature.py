@@ -48,7 +48,7 @@ from findings.importing import (
     import_read,
     sources_import,
 )
-from findings.models import Abnormality, Finding, LabTest, Source
+from findings.models import STUDY_FIELDS, Abnormality, Finding, LabTest, Source
 from treatments.knowledge_base import EVIDENCE_FIELDS, file_value, missing_value
 from treatments.models import Harm, HarmKind, Severity, Therapy, TherapyEvidence
 from treatments.seed import SEED_PATH
@@ -59,6 +59,7 @@ EDITOR = "literature-editor"
 RECORD_FILES = ("records.nbib", "records.ris")
 SUBMIT_NOTE = "Issue 17 literature, entered from fixtures/literature (claims.json)"
 PUBLISH_NOTE = "Reviewed against fixtures/literature/verification.json (issue 17)"
+FILL_NOTE = "Structured study fields filled from fixtures/literature (issue 12)"
 
 
 class LiteratureError(Exception):
@@ -204,6 +205,26 @@ def _create(model, lookup: dict[str, Any], fields: dict[str, Any], curator, repo
         raise LiteratureError(f"{label} {lookup}: {'; '.join(exc.messages)}") from exc
     report.count("created", label)
     return record, True
+
+
+def _fill_study_fields(record, fields: dict[str, Any], curator, editor, report, label) -> None:
+    """A claim entered before claims.json had the structured study fields (issue 12)
+    gets them: a suggestion by the curator, accepted by the editor, as any change to a
+    published record. Only a claim whose study fields are all still at their missing
+    values is filled, so a curator's later edit is never overwritten."""
+    model = type(record)
+    if any(getattr(record, k) != missing_value(model, k) for k in STUDY_FIELDS):
+        return
+    wanted = {k: fields[k] for k in STUDY_FIELDS if fields[k] != getattr(record, k)}
+    if not wanted:
+        return
+    try:
+        result = record_edit(record=record, fields=wanted, user=curator, reason=FILL_NOTE)
+        if result.suggestion is not None:
+            suggestion_accept(suggestion=result.suggestion, user=editor, note=FILL_NOTE)
+    except (ReviewError, ValidationError) as exc:
+        raise LiteratureError(f"study fields of {label} {record.pk}: {exc}") from exc
+    report.count("created", f"{label} study-field fill")
 
 
 def _seed_claims(sources: dict[str, Source]) -> dict[str, models.Model]:
@@ -355,9 +376,12 @@ def _load(directory: Path, data: dict, verification_data: dict) -> LiteratureRep
             fields["case_definition"] = item.get("case_definition") or "unspecified"
             if kind == "evidence":
                 fields["link_kind"] = item.get("link_kind") or ""
-            claims[item["id"]], created = _create(model, lookup, fields, curator, report, label)
+            record, created = _create(model, lookup, fields, curator, report, label)
             if created:
                 touched.add(item["source"])
+            else:
+                _fill_study_fields(record, fields, curator, editor, report, label)
+            claims[item["id"]] = record
 
     for item in data["harms"]:
         where = f"harm of {item['therapy']} ({item['source']})"

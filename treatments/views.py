@@ -33,9 +33,18 @@ from curation.pages import InputError, parse_page_number
 from findings.filters import MAX_QUERY_LENGTH
 from findings.models import LEVEL_SHORT, Abnormality, Finding, Level, Source, source_held_q
 from findings.pages import ReaderListView, form_errors, recently_retracted
+from treatments.certainty_words import CERTAINTY_MARK, DIRECTION_MARK, plain_sentence
 from treatments.filters import TherapyFilter
 from treatments.matrix import matrix_cached
-from treatments.models import Harm, HarmKind, LinkKind, RegulatoryStatus, Therapy, TherapyEvidence
+from treatments.models import (
+    Harm,
+    HarmKind,
+    LinkKind,
+    PairCertainty,
+    RegulatoryStatus,
+    Therapy,
+    TherapyEvidence,
+)
 from treatments.search import search
 from treatments.summaries import attach_evidence_counts, pair_summaries
 
@@ -448,6 +457,33 @@ class TherapyDetailView(DetailView):
 PAIR_PAGE_SIZE = 50
 
 
+def certainty_box(rating: PairCertainty, therapy: str, abnormality: str | None) -> dict:
+    """What the summary box at the top of a pair page shows, from the stored rating."""
+    override = rating.override if rating.override_id else None
+    return {
+        "sentence": plain_sentence(rating, therapy, abnormality),
+        "certainty": rating.shown_certainty,
+        "certainty_label": rating.get_certainty_display()
+        if override is None
+        else override.get_certainty_display(),
+        "mark": CERTAINTY_MARK[rating.shown_certainty],
+        "direction": rating.shown_direction,
+        "direction_label": PairCertainty(
+            net_direction=rating.shown_direction
+        ).get_net_direction_display(),
+        "direction_mark": DIRECTION_MARK[rating.shown_direction],
+        "computed_label": rating.get_certainty_display(),
+        "computed_direction_label": rating.get_net_direction_display(),
+        "override": override,
+        "reasons": rating.reasons,
+        "what_would_change": rating.what_would_change,
+        "studies": rating.studies_counted,
+        "items_counted": rating.items_counted,
+        "items_total": rating.items_total,
+        "participants": rating.participants_counted,
+    }
+
+
 class PairEvidenceView(TemplateView):
     """Every published item tying one therapy to one abnormality: what a matrix cell
     shows, PAIR_PAGE_SIZE to a page (a popular pair has thousands). Retracted items
@@ -503,9 +539,17 @@ class PairEvidenceView(TemplateView):
             .filter(therapy=therapy, abnormality=abnormality)
             .select_related("source")
         )
+        # The stored rating of the pair with the editor's override, if any: one query.
+        rating = (
+            PairCertainty.objects.filter(therapy=therapy, abnormality=abnormality)
+            .select_related("override")
+            .first()
+        )
         context.update(
             therapy=therapy,
             abnormality=abnormality,
+            rating=rating,
+            rating_box=certainty_box(rating, therapy.name, abnormality.name) if rating else None,
             evidence=evidence,
             retracted_evidence=retracted,
             more_retracted=more_retracted,

@@ -99,3 +99,19 @@ def test_a_pair_without_a_stored_rating_shows_no_box(client):
     evidence = small_trial()
     html = pair_page(client, evidence).content.decode()
     assert "certainty-box" not in html
+
+
+def test_each_matrix_cell_marks_its_certainty_and_direction_in_words_and_colour(client):
+    evidence = small_trial()
+    certainty_recompute()
+
+    html = client.get("/").content.decode()
+
+    cell = html[html.index(f'href="/treatments/ivig/abnormalities/{evidence.abnormality.slug}/"') :]
+    cell = cell[: cell.index("</td>")]
+    assert "●●○○ +" in cell
+    assert "Low certainty, benefit" in cell
+    assert "certainty-low" in html[: html.index(cell)][-200:]
+    # The legend names every mark.
+    assert "●○○○</span> Very low" in html
+    assert '<span aria-hidden="true">±</span> Uncertain' in html

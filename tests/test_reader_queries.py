@@ -59,9 +59,9 @@ def build(rows: int):
 PAGES = [
     (
         "/",
-        5,
-        "published abnormalities; published therapies; grouped pair summary; years of the "
-        "earliest and latest published sources; data version",
+        6,
+        "published abnormalities; published therapies; grouped pair summary; certainty of "
+        "the pairs shown; years of the earliest and latest published sources; data version",
     ),
     (
         "/treatments/",

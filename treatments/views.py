@@ -37,9 +37,11 @@ from treatments.certainty_words import CERTAINTY_MARK, DIRECTION_MARK, plain_sen
 from treatments.filters import TherapyFilter
 from treatments.matrix import matrix_cached
 from treatments.models import (
+    Certainty,
     Harm,
     HarmKind,
     LinkKind,
+    NetDirection,
     PairCertainty,
     RegulatoryStatus,
     Therapy,
@@ -64,6 +66,11 @@ LEVELS = [
 LINK_KINDS = [(value, *label.split(" — ", 1)) for value, label in LinkKind.choices]
 
 
+# The legends of the certainty marks (home page matrix, gap map).
+CERTAINTY_LEGEND = [(value, label, CERTAINTY_MARK[value]) for value, label in Certainty.choices]
+DIRECTION_LEGEND = [(value, label, DIRECTION_MARK[value]) for value, label in NetDirection.choices]
+
+
 @dataclass
 class Tie:
     """A therapy-abnormality pair with its published evidence summarised."""
@@ -75,6 +82,26 @@ class Tie:
     supporting: int
     not_supporting: int
     total: int
+    # The certainty and net direction readers are shown (treatments/certainty.py), when
+    # the pair has a stored rating.
+    certainty: str = ""
+    direction: str = ""
+
+    @property
+    def certainty_label(self) -> str:
+        return Certainty(self.certainty).label if self.certainty else ""
+
+    @property
+    def certainty_mark(self) -> str:
+        return CERTAINTY_MARK.get(self.certainty, "")
+
+    @property
+    def direction_label(self) -> str:
+        return NetDirection(self.direction).label if self.direction else ""
+
+    @property
+    def direction_mark(self) -> str:
+        return DIRECTION_MARK.get(self.direction, "")
 
     @property
     def other(self) -> int:
@@ -119,6 +146,8 @@ class HomeView(TemplateView):
             ),
             levels=LEVELS,
             link_kinds=LINK_KINDS,
+            certainty_legend=CERTAINTY_LEGEND,
+            direction_legend=DIRECTION_LEGEND,
         )
         return context
 
@@ -132,6 +161,9 @@ class HomeView(TemplateView):
             cells = []
             for therapy in matrix.columns:
                 row = matrix.pairs.get((abnormality.pk, therapy.pk))
+                certainty, direction = matrix.certainties.get(
+                    (abnormality.pk, therapy.pk), ("", "")
+                )
                 cells.append(
                     Tie(
                         abnormality=abnormality,
@@ -141,6 +173,8 @@ class HomeView(TemplateView):
                         supporting=row["supporting"],
                         not_supporting=row["not_supporting"],
                         total=row["total"],
+                        certainty=certainty,
+                        direction=direction,
                     )
                     if row
                     else None

@@ -3,6 +3,9 @@ and the evidence-gap map."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 
 from curation.models import Status
@@ -115,3 +118,131 @@ def test_each_matrix_cell_marks_its_certainty_and_direction_in_words_and_colour(
     # The legend names every mark.
     assert "●○○○</span> Very low" in html
     assert '<span aria-hidden="true">±</span> Uncertain' in html
+
+
+# ---------------------------------------------------------------------------
+# /gaps/: the evidence-gap map
+# ---------------------------------------------------------------------------
+
+
+def build_gaps():
+    """Three pairs of one abnormality: one with only a rationale (absolute gap), one with
+    two cohort studies and no trial (synthesis gap), one with a trial (no gap)."""
+    nk = make_abnormality(name="Low NK cell cytotoxicity", slug="low-nk")
+    rationale = make_therapy(name="Rationale only", slug="rationale-only")
+    cohorts = make_therapy(name="Two cohorts", slug="two-cohorts")
+    trial = make_therapy(name="One trial", slug="one-trial")
+    make_evidence(
+        therapy=rationale, abnormality=nk, design="expert_opinion", level="E", link_kind="rationale"
+    )
+    for _ in range(2):
+        make_evidence(therapy=cohorts, abnormality=nk, design="cohort", level="C", patients=40)
+    small_trial(therapy=trial, abnormality=nk)
+    certainty_recompute()
+    return nk
+
+
+def gap_rows(response):
+
+    return {
+        row["therapy_slug"]: row for row in csv.DictReader(io.StringIO(response.content.decode()))
+    }
+
+
+def test_the_gap_map_tells_an_absolute_gap_from_a_synthesis_gap(client):
+    build_gaps()
+
+    response = client.get("/gaps/")
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    assert "3 pairings: 1 absolute gap, 1 synthesis gap" in html
+    lists = html[html.index('class="gap-lists"') :]
+    assert "Rationale only</a>: 0 studies, 0 controlled trials" in lists
+    assert "Two cohorts</a>: 2 studies, 0 controlled trials" in lists
+    assert "One trial</a>: 1 study, 1 controlled trial;" in lists
+    item = lists[lists.index("Rationale only") :]
+    assert "<strong>Absolute gap</strong>" in item[: item.index("</li>")]
+    item = lists[lists.index("Two cohorts") :]
+    assert "<strong>Synthesis gap</strong>" in item[: item.index("</li>")]
+    item = lists[lists.index("One trial") :]
+    assert "gap</strong>" not in item[: item.index("</li>")]
+
+
+def test_the_gap_map_filters_by_gap_and_certainty(client):
+    build_gaps()
+
+    html = client.get("/gaps/?gap=synthesis").content.decode()
+    assert "1 pairing: 0 absolute gaps, 1 synthesis gap" in html
+    assert "Two cohorts" in html and "Rationale only</a>" not in html
+
+    html = client.get("/gaps/?certainty=low&abnormality=low-nk").content.decode()
+    assert "One trial</a>" in html and "Rationale only</a>" not in html
+
+
+def test_the_gap_map_downloads_as_csv_named_with_the_data_version(client):
+    build_gaps()
+
+    response = client.get("/gaps/?format=csv")
+
+    assert response["Content-Type"].startswith("text/csv")
+    assert "evidence-gaps-v" in response["Content-Disposition"]
+    rows = gap_rows(response)
+    assert rows["rationale-only"]["gap"] == "absolute"
+    assert (rows["two-cohorts"]["gap"], rows["two-cohorts"]["studies"]) == ("synthesis", "2")
+    assert rows["one-trial"]["gap"] == ""
+    assert rows["one-trial"]["controlled_trials"] == "1"
+    assert (rows["one-trial"]["certainty"], rows["one-trial"]["net_direction"]) == (
+        "low",
+        "benefit",
+    )
+    assert rows["one-trial"]["url"].endswith("/treatments/one-trial/abnormalities/low-nk/")
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"),
+    [
+        ("gap=everywhere", "gap"),
+        ("certainty=sure", "certainty"),
+        ("direction=sideways", "direction"),
+        ("abnormality=no-such-thing", "abnormality"),
+        ("format=xlsx", "format"),
+    ],
+)
+def test_a_bad_gap_map_parameter_is_a_400_naming_it(client, query, parameter):
+    build_gaps()
+
+    response = client.get(f"/gaps/?{query}")
+
+    assert response.status_code == 400
+    assert parameter in response.content.decode().lower()
+
+
+def build_many_gaps(rows: int):
+    nk = make_abnormality(slug="target")
+    for _ in range(rows):
+        therapy = make_therapy()
+        make_evidence(therapy=therapy, abnormality=nk, design="cohort", level="C", patients=40)
+        make_evidence(therapy=therapy, abnormality=make_abnormality(), design="in_vitro")
+    certainty_recompute()
+
+
+@pytest.mark.parametrize("rows", [1, 50])
+@pytest.mark.parametrize(
+    ("url", "queries"),
+    [("/gaps/", 2), ("/gaps/?abnormality=target&gap=absolute", 3), ("/gaps/?format=csv", 2)],
+)
+def test_the_gap_map_runs_the_same_queries_with_1_and_50_rows(
+    client, django_assert_num_queries, rows, url, queries
+):
+    # The ratings with their studies and controlled trials (one query); the data
+    # version; with an abnormality, its slug checked.
+    build_many_gaps(rows)
+    with django_assert_num_queries(queries):
+        response = client.get(url)
+    assert response.status_code == 200
+
+
+def test_the_home_page_and_the_navigation_link_to_the_gap_map(client, db):
+    html = client.get("/").content.decode()
+    assert html.count('href="/gaps/"') >= 2

@@ -8,6 +8,7 @@ from django_filters.constants import EMPTY_VALUES
 from curation.models import Status
 from findings.filters import MAX_QUERY_LENGTH, ClaimFilter, IdFilter, SlugsFilter
 from findings.models import Abnormality, Direction, Level
+from treatments.gaps import Gap
 from treatments.models import (
     CERTAINTY_ORDER,
     Certainty,
@@ -281,6 +282,21 @@ class PairCertaintyFilter(django_filters.FilterSet):
         return queryset.filter(
             shown_is("net_direction" if name == "direction" else "certainty", value)
         )
+
+
+class GapFilter(PairCertaintyFilter):
+    """The evidence-gap map (/gaps/): the pairs' ratings, with the kind of gap
+    (treatments/gaps.py) as one more filter."""
+
+    gap = django_filters.MultipleChoiceFilter(
+        choices=Gap.choices,
+        label="Gap",
+        help_text="absolute, synthesis or none; repeat the parameter for several.",
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta(PairCertaintyFilter.Meta):
+        fields = [*PairCertaintyFilter.Meta.fields, "gap"]
 
 
 class HarmFilter(django_filters.FilterSet):

@@ -246,3 +246,79 @@ def test_the_gap_map_runs_the_same_queries_with_1_and_50_rows(
 def test_the_home_page_and_the_navigation_link_to_the_gap_map(client, db):
     html = client.get("/").content.decode()
     assert html.count('href="/gaps/"') >= 2
+
+
+# ---------------------------------------------------------------------------
+# The therapy browser: sort and filter by certainty
+# ---------------------------------------------------------------------------
+
+
+def build_rated_therapies():
+    """High (two large trials agreeing), low (one trial of 30), very low (in vitro
+    only), and a therapy with no evidence, so no rating."""
+    nk = make_abnormality(slug="low-nk")
+    high = make_therapy(name="Alpha high")
+    for _ in range(2):
+        small_trial(patients=250, therapy=high, abnormality=nk)
+    small_trial(patients=30, therapy=make_therapy(name="Beta low"), abnormality=nk)
+    make_evidence(
+        therapy=make_therapy(name="Gamma very low"),
+        abnormality=nk,
+        design="in_vitro",
+        level="D",
+        outcome_type="surrogate",
+    )
+    make_therapy(name="Delta unrated")
+    certainty_recompute()
+    ratings = dict(PairCertainty.objects.therapy_wide().values_list("therapy__name", "certainty"))
+    assert ratings == {"Alpha high": "high", "Beta low": "low", "Gamma very low": "very_low"}
+
+
+def therapy_names(response) -> list[str]:
+    return [row["name"] for row in response.json()["results"]]
+
+
+def test_the_therapy_browser_sorts_by_certainty_unrated_last(client):
+    build_rated_therapies()
+
+    most_first = therapy_names(client.get("/treatments/?sort=certainty&format=json"))
+    least_first = therapy_names(client.get("/treatments/?sort=-certainty&format=json"))
+
+    assert most_first == ["Alpha high", "Beta low", "Gamma very low", "Delta unrated"]
+    assert least_first == ["Gamma very low", "Beta low", "Alpha high", "Delta unrated"]
+
+
+def test_the_therapy_browser_filters_by_certainty_an_override_first(client, editor):
+    build_rated_therapies()
+    beta = PairCertainty.objects.get(therapy__name="Beta low", abnormality=None).therapy
+    CertaintyOverride.objects.create(
+        therapy=beta,
+        certainty="very_low",
+        reason="The outcome was changed after unblinding.",
+        status=Status.PUBLISHED,
+        created_by=editor,
+    )
+    certainty_recompute()
+
+    chosen = therapy_names(
+        client.get("/treatments/?certainty=very_low&certainty=high&format=json&sort=name")
+    )
+
+    assert chosen == ["Alpha high", "Beta low", "Gamma very low"]
+    assert therapy_names(client.get("/treatments/?certainty=low&format=json")) == []
+
+
+def test_a_bad_certainty_in_the_therapy_browser_is_a_400_naming_it(client, db):
+    response = client.get("/treatments/?certainty=sure")
+    assert response.status_code == 400
+    assert "certainty" in response.content.decode().lower()
+
+
+def test_each_therapy_card_says_how_sure_we_are_of_it_as_a_whole(client):
+    build_rated_therapies()
+
+    html = client.get("/treatments/?sort=certainty").content.decode()
+
+    assert '<span aria-hidden="true">●●●●</span> High certainty, benefit' in html
+    assert '<span aria-hidden="true">●○○○</span> Very low certainty' in html
+    assert 'name="certainty" value="very_low"' in html

@@ -15,13 +15,15 @@ from django.db.models import (
     F,
     Max,
     Min,
+    OuterRef,
     Prefetch,
     Q,
+    Subquery,
     Value,
     When,
     Window,
 )
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Coalesce, NullIf, RowNumber
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
@@ -286,6 +288,30 @@ def harm_label(harm: Harm) -> str:
     return f"{harm.effect} ({'; '.join(parts)})"
 
 
+def with_certainty(therapies):
+    """``therapies`` with the certainty and net direction of each one's rating as a whole,
+    as readers see it (an editor's override first), as subqueries: no query of its own."""
+    rating = PairCertainty.objects.therapy_wide().filter(therapy=OuterRef("pk"))
+    return therapies.annotate(
+        rated_certainty=Subquery(
+            rating.annotate(shown=Coalesce("override__certainty", "certainty")).values("shown")[:1]
+        ),
+        rated_direction=Subquery(
+            rating.annotate(
+                shown=Coalesce(NullIf("override__net_direction", Value("")), "net_direction")
+            ).values("shown")[:1]
+        ),
+    )
+
+
+def certainty_words(certainty: str | None, direction: str | None) -> str:
+    """'Low certainty, benefit' (for downloads and cards); empty without a rating."""
+    if not certainty:
+        return ""
+    words = f"{Certainty(certainty).label} certainty"
+    return f"{words}, {NetDirection(direction).label.lower()}" if direction else words
+
+
 class TherapyListView(ReaderListView):
     filterset_class = TherapyFilter
     template_name = "treatments/therapy_list.html"
@@ -299,6 +325,8 @@ class TherapyListView(ReaderListView):
         "kind",
         "stage",
         "best_level",
+        "certainty",
+        "net_direction",
         "supporting",
         "not_supporting",
         "abnormalities",
@@ -310,11 +338,9 @@ class TherapyListView(ReaderListView):
         # Default order: strongest evidence first, therapies without evidence last.
         # The counts come from the per-therapy summaries (cached until the next
         # publish) rather than from SQL: see ties_and_counts().
-        return (
-            Therapy.objects.published()
-            .with_evidence_summary(counts=False)
-            .order_by(F("best_level").asc(nulls_last=True), "name", "pk")
-        )
+        return with_certainty(
+            Therapy.objects.published().with_evidence_summary(counts=False)
+        ).order_by(F("best_level").asc(nulls_last=True), "name", "pk")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -326,6 +352,10 @@ class TherapyListView(ReaderListView):
         rows = []
         for therapy in page:
             shown, therapy.more_ties = card_ties(therapy, summaries[therapy.pk], selected)
+            therapy.certainty_words = certainty_words(
+                therapy.rated_certainty, therapy.rated_direction
+            )
+            therapy.certainty_mark = CERTAINTY_MARK.get(therapy.rated_certainty or "", "")
             rows.append((therapy, shown, access[therapy.pk]))
         context["rows"] = rows
         context["levels"] = LEVELS
@@ -347,6 +377,8 @@ class TherapyListView(ReaderListView):
                 "kind": therapy.get_kind_display(),
                 "stage": therapy.get_stage_display(),
                 "best_level": therapy.best_level or "",
+                "certainty": therapy.rated_certainty or "",
+                "net_direction": therapy.rated_direction or "",
                 "supporting": therapy.supporting,
                 "not_supporting": therapy.not_supporting,
                 "abnormalities": [

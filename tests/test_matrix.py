@@ -20,8 +20,9 @@ def test_with_few_records_the_matrix_is_whole_and_published_only(django_assert_n
     factories.make_evidence(therapy=ivig, abnormality=low_nk, status=Status.DRAFT)
     factories.make_therapy(name="Draft therapy", status=Status.DRAFT)
 
-    # Queries: published abnormalities; published therapies; grouped pair summary.
-    with django_assert_num_queries(3):
+    # Queries: published abnormalities; published therapies; grouped pair summary; the
+    # stored certainty of the pairs shown.
+    with django_assert_num_queries(4):
         matrix = matrix_build()
 
     # As many pairs each: name order.

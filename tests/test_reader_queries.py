@@ -7,6 +7,7 @@ from django.utils import timezone
 from curation.models import Status
 from findings.models import Direction
 from tests import factories
+from treatments.certainty import certainty_recompute
 
 
 def build(rows: int):
@@ -48,6 +49,7 @@ def build(rows: int):
         factories.make_finding(abnormality=abnormality, statement=f"plain gone {i}", **retracted)
         factories.make_regulatory_status(therapy=main, **retracted)
         factories.make_harm(therapy=main, **retracted)
+    certainty_recompute()
     return source
 
 
@@ -57,9 +59,9 @@ def build(rows: int):
 PAGES = [
     (
         "/",
-        5,
-        "published abnormalities; published therapies; grouped pair summary; years of the "
-        "earliest and latest published sources; data version",
+        6,
+        "published abnormalities; published therapies; grouped pair summary; certainty of "
+        "the pairs shown; years of the earliest and latest published sources; data version",
     ),
     (
         "/treatments/",
@@ -84,10 +86,11 @@ PAGES = [
     ),
     (
         "/treatments/main/abnormalities/target/",
-        8,
+        9,
         "therapy; abnormality; pair summary (also the page count); a page of the pair's "
         "evidence with source; contradicting evidence; contradicting findings; the pair's "
-        "most recently retracted evidence with source; data version",
+        "most recently retracted evidence with source; its certainty rating with override; "
+        "data version",
     ),
     ("/abnormalities/", 3, "count; page with finding-count subqueries; data version"),
     (

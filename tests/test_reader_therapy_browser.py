@@ -203,6 +203,8 @@ def test_it_downloads_the_filtered_list_as_json_without_pagination(client):
         "kind",
         "stage",
         "best_level",
+        "certainty",
+        "net_direction",
         "supporting",
         "not_supporting",
         "abnormalities",

@@ -2,12 +2,13 @@
 
 import django_filters
 from django import forms
-from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
 from django_filters.constants import EMPTY_VALUES
 
 from curation.models import Status
 from findings.filters import MAX_QUERY_LENGTH, ClaimFilter, IdFilter, SlugsFilter
 from findings.models import Abnormality, Direction, Level
+from treatments.gaps import Gap
 from treatments.models import (
     CERTAINTY_ORDER,
     Certainty,
@@ -45,6 +46,23 @@ class EvidenceOrderingFilter(django_filters.OrderingFilter):
             return qs
         ordering = [self.get_ordering_value(param) for param in value if param not in EMPTY_VALUES]
         return qs.order_by(*ordering, "name", "pk")
+
+
+class TherapyOrderingFilter(EvidenceOrderingFilter):
+    """As EvidenceOrderingFilter; ``sort=certainty`` ranks therapies by the certainty of
+    their rating as a whole (high first, as readers see it), unrated ones last."""
+
+    def filter(self, qs, value):
+        if value and any(param.lstrip("-") == "certainty" for param in value):
+            qs = qs.annotate(
+                certainty_rank=Subquery(
+                    PairCertainty.objects.therapy_wide()
+                    .filter(therapy=OuterRef("pk"))
+                    .annotate(rank=certainty_rank())
+                    .values("rank")[:1]
+                )
+            )
+        return super().filter(qs, value)
 
 
 class TherapyFilter(django_filters.FilterSet):
@@ -96,16 +114,39 @@ class TherapyFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_text", label="Name contains", max_length=MAX_QUERY_LENGTH
     )
-    sort = EvidenceOrderingFilter(
-        fields=(("best_level", "evidence"), ("name", "name")),
-        field_labels={"best_level": "Evidence strength", "name": "Name"},
+    certainty = django_filters.MultipleChoiceFilter(
+        choices=Certainty.choices,
+        method="filter_certainty",
+        label="Certainty (of the therapy as a whole)",
+        help_text="high, moderate, low or very_low; repeat the parameter for several. The "
+        "rating of the therapy as a whole, as readers see it (an editor's override first).",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    sort = TherapyOrderingFilter(
+        fields=(("best_level", "evidence"), ("certainty_rank", "certainty"), ("name", "name")),
+        field_labels={
+            "best_level": "Evidence strength",
+            "certainty_rank": "Certainty (most certain first)",
+            "name": "Name",
+        },
         label="Sort by",
         empty_label="strongest evidence first",
     )
 
     class Meta:
         model = Therapy
-        fields = ["abnormality", "match", "level", "direction", "kind", "stage", "q"]
+        fields = ["abnormality", "match", "level", "direction", "kind", "stage", "q", "certainty"]
+
+    def filter_certainty(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(
+            Exists(
+                PairCertainty.objects.therapy_wide()
+                .filter(therapy=OuterRef("pk"))
+                .filter(shown_is("certainty", value))
+            )
+        )
 
     def filter_by_evidence(self, queryset, name, value):
         # Applied once, together, in filter_queryset below.
@@ -281,6 +322,21 @@ class PairCertaintyFilter(django_filters.FilterSet):
         return queryset.filter(
             shown_is("net_direction" if name == "direction" else "certainty", value)
         )
+
+
+class GapFilter(PairCertaintyFilter):
+    """The evidence-gap map (/gaps/): the pairs' ratings, with the kind of gap
+    (treatments/gaps.py) as one more filter."""
+
+    gap = django_filters.MultipleChoiceFilter(
+        choices=Gap.choices,
+        label="Gap",
+        help_text="absolute, synthesis or none; repeat the parameter for several.",
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta(PairCertaintyFilter.Meta):
+        fields = [*PairCertaintyFilter.Meta.fields, "gap"]
 
 
 class HarmFilter(django_filters.FilterSet):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from curation.cache import public_cache_get_or_set
 from findings.models import Abnormality
-from treatments.models import Therapy, TherapyEvidence
+from treatments.models import PairCertainty, Therapy, TherapyEvidence
 
 # 20 by 20 cells (about 200 kB of accessible HTML) is as much as a reader can scan.
 MAX_ROWS = 20
@@ -33,12 +33,16 @@ class Matrix:
     columns: list[Therapy]
     # (abnormality id, therapy id) -> pair summary row (best_level, total, supporting …)
     pairs: dict[tuple[int, int], dict] = field(default_factory=dict)
+    # (abnormality id, therapy id) -> (certainty, net direction) readers are shown: an
+    # editor's override, else the stored computed rating (treatments/certainty.py).
+    certainties: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict)
     hidden_rows: int = 0
     hidden_columns: int = 0
 
 
 def matrix_build(*, max_rows: int | None = None, max_columns: int | None = None) -> Matrix:
-    """Three queries: published abnormalities, published therapies, the pair summary."""
+    """Four queries: published abnormalities, published therapies, the pair summary, the
+    stored certainty of the pairs shown."""
     max_rows = MAX_ROWS if max_rows is None else max_rows
     max_columns = MAX_COLUMNS if max_columns is None else max_columns
     abnormalities = list(Abnormality.objects.published().only("name", "slug"))
@@ -57,6 +61,9 @@ def matrix_build(*, max_rows: int | None = None, max_columns: int | None = None)
     columns = sorted(therapies, key=lambda t: -per_therapy[t.pk])[:max_columns]
     shown = {(a.pk, t.pk) for a in rows for t in columns}
     return Matrix(
+        certainties=pair_certainties(
+            [a.pk for a in rows], [t.pk for t in columns], only=shown.__contains__
+        ),
         abnormalities=abnormalities,
         rows=rows,
         columns=columns,
@@ -64,6 +71,27 @@ def matrix_build(*, max_rows: int | None = None, max_columns: int | None = None)
         hidden_rows=len(abnormalities) - len(rows),
         hidden_columns=len(therapies) - len(columns),
     )
+
+
+def pair_certainties(abnormality_ids, therapy_ids, *, only=None) -> dict:
+    """One query: (abnormality id, therapy id) -> (certainty, direction) as readers see
+    them (an editor's published override first), for the given rows and columns."""
+    found = {}
+    for row in PairCertainty.objects.filter(
+        abnormality_id__in=abnormality_ids, therapy_id__in=therapy_ids
+    ).values_list(
+        "abnormality_id",
+        "therapy_id",
+        "certainty",
+        "net_direction",
+        "override__certainty",
+        "override__net_direction",
+    ):
+        abnormality_id, therapy_id, certainty, direction, set_certainty, set_direction = row
+        key = (abnormality_id, therapy_id)
+        if only is None or only(key):
+            found[key] = (set_certainty or certainty, set_direction or direction)
+    return found
 
 
 def matrix_cached() -> Matrix:

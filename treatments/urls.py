@@ -1,6 +1,6 @@
 from django.urls import path
 
-from treatments import views
+from treatments import gap_views, views
 from treatments.feeds import NewEvidenceFeed
 
 app_name = "treatments"
@@ -14,6 +14,7 @@ urlpatterns = [
         views.PairEvidenceView.as_view(),
         name="pair-evidence",
     ),
+    path("gaps/", gap_views.GapMapView.as_view(), name="gaps"),
     path("search/", views.search_view, name="search"),
     path("feeds/evidence/", NewEvidenceFeed(), name="evidence-feed"),
 ]

@@ -15,13 +15,15 @@ from django.db.models import (
     F,
     Max,
     Min,
+    OuterRef,
     Prefetch,
     Q,
+    Subquery,
     Value,
     When,
     Window,
 )
-from django.db.models.functions import RowNumber
+from django.db.models.functions import Coalesce, NullIf, RowNumber
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
@@ -33,9 +35,20 @@ from curation.pages import InputError, parse_page_number
 from findings.filters import MAX_QUERY_LENGTH
 from findings.models import LEVEL_SHORT, Abnormality, Finding, Level, Source, source_held_q
 from findings.pages import ReaderListView, form_errors, recently_retracted
+from treatments.certainty_words import CERTAINTY_MARK, DIRECTION_MARK, plain_sentence
 from treatments.filters import TherapyFilter
 from treatments.matrix import matrix_cached
-from treatments.models import Harm, HarmKind, LinkKind, RegulatoryStatus, Therapy, TherapyEvidence
+from treatments.models import (
+    Certainty,
+    Harm,
+    HarmKind,
+    LinkKind,
+    NetDirection,
+    PairCertainty,
+    RegulatoryStatus,
+    Therapy,
+    TherapyEvidence,
+)
 from treatments.search import search
 from treatments.summaries import attach_evidence_counts, pair_summaries
 
@@ -55,6 +68,11 @@ LEVELS = [
 LINK_KINDS = [(value, *label.split(" — ", 1)) for value, label in LinkKind.choices]
 
 
+# The legends of the certainty marks (home page matrix, gap map).
+CERTAINTY_LEGEND = [(value, label, CERTAINTY_MARK[value]) for value, label in Certainty.choices]
+DIRECTION_LEGEND = [(value, label, DIRECTION_MARK[value]) for value, label in NetDirection.choices]
+
+
 @dataclass
 class Tie:
     """A therapy-abnormality pair with its published evidence summarised."""
@@ -66,6 +84,26 @@ class Tie:
     supporting: int
     not_supporting: int
     total: int
+    # The certainty and net direction readers are shown (treatments/certainty.py), when
+    # the pair has a stored rating.
+    certainty: str = ""
+    direction: str = ""
+
+    @property
+    def certainty_label(self) -> str:
+        return Certainty(self.certainty).label if self.certainty else ""
+
+    @property
+    def certainty_mark(self) -> str:
+        return CERTAINTY_MARK.get(self.certainty, "")
+
+    @property
+    def direction_label(self) -> str:
+        return NetDirection(self.direction).label if self.direction else ""
+
+    @property
+    def direction_mark(self) -> str:
+        return DIRECTION_MARK.get(self.direction, "")
 
     @property
     def other(self) -> int:
@@ -110,6 +148,8 @@ class HomeView(TemplateView):
             ),
             levels=LEVELS,
             link_kinds=LINK_KINDS,
+            certainty_legend=CERTAINTY_LEGEND,
+            direction_legend=DIRECTION_LEGEND,
         )
         return context
 
@@ -123,6 +163,9 @@ class HomeView(TemplateView):
             cells = []
             for therapy in matrix.columns:
                 row = matrix.pairs.get((abnormality.pk, therapy.pk))
+                certainty, direction = matrix.certainties.get(
+                    (abnormality.pk, therapy.pk), ("", "")
+                )
                 cells.append(
                     Tie(
                         abnormality=abnormality,
@@ -132,6 +175,8 @@ class HomeView(TemplateView):
                         supporting=row["supporting"],
                         not_supporting=row["not_supporting"],
                         total=row["total"],
+                        certainty=certainty,
+                        direction=direction,
                     )
                     if row
                     else None
@@ -243,6 +288,30 @@ def harm_label(harm: Harm) -> str:
     return f"{harm.effect} ({'; '.join(parts)})"
 
 
+def with_certainty(therapies):
+    """``therapies`` with the certainty and net direction of each one's rating as a whole,
+    as readers see it (an editor's override first), as subqueries: no query of its own."""
+    rating = PairCertainty.objects.therapy_wide().filter(therapy=OuterRef("pk"))
+    return therapies.annotate(
+        rated_certainty=Subquery(
+            rating.annotate(shown=Coalesce("override__certainty", "certainty")).values("shown")[:1]
+        ),
+        rated_direction=Subquery(
+            rating.annotate(
+                shown=Coalesce(NullIf("override__net_direction", Value("")), "net_direction")
+            ).values("shown")[:1]
+        ),
+    )
+
+
+def certainty_words(certainty: str | None, direction: str | None) -> str:
+    """'Low certainty, benefit' (for downloads and cards); empty without a rating."""
+    if not certainty:
+        return ""
+    words = f"{Certainty(certainty).label} certainty"
+    return f"{words}, {NetDirection(direction).label.lower()}" if direction else words
+
+
 class TherapyListView(ReaderListView):
     filterset_class = TherapyFilter
     template_name = "treatments/therapy_list.html"
@@ -256,6 +325,8 @@ class TherapyListView(ReaderListView):
         "kind",
         "stage",
         "best_level",
+        "certainty",
+        "net_direction",
         "supporting",
         "not_supporting",
         "abnormalities",
@@ -267,11 +338,9 @@ class TherapyListView(ReaderListView):
         # Default order: strongest evidence first, therapies without evidence last.
         # The counts come from the per-therapy summaries (cached until the next
         # publish) rather than from SQL: see ties_and_counts().
-        return (
-            Therapy.objects.published()
-            .with_evidence_summary(counts=False)
-            .order_by(F("best_level").asc(nulls_last=True), "name", "pk")
-        )
+        return with_certainty(
+            Therapy.objects.published().with_evidence_summary(counts=False)
+        ).order_by(F("best_level").asc(nulls_last=True), "name", "pk")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -283,6 +352,10 @@ class TherapyListView(ReaderListView):
         rows = []
         for therapy in page:
             shown, therapy.more_ties = card_ties(therapy, summaries[therapy.pk], selected)
+            therapy.certainty_words = certainty_words(
+                therapy.rated_certainty, therapy.rated_direction
+            )
+            therapy.certainty_mark = CERTAINTY_MARK.get(therapy.rated_certainty or "", "")
             rows.append((therapy, shown, access[therapy.pk]))
         context["rows"] = rows
         context["levels"] = LEVELS
@@ -304,6 +377,8 @@ class TherapyListView(ReaderListView):
                 "kind": therapy.get_kind_display(),
                 "stage": therapy.get_stage_display(),
                 "best_level": therapy.best_level or "",
+                "certainty": therapy.rated_certainty or "",
+                "net_direction": therapy.rated_direction or "",
                 "supporting": therapy.supporting,
                 "not_supporting": therapy.not_supporting,
                 "abnormalities": [
@@ -448,6 +523,33 @@ class TherapyDetailView(DetailView):
 PAIR_PAGE_SIZE = 50
 
 
+def certainty_box(rating: PairCertainty, therapy: str, abnormality: str | None) -> dict:
+    """What the summary box at the top of a pair page shows, from the stored rating."""
+    override = rating.override if rating.override_id else None
+    return {
+        "sentence": plain_sentence(rating, therapy, abnormality),
+        "certainty": rating.shown_certainty,
+        "certainty_label": rating.get_certainty_display()
+        if override is None
+        else override.get_certainty_display(),
+        "mark": CERTAINTY_MARK[rating.shown_certainty],
+        "direction": rating.shown_direction,
+        "direction_label": PairCertainty(
+            net_direction=rating.shown_direction
+        ).get_net_direction_display(),
+        "direction_mark": DIRECTION_MARK[rating.shown_direction],
+        "computed_label": rating.get_certainty_display(),
+        "computed_direction_label": rating.get_net_direction_display(),
+        "override": override,
+        "reasons": rating.reasons,
+        "what_would_change": rating.what_would_change,
+        "studies": rating.studies_counted,
+        "items_counted": rating.items_counted,
+        "items_total": rating.items_total,
+        "participants": rating.participants_counted,
+    }
+
+
 class PairEvidenceView(TemplateView):
     """Every published item tying one therapy to one abnormality: what a matrix cell
     shows, PAIR_PAGE_SIZE to a page (a popular pair has thousands). Retracted items
@@ -503,9 +605,17 @@ class PairEvidenceView(TemplateView):
             .filter(therapy=therapy, abnormality=abnormality)
             .select_related("source")
         )
+        # The stored rating of the pair with the editor's override, if any: one query.
+        rating = (
+            PairCertainty.objects.filter(therapy=therapy, abnormality=abnormality)
+            .select_related("override")
+            .first()
+        )
         context.update(
             therapy=therapy,
             abnormality=abnormality,
+            rating=rating,
+            rating_box=certainty_box(rating, therapy.name, abnormality.name) if rating else None,
             evidence=evidence,
             retracted_evidence=retracted,
             more_retracted=more_retracted,

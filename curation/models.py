@@ -36,19 +36,25 @@ _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
 
 class ModeratedQuerySet(models.QuerySet):
+    def _with_public_parents(self):
+        """A claim is public only with the records it rests on (its source, therapy,
+        abnormality …) public too: a model's queryset narrows this; the three reads
+        below apply it alike."""
+        return self
+
     def published(self):
         """What readers may see: pages, API, feeds and exports all start here."""
-        return self.filter(status=Status.PUBLISHED)
+        return self.filter(status=Status.PUBLISHED)._with_public_parents()
 
     def visible(self):
         """What a detail page may show: published, or retracted (shown as retracted).
         Lists, rankings and exports use ``.published()`` instead."""
-        return self.filter(status__in=VISIBLE_STATUSES)
+        return self.filter(status__in=VISIBLE_STATUSES)._with_public_parents()
 
     def retracted(self):
         """Withdrawn by an editor: shown apart, as retracted and with the reason, never
         counted or ranked with the published records."""
-        return self.filter(status=Status.RETRACTED)
+        return self.filter(status=Status.RETRACTED)._with_public_parents()
 
     def visible_to(self, user, *, retracted: bool = False):
         """Everything for staff who may view this model (curators and editors need their

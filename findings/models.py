@@ -891,21 +891,12 @@ class LabTest(Moderated):
 
 class FindingQuerySet(ModeratedQuerySet):
     def _with_public_parents(self):
+        """A finding is public only with its source and abnormality (or test) public too."""
         return self.filter(
             Q(source__status=Status.PUBLISHED),
             Q(abnormality__isnull=True) | Q(abnormality__status=Status.PUBLISHED),
             Q(lab_test__isnull=True) | Q(lab_test__status=Status.PUBLISHED),
         )
-
-    def published(self):
-        """A finding is public only with its source and abnormality (or test) public too."""
-        return super().published()._with_public_parents()
-
-    def visible(self):
-        return super().visible()._with_public_parents()
-
-    def retracted(self):
-        return super().retracted()._with_public_parents()
 
     def counted(self):
         """Published, and counted in levels, totals and rankings: not resting on a

@@ -152,21 +152,10 @@ LINK_KIND_HELP = (
 
 class TherapyEvidenceQuerySet(ModeratedQuerySet):
     def _with_public_parents(self):
+        """Public only with its therapy, source and abnormality (if any) public too."""
         return self.filter(
             therapy__status=Status.PUBLISHED, source__status=Status.PUBLISHED
         ).filter(Q(abnormality__isnull=True) | Q(abnormality__status=Status.PUBLISHED))
-
-    def published(self):
-        """Public only with its therapy, source and abnormality (if any) public too."""
-        return super().published()._with_public_parents()
-
-    def visible(self):
-        """Published or retracted (shown as retracted on detail pages), parents public."""
-        return super().visible()._with_public_parents()
-
-    def retracted(self):
-        """Retracted, parents public: shown as retracted, never counted."""
-        return super().retracted()._with_public_parents()
 
     def counted(self):
         """Published, and counted in levels, totals, rankings and the matrix: not resting
@@ -318,15 +307,6 @@ class RegulatoryStatusQuerySet(ModeratedQuerySet):
     def _with_public_parents(self):
         return self.filter(therapy__status=Status.PUBLISHED, source__status=Status.PUBLISHED)
 
-    def published(self):
-        return super().published()._with_public_parents()
-
-    def visible(self):
-        return super().visible()._with_public_parents()
-
-    def retracted(self):
-        return super().retracted()._with_public_parents()
-
 
 class RegulatoryStatus(Moderated):
     """Where a therapy can be had, according to one source."""
@@ -398,16 +378,6 @@ class ControlComparison(models.TextChoices):
 class HarmQuerySet(ModeratedQuerySet):
     def _with_public_parents(self):
         return self.filter(therapy__status=Status.PUBLISHED, source__status=Status.PUBLISHED)
-
-    def published(self):
-        """Public only with its therapy and source public too."""
-        return super().published()._with_public_parents()
-
-    def visible(self):
-        return super().visible()._with_public_parents()
-
-    def retracted(self):
-        return super().retracted()._with_public_parents()
 
 
 class Harm(Moderated):
@@ -519,15 +489,6 @@ class CertaintyOverrideQuerySet(ModeratedQuerySet):
         return self.filter(therapy__status=Status.PUBLISHED).filter(
             Q(abnormality__isnull=True) | Q(abnormality__status=Status.PUBLISHED)
         )
-
-    def published(self):
-        return super().published()._with_public_parents()
-
-    def visible(self):
-        return super().visible()._with_public_parents()
-
-    def retracted(self):
-        return super().retracted()._with_public_parents()
 
 
 class CertaintyOverride(Moderated):

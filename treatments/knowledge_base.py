@@ -40,6 +40,21 @@ EVIDENCE_FIELDS = (
 )
 
 
+# A harm's content, as a curator writes it and as the API and releases carry it (its
+# therapy and source are links, named apart by each).
+HARM_CONTENT_FIELDS = (
+    "kind",
+    "effect",
+    "frequency",
+    "severity",
+    "control_comparison",
+    "population",
+    "statement",
+    "quote",
+    "curator_note",
+)
+
+
 def empty_value(model: type[models.Model], name: str) -> str | None:
     """What a missing (``null``) value in a file is stored as: NULL where the column
     allows it (a year, a date, an optional link), "" for text, which Django stores as

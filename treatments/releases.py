@@ -28,6 +28,7 @@ from treatments.certainty import certainty_recompute
 from treatments.knowledge_base import (
     CURATED_MODELS,
     EVIDENCE_FIELDS,
+    HARM_CONTENT_FIELDS,
     empty_value,
     file_value,
     missing_value,
@@ -93,17 +94,6 @@ REGULATORY_RELEASE_FIELDS = (
     "date_note",
     "statement",
 )
-HARM_RELEASE_FIELDS = (
-    "kind",
-    "effect",
-    "frequency",
-    "severity",
-    "control_comparison",
-    "population",
-    "statement",
-    "quote",
-    "curator_note",
-)
 
 # Table name → (columns in CSV order). References are natural keys: source keys, slugs,
 # and for claims a stable id made from what the claim says (never a primary key).
@@ -131,7 +121,7 @@ RELEASE_TABLES: dict[str, tuple[str, ...]] = {
         "contradicting_findings",
     ),
     "regulatory_statuses": ("therapy", "source", *REGULATORY_RELEASE_FIELDS),
-    "harms": ("therapy", "source", *HARM_RELEASE_FIELDS),
+    "harms": ("therapy", "source", *HARM_CONTENT_FIELDS),
 }
 
 
@@ -318,7 +308,7 @@ def release_data() -> dict[str, list[dict[str, Any]]]:
             {
                 "therapy": h.therapy.slug,
                 "source": h.source.key,
-                **_json_values(h, HARM_RELEASE_FIELDS),
+                **_json_values(h, HARM_CONTENT_FIELDS),
             }
             for h in harms
         ],

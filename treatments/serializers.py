@@ -13,6 +13,7 @@ from findings.serializers import (
     SlugLinkField,
     retraction_field,
 )
+from treatments.knowledge_base import HARM_CONTENT_FIELDS
 from treatments.models import (
     Certainty,
     ControlComparison,
@@ -135,19 +136,6 @@ class TherapyAbnormalitySerializer(serializers.Serializer):
         "reasons); null while it is not rated.",
     )
     net_direction = serializers.ChoiceField(choices=NetDirection.choices, allow_null=True)
-
-
-HARM_CONTENT_FIELDS = [
-    "kind",
-    "effect",
-    "frequency",
-    "severity",
-    "control_comparison",
-    "population",
-    "statement",
-    "quote",
-    "curator_note",
-]
 
 
 def control_comparison_field(**kwargs) -> serializers.ChoiceField:

@@ -23,9 +23,17 @@ from django.utils.timezone import localtime
 
 from curation.models import DataVersion, Status
 from findings.models import STUDY_FIELDS, Abnormality, Finding, Source
-from tests.test_seed_content import stated_problems, structured_level_problem
+from tests.test_seed_content import _numbers, stated_problems, structured_level_problem
 from treatments.literature import CURATOR, EDITOR, LITERATURE_DIR, LiteratureError, literature_load
-from treatments.models import Harm, PairCertainty, Severity, Therapy, TherapyEvidence
+from treatments.models import (
+    ControlComparison,
+    Harm,
+    HarmKind,
+    PairCertainty,
+    Severity,
+    Therapy,
+    TherapyEvidence,
+)
 
 CLAIMS = json.loads((LITERATURE_DIR / "claims.json").read_text(encoding="utf-8"))
 VERIFICATION = json.loads((LITERATURE_DIR / "verification.json").read_text(encoding="utf-8"))
@@ -185,11 +193,125 @@ def test_history_names_the_curator_as_author_and_the_editor_as_publisher(lit):
 
 
 def test_harms_have_a_kind_a_population_and_an_honest_severity(lit):
+    by_statement = {item["statement"]: item for item in CLAIMS["harms"]}
     for harm in Harm.objects.filter(created_by__username=CURATOR):
-        assert harm.population, harm
-        assert harm.severity == Severity.NOT_STATED, harm  # claims.json grades none
+        item = by_statement[harm.statement]
+        assert harm.population == item["population"], harm
+        assert (harm.kind, harm.severity, harm.control_comparison) == (
+            item["kind"],
+            item["severity"],
+            item["control_comparison"],
+        ), harm
+        assert harm.curator_note == item["curator_note"], harm
     no_toxicity = Harm.objects.get(created_by__username=CURATOR, effect="no unexpected toxicity")
-    assert no_toxicity.kind == "tolerability"
+    assert (no_toxicity.kind, no_toxicity.severity) == ("tolerability", Severity.NOT_STATED)
+
+
+@functools.cache
+def titles() -> dict[str, str]:
+    """The title (TI) each record of records.nbib / records.ris carries, by key."""
+    by_pmid = {r["identifiers"].get("pmid"): r["key"] for r in VERIFICATION["records"]}
+    found = {}
+    with (LITERATURE_DIR / "records.nbib").open(encoding="utf-8") as handle:
+        for record in Medline.parse(handle):
+            found[by_pmid[record["PMID"]]] = record.get("TI", "")
+    ris = rispy.loads((LITERATURE_DIR / "records.ris").read_text(encoding="utf-8"))
+    found.update({record["id"]: record.get("title", "") for record in ris})
+    return found
+
+
+def harm_text(harm: dict) -> str:
+    """What a literature harm's kind, severity, comparison and population may be taken
+    from: its own effect, frequency, statement and quote, its record's title and
+    abstract, and the study design and participants of its source's evidence."""
+    evidence = [e for e in CLAIMS["evidence"] if e["source"] == harm["source"]]
+    own = [harm[k] for k in ("effect", "frequency", "statement", "quote")]
+    study = [e[k] for e in evidence for k in ("study_design", "participants")]
+    source = [titles().get(harm["source"], ""), abstracts().get(harm["source"], "")]
+    return " ".join([*own, *study, *source])
+
+
+SEVERITY_WORDS = {
+    "mild": ("mild", "grade 1"),
+    "moderate": ("moderate", "grade 2"),
+    "serious": ("serious",),
+    "life_threatening": ("life-threatening", "grade 4"),
+}
+NO_CONTROL_WORDS = (
+    "open-label",
+    "case series",
+    "case report",
+    "uncontrolled",
+    "without a placebo",
+    "one-arm",
+    "single-arm",
+)
+
+
+def unstated_harm_fields(harm: dict) -> list[str]:
+    text = harm_text(harm)
+    lowered = text.lower()
+    problems = []
+    if harm["kind"] not in HarmKind.values:
+        problems.append(f"kind {harm['kind']!r}")
+    if (harm["kind"] == HarmKind.TOLERABILITY) != harm["effect"].lower().startswith("no "):
+        problems.append("tolerability is for a 'no ... events' finding, and only that")
+    if harm["severity"] != Severity.NOT_STATED and not any(
+        word in lowered for word in SEVERITY_WORDS.get(harm["severity"], ())
+    ):
+        problems.append(f"severity {harm['severity']!r} that the text does not state")
+    comparison = harm["control_comparison"]
+    compared = "placebo" in harm["frequency"].lower() and "vs" in harm["frequency"]
+    if comparison in ("more_than_control", "also_with_control") and not compared:
+        problems.append(f"{comparison} without both groups' figures in 'how often'")
+    if comparison == "no_control" and not any(word in lowered for word in NO_CONTROL_WORDS):
+        problems.append(f"no_control but the text says none of {NO_CONTROL_WORDS}")
+    if comparison not in (*ControlComparison.values, ""):
+        problems.append(f"control comparison {comparison!r}")
+    stated = set(_numbers(text))
+    problems += [
+        f"population number {n} is not in the text"
+        for n in _numbers(harm["population"])
+        if n not in stated
+    ]
+    if not harm["population"] or not harm["curator_note"]:
+        problems.append("no population or no curator note")
+    return problems
+
+
+def test_the_literature_harms_hold_only_what_the_records_say():
+    assert len(CLAIMS["harms"]) == 8
+    problems = {(h["therapy"], h["source"]): unstated_harm_fields(h) for h in CLAIMS["harms"]}
+    assert {k: v for k, v in problems.items() if v} == {}
+    # The severity is graded only where the text names it: the serious adverse events
+    # (two sources) and the moderate worsening of psoriasis.
+    graded = {h["source"]: h["severity"] for h in CLAIMS["harms"] if h["severity"] != "not_stated"}
+    assert graded == {
+        "fluge2019_rituximab_rct": "serious",
+        "fluge2011_rituximab_rct": "moderate",
+        "rekeland2020_cyclophosphamide": "serious",
+    }
+
+
+@pytest.mark.parametrize(
+    ("source", "change"),
+    [
+        # A severity nobody stated.
+        ("roerink2017_anakinra_rct", {"severity": "mild"}),
+        # A comparison with placebo for an open-label study.
+        ("fluge2015_rituximab_maintenance", {"control_comparison": "more_than_control"}),
+        # "No control group" for a placebo-controlled trial whose texts say no such thing.
+        ("fluge2019_rituximab_rct", {"control_comparison": "no_control"}),
+        # A population size the source does not give.
+        ("fluge2025_daratumumab_pilot", {"population": "12 women with ME/CFS"}),
+        # An adverse effect filed as tolerability.
+        ("roerink2017_anakinra_rct", {"kind": "tolerability"}),
+    ],
+)
+def test_a_harm_value_the_record_does_not_state_is_caught(source, change):
+    [harm] = [h for h in CLAIMS["harms"] if h["source"] == source]
+    assert unstated_harm_fields(harm) == []
+    assert unstated_harm_fields({**harm, **change})
 
 
 def test_a_second_run_creates_nothing(lit):
@@ -288,10 +410,30 @@ def literature_level_problem(item: dict) -> str | None:
     return structured_level_problem(item)
 
 
+QUOTED = re.compile(r"'([^']+)'")
+
+
+def risk_of_bias_problems(item: dict) -> list[str]:
+    """A judged risk of bias rests on the recorded abstract: its reason starts with the
+    judgement and quotes, verbatim, what the abstract says; an unjudged one says why."""
+    reason = item["risk_of_bias_reason"]
+    if item["risk_of_bias"] == "not_assessed":
+        return [] if reason.startswith("Not assessed: ") else ["not assessed without a reason"]
+    abstract = abstracts().get(item["source"], "")
+    label = item["risk_of_bias"].replace("_", " ").capitalize()
+    problems = [] if reason.startswith(f"{label}: ") else [f"reason does not start {label!r}"]
+    if not abstract:
+        return [*problems, "a risk-of-bias judgement without a recorded abstract"]
+    quoted = [q for q in QUOTED.findall(reason) if len(q.split()) >= 2]
+    if not quoted:
+        problems.append("a risk-of-bias reason that quotes nothing of the abstract")
+    problems += [f"{q!r} is not in the abstract" for q in quoted if q not in abstract]
+    return problems
+
+
 def unstated_literature_fields(item: dict) -> list[str]:
     problems = stated_problems(item, record_text(item))
-    if item["risk_of_bias"] != "not_assessed":
-        problems.append("a risk-of-bias judgement, which no record here gives the reasons for")
+    problems += risk_of_bias_problems(item)
     if item["direction"] != "describes" and not item["design"]:
         problems.append("reports a result but has no structured design")
     return problems
@@ -336,11 +478,28 @@ def test_the_literature_study_fields_hold_only_what_the_records_say():
         ("e-rekeland2020_cyclophosphamide-cyclophosphamide-general", {"follow_up_weeks": 52}),
         # Healthy controls the record does not name.
         ("f-iu2024_cd8_exhaustion-cd8-t-cell-exhaustion", {"comparator": "healthy_controls"}),
-        # A judged risk of bias.
+        # A judged risk of bias on a source with no recorded abstract.
         (
             "e-fluge2011_rituximab_rct-rituximab-general",
-            {"risk_of_bias": "low", "risk_of_bias_reason": "Looked fine to us."},
+            {"risk_of_bias": "low", "risk_of_bias_reason": "Low: 'A Double-Blind' trial."},
         ),
+        # A risk-of-bias reason that quotes nothing of the abstract.
+        (
+            "e-rekeland2020_cyclophosphamide-cyclophosphamide-general",
+            {"risk_of_bias_reason": "High: open-label, looked weak to us."},
+        ),
+        # A "quote" the abstract does not hold.
+        (
+            "e-rekeland2020_cyclophosphamide-cyclophosphamide-general",
+            {"risk_of_bias_reason": "High: 'a placebo group was not possible'."},
+        ),
+        # A reason that does not match the judgement.
+        (
+            "e-burgard2024_apheresis_case-therapeutic-apheresis-general",
+            {"risk_of_bias": "low"},
+        ),
+        # Not assessed, and no reason why.
+        ("f-querec2023_nk_mcam-low-nk-cell-cytotoxicity", {"risk_of_bias_reason": ""}),
         # A result without a design.
         ("e-fluge2019_rituximab_rct-rituximab-general", {"design": ""}),
     ],

@@ -15,6 +15,8 @@ from io import StringIO
 import pytest
 import rispy
 from Bio import Medline
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import transaction
 from django.db.models import Max, Min
@@ -22,6 +24,10 @@ from django.utils.formats import date_format
 from django.utils.timezone import localtime
 
 from curation.models import DataVersion, Status
+from curation.revisions import suggestion_accept
+from curation.roles import CURATORS
+from curation.services import record_edit
+from findings.importing import import_read
 from findings.models import STUDY_FIELDS, Abnormality, Finding, Source
 from tests.test_seed_content import _numbers, stated_problems, structured_level_problem
 from treatments.literature import CURATOR, EDITOR, LITERATURE_DIR, LiteratureError, literature_load
@@ -560,3 +566,138 @@ def test_a_claim_loaded_before_the_study_fields_gets_them_through_an_accepted_su
     assert report.created == {"therapy evidence study-field fill": 1}
     edited.refresh_from_db()
     assert (edited.patients, edited.design) == (400, "")  # a curator's value is kept
+
+
+# --- issue 17 follow-up: what the issue's "Tests" section asks, at the files' level --------
+
+
+def test_every_contradiction_in_claims_json_is_listed_both_ways():
+    pairs = {
+        (p["claim"], other) for p in CLAIMS["contradictions"] for other in p["contradicted_by"]
+    }
+    assert pairs
+    assert {(a, b) for a, b in pairs if (b, a) not in pairs} == set()
+
+
+def test_every_literature_quote_is_verbatim_in_its_records_abstract():
+    quoted = [c for kind in ("findings", "evidence", "harms") for c in CLAIMS[kind] if c["quote"]]
+    assert quoted
+    for claim in quoted:
+        assert claim["quote"] in abstracts().get(claim["source"], ""), claim["quote"]
+
+
+def test_every_record_title_was_checked_on_a_page_the_verification_names():
+    for record in VERIFICATION["records"]:
+        checked = [c for page in record["pages"] for c in page["checked"]]
+        assert any("title" in c for c in checked), record["key"]
+        assert page_urls_are_real(record), record["key"]
+        assert titles()[record["key"]] and not PLACEHOLDER_RE.search(titles()[record["key"]])
+
+
+def page_urls_are_real(record: dict) -> bool:
+    return all(page["url"].startswith(("http://", "https://")) for page in record["pages"])
+
+
+def test_the_record_identifiers_agree_with_verification_json_and_are_unique():
+    seen: dict[tuple[str, str], str] = {}
+    patterns = {"doi": DOI_RE, "pmid": PMID_RE, "pmcid": PMCID_RE, "nct": NCT_RE}
+    for record in VERIFICATION["records"]:
+        for name, value in record["identifiers"].items():
+            if name not in patterns:
+                continue
+            assert patterns[name].match(value), (record["key"], name, value)
+            if name == "nct":
+                continue  # a trial's results paper names the registry entry's number too
+            assert (name, value.lower()) not in seen, (record["key"], seen.get((name, value)))
+            seen[(name, value.lower())] = record["key"]
+
+
+# --- the publication type (issue 17 follow-up) ---------------------------------------------
+
+
+def test_the_nk_systematic_review_is_imported_as_a_review(lit):
+    review = Source.objects.get(key="eatonfitch2019_nk_systematic_review")
+    assert review.publication_type == "Systematic review update"
+    assert review.kind == "review"
+
+
+def test_without_its_type_of_work_a_ris_record_is_filed_as_a_journal_article():
+    # The import maps RIS TY JOUR to a journal article and refines it by the type of
+    # work (M3); the record lacked M3, which is why the review was a journal article.
+    text = (LITERATURE_DIR / "records.ris").read_text(encoding="utf-8")
+    [record] = [r for r in text.split("\nER  - ") if "eatonfitch2019" in r]
+    for with_type, kind in ((True, "review"), (False, "journal_article")):
+        body = record if with_type else record.replace("M3  - Systematic review update\n", "")
+        entry = import_read(f"{body.strip()}\nER  - \n".encode(), filename="x.ris").entries[0]
+        assert entry.fields["kind"] == kind
+
+
+def test_the_follow_up_fills_authors_and_the_journal_from_the_pages_read(lit):
+    querec = Source.objects.get(key="querec2023_nk_mcam")
+    assert querec.authors.startswith("Querec TD") and querec.authors.endswith("Unger ER")
+    anft = Source.objects.get(key="immunoadsorption_postcovid_pmid39797400")
+    assert (anft.container, anft.year, str(anft.published_on)) == ("Mol Ther", 2025, "2025-06-04")
+    maksoud = Source.objects.get(key="maksoud2023_biomarker_review")
+    assert maksoud.authors.count(",") == 4
+
+
+# --- changes to the files reach a database loaded before them (issue 17 follow-up) ---------
+
+
+def _as_if_loaded_earlier(record, fields: dict, curator, editor) -> None:
+    """Put ``record`` back to ``fields`` the way an earlier load would have left it: a
+    change by the literature accounts, in history."""
+    result = record_edit(record=record, fields=fields, user=curator, reason="earlier load")
+    suggestion_accept(suggestion=result.suggestion, user=editor, note="earlier load")
+
+
+def test_a_database_loaded_before_the_follow_up_takes_its_values_with_history(lit):
+    curator = get_user_model().objects.get(username=CURATOR)
+    editor = get_user_model().objects.get(username=EDITOR)
+    cyclo = TherapyEvidence.objects.get(source__key="rekeland2020_cyclophosphamide")
+    _as_if_loaded_earlier(
+        cyclo, {"risk_of_bias": "not_assessed", "risk_of_bias_reason": ""}, curator, editor
+    )
+    anakinra = Harm.objects.get(source__key="roerink2017_anakinra_rct")
+    _as_if_loaded_earlier(
+        anakinra, {"control_comparison": "", "population": "50 women"}, curator, editor
+    )
+    review = Source.objects.get(key="eatonfitch2019_nk_systematic_review")
+    _as_if_loaded_earlier(
+        review, {"kind": "journal_article", "publication_type": ""}, curator, editor
+    )
+    # A curator's own later edit is never overwritten.
+    someone = get_user_model().objects.create(username="another-curator")
+    someone.groups.add(Group.objects.get(name=CURATORS))
+    burgard = TherapyEvidence.objects.get(source__key="burgard2024_apheresis_case")
+    result = record_edit(
+        record=burgard,
+        fields={"risk_of_bias_reason": "High: 'a remarkable sustained clinical remission' in one."},
+        user=someone,
+        reason="mine",
+    )
+    suggestion_accept(suggestion=result.suggestion, user=editor, note="fine")
+
+    report = literature_load()
+
+    cyclo.refresh_from_db()
+    assert cyclo.risk_of_bias == "high"
+    assert cyclo.risk_of_bias_reason.startswith("High: an 'open-label phase II trial'")
+    last = cyclo.history.select_related("history_user").first()
+    assert last.history_user.username == EDITOR
+    assert f"by {CURATOR}" in last.history_change_reason
+    anakinra.refresh_from_db()
+    assert (anakinra.control_comparison, anakinra.population) == (
+        "more_than_control",
+        "50 women with CFS in a randomized, placebo-controlled trial (25 anakinra, 25 placebo)",
+    )
+    review.refresh_from_db()
+    assert (review.kind, review.publication_type) == ("review", "Systematic review update")
+    burgard.refresh_from_db()
+    assert burgard.risk_of_bias_reason.endswith("in one.")
+    assert report.updated == {"therapy evidence": 1, "harm": 1, "source": 1}
+    assert report.kept == {"therapy evidence": 1}
+    assert "harm: 1 updated from the files" in report.summary()
+    # Loaded again, nothing changes.
+    again = literature_load()
+    assert again.updated == {} and again.kept == {"therapy evidence": 1}

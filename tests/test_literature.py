@@ -419,13 +419,32 @@ def literature_level_problem(item: dict) -> str | None:
 QUOTED = re.compile(r"'([^']+)'")
 
 
+def abstracts_read() -> dict[str, str]:
+    """The part of an abstract read but not whole (so not the record's AB, and never a
+    claim's quote), as verification.json keeps it for a risk-of-bias reason to quote."""
+    return {
+        r["key"]: r["abstract_read"]["text"]
+        for r in VERIFICATION["records"]
+        if "abstract_read" in r
+    }
+
+
+def test_an_abstract_read_in_part_names_a_page_the_record_was_checked_on():
+    assert abstracts_read()
+    for record in VERIFICATION["records"]:
+        if "abstract_read" in record:
+            read = record["abstract_read"]
+            assert read["url"] in [page["url"] for page in record["pages"]], record["key"]
+            assert not abstracts().get(record["key"]), record["key"]  # else it would be whole
+
+
 def risk_of_bias_problems(item: dict) -> list[str]:
     """A judged risk of bias rests on the recorded abstract: its reason starts with the
     judgement and quotes, verbatim, what the abstract says; an unjudged one says why."""
     reason = item["risk_of_bias_reason"]
     if item["risk_of_bias"] == "not_assessed":
         return [] if reason.startswith("Not assessed: ") else ["not assessed without a reason"]
-    abstract = abstracts().get(item["source"], "")
+    abstract = abstracts().get(item["source"], "") or abstracts_read().get(item["source"], "")
     label = item["risk_of_bias"].replace("_", " ").capitalize()
     problems = [] if reason.startswith(f"{label}: ") else [f"reason does not start {label!r}"]
     if not abstract:
@@ -493,6 +512,11 @@ def test_the_literature_study_fields_hold_only_what_the_records_say():
         (
             "e-rekeland2020_cyclophosphamide-cyclophosphamide-general",
             {"risk_of_bias_reason": "High: open-label, looked weak to us."},
+        ),
+        # A judgement on the part of an abstract read, quoting what it does not say.
+        (
+            "e-roerink2017_anakinra_rct-anakinra-cytokine-dysregulation",
+            {"risk_of_bias_reason": "Low: 'allocation was concealed' and 'no one dropped out'."},
         ),
         # A "quote" the abstract does not hold.
         (

@@ -279,7 +279,8 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "mecfs_kb.settings"
 import django
 django.setup()
 from django.conf import settings
-settings.STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
+STATIC = "django.contrib.staticfiles.storage.StaticFilesStorage"
+settings.STORAGES["staticfiles"]["BACKEND"] = STATIC
 from django.test import Client
 client = Client(HTTP_HOST="kb.example.org")
 # Pages that need no database: the API's documentation (public) and the login form.

@@ -312,33 +312,6 @@ def certainty_words(certainty: str | None, direction: str | None) -> str:
     return f"{words}, {NetDirection(direction).label.lower()}" if direction else words
 
 
-# Modifiers of other filters, not filters of their own: "any/all" of the ticked
-# abnormalities, and the order of the list.
-NOT_COUNTED_AS_FILTERS = ("match", "sort")
-
-
-def active_filters(form) -> list[str]:
-    """What the reader chose, one short phrase per choice (each ticked box counts), for
-    the folded filter panel's summary: "Low NK cell cytotoxicity; Evidence level: B or
-    better". Read from the validated form: no query."""
-    chosen = getattr(form, "cleaned_data", None) or {}
-    phrases = []
-    for name, field in form.fields.items():
-        value = chosen.get(name)
-        if name in NOT_COUNTED_AS_FILTERS or value in (None, "", [], ()):
-            continue
-        if name == "abnormality":
-            phrases.extend(str(abnormality) for abnormality in value)
-            continue
-        labels = dict(getattr(field, "choices", ()))
-        for item in value if isinstance(value, (list, tuple)) else [value]:
-            if name == "q":
-                phrases.append(f"name contains “{item}”")
-            else:
-                phrases.append(f"{field.label}: {labels.get(item, item)}")
-    return phrases
-
-
 class TherapyListView(ReaderListView):
     filterset_class = TherapyFilter
     template_name = "treatments/therapy_list.html"
@@ -387,7 +360,6 @@ class TherapyListView(ReaderListView):
         context["rows"] = rows
         context["levels"] = LEVELS
         context["selected_abnormalities"] = selected
-        context["active_filters"] = active_filters(context["filter"].form)
         return context
 
     def export_rows(self, object_list):

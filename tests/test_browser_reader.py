@@ -241,6 +241,8 @@ def test_the_filters_work_by_keyboard_only(live_server, page):
     wait_for_cards(page, 2)
     assert therapy_names(page) == ["Inosine pranobex", "Low-dose naltrexone"]
     assert checkbox.evaluate("el => el === document.activeElement")
+    # The panel's summary follows (htmx swaps it out of band).
+    assert "1 active" in page.locator("#filter-summary").inner_text()
 
     level = page.get_by_label("Evidence level at least")
     level.focus()

@@ -72,6 +72,10 @@ MIDDLEWARE = [
     "mecfs_kb.forwarded.ForwardedHeadersMiddleware",
     # Every write of the request (sessions too) pins it to the primary.
     "mecfs_kb.db_router.PrimaryPinMiddleware",
+    # Compresses what readers get (never a page with a CSRF token or for a session:
+    # BREACH, mecfs_kb/compression.py); outside the response cache, which keeps bodies
+    # as they are and serves every Accept-Encoding from one copy.
+    "mecfs_kb.compression.PublicGZipMiddleware",
     # Then readers' repeated questions are answered before anything else runs.
     "mecfs_kb.response_cache.PublicResponseCacheMiddleware",
     # X-Data-Version on public pages, feeds, exports and the API; inside the response

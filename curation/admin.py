@@ -2,6 +2,7 @@
 
 import datetime
 import re
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -49,9 +50,20 @@ from curation.services import (
     review_note_check,
 )
 
+
+class PlainDecimalField(forms.DecimalField):
+    """A decimal shown as the curator typed it: 21.3, not the column's 21.3000."""
+
+    def prepare_value(self, value):
+        if isinstance(value, Decimal) and value.is_finite():
+            return format(value.normalize(), "f")
+        return super().prepare_value(value)
+
+
 SHORT_TEXT = {
     models.TextField: {"widget": Textarea(attrs={"rows": 3, "cols": 60})},
     models.URLField: {"assume_scheme": "https"},
+    models.DecimalField: {"form_class": PlainDecimalField},
 }
 
 # The folded box for a draft's optional note (ModeratedAdmin.get_fieldsets).

@@ -13,6 +13,8 @@ from curation.models import DataVersion, Status
 from curation.services import ReviewError, ReviewPermissionError
 from tests import factories
 
+REVIEW_PAGE_QUERIES = 9
+
 pytestmark = pytest.mark.django_db
 
 D, S, P, R = Status.DRAFT, Status.SUBMITTED, Status.PUBLISHED, Status.REJECTED
@@ -298,3 +300,24 @@ class TestAdmin:
         source, _ = paper(curator, status=S, claim_status=S)
         url = reverse("admin:findings_source_review_with_claims", args=[source.pk])
         assert curator_client.get(url).status_code == 403
+
+
+class TestReviewPageCost:
+    @pytest.mark.parametrize("claims_per_kind", [1, 4])
+    def test_the_review_page_costs_the_same_for_few_or_many_claims(
+        self, curator, editor_client, django_assert_max_num_queries, claims_per_kind
+    ):
+        source = factories.make_source(status=S, created_by=curator)
+        for _ in range(claims_per_kind):
+            factories.make_finding(source=source, status=S, created_by=curator)
+            factories.make_evidence(source=source, status=S, created_by=curator)
+            factories.make_regulatory_status(source=source, status=S, created_by=curator)
+        url = reverse("admin:findings_source_review_with_claims", args=[source.pk])
+        editor_client.get(url)  # warm the content-type and permission caches
+        # The editor's session and permissions, the source, one query per kind of claim,
+        # and what the change-form context reads; none per claim.
+        with django_assert_max_num_queries(REVIEW_PAGE_QUERIES) as counted:
+            page = editor_client.get(url)
+        assert page.status_code == 200
+        assert len(page.context["rows"]) == 3 * claims_per_kind
+        assert len(counted) == REVIEW_PAGE_QUERIES

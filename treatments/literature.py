@@ -25,11 +25,12 @@ from Bio import Medline
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from curation.bundles import bundle_publish, bundle_submit
-from curation.models import Status
+from curation.models import Status, Suggestion
 from curation.revisions import suggestion_accept
 from curation.roles import CURATORS, EDITORS
 from curation.services import (
@@ -61,6 +62,8 @@ SUBMIT_NOTE = "Issue 17 literature, entered from fixtures/literature (claims.jso
 PUBLISH_NOTE = "Reviewed against fixtures/literature/verification.json (issue 17)"
 FILL_NOTE = "Structured study fields filled from fixtures/literature (issue 12)"
 SUMMARY_NOTE = "Plain-language summary filled from fixtures/literature (issue 12)"
+UPDATE_NOTE = "Updated from fixtures/literature: the file's values changed since this was entered"
+ACCOUNTS = frozenset({CURATOR, EDITOR})
 
 
 class LiteratureError(Exception):
@@ -71,6 +74,10 @@ class LiteratureError(Exception):
 class LiteratureReport:
     created: dict[str, int] = field(default_factory=dict)
     unchanged: dict[str, int] = field(default_factory=dict)
+    # Records entered earlier whose values the files now give differently: updated
+    # through an accepted suggestion, or kept because someone else has edited them.
+    updated: dict[str, int] = field(default_factory=dict)
+    kept: dict[str, int] = field(default_factory=dict)
     published: int = 0
     paired: int = 0
 
@@ -88,6 +95,13 @@ class LiteratureReport:
             f"{label}: {self.created.get(label, 0)} created, "
             f"{self.unchanged.get(label, 0)} already there"
             for label in labels
+        ]
+        parts += [
+            f"{label}: {n} updated from the files" for label, n in sorted(self.updated.items())
+        ]
+        parts += [
+            f"{label}: {n} edited by someone else since, kept as they are"
+            for label, n in sorted(self.kept.items())
         ]
         parts.append(f"{self.published} published by {EDITOR}")
         parts.append(f"{self.paired} contradiction links added")
@@ -135,7 +149,7 @@ def _record_keys(directory: Path, name: str, text: str) -> list[str]:
 
 
 def _import_sources(
-    directory: Path, verification: dict[str, dict], curator, report: LiteratureReport
+    directory: Path, verification: dict[str, dict], curator, editor, report: LiteratureReport
 ) -> dict[str, Source]:
     sources: dict[str, Source] = {}
     for name in RECORD_FILES:
@@ -170,13 +184,13 @@ def _import_sources(
                     )
                 sources[key] = source
                 report.count("unchanged", "source")
+                wanted = _source_values(entry, key, verification)
+                _sync(source, wanted, curator, editor, report, "source")
                 continue
             # The curator names the source by the key claims.json uses for it.
             if key not in taken:
                 entry.key = key
-            entry.values["verification_note"] = verification_note(verification[key])
-            if key.startswith("nct"):
-                entry.values["kind"] = "trial_registry"
+            entry.values = _source_values(entry, key, verification)
         try:
             created = sources_import(imported=imported, chosen=None, user=curator)
         except ImportFileError as exc:
@@ -187,6 +201,15 @@ def _import_sources(
                 sources[key] = by_key[entry.key]
                 report.count("created", "source")
     return sources
+
+
+def _source_values(entry, key: str, verification: dict[str, dict]) -> dict[str, Any]:
+    """A record's source fields as the import reads them, with its verification note
+    (and a registry record made a trial registry entry)."""
+    values = {**entry.values, "verification_note": verification_note(verification[key])}
+    if key.startswith("nct"):
+        values["kind"] = "trial_registry"
+    return values
 
 
 def _create(model, lookup: dict[str, Any], fields: dict[str, Any], curator, report, label):
@@ -235,6 +258,47 @@ def _fill_study_fields(record, fields: dict[str, Any], curator, editor, report, 
         report.count("created", f"{label} study-field fill")
     if summary_filled:
         report.count("created", f"{label} plain-summary fill")
+
+
+def _only_ours(record, names) -> bool:
+    """Whether only the literature accounts have written ``record`` (its history names
+    nobody else, nor does any suggestion on it, accepted or not) and it still holds, for
+    ``names``, what its last history row says (so nothing changed it outside the
+    services either)."""
+    rows = list(record.history.select_related("history_user").order_by("-history_id"))
+    if not rows or any(
+        row.history_user is None or row.history_user.username not in ACCOUNTS for row in rows
+    ):
+        return False
+    others = Suggestion.objects.filter(
+        content_type=ContentType.objects.get_for_model(type(record)), object_id=record.pk
+    ).exclude(author__username__in=ACCOUNTS)
+    if others.exists():
+        return False
+    return all(getattr(rows[0], name) == getattr(record, name) for name in names)
+
+
+def _sync(record, wanted: dict[str, Any], curator, editor, report, label) -> None:
+    """A record entered earlier from fixtures/literature takes the values the files now
+    give (a risk of bias judged, a harm graded, an author list found): the curator
+    account suggests the change and the editor account accepts it, as for any change
+    to a published record, so history shows who changed what and why. A record that
+    anyone else has edited, or that is not published, is left as it is."""
+    record = type(record).objects.get(pk=record.pk)
+    changes = {k: v for k, v in wanted.items() if getattr(record, k) != v}
+    if not changes or getattr(record.created_by, "username", None) != CURATOR:
+        return
+    if record.status != Status.PUBLISHED or not _only_ours(record, changes):
+        report.count("kept", label)
+        return
+    try:
+        result = record_edit(record=record, fields=changes, user=curator, reason=UPDATE_NOTE)
+        if result.suggestion is None:
+            return
+        suggestion_accept(suggestion=result.suggestion, user=editor, note=UPDATE_NOTE)
+    except (ReviewError, ValidationError) as exc:
+        raise LiteratureError(f"update of {label} {record.pk}: {exc}") from exc
+    report.count("updated", label)
 
 
 def _seed_claims(sources: dict[str, Source]) -> dict[str, models.Model]:
@@ -313,7 +377,7 @@ def _load(directory: Path, data: dict, verification_data: dict) -> LiteratureRep
     editor = _account(EDITOR, EDITORS)
     verification = {r["key"]: r for r in verification_data["records"]}
 
-    sources = _import_sources(directory, verification, curator, report)
+    sources = _import_sources(directory, verification, curator, editor, report)
     sources.update({s.key: s for s in Source.objects.exclude(key__in=sources)})
 
     # Proposed abnormalities and therapies: drafts, submitted, published one by one
@@ -342,6 +406,8 @@ def _load(directory: Path, data: dict, verification_data: dict) -> LiteratureRep
             record, created = _create(model, {"slug": item["slug"]}, fields, curator, report, label)
             if created:
                 record = record_submit(record=record, user=curator, note=SUBMIT_NOTE)
+            else:
+                _sync(record, fields, curator, editor, report, label)
             if record.status == Status.SUBMITTED:
                 _publish(record, editor, report)
             index[item["slug"]] = record
@@ -391,6 +457,7 @@ def _load(directory: Path, data: dict, verification_data: dict) -> LiteratureRep
                 touched.add(item["source"])
             else:
                 _fill_study_fields(record, fields, curator, editor, report, label)
+                _sync(record, fields, curator, editor, report, label)
             claims[item["id"]] = record
 
     for item in data["harms"]:
@@ -400,11 +467,12 @@ def _load(directory: Path, data: dict, verification_data: dict) -> LiteratureRep
             "source": get(sources, item["source"], "source", where),
             "statement": item["statement"],
         }
-        _, created = _create(
-            Harm, lookup, _harm_fields(item, participants), curator, report, "harm"
-        )
+        fields = _harm_fields(item, participants)
+        record, created = _create(Harm, lookup, fields, curator, report, "harm")
         if created:
             touched.add(item["source"])
+        else:
+            _sync(record, fields, curator, editor, report, "harm")
 
     # Each source with its new claims: submitted together by the curator, published
     # together by the editor (one review, as in the admin's bundle review).

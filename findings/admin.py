@@ -325,7 +325,14 @@ class FindingAdmin(PlainSummaryAdmin, ClaimColumns, ModeratedAdmin):
     ]
     list_filter = ["status", "level", "direction", "case_definition", "abnormality"]
     list_select_related = ["abnormality", "source", "lab_test"]
-    search_fields = ["statement", "quote", "source__title", "source__key", "abnormality__name"]
+    search_fields = [
+        "statement",
+        "plain_summary",
+        "quote",
+        "source__title",
+        "source__key",
+        "abnormality__name",
+    ]
     autocomplete_fields = ["abnormality", "lab_test", "source", "contradicted_by"]
     list_per_page = 50
     fieldsets = [

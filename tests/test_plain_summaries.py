@@ -252,3 +252,15 @@ def test_the_evidence_feed_gives_the_plain_summary_first(client):
     factories.make_evidence(statement="A statement in jargon.", plain_summary=PLAIN)
     feed = client.get(reverse("treatments:evidence-feed")).content.decode()
     assert feed.index(PLAIN) < feed.index("A statement in jargon.")
+
+
+@pytest.mark.django_db
+def test_the_preview_of_a_draft_without_a_summary_says_it_is_needed_to_publish(client):
+    curator = factories.make_curator()
+    draft = factories.make_evidence(status=Status.DRAFT, created_by=curator, plain_summary="")
+    client.force_login(curator)
+    page = client.get(
+        reverse("curation:preview-record", args=["treatments", "therapyevidence", draft.pk])
+    ).content.decode()
+    assert "Before it can be published:" in page
+    assert "Its plain-language summary (plain_summary) is empty" in page

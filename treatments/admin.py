@@ -207,6 +207,7 @@ class TherapyEvidenceAdmin(PlainSummaryAdmin, ClaimColumns, ModeratedAdmin):
     list_select_related = ["therapy", "abnormality", "source"]
     search_fields = [
         "statement",
+        "plain_summary",
         "quote",
         "therapy__name",
         "therapy__aliases",

@@ -118,6 +118,10 @@ class Moderated(models.Model):
 
     objects = ModeratedQuerySet.as_manager()
 
+    # Fields a record may leave empty as a draft but must fill before it is published
+    # (``record_publish_blocker`` names the first empty one); a domain model sets them.
+    publish_requires: tuple[str, ...] = ()
+
     class Meta:
         abstract = True
         constraints = [

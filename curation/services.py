@@ -234,11 +234,29 @@ _STATE = {
 }
 
 
+def record_publish_missing(*, record: Moderated) -> str:
+    """Which field ``record`` must fill before it is published (``publish_requires``),
+    in words naming it, or "". No query: loaders that publish directly (the seed) ask
+    it of every record they publish."""
+    for name in record.publish_requires:
+        if not str(getattr(record, name) or "").strip():
+            field = type(record)._meta.get_field(name)
+            return (
+                f"Its {field.verbose_name} ({name}) is empty: write it first, in words "
+                "any reader can follow; readers see it before anything else."
+            )
+    return ""
+
+
 def record_publish_blocker(*, record: Moderated, lock: bool = False) -> str:
-    """Why ``record`` cannot be public yet, or "": a record it rests on (by a set
-    foreign key) is not published, and a public claim must never lead a reader to a
-    record they cannot see. With ``lock`` the records it rests on stay locked until the
-    transaction ends, so none is retracted between this check and the publish."""
+    """Why ``record`` cannot be public yet, or "": a field it must fill before readers
+    see it (``publish_requires``) is empty; or a record it rests on (by a set foreign
+    key) is not published, and a public claim must never lead a reader to a record they
+    cannot see. With ``lock`` the records it rests on stay locked until the transaction
+    ends, so none is retracted between this check and the publish."""
+    missing = record_publish_missing(record=record)
+    if missing:
+        return missing
     for fk in _rests_on(type(record)):
         pk = getattr(record, fk.attname)
         if pk is None:

@@ -1,6 +1,6 @@
 """The curators' admin for sources, abnormalities, lab tests and findings."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count
 from django.utils.html import format_html
 
@@ -18,6 +18,7 @@ from findings.admin_import import import_urls
 from findings.duplicates import DUPLICATE_FIELDSET, DuplicateWarningFormMixin
 from findings.lookup.admin_views import NoticeFilter, SourceLookupAdminMixin
 from findings.models import Abnormality, Finding, LabTest, Source
+from findings.readability import PLAIN_GRADE_MAX, reading_grade, reading_grade_advice
 
 # The structured study fields (issue 12) on a claim's page, beside the free text.
 STUDY_FIELDSET = (
@@ -53,6 +54,7 @@ class FindingInline(ModeratedInline, admin.StackedInline):
     fields = [
         ("abnormality", "lab_test"),
         "statement",
+        "plain_summary",
         "quote",
         ("level", "direction", "status"),
         ("study_design", "participants", "case_definition"),
@@ -67,12 +69,38 @@ class FindingOfAbnormalityInline(FindingInline):
     fields = [
         ("source", "lab_test"),
         "statement",
+        "plain_summary",
         "quote",
         ("level", "direction", "status"),
         ("study_design", "participants", "case_definition"),
         *STUDY_INLINE_ROWS,
         "curator_note",
     ]
+
+
+class PlainSummaryAdmin:
+    """A claim's plain-language summary right under its statement, with its reading
+    grade (findings/readability.py). A grade above the aim is a warning when the claim
+    is saved, never a refusal: the measure is an estimate, and a draft is work in
+    progress. An empty summary is refused only at publishing (curation's rule)."""
+
+    @admin.display(description="reading grade of the plain summary")
+    def plain_summary_reading(self, obj) -> str:
+        return reading_grade_advice(obj.plain_summary if obj is not None else "")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), "plain_summary_reading"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        text = form.cleaned_data.get("plain_summary") or ""
+        if text.strip() and reading_grade(text) > PLAIN_GRADE_MAX:
+            self.message_user(
+                request,
+                f"Saved, but the plain-language summary is hard to read. "
+                f"{reading_grade_advice(text)}",
+                messages.WARNING,
+            )
 
 
 class ClaimColumns:
@@ -280,7 +308,7 @@ class LabTestAdmin(ModeratedAdmin):
 
 
 @admin.register(Finding)
-class FindingAdmin(ClaimColumns, ModeratedAdmin):
+class FindingAdmin(PlainSummaryAdmin, ClaimColumns, ModeratedAdmin):
     index_group = "evidence"
     index_order = 2
     index_question = "is this abnormality seen in ME/CFS?"
@@ -297,11 +325,31 @@ class FindingAdmin(ClaimColumns, ModeratedAdmin):
     ]
     list_filter = ["status", "level", "direction", "case_definition", "abnormality"]
     list_select_related = ["abnormality", "source", "lab_test"]
-    search_fields = ["statement", "quote", "source__title", "source__key", "abnormality__name"]
+    search_fields = [
+        "statement",
+        "plain_summary",
+        "quote",
+        "source__title",
+        "source__key",
+        "abnormality__name",
+    ]
     autocomplete_fields = ["abnormality", "lab_test", "source", "contradicted_by"]
     list_per_page = 50
     fieldsets = [
-        (None, {"fields": ["abnormality", "lab_test", "source", "statement", "quote"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "abnormality",
+                    "lab_test",
+                    "source",
+                    "statement",
+                    "plain_summary",
+                    "plain_summary_reading",
+                    "quote",
+                ]
+            },
+        ),
         (
             "Evidence",
             {

@@ -14,6 +14,7 @@ from simple_history.models import HistoricalRecords
 
 from curation.models import Moderated, ModeratedQuerySet, Status, excerpt
 from findings.fields import DOIField, NCTField, PMCIDField, PMIDField
+from findings.readability import reading_grade
 
 # ---------------------------------------------------------------------------
 # Evidence fields shared by Finding and TherapyEvidence
@@ -321,6 +322,14 @@ class EvidenceFields(Moderated):
     statement = models.TextField(
         help_text="The claim in our words. For a reference summary, the summary goes here."
     )
+    plain_summary = models.TextField(
+        "plain-language summary",
+        blank=True,
+        help_text="The claim in one or two short sentences anyone can read, without "
+        "abbreviations or jargon: the first line readers see. Only what the statement, "
+        "quote or note says, nothing more. Aim for a reading grade of 9 or below. A draft "
+        "may leave it empty; it is needed to publish.",
+    )
     quote = models.TextField(
         blank=True,
         help_text="Text copied verbatim from the source, and nothing else. Leave empty when "
@@ -475,6 +484,15 @@ class EvidenceFields(Moderated):
     def clean(self):
         super().clean()
         study_fields_check(self)
+
+    # What must be filled before readers see the claim (curation's publish rule,
+    # ``record_publish_blocker``): a draft may leave it empty.
+    publish_requires: tuple[str, ...] = ("plain_summary",)
+
+    @property
+    def plain_summary_grade(self) -> float | None:
+        """The plain summary's reading grade (findings/readability.py); None when empty."""
+        return reading_grade(self.plain_summary) if self.plain_summary.strip() else None
 
     # Names (or their endings) of the constraints clean() checks itself.
     checked_in_clean: tuple[str, ...] = _STUDY_CONSTRAINT_NAMES

@@ -294,6 +294,7 @@ class LabTestSerializer(serializers.ModelSerializer):
 # level's label); what a seed or release file carries is treatments/knowledge_base.py's.
 EVIDENCE_API_FIELDS = [
     "statement",
+    "plain_summary",
     "quote",
     "study_design",
     "participants",

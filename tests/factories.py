@@ -124,6 +124,7 @@ def make_therapy(**kwargs) -> Therapy:
 def make_finding(**kwargs) -> Finding:
     values = {
         "statement": f"Finding statement {_n()}",
+        "plain_summary": "What this finding means, in plain words.",
         "direction": Direction.SUPPORTS,
         "level": Level.B,
         "status": Status.PUBLISHED,
@@ -139,6 +140,7 @@ def make_finding(**kwargs) -> Finding:
 def make_evidence(**kwargs) -> TherapyEvidence:
     values = {
         "statement": f"Evidence statement {_n()}",
+        "plain_summary": "What this evidence means, in plain words.",
         "direction": Direction.SUPPORTS,
         "level": Level.B,
         "status": Status.PUBLISHED,

@@ -354,3 +354,24 @@ def test_fixing_a_bad_filter_in_place_clears_the_message(live_server, page):
     wait_for_cards(page, 1)
     assert page.get_by_role("alert").count() == 0
     assert therapy_names(page) == ["Rintatolimod"]
+
+
+def test_on_the_seed_pair_page_every_card_opens_with_its_plain_summary(live_server, page):
+    """Issue 12: the plain-language line is read first, above the level and the jargon."""
+    call_command("load_seed", verbosity=0)
+    page.goto(
+        live_server.url + "/treatments/rintatolimod/abnormalities/rnase-l-pathway-dysfunction/"
+    )
+    cards = page.locator("article.evidence:not(.retracted)")
+    assert cards.count() >= 4
+    for i in range(cards.count()):
+        card = cards.nth(i)
+        summary = card.locator(".plain-summary")
+        assert summary.is_visible()
+        assert summary.inner_text().strip()
+        top = summary.bounding_box()["y"]
+        assert top < card.locator(".evidence-head").bounding_box()["y"]
+        assert top < card.locator(".statement").bounding_box()["y"]
+    screenshot(page, "pair-plain-summary-phone")
+    assert not has_sideways_scroll(page)
+    assert page.console_errors == []

@@ -592,6 +592,34 @@ def test_a_claim_loaded_before_the_study_fields_gets_them_through_an_accepted_su
     assert (edited.patients, edited.design) == (400, "")  # a curator's value is kept
 
 
+def test_every_published_claim_of_the_literature_has_a_plain_summary_at_grade_nine(lit):
+    from findings.readability import PLAIN_GRADE_MAX
+
+    claims = [
+        *Finding.objects.published().filter(created_by__username=CURATOR),
+        *TherapyEvidence.objects.published().filter(created_by__username=CURATOR),
+    ]
+    assert len(claims) == len(CLAIMS["findings"]) + len(CLAIMS["evidence"])
+    assert [c.pk for c in claims if not c.plain_summary.strip()] == []
+    assert [c.pk for c in claims if c.plain_summary_grade > PLAIN_GRADE_MAX] == []
+
+
+def test_a_claim_loaded_before_the_plain_summary_gets_it_through_an_accepted_suggestion(lit):
+    [item] = [c for c in CLAIMS["evidence"] if c["source"] == "fluge2019_rituximab_rct"]
+    record = TherapyEvidence.objects.get(created_by__username=CURATOR, statement=item["statement"])
+    TherapyEvidence.objects.filter(pk=record.pk).update(plain_summary="")
+
+    report = literature_load()
+
+    record.refresh_from_db()
+    assert record.plain_summary == item["plain_summary"]
+    assert record.status == Status.PUBLISHED
+    last = record.history.select_related("history_user").first()
+    assert last.history_user.username == EDITOR
+    assert "Plain-language summary filled from fixtures/literature" in last.history_change_reason
+    assert report.created == {"therapy evidence plain-summary fill": 1}
+
+
 # --- issue 17 follow-up: what the issue's "Tests" section asks, at the files' level --------
 
 

@@ -147,3 +147,75 @@ def test_a_suggestion_moving_a_public_claim_onto_an_unpublished_source_is_not_ac
     assert f"Its source “{draft_source}” is a draft, not published" in refused.value.message
     claim.refresh_from_db()
     assert claim.source_id != draft_source.pk
+
+
+# --- A claim's plain-language summary (issue 12): a draft may leave it empty, publishing
+# needs it. The same table through both doors.
+SUMMARY_CASES = [
+    # (kind, plain_summary, published?)
+    ("finding", "", False),
+    ("finding", "   \n ", False),
+    ("finding", "People with ME/CFS had fewer of these cells.", True),
+    ("evidence", "", False),
+    ("evidence", "\t", False),
+    ("evidence", "The drug did not help more than a dummy pill.", True),
+]
+
+
+@pytest.mark.parametrize("door", ["admin", "api"])
+@pytest.mark.parametrize(("kind", "summary", "published"), SUMMARY_CASES)
+def test_a_claim_is_published_only_with_a_plain_summary(door, kind, summary, published):
+    make = factories.make_finding if kind == "finding" else factories.make_evidence
+    claim = make(
+        status=Status.SUBMITTED, created_by=factories.make_curator(), plain_summary=summary
+    )
+
+    message = _publish_through(door, factories.make_editor(), claim)
+
+    claim.refresh_from_db()
+    if published:
+        assert message == ""
+        assert claim.status == Status.PUBLISHED
+        return
+    assert message == (
+        f"You cannot publish {claim._meta.verbose_name} “{claim}” yet. Its plain-language "
+        "summary (plain_summary) is empty: write it first, in words any reader can follow; "
+        "readers see it before anything else."
+    )
+    assert claim.status == Status.SUBMITTED
+
+
+def test_a_draft_may_leave_its_plain_summary_empty_through_the_api():
+    curator = factories.make_curator()
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=curator).key}")
+    response = client.post(
+        "/api/v1/findings/",
+        {
+            "source": factories.make_source().pk,
+            "abnormality": factories.make_abnormality().slug,
+            "statement": "A statement.",
+            "direction": "supports",
+            "level": "B",
+        },
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["plain_summary"] == ""
+    assert response.json()["status"] == Status.DRAFT
+
+
+def test_a_suggestion_emptying_a_public_claims_plain_summary_is_not_accepted():
+    from curation.revisions import suggestion_accept, suggestion_propose
+
+    claim = factories.make_evidence()
+    suggestion = suggestion_propose(
+        record=claim, fields={"plain_summary": ""}, user=factories.make_curator()
+    )
+
+    with pytest.raises(PublishBlocked) as refused:
+        suggestion_accept(suggestion=suggestion, user=factories.make_editor())
+
+    assert "Its plain-language summary (plain_summary) is empty" in refused.value.message
+    claim.refresh_from_db()
+    assert claim.plain_summary == "What this evidence means, in plain words."

@@ -11,7 +11,14 @@ from django.core.management import CommandError, call_command
 from curation.models import Status
 from findings.models import Abnormality, Finding, LabTest, Source
 from tests import factories
-from treatments.models import Harm, RegulatoryStatus, Therapy, TherapyEvidence
+from treatments.models import (
+    CertaintyOverride,
+    Harm,
+    PairCertainty,
+    RegulatoryStatus,
+    Therapy,
+    TherapyEvidence,
+)
 from treatments.releases import (
     MANIFEST,
     RELEASE_JSON,
@@ -23,7 +30,17 @@ from treatments.releases import (
 
 pytestmark = pytest.mark.django_db
 
-CURATED = (Harm, RegulatoryStatus, TherapyEvidence, Finding, LabTest, Therapy, Abnormality, Source)
+CURATED = (
+    CertaintyOverride,
+    Harm,
+    RegulatoryStatus,
+    TherapyEvidence,
+    Finding,
+    LabTest,
+    Therapy,
+    Abnormality,
+    Source,
+)
 
 
 def build_knowledge_base() -> dict:
@@ -61,6 +78,21 @@ def build_knowledge_base() -> dict:
         severity="mild",
     )
     factories.make_harm(therapy=therapy, source=source, effect="Withdrawn harm", status="retracted")
+    # An editor's ratings: of the pair, and of the therapy as a whole; and one still a draft.
+    CertaintyOverride.objects.create(
+        therapy=therapy,
+        abnormality=nk,
+        certainty="very_low",
+        net_direction="uncertain",
+        reason="The trial's NK results were not reported by arm.",
+        status=Status.PUBLISHED,
+    )
+    CertaintyOverride.objects.create(
+        therapy=therapy, certainty="low", reason="One small trial.", status=Status.PUBLISHED
+    )
+    CertaintyOverride.objects.create(
+        therapy=therapy, abnormality=igg, certainty="high", reason="A draft.", status=Status.DRAFT
+    )
     # Not in a release: a draft, a retracted claim, a claim on a draft source.
     draft_source = factories.make_source(key="draft_source", status=Status.DRAFT)
     factories.make_therapy(slug="draft-therapy", status=Status.DRAFT)
@@ -100,6 +132,7 @@ def test_it_exports_only_published_records_with_a_manifest_of_counts_and_checksu
         "evidence": 2,
         "regulatory_statuses": 1,
         "harms": 1,
+        "certainty_overrides": 2,
     }
     written = json.loads((tmp_path / MANIFEST).read_text())
     assert written["release"] == "2026.11.21"
@@ -115,6 +148,17 @@ def test_it_exports_only_published_records_with_a_manifest_of_counts_and_checksu
         ("low-dose-naltrexone", "brenu2011_nk", "Vivid dreams")
     ]
     assert "harms" not in data["therapies"][0]  # the old free text is not released
+    assert written["format_version"] == data["format_version"] == 3
+    assert [f["plain_summary"] for f in data["findings"]] == [
+        "What this finding means, in plain words."
+    ] * 2
+    assert [
+        (o["therapy"], o["abnormality"], o["certainty"], o["net_direction"])
+        for o in data["certainty_overrides"]
+    ] == [
+        ("low-dose-naltrexone", None, "low", ""),
+        ("low-dose-naltrexone", "low-nk-cell-cytotoxicity", "very_low", "uncertain"),
+    ]
     csv_lines = (tmp_path / "sources.csv").read_text().splitlines()
     assert csv_lines[0].startswith("key,kind,title")
     assert len(csv_lines) == 3
@@ -164,6 +208,74 @@ def test_an_imported_release_keeps_links_contradictions_and_identifiers(tmp_path
     assert specific.contradicting_findings.count() == 1
     assert RegulatoryStatus.objects.get().date == datetime.date(2016, 8, 1)
     assert Therapy.objects.get().history.first().history_change_reason == "Imported from release r1"
+    assert specific.plain_summary == "What this evidence means, in plain words."
+
+
+def test_an_imported_release_keeps_the_editors_overrides_and_the_ratings_show_them(tmp_path):
+    build_knowledge_base()
+    release_export(directory=tmp_path, release="r1")
+    empty_the_knowledge_base()
+
+    release_import(directory=tmp_path)
+
+    override = CertaintyOverride.objects.get(abnormality__slug="low-nk-cell-cytotoxicity")
+    assert (override.status, override.certainty, override.net_direction) == (
+        Status.PUBLISHED,
+        "very_low",
+        "uncertain",
+    )
+    assert override.reason == "The trial's NK results were not reported by arm."
+    rating = PairCertainty.objects.get(abnormality__slug="low-nk-cell-cytotoxicity")
+    assert rating.override_id == override.pk
+    assert CertaintyOverride.objects.filter(abnormality=None).get().certainty == "low"
+    assert not CertaintyOverride.objects.filter(status=Status.DRAFT).exists()
+
+
+def _as_format_2(directory: Path) -> None:
+    """Rewrite a release as format version 2 wrote it: no plain summaries, no overrides."""
+    data = json.loads((directory / RELEASE_JSON).read_text())
+    data["format_version"] = 2
+    for table in ("findings", "evidence"):
+        for row in data[table]:
+            del row["plain_summary"]
+    del data["certainty_overrides"]
+    rewrite(directory, RELEASE_JSON, json.dumps(data).encode())
+    (directory / "certainty_overrides.csv").unlink()
+    manifest = json.loads((directory / MANIFEST).read_text())
+    manifest["format_version"] = 2
+    del manifest["files"]["certainty_overrides.csv"]
+    del manifest["counts"]["certainty_overrides"]
+    (directory / MANIFEST).write_text(json.dumps(manifest))
+
+
+def test_a_format_2_release_imports_its_claims_as_drafts_awaiting_a_plain_summary(tmp_path):
+    build_knowledge_base()
+    release_export(directory=tmp_path, release="old")
+    _as_format_2(tmp_path)
+    empty_the_knowledge_base()
+
+    report = release_import(directory=tmp_path)
+
+    assert report.drafts == 4  # 2 findings, 2 evidence items
+    assert report.counts["certainty_overrides"] == 0
+    claims = [*Finding.objects.all(), *TherapyEvidence.objects.all()]
+    assert {(c.status, c.plain_summary) for c in claims} == {(Status.DRAFT, "")}
+    reason = Finding.objects.first().history.first().history_change_reason
+    assert reason.startswith("Imported from release old, as a draft: Its plain-language summary")
+    assert Source.objects.filter(status=Status.PUBLISHED).count() == 2  # the rest is public
+    assert not CertaintyOverride.objects.exists()
+
+
+def test_a_release_of_an_unknown_format_version_is_refused(tmp_path):
+    build_knowledge_base()
+    release_export(directory=tmp_path, release="r1")
+    manifest = json.loads((tmp_path / MANIFEST).read_text())
+    manifest["format_version"] = 1
+    (tmp_path / MANIFEST).write_text(json.dumps(manifest))
+    empty_the_knowledge_base()
+
+    with pytest.raises(ReleaseError, match="format version 1 is not supported"):
+        release_import(directory=tmp_path)
 
 
 def test_it_refuses_to_import_into_a_database_that_is_not_empty(tmp_path):

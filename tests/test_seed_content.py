@@ -680,7 +680,8 @@ def test_load_seed_update_fills_the_study_fields_of_a_live_database_with_a_histo
     assert record.patients == 234
     assert record.effect_value == Decimal("21.3")
     assert record.risk_of_bias == "some_concerns"
-    [addition] = SEED["field_additions"]
+    addition = SEED["field_additions"][0]
+    assert addition["fields"] == list(STUDY_FIELDS)
     assert record.history.first().history_change_reason == addition["note"]
     assert len(addition["note"]) <= 100
     # Every claim now holds the seed's values: loading again changes nothing.

@@ -12,6 +12,7 @@ from findings.admin import (
     FindingInline,
     ModeratedAdmin,
     ModeratedInline,
+    PlainSummaryAdmin,
     SourceAdmin,
 )
 from findings.models import Source
@@ -32,6 +33,7 @@ class TherapyEvidenceInline(ModeratedInline, admin.StackedInline):
     fields = [
         ("abnormality", "link_kind", "source"),
         "statement",
+        "plain_summary",
         "quote",
         ("level", "direction", "status"),
         ("study_design", "participants", "case_definition"),
@@ -46,6 +48,7 @@ class EvidenceOfSourceInline(TherapyEvidenceInline):
     fields = [
         ("therapy", "abnormality", "link_kind"),
         "statement",
+        "plain_summary",
         "quote",
         ("level", "direction", "status"),
         ("study_design", "participants", "case_definition"),
@@ -183,7 +186,7 @@ class TherapyAdmin(ModeratedAdmin):
 
 
 @admin.register(TherapyEvidence)
-class TherapyEvidenceAdmin(ClaimColumns, ModeratedAdmin):
+class TherapyEvidenceAdmin(PlainSummaryAdmin, ClaimColumns, ModeratedAdmin):
     index_group = "evidence"
     index_order = 3
     index_question = "does this therapy act on it?"
@@ -204,6 +207,7 @@ class TherapyEvidenceAdmin(ClaimColumns, ModeratedAdmin):
     list_select_related = ["therapy", "abnormality", "source"]
     search_fields = [
         "statement",
+        "plain_summary",
         "quote",
         "therapy__name",
         "therapy__aliases",
@@ -220,7 +224,21 @@ class TherapyEvidenceAdmin(ClaimColumns, ModeratedAdmin):
     ]
     list_per_page = 50
     fieldsets = [
-        (None, {"fields": ["therapy", "abnormality", "link_kind", "source", "statement", "quote"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "therapy",
+                    "abnormality",
+                    "link_kind",
+                    "source",
+                    "statement",
+                    "plain_summary",
+                    "plain_summary_reading",
+                    "quote",
+                ]
+            },
+        ),
         (
             "Evidence",
             {

@@ -61,8 +61,11 @@ class NewEvidenceFeed(Feed):
                 item.statement,
                 source,
             )
+        # The plain-language summary first, as on the pages (an item published before
+        # it existed has none).
         return format_html(
-            "<p>{}</p><p>Level {} ({}), {}. Source: {}</p><p>Not medical advice.</p>",
+            "{}<p>{}</p><p>Level {} ({}), {}. Source: {}</p><p>Not medical advice.</p>",
+            format_html("<p>{}</p>", item.plain_summary) if item.plain_summary else "",
             item.statement,
             item.level,
             LEVEL_SHORT[item.level],

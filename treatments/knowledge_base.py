@@ -9,7 +9,13 @@ from typing import Any
 from django.db import models
 
 from findings.models import STUDY_FIELDS, Abnormality, Finding, LabTest, Source
-from treatments.models import Harm, RegulatoryStatus, Therapy, TherapyEvidence
+from treatments.models import (
+    CertaintyOverride,
+    Harm,
+    RegulatoryStatus,
+    Therapy,
+    TherapyEvidence,
+)
 
 # Every curated model, each after the models it refers to: the order a knowledge base
 # is written in, and everything a release import requires to be empty first.
@@ -22,6 +28,7 @@ CURATED_MODELS: tuple[type[models.Model], ...] = (
     TherapyEvidence,
     RegulatoryStatus,
     Harm,
+    CertaintyOverride,
 )
 
 # The fields of findings.models.EvidenceFields that a claim (a finding or a therapy
@@ -29,6 +36,7 @@ CURATED_MODELS: tuple[type[models.Model], ...] = (
 # in a file is published.
 EVIDENCE_FIELDS = (
     "statement",
+    "plain_summary",
     "quote",
     "study_design",
     "participants",

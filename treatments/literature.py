@@ -61,6 +61,7 @@ RECORD_FILES = ("records.nbib", "records.ris")
 SUBMIT_NOTE = "Issue 17 literature, entered from fixtures/literature (claims.json)"
 PUBLISH_NOTE = "Reviewed against fixtures/literature/verification.json (issue 17)"
 FILL_NOTE = "Structured study fields filled from fixtures/literature (issue 12)"
+SUMMARY_NOTE = "Plain-language summary filled from fixtures/literature (issue 12)"
 UPDATE_NOTE = "Updated from fixtures/literature: the file's values changed since this was entered"
 ACCOUNTS = frozenset({CURATOR, EDITOR})
 
@@ -231,23 +232,32 @@ def _create(model, lookup: dict[str, Any], fields: dict[str, Any], curator, repo
 
 
 def _fill_study_fields(record, fields: dict[str, Any], curator, editor, report, label) -> None:
-    """A claim entered before claims.json had the structured study fields (issue 12)
-    gets them: a suggestion by the curator, accepted by the editor, as any change to a
-    published record. Only a claim whose study fields are all still at their missing
-    values is filled, so a curator's later edit is never overwritten."""
+    """A claim entered before claims.json had the structured study fields or the plain
+    summary (issue 12) gets them: a suggestion by the curator, accepted by the editor,
+    as any change to a published record. The study fields are filled only when all are
+    still at their missing values, the plain summary only when empty, so a curator's
+    later edit is never overwritten. One suggestion carries both: a published claim
+    without a plain summary takes no other change (the publish rule)."""
     model = type(record)
-    if any(getattr(record, k) != missing_value(model, k) for k in STUDY_FIELDS):
-        return
-    wanted = {k: fields[k] for k in STUDY_FIELDS if fields[k] != getattr(record, k)}
+    wanted = {}
+    if all(getattr(record, k) == missing_value(model, k) for k in STUDY_FIELDS):
+        wanted = {k: fields[k] for k in STUDY_FIELDS if fields[k] != getattr(record, k)}
+    summary_filled = not record.plain_summary.strip() and fields["plain_summary"]
+    if summary_filled:
+        wanted["plain_summary"] = fields["plain_summary"]
     if not wanted:
         return
+    note = SUMMARY_NOTE if wanted.keys() == {"plain_summary"} else FILL_NOTE
     try:
-        result = record_edit(record=record, fields=wanted, user=curator, reason=FILL_NOTE)
+        result = record_edit(record=record, fields=wanted, user=curator, reason=note)
         if result.suggestion is not None:
-            suggestion_accept(suggestion=result.suggestion, user=editor, note=FILL_NOTE)
+            suggestion_accept(suggestion=result.suggestion, user=editor, note=note)
     except (ReviewError, ValidationError) as exc:
         raise LiteratureError(f"study fields of {label} {record.pk}: {exc}") from exc
-    report.count("created", f"{label} study-field fill")
+    if wanted.keys() - {"plain_summary"}:
+        report.count("created", f"{label} study-field fill")
+    if summary_filled:
+        report.count("created", f"{label} plain-summary fill")
 
 
 def _only_ours(record, names) -> bool:

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from curation.csvfile import csv_write
 from curation.models import Status
+from curation.services import record_publish_missing
 from curation.versions import data_version_current
 from findings.models import STUDY_FIELDS, Abnormality, Finding, LabTest, Source
 from treatments.certainty import certainty_recompute
@@ -34,11 +35,22 @@ from treatments.knowledge_base import (
     missing_value,
     plain_decimal,
 )
-from treatments.models import Harm, RegulatoryStatus, Therapy, TherapyEvidence
+from treatments.models import (
+    CertaintyOverride,
+    Harm,
+    RegulatoryStatus,
+    Therapy,
+    TherapyEvidence,
+)
 
 RELEASE_FORMAT = "mecfs-kb-release"
 # 2: harms are a table of their own (``harms``), no longer a therapy's free text.
-RELEASE_FORMAT_VERSION = 2
+# 3: every claim carries its ``plain_summary``; editors' certainty overrides are a
+#    table of their own (``certainty_overrides``). Version 2 still imports (below).
+RELEASE_FORMAT_VERSION = 3
+READABLE_FORMAT_VERSIONS = (2, 3)
+# Tables a release of an older format version does not have: imported as empty.
+ADDED_TABLES = {"certainty_overrides": 3}
 MANIFEST = "manifest.json"
 RELEASE_JSON = "knowledge_base.json"
 
@@ -94,9 +106,13 @@ REGULATORY_RELEASE_FIELDS = (
     "date_note",
     "statement",
 )
+OVERRIDE_RELEASE_FIELDS = ("certainty", "net_direction", "reason")
 
 # Table name → (columns in CSV order). References are natural keys: source keys, slugs,
 # and for claims a stable id made from what the claim says (never a primary key).
+# Fields a release may leave out (older releases were written before them).
+LATER_FIELDS = frozenset({*STUDY_FIELDS, "plain_summary"})
+
 RELEASE_TABLES: dict[str, tuple[str, ...]] = {
     "sources": SOURCE_RELEASE_FIELDS,
     "abnormalities": ABNORMALITY_RELEASE_FIELDS,
@@ -122,6 +138,10 @@ RELEASE_TABLES: dict[str, tuple[str, ...]] = {
     ),
     "regulatory_statuses": ("therapy", "source", *REGULATORY_RELEASE_FIELDS),
     "harms": ("therapy", "source", *HARM_CONTENT_FIELDS),
+    # An editor's rating of a pair (abnormality empty: of the therapy as a whole) in
+    # place of the computed one. The computed ratings are not carried: an import
+    # computes them again from the claims.
+    "certainty_overrides": ("therapy", "abnormality", *OVERRIDE_RELEASE_FIELDS),
 }
 
 
@@ -254,6 +274,11 @@ def release_data() -> dict[str, list[dict[str, Any]]]:
         key=lambda h: (h.therapy.slug, h.kind, h.source.key, h.effect, h.statement, h.pk),
     )
 
+    overrides = sorted(
+        CertaintyOverride.objects.published().select_related("therapy", "abnormality"),
+        key=lambda o: (o.therapy.slug, o.abnormality.slug if o.abnormality_id else "", o.pk),
+    )
+
     def ids(related, index: dict[int, str]) -> list[str]:
         return sorted(index[r.pk] for r in related.all() if r.pk in index)
 
@@ -311,6 +336,14 @@ def release_data() -> dict[str, list[dict[str, Any]]]:
                 **_json_values(h, HARM_CONTENT_FIELDS),
             }
             for h in harms
+        ],
+        "certainty_overrides": [
+            {
+                "therapy": o.therapy.slug,
+                "abnormality": o.abnormality.slug if o.abnormality_id else None,
+                **_json_values(o, OVERRIDE_RELEASE_FIELDS),
+            }
+            for o in overrides
         ],
     }
 
@@ -397,15 +430,17 @@ def _read_release(directory: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         raise ReleaseError(f"{MANIFEST} is not valid JSON: {exc}") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != RELEASE_FORMAT:
         raise ReleaseError(f"{MANIFEST} does not describe a {RELEASE_FORMAT}.")
-    if manifest.get("format_version") != RELEASE_FORMAT_VERSION:
+    version = manifest.get("format_version")
+    if version not in READABLE_FORMAT_VERSIONS:
         raise ReleaseError(
-            f"release format version {manifest.get('format_version')!r} is not supported "
-            f"(this version reads {RELEASE_FORMAT_VERSION})."
+            f"release format version {version!r} is not supported (this version reads "
+            f"{', '.join(map(str, READABLE_FORMAT_VERSIONS))})."
         )
+    tables = _tables_of(version)
     files = manifest.get("files")
     if not isinstance(files, dict) or RELEASE_JSON not in files:
         raise ReleaseError(f"{MANIFEST} lists no {RELEASE_JSON}.")
-    expected = {RELEASE_JSON, *(f"{table}.csv" for table in RELEASE_TABLES)}
+    expected = {RELEASE_JSON, *(f"{table}.csv" for table in tables)}
     if missing_from_manifest := sorted(expected - set(files)):
         raise ReleaseError(f"{MANIFEST} does not list {', '.join(missing_from_manifest)}.")
     for name, meta in sorted(files.items()):
@@ -427,23 +462,33 @@ def _read_release(directory: Path) -> tuple[dict[str, Any], dict[str, Any]]:
         raise ReleaseError(f"{RELEASE_JSON} is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise ReleaseError(f"{RELEASE_JSON} must hold an object with one list per table.")
-    for table in RELEASE_TABLES:
+    for table in tables:
         if not isinstance(data.get(table), list):
             raise ReleaseError(f"{RELEASE_JSON} has no list named {table!r}.")
     counts = manifest.get("counts", {})
-    for table in RELEASE_TABLES:
+    for table in tables:
         if counts.get(table) != len(data[table]):
             raise ReleaseError(
                 f"{MANIFEST} counts {counts.get(table)!r} {table} but {RELEASE_JSON} holds "
                 f"{len(data[table])}."
             )
+    for table in RELEASE_TABLES.keys() - tables:
+        data[table] = []  # not in this format version: nothing to load
     return manifest, data
+
+
+def _tables_of(version: int) -> list[str]:
+    """The tables a release of format ``version`` holds."""
+    return [t for t in RELEASE_TABLES if ADDED_TABLES.get(t, 0) <= version]
 
 
 @dataclass
 class ReleaseReport:
     release: str
     counts: dict[str, int]
+    # Claims that arrived as drafts: they have no plain summary, which publishing needs
+    # (a release of format 2, written before the field existed).
+    drafts: int = 0
 
 
 @transaction.atomic
@@ -468,7 +513,10 @@ def release_import(*, directory: Path, user=None) -> ReleaseReport:
     published = {"status": Status.PUBLISHED}
     reason = f"Imported from release {release}"
 
+    drafts = 0
+
     def create(model: type[models.Model], where: str, values: dict[str, Any]):
+        nonlocal drafts
         obj = model(**values, **published)
         try:
             obj.full_clean()
@@ -476,6 +524,14 @@ def release_import(*, directory: Path, user=None) -> ReleaseReport:
             raise ReleaseError(f"{where}: {exc.message_dict}") from exc
         obj._history_user = user
         obj._change_reason = reason
+        # Everything arrives published, as the publish rule allows: a claim without
+        # its plain summary (curation's ``record_publish_missing``) waits as a draft
+        # for a curator to write one, and the history says why.
+        missing = record_publish_missing(record=obj)
+        if missing:
+            obj.status = Status.DRAFT
+            obj._change_reason = f"{reason}, as a draft: {missing}"
+            drafts += 1
         obj.save()
         return obj
 
@@ -484,9 +540,9 @@ def release_import(*, directory: Path, user=None) -> ReleaseReport:
     ) -> dict[str, Any]:
         if not isinstance(row, dict):
             raise ReleaseError(f"{where}: expected an object, got {type(row).__name__}.")
-        # The structured study fields came later (issue 12): a release without them
-        # still loads, with "not reported" in each.
-        missing = [name for name in names if name not in row and name not in STUDY_FIELDS]
+        # The structured study fields and the plain summary came later (issue 12): a
+        # release without them still loads, with "not reported" or empty in each.
+        missing = [name for name in names if name not in row and name not in LATER_FIELDS]
         if missing:
             raise ReleaseError(f"{where}: missing {', '.join(missing)}.")
         return {
@@ -590,6 +646,15 @@ def release_import(*, directory: Path, user=None) -> ReleaseReport:
             values["source"] = ref(sources, values["source"], "source", where)
             create(Harm, where, values)
 
+        for i, row in enumerate(data["certainty_overrides"]):
+            where = f"certainty_overrides[{i}]"
+            values = pick(row, CertaintyOverride, RELEASE_TABLES["certainty_overrides"], where)
+            values["therapy"] = ref(therapies, values["therapy"], "therapy", where)
+            values["abnormality"] = ref(
+                abnormalities, values["abnormality"], "abnormality", where, optional=True
+            )
+            create(CertaintyOverride, where, values)
+
         for claim_id, others, where in finding_links:
             findings[claim_id].contradicted_by.set(
                 [ref(findings, other, "finding", where) for other in others]
@@ -608,4 +673,6 @@ def release_import(*, directory: Path, user=None) -> ReleaseReport:
     # The certainty ratings are derived, not carried: they are computed from what was
     # loaded (treatments/certainty.py), in the same transaction.
     certainty_recompute()
-    return ReleaseReport(release=release, counts={t: len(data[t]) for t in RELEASE_TABLES})
+    return ReleaseReport(
+        release=release, counts={t: len(data[t]) for t in RELEASE_TABLES}, drafts=drafts
+    )

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from curation.models import DataChangeAction, Status
+from curation.services import record_publish_missing
 from curation.versions import data_version_batch, data_version_record
 from findings.models import Abnormality, Finding, LabTest, Source
 from treatments.knowledge_base import EVIDENCE_FIELDS, empty_value, file_value, missing_value
@@ -100,6 +101,13 @@ def _upsert(
         for name, value in values.items():
             setattr(obj, name, value)
         bucket = "updated"
+    elif not update and (changed := _empty_filled(obj, values, additions)):
+        # A field added to the model later that this record still holds empty: nobody
+        # wrote it, so filling it keeps every curator's edit.
+        was_published = obj.status == Status.PUBLISHED
+        for name in changed:
+            setattr(obj, name, values[name])
+        bucket = "updated"
     else:
         report.count("unchanged", label)
         return obj
@@ -107,6 +115,10 @@ def _upsert(
         obj.full_clean(validate_unique=True)
     except ValidationError as exc:
         raise SeedError(f"{label} {lookup}: {exc.message_dict}") from exc
+    # The load publishes directly, so it keeps the publish rule's field requirements
+    # itself (curation's ``record_publish_missing``; a claim's plain summary).
+    if obj.status == Status.PUBLISHED and (missing := record_publish_missing(record=obj)):
+        raise SeedError(f"{label} {lookup}: cannot be published. {missing}")
     if bucket == "updated":
         added = next((a for a in additions if set(changed) <= set(a["fields"])), None)
         if added is not None:
@@ -127,6 +139,19 @@ def _upsert(
             fields=[name for name in changed if name != "status"] if revised else (),
         )
     return obj
+
+
+def _empty_filled(
+    obj: models.Model, values: dict[str, Any], additions: list[dict[str, Any]] | tuple
+) -> list[str]:
+    """The fields of ``additions`` marked ``"fill_empty"`` that ``obj`` holds empty and
+    the seed fills: what a load without ``update`` brings to an existing record."""
+    names = {n for a in additions if a.get("fill_empty") for n in a["fields"]}
+    return [
+        name
+        for name in values
+        if name in names and not getattr(obj, name) and values[name] not in ("", None)
+    ]
 
 
 def _as_loaded(model: type[models.Model], name: str, value: Any) -> Any:

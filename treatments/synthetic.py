@@ -627,6 +627,9 @@ def synthetic_generate(
             "statement": f"Synthetic {what} (not real data): a {design} of {n} made-up patients "
             f"({CaseDefinition(casedef).label}) {subject}. " + " ".join(rng.sample(FILLER, 2)),
             "curator_note": rng.choice(CURATOR_NOTES),
+            # Published claims carry one (the publish rule); no draw, so the same seed
+            # still makes the same knowledge base.
+            "plain_summary": f"Made-up {what} for testing. It is not real.",
         }
 
     evidence_base = writer.next_id(TherapyEvidence)

@@ -21,3 +21,10 @@ class Command(BaseCommand):
             raise CommandError(f"Release not imported, nothing was written: {exc}") from exc
         counts = ", ".join(f"{n} {table}" for table, n in report.counts.items())
         self.stdout.write(self.style.SUCCESS(f"Release {report.release} imported: {counts}."))
+        if report.drafts:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"{report.drafts} claims arrived as drafts: they have no plain-language "
+                    "summary, which publishing needs. Write one for each, then submit them."
+                )
+            )

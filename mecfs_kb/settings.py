@@ -269,9 +269,10 @@ and `errors` (for 400, each parameter or field at fault with its messages).
 """
 
 REST_FRAMEWORK = {
-    # Apps authenticate with a token (`Authorization: Token <key>`, keys made with
-    # `manage.py drf_create_token <username>`); no cookies, so no CSRF to get wrong.
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],
+    # Apps authenticate with a token (`Authorization: Token <key>`, or `Bearer <key>` as
+    # generated clients send it; keys made with `manage.py drf_create_token <username>`);
+    # no cookies, so no CSRF to get wrong. Any other scheme or a bad key is a 401.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["curation.rest.TokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly"
     ],
@@ -302,6 +303,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # drf-spectacular's enum components, then filters naming them (curation/openapi.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "curation.openapi.postprocess_shared_enums",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -322,11 +328,15 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Apps anywhere may read the API from a browser; writes need a token, not cookies.
+# Apps anywhere may use the API from a browser. Writes need a token sent by the app
+# (`Authorization`), never cookies (no CORS_ALLOW_CREDENTIALS), so another site cannot
+# write on a visitor's behalf. If-None-Match revalidates a copy, If-Match keeps a write
+# from overwriting someone else's (docs/api.md "HTTP").
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_ALL_ORIGINS = True
-CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
-CORS_EXPOSE_HEADERS = ["ETag", "Retry-After", "X-Data-Version"]
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PATCH"]
+CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "if-match", "if-none-match"]
+CORS_EXPOSE_HEADERS = ["ETag", "Location", "Retry-After", "X-Data-Version"]
 
 # --- Security (docs/security.md) ----------------------------------------------------
 

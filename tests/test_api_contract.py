@@ -54,7 +54,7 @@ CONTRACT_SETTINGS = settings(
 # Loaded once at collection time: producing the schema touches no database. (Not
 # schemathesis.pytest.from_fixture: its lazy loader relies on a pytest internal that
 # pytest 9 no longer has.)
-schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
+schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", get_wsgi_application())
 
 
 @pytest.fixture(autouse=True)

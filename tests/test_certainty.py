@@ -680,7 +680,7 @@ def test_therapies_carry_their_rating_and_each_pairs_certainty(api_client):
 
 
 def test_the_schema_documents_pairs_and_the_ratings_on_therapies(client, db):
-    schema = json.loads(client.get("/api/schema/?format=json").content)
+    schema = json.loads(client.get("/api/v1/schema/?format=json").content)
 
     operation = schema["paths"]["/api/v1/pairs/"]["get"]
     names = {p["name"] for p in operation["parameters"]}

@@ -249,7 +249,6 @@ class Pagination(PageNumberPagination):
             parameter["schema"]["minimum"] = 1
             if parameter["name"] == self.page_size_query_param:
                 parameter["schema"]["maximum"] = self.max_page_size
-                parameter["schema"]["default"] = self.page_size
                 parameter["description"] = (
                     f"Results per page: 1 to {self.max_page_size} ({self.page_size} by default)."
                 )

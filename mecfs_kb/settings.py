@@ -238,7 +238,9 @@ for them. **Not medical advice.**
 **Reading** needs no account. Anonymous clients see published records only and are
 throttled (429 with `Retry-After`). Lists are paginated (`results`, `next`, `previous`,
 `count`, `data_version`; `page`, `page_size` up to 100). Filters are query parameters;
-`q` searches and `sort` orders (`-` before a field for descending).
+`q` searches and `sort` orders (several keys, comma-separated or repeated; `-` before a
+key for most first: `sort=-evidence` is the strongest evidence first). An unknown query
+parameter, or a value out of its bounds, is a 400 naming it.
 
 Therapies tied to low NK cell cytotoxicity by evidence of level B or better (A or B):
 `GET /api/v1/therapies/?abnormality=low-nk-cell-cytotoxicity&level=B`
@@ -246,9 +248,10 @@ Therapies tied to low NK cell cytotoxicity by evidence of level B or better (A o
 **Evidence levels**: A replicated, B controlled, C uncontrolled clinical, D preclinical or
 indirect, E opinion. `level=B` means "B or better".
 
-**Writing** needs a token (`Authorization: Token <key>`) of a user in the Curators or
-Editors group. POST creates a *draft* evidence item, finding, harm or source; PATCH edits a draft
-or rejected one (a rejected one becomes a draft again). Status is never written through
+**Writing** needs a token (`Authorization: Token <key>`, or `Bearer <key>`) of a user in
+the Curators or Editors group; a bad token, on reads too, is a 401. POST creates a
+*draft* evidence item, finding, harm or source; PATCH edits a draft or rejected one (a
+rejected one becomes a draft again). Status is never written through
 the API: publishing belongs to editors' review. Editing a submitted or retracted record
 answers 409. A PATCH of a published record changes nothing readers see: it answers 202
 with a *suggestion* (`Location: /api/v1/suggestions/<id>/`), which another editor accepts

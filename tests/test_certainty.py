@@ -625,7 +625,9 @@ def test_pairs_filter_by_abnormality_therapy_certainty_and_direction(api_client)
     assert pairs("certainty=high&certainty=very_low") == [("strong", nk.slug), ("weak", nk.slug)]
     assert pairs("direction=not_studied") == [("weak", nk.slug)]
     assert pairs("therapy=weak") == [("weak", nk.slug)]
-    assert pairs("sort=-certainty") == [("weak", nk.slug), ("strong", nk.slug)]
+    # "-" is most first (issue 16): the most certain pair first.
+    assert pairs("sort=-certainty") == [("strong", nk.slug), ("weak", nk.slug)]
+    assert pairs("sort=certainty") == [("weak", nk.slug), ("strong", nk.slug)]
 
 
 @pytest_db

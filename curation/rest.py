@@ -228,8 +228,8 @@ class Pagination(PageNumberPagination):
     @staticmethod
     def _whole_number(request, name: str, maximum: int | None = None) -> int | None:
         raw = request.query_params.get(name)
-        if raw is None or raw == "":
-            return None
+        if raw is None:
+            return None  # absent: the default (an empty value is a mistake, said so)
         bound = f" from 1 to {maximum}" if maximum else ", 1 or more"
         number = int(raw) if raw.isascii() and raw.isdigit() else 0
         if number < 1 or (maximum is not None and number > maximum):

@@ -113,7 +113,8 @@ class ApiViewSetMixin:
     def initial(self, request, *args, **kwargs):
         # After authentication, permissions and throttling: a 401 or 429 says more.
         super().initial(request, *args, **kwargs)
-        unknown_parameters_check(request.query_params, self.query_parameters())
+        if hasattr(self, request.method.lower()):  # else a 405 says more
+            unknown_parameters_check(request.query_params, self.query_parameters())
 
     def filter_queryset(self, queryset):
         # Filters select rows of a list; a record is fetched by its id or slug alone.
@@ -405,8 +406,14 @@ class DraftWriteViewSet(
         return suggestion_response(suggestion.pk, self.get_serializer_context(), status=202)
 
     def edit_reason(self) -> str:
-        """Optional "reason" in the body: why a published record should change."""
-        return str(self.request.data.get("reason", "") or "")
+        """Optional "reason" in the body: why a published record should change. Read by
+        the field the schema documents it with, so a reason that is not text is a 400."""
+        if "reason" not in self.request.data:
+            return ""
+        try:
+            return _reason_field().run_validation(self.request.data["reason"])
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({"reason": exc.detail}) from None
 
     def perform_update(self, serializer):
         result = record_edit(

@@ -112,6 +112,8 @@ def test_the_known_parameters_are_the_filtersets_so_a_new_filter_is_known_at_onc
     "query, parameter",
     [
         ("page=abc", "page"),
+        ("page=", "page"),
+        ("page_size=", "page_size"),
         ("page=0", "page"),
         ("page=-1", "page"),
         ("page=1.5", "page"),
@@ -318,3 +320,17 @@ def test_a_patch_body_documents_its_reason(schema):
 def test_the_schema_version_is_the_api_version(schema):
     assert schema["info"]["version"] == "1.0.0"
     assert all(path.startswith("/api/v1/") for path in schema["paths"])
+
+
+@pytest.mark.django_db
+def test_a_patch_reason_that_is_not_text_is_a_400_and_nothing_changes(curator_api, curator):
+    draft = make_evidence(status=Status.DRAFT)
+
+    response = curator_api.patch(
+        f"/api/v1/evidence/{draft.pk}/", {"statement": "Changed.", "reason": {}}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["reason"]
+    draft.refresh_from_db()
+    assert draft.statement != "Changed."

@@ -144,7 +144,7 @@ def assert_strict(response) -> None:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "url", ["/healthz", "/admin/login/", "/", "/treatments/", "/api/v1/therapies/", "/api/docs/"]
+    "url", ["/healthz", "/admin/login/", "/", "/treatments/", "/api/v1/therapies/", "/api/v1/docs/"]
 )
 def test_every_page_has_a_strict_content_security_policy(client, url):
     response = client.get(url)

@@ -710,10 +710,16 @@ class Source(Moderated):
         ]
 
     def __str__(self) -> str:
-        who = self.first_author or "Anon."
         # A long title is shortened visibly: cut mid-word without a mark, it read as lost.
         title = self.title if len(self.title) <= 80 else self.title[:79].rstrip() + "…"
-        return f"{who} {self.year or 'n.d.'}: {title}"
+        return self.citation_with(title)
+
+    def citation_with(self, title: str) -> str:
+        """'Brenu 2011: <title>'; 'HyperbaricLink, no date: <title>'; '<title> (2016)'
+        when no author or organisation is known."""
+        if not self.credited_to:
+            return f"{title} ({self.year_shown})"
+        return f"{self.short_citation}: {title}"
 
     def get_absolute_url(self) -> str:
         return reverse("findings:source-detail", args=[self.pk])
@@ -769,6 +775,25 @@ class Source(Moderated):
     @property
     def first_author(self) -> str:
         return self.authors.split(",")[0].strip() if self.authors else ""
+
+    @property
+    def credited_to(self) -> str:
+        """Who a reader is told wrote it: the first author; without authors, the
+        organisation that published it (its container: a website, a registry, a journal);
+        empty when neither is known. Never "Anon.": an unknown author is not shown as one."""
+        return self.first_author or self.container
+
+    @property
+    def year_shown(self) -> str:
+        """The year, or the words "no date" (never the bare abbreviation "n.d.")."""
+        return str(self.year) if self.year else "no date"
+
+    @property
+    def short_citation(self) -> str:
+        """"Baraniuk 2024"-style label for readers: who (see ``credited_to``) and year;
+        the title where nobody is credited."""
+        who = self.credited_to or self.title
+        return f"{who}, {self.year_shown}" if not self.year else f"{who} {self.year}"
 
     @property
     def doi_url(self) -> str:

@@ -22,4 +22,4 @@ def level_badge(letter: str | None, *, words: bool = True):
 def citation(source) -> str:
     """'Brenu 2011: Immunological abnormalities …' with the whole title (``str(source)``
     cuts it at 80 characters, which is for the admin)."""
-    return f"{source.first_author or 'Anon.'} {source.year or 'n.d.'}: {source.title}"
+    return source.citation_with(source.title)

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,7 @@ def _upsert(
     label: str,
     correction: dict[str, Any] | None = None,
     additions: list[dict[str, Any]] | tuple = (),
+    rewordings: Rewordings | None = None,
     created_reason: str = "",
 ) -> models.Model:
     """Create the record if missing. Existing records are left as curators keep them,
@@ -83,7 +85,11 @@ def _upsert(
 
     ``additions`` (the seed's ``field_additions``) say why fields added to the model
     later were filled: when an update changes only such fields, the addition's note is
-    the history entry's change reason."""
+    the history entry's change reason.
+
+    ``rewordings`` (the seed's ``rewordings``) say why reader-facing texts were
+    reworded: when an update changes only such fields and the old text held what the
+    rewording replaced (a citation key), its note is the change reason."""
     obj = model.objects.filter(**lookup).first()
     if obj is None and correction and correction.get("was"):
         obj = model.objects.filter(**{**lookup, **correction["was"]}).first()
@@ -97,6 +103,7 @@ def _upsert(
         changed := [n for n, v in values.items() if getattr(obj, n) != _as_loaded(model, n, v)]
     ):
         was_published = obj.status == Status.PUBLISHED
+        reworded = rewordings.note(obj, changed) if rewordings else ""
         for name, value in values.items():
             setattr(obj, name, value)
         bucket = "updated"
@@ -111,6 +118,8 @@ def _upsert(
         added = next((a for a in additions if set(changed) <= set(a["fields"])), None)
         if added is not None:
             obj._change_reason = added["note"]
+        elif reworded:
+            obj._change_reason = reworded
         elif correction:
             obj._change_reason = correction["note"]
     elif bucket == "created" and created_reason:
@@ -127,6 +136,32 @@ def _upsert(
             fields=[name for name in changed if name != "status"] if revised else (),
         )
     return obj
+
+
+@dataclass
+class Rewordings:
+    """The seed's ``rewordings``: ``{"fields": [...], "note": ...}`` entries for texts
+    reworded for readers (issue 18: a citation key such as ``polo2019_ldn`` became
+    "Polo 2019"). ``keys`` are the seed's source keys, what the old texts held."""
+
+    entries: list[dict[str, Any]]
+    keys: set[str]
+
+    def __post_init__(self) -> None:
+        names = "|".join(re.escape(k) for k in sorted(self.keys, key=len, reverse=True))
+        self.pattern = re.compile(rf"(?<![\w/])(?:{names})(?!\w)") if names else None
+
+    def note(self, obj: models.Model, changed: list[str]) -> str:
+        """The note of the rewording that accounts for ``changed``, if the record's
+        current text in those fields still holds a citation key; else empty."""
+        if self.pattern is None:
+            return ""
+        for entry in self.entries:
+            if set(changed) <= set(entry["fields"]) and any(
+                self.pattern.search(str(getattr(obj, name) or "")) for name in changed
+            ):
+                return entry["note"]
+        return ""
 
 
 def _as_loaded(model: type[models.Model], name: str, value: Any) -> Any:
@@ -227,6 +262,10 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
 
     report = SeedReport()
     published = {"status": Status.PUBLISHED}
+    rewordings = Rewordings(
+        entries=data.get("rewordings", []),
+        keys={item["key"] for item in data.get("sources", [])},
+    )
 
     abnormalities: dict[str, Abnormality] = {}
     for item in data.get("abnormalities", []):
@@ -239,6 +278,7 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             update=update,
             report=report,
             label="abnormality",
+            rewordings=rewordings,
             correction=item.get("correction"),
         )
 
@@ -251,6 +291,7 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             update=update,
             report=report,
             label="lab test",
+            rewordings=rewordings,
             correction=item.get("correction"),
         )
         test.abnormalities.add(
@@ -272,6 +313,7 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             update=update,
             report=report,
             label="therapy",
+            rewordings=rewordings,
             correction=item.get("correction"),
         )
 
@@ -294,6 +336,7 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             update=update,
             report=report,
             label="source",
+            rewordings=rewordings,
             correction=item.get("correction"),
         )
     for alias, key in aliases.items():
@@ -317,6 +360,7 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             update=update,
             report=report,
             label="finding",
+            rewordings=rewordings,
             correction=item.get("correction"),
             additions=additions,
         )
@@ -338,6 +382,7 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             update=update,
             report=report,
             label="therapy evidence",
+            rewordings=rewordings,
             correction=item.get("correction"),
             additions=additions,
         )
@@ -359,6 +404,7 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             update=update,
             report=report,
             label="regulatory status",
+            rewordings=rewordings,
             correction=item.get("correction"),
         )
 
@@ -379,6 +425,7 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             update=update,
             report=report,
             label="harm",
+            rewordings=rewordings,
             correction=item.get("correction"),
             created_reason=data.get("harms_note", ""),
         )

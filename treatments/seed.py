@@ -17,11 +17,13 @@ from django.db import models, transaction
 
 from curation.models import DataChangeAction, Status
 from curation.versions import data_version_batch, data_version_record
-from findings.models import Abnormality, Finding, LabTest, Source
+from findings.models import Abnormality, Finding, GlossaryTerm, LabTest, Source
 from treatments.knowledge_base import EVIDENCE_FIELDS, empty_value, file_value, missing_value
 from treatments.models import Harm, RegulatoryStatus, Severity, Therapy, TherapyEvidence
 
 SEED_PATH = Path(settings.BASE_DIR) / "fixtures" / "seed.json"
+GLOSSARY_PATH = Path(settings.BASE_DIR) / "fixtures" / "glossary.json"
+GLOSSARY_NOTE = "Glossary term from fixtures/glossary.json (issue 18.4)"
 
 # What a seed harm carries besides its therapy, source, kind and statement (its lookup).
 HARM_FIELDS = (
@@ -141,27 +143,34 @@ def _upsert(
 @dataclass
 class Rewordings:
     """The seed's ``rewordings``: ``{"fields": [...], "note": ...}`` entries for texts
-    reworded for readers (issue 18: a citation key such as ``polo2019_ldn`` became
-    "Polo 2019"). ``keys`` are the seed's source keys, what the old texts held."""
+    reworded for readers or added later (issue 18: a citation key such as
+    ``polo2019_ldn`` became "Polo 2019"; other names got their sources). An entry with
+    ``"replaces": "citation keys"`` applies only where the old text held one of
+    ``keys``, the seed's source keys."""
 
     entries: list[dict[str, Any]]
     keys: set[str]
 
     def __post_init__(self) -> None:
         names = "|".join(re.escape(k) for k in sorted(self.keys, key=len, reverse=True))
-        self.pattern = re.compile(rf"(?<![\w/])(?:{names})(?!\w)") if names else None
+        self.pattern = re.compile(rf"(?<![\w/])(?:{names})(?!\w)" if names else r"(?!)")
 
     def note(self, obj: models.Model, changed: list[str]) -> str:
-        """The note of the rewording that accounts for ``changed``, if the record's
-        current text in those fields still holds a citation key; else empty."""
-        if self.pattern is None:
+        """The notes of the entries that account for ``changed`` together (one
+        replacing citation keys only where the old text held one); else empty."""
+        involved = [
+            entry
+            for entry in self.entries
+            if (fields := set(entry["fields"]) & set(changed))
+            and (
+                entry.get("replaces") != "citation keys"
+                or any(self.pattern.search(str(getattr(obj, name) or "")) for name in fields)
+            )
+        ]
+        if not set(changed) <= {name for entry in involved for name in entry["fields"]}:
             return ""
-        for entry in self.entries:
-            if set(changed) <= set(entry["fields"]) and any(
-                self.pattern.search(str(getattr(obj, name) or "")) for name in changed
-            ):
-                return entry["note"]
-        return ""
+        # simple_history keeps a change reason of at most 100 characters.
+        return "; ".join(entry["note"] for entry in involved)[:100]
 
 
 def _as_loaded(model: type[models.Model], name: str, value: Any) -> Any:
@@ -453,4 +462,42 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
         if update:
             _unpair(claim, pair, claims)
 
+    return report
+
+
+@data_version_batch()
+@transaction.atomic
+def glossary_load(*, path: Path = GLOSSARY_PATH, update: bool = False) -> SeedReport:
+    """Load the glossary's first terms (fixtures/glossary.json), published, after the
+    seed (a term may name a seed source by key). Matched by slug: loading it again
+    duplicates nothing; ``update`` brings existing terms back to the file's values.
+    Curators keep the glossary in the admin from then on, through review."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SeedError(f"cannot read glossary file {path}: {exc}") from exc
+    report = SeedReport()
+    sources = {
+        s.key: s
+        for s in Source.objects.filter(key__in=[t.get("source") for t in data.get("terms", [])])
+    }
+    for item in data.get("terms", []):
+        where = f"glossary term {item.get('slug')}"
+        values = {
+            "term": item["term"],
+            "written": _lines(item.get("written")),
+            "definition": item["definition"],
+            "source": _get(sources, item.get("source"), "source", where),
+            "source_note": item.get("source_note") or "",
+            "status": Status.PUBLISHED,
+        }
+        _upsert(
+            GlossaryTerm,
+            lookup={"slug": item["slug"]},
+            values=values,
+            update=update,
+            report=report,
+            label="glossary term",
+            created_reason=GLOSSARY_NOTE,
+        )
     return report

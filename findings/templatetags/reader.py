@@ -2,6 +2,7 @@
 
 from django import template
 
+from findings.glossary import gloss as gloss_text
 from findings.models import LEVEL_SHORT
 
 register = template.Library()
@@ -23,3 +24,10 @@ def citation(source) -> str:
     """'Brenu 2011: Immunological abnormalities …' with the whole title (``str(source)``
     cuts it at 80 characters, which is for the admin)."""
     return source.citation_with(source.title)
+
+
+@register.filter
+def gloss(text: str, terms=None):
+    """``{{ item.statement|gloss:glossary_terms }}``: the text with the glossary's terms
+    explained where they first occur (findings/glossary.py); escaped."""
+    return gloss_text(text, terms or [])

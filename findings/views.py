@@ -9,7 +9,7 @@ own ``.published()`` rules: the visibility logic is still written once.
 from __future__ import annotations
 
 from django.db.models import Count, IntegerField, Min, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.shortcuts import render
 from django.views.generic import DetailView, TemplateView
 
@@ -264,7 +264,8 @@ class GlossaryView(TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["terms"] = list(
-            GlossaryTerm.objects.published().select_related("source").order_by("term")
+            # Alphabetical whatever the case: "CD56bright", "cytokines", "E:T ratio".
+            GlossaryTerm.objects.published().select_related("source").order_by(Lower("term"))
         )
         # The level letters are defined in code (findings.models.Level), where the
         # rules that assign them live: listed here so that a letter is explained too.

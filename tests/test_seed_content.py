@@ -406,7 +406,7 @@ def test_a_corrected_statement_is_corrected_in_place_not_duplicated(tmp_path):
 def test_load_seed_update_rewords_citation_keys_with_the_rewordings_note(tmp_path):
     """A live database loaded when notes cited "polo2019_ldn" gets the reader's wording
     ("Polo 2019") with the rewording's note in history; the corrected statement too."""
-    [rewording] = SEED["rewordings"]
+    rewording = SEED["rewordings"][0]  # the citation keys' rewording
     old = copy.deepcopy(SEED)
     note_item = next(i for i in old["evidence"] if i["id"] == "s09-ldn-nk")
     note_item["curator_note"] = note_item["curator_note"].replace("Polo 2019", "polo2019_ldn")

@@ -228,3 +228,14 @@ def test_postgresql_answers_misspellings_from_the_trigram_indexes(model, field, 
         plan = queryset.explain()
 
     assert index in plan
+
+
+def test_a_common_word_names_at_most_three_records_of_each_kind(client):
+    for n in range(5):
+        factories.make_abnormality(name=f"Low marker {n}")
+        factories.make_therapy(name=f"Low dose {n}")
+
+    understood = client.get("/search/?q=low").context["results"].understood
+
+    kinds = [type(u.record).__name__ for u in understood]
+    assert kinds == ["Abnormality"] * 3 + ["Therapy"] * 3

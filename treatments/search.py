@@ -59,8 +59,8 @@ RETRACTED_PER_KIND = 10
 RANK_CANDIDATES = 200
 # On SQLite each word is one more pattern per field: a handful of words is plenty.
 MAX_WORDS = 8
-# Abnormalities a query is understood as, whose therapies are listed.
-UNDERSTOOD_ABNORMALITIES = 3
+# Abnormalities (with their therapies) and therapies a query is understood to name.
+UNDERSTOOD_PER_KIND = 3
 
 # The fields each kind is searched on. The GIN indexes in the migrations are built
 # from these exact lists: change one, change the other (tests check the index is used).
@@ -212,13 +212,12 @@ class SearchResults:
 def _understood(q: str, abnormalities: list, therapies: list) -> list[Understood]:
     """Records among the matches that the query names; for the abnormalities, their
     therapies in one grouped query (none when no abnormality is named)."""
-    named = [
-        Understood(record=record, matched=matched)
-        for record in [*abnormalities, *therapies]
-        if (matched := named_by(record, q))
-    ]
+    named = []
+    for group in (abnormalities, therapies):
+        found = [Understood(record=r, matched=m) for r in group if (m := named_by(r, q))]
+        # The best matches only: a word as common as "low" names many records.
+        named += found[:UNDERSTOOD_PER_KIND]
     wanted = {u.record.pk: u for u in named if isinstance(u.record, Abnormality)}
-    wanted = dict(list(wanted.items())[:UNDERSTOOD_ABNORMALITIES])
     if wanted:
         rows = (
             TherapyEvidence.objects.counted()

@@ -17,7 +17,7 @@ from curation.models import excerpt
 from findings.admin_import import import_urls
 from findings.duplicates import DUPLICATE_FIELDSET, DuplicateWarningFormMixin
 from findings.lookup.admin_views import NoticeFilter, SourceLookupAdminMixin
-from findings.models import Abnormality, Finding, LabTest, Source
+from findings.models import Abnormality, Finding, GlossaryTerm, LabTest, Source
 from findings.readability import PLAIN_GRADE_MAX, reading_grade, reading_grade_advice
 
 # The structured study fields (issue 12) on a claim's page, beside the free text.
@@ -263,7 +263,20 @@ class AbnormalityAdmin(ModeratedAdmin):
     prepopulated_fields = {"slug": ["name"]}
     inlines = [FindingOfAbnormalityInline]
     fieldsets = [
-        (None, {"fields": ["name", "slug", "aliases", "category", "component", "change"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "name",
+                    "slug",
+                    "aliases",
+                    "alias_sources",
+                    "category",
+                    "component",
+                    "change",
+                ]
+            },
+        ),
         ("For readers", {"fields": ["summary", "details"]}),
         ("Review", {"fields": ["status", "review_note", *ModeratedAdmin.moderation_fields]}),
     ]
@@ -378,3 +391,25 @@ class FindingAdmin(PlainSummaryAdmin, ClaimColumns, ModeratedAdmin):
 admin.site.site_header = "ME/CFS Immune Knowledge Base — curators"
 admin.site.site_title = "ME/CFS KB admin"
 admin.site.index_title = "Curate sources and claims"
+
+
+@admin.register(GlossaryTerm)
+class GlossaryTermAdmin(ModeratedAdmin):
+    index_group = "subjects"
+    index_order = 4
+    index_question = "what does this word or measure mean?"
+    list_display = ["term", "definition_excerpt", "author", "status_shown"]
+    list_filter = ["status"]
+    ordering = ["term"]
+    search_fields = ["term", "written", "definition"]
+    prepopulated_fields = {"slug": ["term"]}
+    autocomplete_fields = ["source"]
+    fieldsets = [
+        (None, {"fields": ["term", "slug", "written"]}),
+        ("For readers", {"fields": ["definition", "source", "source_note"]}),
+        ("Review", {"fields": ["status", "review_note", *ModeratedAdmin.moderation_fields]}),
+    ]
+
+    @admin.display(description="definition")
+    def definition_excerpt(self, obj: GlossaryTerm) -> str:
+        return excerpt_cell(obj.definition, 80)

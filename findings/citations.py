@@ -235,7 +235,7 @@ def source_citation(source: Source) -> str:
     parts = []
     if source.authors:
         parts.append(source.authors.rstrip(".") + ".")
-    parts.append(f"({source.year})." if source.year else "(n.d.).")
+    parts.append(f"({source.year})." if source.year else "(no date).")
     parts.append(source.title.rstrip(".") + ".")
     if source.container:
         parts.append(source.container.rstrip(".") + ".")

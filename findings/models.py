@@ -2,6 +2,7 @@
 on ``curation``). ``treatments`` builds on these models; nothing here imports it.
 """
 
+import re
 import uuid
 
 from django.conf import settings
@@ -728,10 +729,16 @@ class Source(Moderated):
         ]
 
     def __str__(self) -> str:
-        who = self.first_author or "Anon."
         # A long title is shortened visibly: cut mid-word without a mark, it read as lost.
         title = self.title if len(self.title) <= 80 else self.title[:79].rstrip() + "…"
-        return f"{who} {self.year or 'n.d.'}: {title}"
+        return self.citation_with(title)
+
+    def citation_with(self, title: str) -> str:
+        """'Brenu 2011: <title>'; 'HyperbaricLink, no date: <title>'; '<title> (2016)'
+        when no author or organisation is known."""
+        if not self.credited_to:
+            return f"{title} ({self.year_shown})"
+        return f"{self.short_citation}: {title}"
 
     def get_absolute_url(self) -> str:
         return reverse("findings:source-detail", args=[self.pk])
@@ -789,6 +796,25 @@ class Source(Moderated):
         return self.authors.split(",")[0].strip() if self.authors else ""
 
     @property
+    def credited_to(self) -> str:
+        """Who a reader is told wrote it: the first author; without authors, the
+        organisation that published it (its container: a website, a registry, a journal);
+        empty when neither is known. Never "Anon.": an unknown author is not shown as one."""
+        return self.first_author or self.container
+
+    @property
+    def year_shown(self) -> str:
+        """The year, or the words "no date" (never the bare abbreviation "n.d.")."""
+        return str(self.year) if self.year else "no date"
+
+    @property
+    def short_citation(self) -> str:
+        """ "Baraniuk 2024"-style label for readers: who (see ``credited_to``) and year;
+        the title where nobody is credited."""
+        who = self.credited_to or self.title
+        return f"{who}, {self.year_shown}" if not self.year else f"{who} {self.year}"
+
+    @property
     def doi_url(self) -> str:
         return f"https://doi.org/{self.doi}" if self.doi else ""
 
@@ -826,6 +852,13 @@ class Abnormality(Moderated):
     slug = models.SlugField(max_length=200, unique=True)
     aliases = models.TextField(
         blank=True, help_text="Other names readers search for, one per line (e.g. 'LNKS')."
+    )
+    alias_sources = models.TextField(
+        "where the other names are written",
+        blank=True,
+        help_text="For each other name, where it is written, one per line: 'name: the seed "
+        "article, reference or page read that uses it'. Search treats other names as this "
+        "record, so an other name nobody can point to is not added.",
     )
     category = models.CharField(max_length=24, choices=AbnormalityCategory.choices)
     component = models.CharField(
@@ -997,3 +1030,67 @@ class SourceImportFile(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+# ---------------------------------------------------------------------------
+# The glossary: words and measures readers meet (/glossary/)
+# ---------------------------------------------------------------------------
+
+
+class GlossaryTerm(Moderated):
+    """A word, measure or marker readers meet on the pages (E:T ratio, Hedges g,
+    CD56bright), defined in plain words, with where the definition comes from.
+
+    Published terms are listed at /glossary/ and explained where they occur in reader
+    text (``<abbr title>``, findings/glossary.py). Curated and reviewed like everything
+    readers see."""
+
+    term = models.CharField(max_length=100, unique=True, help_text="As readers meet it.")
+    slug = models.SlugField(max_length=100, unique=True)
+    written = models.TextField(
+        "also written",
+        blank=True,
+        help_text="Other ways the pages write it, one per line ('E:T ratios', "
+        "'effector-to-target ratio'): each is explained where it occurs.",
+    )
+    definition = models.TextField(
+        help_text="One or two sentences a patient with brain fog can read; the first "
+        "sentence is shown where the term occurs."
+    )
+    source = models.ForeignKey(
+        Source,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="glossary_terms",
+        help_text="The source the definition is taken from, when one is held here.",
+    )
+    source_note = models.TextField(
+        "where the definition comes from",
+        blank=True,
+        help_text="Where the definition's facts are written: a seed article, a reference, a "
+        "page read (with its address). Shown to readers.",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta(Moderated.Meta):
+        permissions = [("review_glossaryterm", "Can publish, reject or retract glossary terms")]
+        ordering = ["term"]
+        verbose_name = "glossary term"
+
+    def __str__(self) -> str:
+        return self.term
+
+    def get_absolute_url(self) -> str:
+        return f"{reverse('findings:glossary')}#{self.slug}"
+
+    @property
+    def written_list(self) -> list[str]:
+        return split_aliases(self.written)
+
+    @property
+    def short_definition(self) -> str:
+        """The definition's first sentence: what a reader sees where the term occurs."""
+        first = re.split(r"(?<=[.!?])\s+", self.definition.strip(), maxsplit=1)[0]
+        return first

@@ -16,8 +16,8 @@ from curation.preview import (
     preview_nowhere,
     preview_register,
 )
-from findings.models import Abnormality, Direction, Finding, LabTest, Source
-from findings.views import AbnormalityDetailView, SourceDetailView
+from findings.models import Abnormality, Direction, Finding, GlossaryTerm, LabTest, Source
+from findings.views import AbnormalityDetailView, GlossaryView, SourceDetailView
 
 
 class AbnormalityPreviewView(PreviewPageMixin, AbnormalityDetailView):
@@ -99,3 +99,18 @@ class LabTestPreview(RecordPreview):
             shown=shown[0], claim=record, into="lab_tests", preview=preview
         )
         return view(request)
+
+
+class GlossaryPreviewView(PreviewPageMixin, GlossaryView):
+    pass
+
+
+@preview_register(GlossaryTerm)
+class GlossaryTermPreview(RecordPreview):
+    """A term is read on the glossary page, in its place by name."""
+
+    def get_queryset(self, queryset):
+        return queryset.select_related("source")
+
+    def render(self, request, record, preview: Preview):
+        return GlossaryPreviewView.as_view(claim=record, into="terms", preview=preview)(request)

@@ -13,4 +13,5 @@ urlpatterns = [
     ),
     path("sources/", views.SourceListView.as_view(), name="source-list"),
     path("sources/<int:pk>/", views.SourceDetailView.as_view(), name="source-detail"),
+    path("glossary/", views.GlossaryView.as_view(), name="glossary"),
 ]

@@ -9,9 +9,9 @@ own ``.published()`` rules: the visibility logic is still written once.
 from __future__ import annotations
 
 from django.db.models import Count, IntegerField, Min, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Lower
 from django.shortcuts import render
-from django.views.generic import DetailView
+from django.views.generic import DetailView, TemplateView
 
 from curation.versions import data_version_of
 from findings.citations import (
@@ -22,7 +22,16 @@ from findings.citations import (
     sources_ris,
 )
 from findings.filters import AbnormalityFilter, SourceFilter
-from findings.models import Abnormality, Direction, Finding, LabTest, Source
+from findings.models import (
+    LEVEL_SHORT,
+    Abnormality,
+    Direction,
+    Finding,
+    GlossaryTerm,
+    LabTest,
+    Level,
+    Source,
+)
 from findings.pages import EXPORT_FORMATS, InputError, ReaderListView, recently_retracted
 
 
@@ -243,4 +252,26 @@ class SourceDetailView(DetailView):
         context["bibtex"] = sources_bibtex([source])
         context["ris"] = sources_ris([source])
         context["citation"] = source_citation(source)
+        return context
+
+
+class GlossaryView(TemplateView):
+    """/glossary/: the published glossary terms, each with its definition and where it
+    comes from. Queries: the terms with their sources; data version."""
+
+    template_name = "findings/glossary.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["terms"] = list(
+            # Alphabetical whatever the case: "CD56bright", "cytokines", "E:T ratio".
+            GlossaryTerm.objects.published().select_related("source").order_by(Lower("term"))
+        )
+        # The level letters are defined in code (findings.models.Level), where the
+        # rules that assign them live: listed here so that a letter is explained too.
+        context["levels"] = [
+            (letter, LEVEL_SHORT[letter], label.split(" — ", 1)[1])
+            for letter, label in Level.choices
+        ]
+        context["current"] = "glossary"
         return context

@@ -122,6 +122,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 # {{ data_version }} in every page's footer, read only if shown.
                 "curation.context_processors.data_version",
+                # {{ text|gloss:glossary_terms }}: the glossary, read only if used.
+                "findings.context_processors.glossary",
             ],
         },
     },

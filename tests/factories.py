@@ -18,6 +18,7 @@ from findings.models import (
     Availability,
     Direction,
     Finding,
+    GlossaryTerm,
     LabTest,
     Level,
     Source,
@@ -196,3 +197,15 @@ def make_token(user) -> str:
 
     token, _ = Token.objects.get_or_create(user=user)
     return token.key
+
+
+def make_glossary_term(**kwargs) -> GlossaryTerm:
+    n = _n()
+    values = {
+        "term": f"Term {n}",
+        "slug": f"term-{n}",
+        "definition": f"What term {n} means. More about it.",
+        "status": Status.PUBLISHED,
+    }
+    values.update(kwargs)
+    return GlossaryTerm.objects.create(**values)

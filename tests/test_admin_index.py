@@ -30,6 +30,7 @@ CURATOR_LINES = {
     "Abnormalities: what in the immune system is abnormal in ME/CFS?",
     "Therapies: what is proposed against it, and how far has it come?",
     "Lab tests: how is this abnormality measured?",
+    "Glossary terms: what does this word or measure mean?",
 }
 
 

@@ -40,6 +40,7 @@ KINDS = {
     "therapy evidence": factories.make_evidence,
     "general therapy evidence": lambda **kw: factories.make_evidence(abnormality=None, **kw),
     "regulatory status": factories.make_regulatory_status,
+    "glossary term": factories.make_glossary_term,
 }
 
 
@@ -562,8 +563,8 @@ def test_queries_for_previewing_draft_evidence_on_its_pair_page(
     # abnormality and therapy, and its two contradiction lists; what it rests on
     # (therapy, abnormality, source); the page: the pair's summary, its page of items
     # with their two contradiction lists, its retracted items, its stored certainty rating
-    # (of the published evidence: a draft changes it only once published).
-    queries_for(client, preview_url(draft), django_assert_num_queries, 16)
+    # (of the published evidence: a draft changes it only once published); the glossary.
+    queries_for(client, preview_url(draft), django_assert_num_queries, 17)
 
 
 @pytest.mark.parametrize("published", [1, 50])
@@ -577,8 +578,8 @@ def test_queries_for_previewing_a_draft_status_on_its_therapys_page(
     client = client_for(curator)
     # Session, user, permissions (2); the status with its therapy and source; what it
     # rests on (therapy, source); the page: pair summaries, the evidence shown and its
-    # two contradiction lists, the regulatory statuses, the harms.
-    queries_for(client, preview_url(draft), django_assert_num_queries, 13)
+    # two contradiction lists, the regulatory statuses, the harms; the glossary.
+    queries_for(client, preview_url(draft), django_assert_num_queries, 14)
 
 
 def test_queries_for_previewing_a_draft_therapy(curator, django_assert_num_queries):
@@ -587,8 +588,8 @@ def test_queries_for_previewing_a_draft_therapy(curator, django_assert_num_queri
     client = client_for(curator)
     # Session, user, permissions (2); the therapy; the page: pair summaries, the
     # evidence shown (none is public under a draft therapy), the regulatory statuses, the
-    # harms.
-    queries_for(client, preview_url(therapy), django_assert_num_queries, 9)
+    # harms; the glossary.
+    queries_for(client, preview_url(therapy), django_assert_num_queries, 10)
 
 
 @pytest.mark.parametrize("published", [1, 50])
@@ -600,8 +601,8 @@ def test_queries_for_previewing_a_draft_finding(published, curator, django_asser
     client = client_for(curator)
     # Session, user, permissions (2); the finding with its abnormality, source and lab
     # test; what it rests on (abnormality, source); the page: its findings, lab tests,
-    # therapies tied to it, retracted therapy evidence.
-    queries_for(client, preview_url(draft), django_assert_num_queries, 11)
+    # therapies tied to it, retracted therapy evidence; the glossary.
+    queries_for(client, preview_url(draft), django_assert_num_queries, 12)
 
 
 @pytest.mark.parametrize("published", [1, 50])
@@ -614,8 +615,8 @@ def test_queries_for_previewing_a_suggestion(published, author, editor, django_a
     client = client_for(editor)
     # Session, user, permissions (2); the suggestion with its author, content type and
     # its record's version; then as for a draft: the record (3), what it rests on (3),
-    # the page (7, with its stored certainty rating).
-    queries_for(client, suggestion_preview_url(suggestion), django_assert_num_queries, 17)
+    # the page (8, with its stored certainty rating and the glossary).
+    queries_for(client, suggestion_preview_url(suggestion), django_assert_num_queries, 18)
 
 
 # ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ def build(rows: int):
     """``rows`` of everything each page lists, all tied to one abnormality, one therapy
     and one source, so that every page has ``rows`` items to show, and as many
     retracted ones (shown apart, with their reasons)."""
-    abnormality = factories.make_abnormality(slug="target")
+    abnormality = factories.make_abnormality(slug="target", aliases="target name")
     main = factories.make_therapy(slug="main")
     source = factories.make_source()
     for i in range(rows):
@@ -78,42 +78,49 @@ PAGES = [
     ),
     (
         "/treatments/main/",
-        8,
+        9,
         "therapy; pair summary with abnormality names; its strongest evidence per "
         "abnormality with source and abnormality; contradicting evidence (prefetch); "
         "contradicting findings (prefetch); regulatory statuses with source; harms with "
-        "source (each published and retracted together); data version",
+        "source (each published and retracted together); glossary terms; data version",
     ),
     (
         "/treatments/main/abnormalities/target/",
-        9,
+        10,
         "therapy; abnormality; pair summary (also the page count); a page of the pair's "
         "evidence with source; contradicting evidence; contradicting findings; the pair's "
         "most recently retracted evidence with source; its certainty rating with override; "
-        "data version",
+        "glossary terms; data version",
     ),
     ("/abnormalities/", 3, "count; page with finding-count subqueries; data version"),
     (
         "/abnormalities/target/",
-        6,
+        7,
         "abnormality; its findings, published and retracted, with source and lab test; its "
         "lab tests; therapies grouped by level; its most recently retracted therapy evidence "
-        "with therapy and source; data version",
+        "with therapy and source; glossary terms; data version",
     ),
     ("/sources/", 3, "count; page of sources; data version"),
     (
         "/sources/{source}/",
-        6,
+        7,
         "source; its findings; its therapy evidence with therapy and abnormality; "
         "its regulatory statuses with therapy; its harms with therapy (each published and "
-        "retracted together); data version",
+        "retracted together); glossary terms; data version",
     ),
     (
         "/search/?q=plain",
         8,
-        "abnormalities; therapies; sources; findings; therapy evidence; retracted findings; "
-        "retracted therapy evidence; data version",
+        "abnormalities; therapies; sources; findings; therapy evidence (each with whether "
+        "it is contradicted, as subqueries); retracted findings; retracted therapy "
+        "evidence; data version",
     ),
+    (
+        "/search/?q=target+name",
+        9,
+        "the eight above, and the therapies with evidence about the abnormality the query names",
+    ),
+    ("/glossary/", 2, "published glossary terms with their sources; data version"),
     ("/feeds/evidence/", 2, "latest evidence with therapy, abnormality and source; data version"),
     (
         "/treatments/?format=csv",

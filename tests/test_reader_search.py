@@ -63,12 +63,104 @@ def test_drafts_never_appear_in_search(client):
     assert "Nothing published matches" in response.content.decode()
 
 
-def test_an_empty_search_shows_only_the_form(client):
+def test_an_empty_search_shows_the_form_and_searches_to_try(client):
     response = client.get("/search/")
 
     assert response.status_code == 200
     assert response.context["results"] is None
-    assert '<label for="id_q">Search for</label>' in response.content.decode()
+    html = response.content.decode()
+    assert '<label for="id_q">Search for</label>' in html
+    assert "Search in your own words" in html
+    assert 'href="/search/?q=NK+cell+function"' in html
+    assert 'href="/glossary/"' in html
+
+
+def test_a_search_that_finds_nothing_says_so_and_offers_searches_to_try(client):
+    html = client.get("/search/?q=zzzz").content.decode()
+
+    assert "Nothing published matches “zzzz”." in html
+    assert "Try other words" in html
+    assert 'href="/search/?q=poly+I%3AC"' in html
+
+
+def test_a_lay_phrase_names_the_abnormality_and_lists_every_therapy_with_evidence_on_it(client):
+    nk = factories.make_abnormality(
+        name="Low NK cell cytotoxicity", slug="low-nk", aliases="low NK cell function"
+    )
+    ldn = factories.make_therapy(name="Low-dose naltrexone", slug="ldn")
+    inosine = factories.make_therapy(name="Inosine pranobex", slug="inosine")
+    factories.make_evidence(therapy=ldn, abnormality=nk, level="E", statement="LDN may help.")
+    factories.make_evidence(therapy=inosine, abnormality=nk, level="C", statement="A pilot.")
+    factories.make_evidence(therapy=factories.make_therapy(), statement="About ME/CFS.")
+
+    response = client.get("/search/?q=NK cell function")
+
+    [understood] = response.context["results"].understood
+    assert understood.record == nk
+    assert understood.matched == "low NK cell function"
+    # The best evidenced first: inosine pranobex's level C before LDN's E.
+    assert understood.therapies == [("Inosine pranobex", "inosine"), ("Low-dose naltrexone", "ldn")]
+    html = response.content.decode()
+    assert "(also called “low NK cell function”)" in html
+    assert '<a href="/treatments/inosine/abnormalities/low-nk/">Inosine pranobex</a>' in html
+    assert '<a href="/treatments/ldn/abnormalities/low-nk/">Low-dose naltrexone</a>' in html
+
+
+def test_punctuation_between_words_is_a_space_so_poly_i_c_finds_its_other_name(client):
+    rintatolimod = factories.make_therapy(
+        name="Rintatolimod", slug="rintatolimod", aliases="Ampligen\nPoly I-C"
+    )
+
+    results = client.get("/search/", {"q": "poly I:C"}).context["results"]
+
+    assert results.therapies == [rintatolimod]
+    assert [(u.record, u.matched) for u in results.understood] == [(rintatolimod, "Poly I-C")]
+
+
+def test_a_word_matches_only_a_whole_word(client):
+    factories.make_source(title="Chronic Fatigue Syndrome (HyperbaricLink condition page)")
+    nk = factories.make_abnormality(name="Low NK cell count")
+    factories.make_abnormality(name="Ankle swelling", component="Links", summary="Swollen ankles.")
+
+    results = client.get("/search/?q=NK").context["results"]
+
+    assert results.sources == []
+    assert results.abnormalities == [nk]
+
+
+def test_a_plural_finds_the_singular_and_back(client):
+    therapy = factories.make_therapy(name="Immunoglobulin", summary="Antibody infusions.")
+
+    assert client.get("/search/?q=infusion").context["results"].therapies == [therapy]
+
+
+def test_a_contradicted_claim_is_flagged_in_the_results(client):
+    claim = factories.make_evidence(statement="Sizofiran is in Phase II trials.", level="E")
+    other = factories.make_evidence(statement="No Phase II trial was found.", level="E")
+    claim.contradicted_by.add(other)
+    finding = factories.make_finding(statement="Phase II claims were checked.")
+    hidden = factories.make_evidence(statement="Draft Phase II doubt.", status=Status.DRAFT)
+    finding.contradicted_by.add(factories.make_finding(statement="No, they were not."))
+    other.contradicted_by.add(hidden)  # a draft contradicts nothing readers can see
+
+    response = client.get("/search/?q=phase")
+
+    flags = {e.statement: e.contradicted for e in response.context["results"].evidence}
+    assert flags == {
+        "Sizofiran is in Phase II trials.": True,
+        "No Phase II trial was found.": False,
+    }
+    assert [f.contradicted for f in response.context["results"].findings] == [True]
+    html = response.content.decode()
+    assert html.count('<strong class="contradicted-tag">contradicted</strong>') == 2
+
+
+def test_the_query_words_keep_inner_hyphens_and_drop_other_punctuation():
+    from treatments.search import query_words
+
+    assert query_words("poly I:C") == ["poly", "i", "c"]
+    assert query_words("IL-10, NKH1+T3-") == ["il-10", "nkh1", "t3"]
+    assert query_words("  ") == []
 
 
 def test_a_query_longer_than_200_characters_is_refused_with_a_reason(client):
@@ -105,3 +197,45 @@ def test_postgresql_answers_searches_from_the_gin_index(model, index):
         plan = queryset.explain()
 
     assert index in plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm exists on PostgreSQL only")
+def test_postgresql_finds_a_misspelt_name_or_other_name(client):
+    nk = factories.make_abnormality(name="Low NK cell cytotoxicity")
+    rintatolimod = factories.make_therapy(name="Rintatolimod", aliases="Ampligen")
+    factories.make_therapy(name="Hyperbaric oxygen therapy")
+
+    assert client.get("/search/?q=cytotoxcity").context["results"].abnormalities == [nk]
+    assert client.get("/search/?q=Ampligin").context["results"].therapies == [rintatolimod]
+    assert client.get("/search/?q=rintatolimd").context["results"].therapies == [rintatolimod]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm exists on PostgreSQL only")
+@pytest.mark.parametrize(
+    ("model", "field", "index"),
+    [
+        (Therapy, "name", "therapy_name_trgm"),
+        (Therapy, "aliases", "therapy_aliases_trgm"),
+        (Abnormality, "name", "abnormality_name_trgm"),
+        (Abnormality, "aliases", "abnormality_aliases_trgm"),
+    ],
+)
+def test_postgresql_answers_misspellings_from_the_trigram_indexes(model, field, index):
+    queryset = model.objects.filter(**{f"{field}__trigram_word_similar": "ampligin"}).order_by()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        plan = queryset.explain()
+
+    assert index in plan
+
+
+def test_a_common_word_names_at_most_three_records_of_each_kind(client):
+    for n in range(5):
+        factories.make_abnormality(name=f"Low marker {n}")
+        factories.make_therapy(name=f"Low dose {n}")
+
+    understood = client.get("/search/?q=low").context["results"].understood
+
+    kinds = [type(u.record).__name__ for u in understood]
+    assert kinds == ["Abnormality"] * 3 + ["Therapy"] * 3

@@ -147,7 +147,10 @@ class TherapyAdmin(ModeratedAdmin):
     prepopulated_fields = {"slug": ["name"]}
     inlines = [TherapyEvidenceInline, RegulatoryStatusInline, HarmInline]
     fieldsets = [
-        (None, {"fields": ["name", "slug", "aliases", "kind", "stage", "mechanism"]}),
+        (
+            None,
+            {"fields": ["name", "slug", "aliases", "alias_sources", "kind", "stage", "mechanism"]},
+        ),
         ("For readers", {"fields": ["summary"]}),
         ("Review", {"fields": ["status", "review_note", *ModeratedAdmin.moderation_fields]}),
     ]

@@ -63,6 +63,7 @@ PUBLISH_NOTE = "Reviewed against fixtures/literature/verification.json (issue 17
 FILL_NOTE = "Structured study fields filled from fixtures/literature (issue 12)"
 SUMMARY_NOTE = "Plain-language summary filled from fixtures/literature (issue 12)"
 UPDATE_NOTE = "Updated from fixtures/literature: the file's values changed since this was entered"
+REWORD_NOTE = "Curator note reworded for readers from fixtures/literature (issue 18.4)"
 ACCOUNTS = frozenset({CURATOR, EDITOR})
 
 
@@ -301,6 +302,27 @@ def _sync(record, wanted: dict[str, Any], curator, editor, report, label) -> Non
     report.count("updated", label)
 
 
+def _reword_note(record, note: str, curator, editor, report, label) -> None:
+    """A claim entered before its curator note was reworded for readers (issue 18: no
+    slug or citation key) gets the new wording: a suggestion by the curator, accepted
+    by the editor. Only a note nobody has edited since the load is replaced (its
+    first history entry still holds it), so a curator's own wording is never lost."""
+    if record.curator_note == note:
+        return
+    first = record.history.order_by("history_date", "history_id").first()
+    if first is None or first.curator_note != record.curator_note:
+        return
+    try:
+        result = record_edit(
+            record=record, fields={"curator_note": note}, user=curator, reason=REWORD_NOTE
+        )
+        if result.suggestion is not None:
+            suggestion_accept(suggestion=result.suggestion, user=editor, note=REWORD_NOTE)
+    except (ReviewError, ValidationError) as exc:
+        raise LiteratureError(f"curator note of {label} {record.pk}: {exc}") from exc
+    report.count("created", f"{label} note rewording")
+
+
 def _seed_claims(sources: dict[str, Source]) -> dict[str, models.Model]:
     """The seed's claims by their seed id (found as load_seed stores them: source,
     subject and statement), so that literature claims can be paired with them."""
@@ -457,6 +479,8 @@ def _load(directory: Path, data: dict, verification_data: dict) -> LiteratureRep
                 touched.add(item["source"])
             else:
                 _fill_study_fields(record, fields, curator, editor, report, label)
+                record = model.objects.get(pk=record.pk)
+                _reword_note(record, fields["curator_note"], curator, editor, report, label)
                 _sync(record, fields, curator, editor, report, label)
             claims[item["id"]] = record
 

@@ -86,6 +86,13 @@ class Therapy(Moderated):
         help_text="Other names, one per line: brand names, codes, abbreviations "
         "(rintatolimod = Ampligen; inosine pranobex = Isoprinosine).",
     )
+    alias_sources = models.TextField(
+        "where the other names are written",
+        blank=True,
+        help_text="For each other name, where it is written, one per line: 'name: the seed "
+        "article, reference or page read that uses it'. Search treats other names as this "
+        "record, so an other name nobody can point to is not added.",
+    )
     kind = models.CharField(max_length=16, choices=TherapyKind.choices)
     mechanism = models.TextField(blank=True, help_text="How it is thought to work.")
     stage = models.CharField(

@@ -1,27 +1,52 @@
-"""Full-text search over abnormalities, therapies (with aliases), sources and claims.
+"""Search over abnormalities, therapies (with their other names), sources and claims.
 
-On PostgreSQL: ``to_tsvector('english', …) @@ websearch_to_tsquery('english', q)``,
+The query is read as words: punctuation between words is a space ("poly I:C" is the
+words poly, I, C), a hyphen inside a word stays ("IL-10"). Every word must match, and
+only a whole word matches: "NK" finds "NK cells" and "NK-cell", never the "nk" inside
+"HyperbaricLink".
+
+On PostgreSQL: ``to_tsvector('english', …) @@ websearch_to_tsquery('english', words)``,
 served by the GIN expression indexes that migrations findings 0002 and treatments
 0003 create with the very same ``SearchVector`` (an index is used only when its
-expression matches the query's). On SQLite: every word of the query must appear,
-case-insensitively, in one of the same fields.
+expression matches the query's); English stemming makes "functions" find "function".
+Abnormalities and therapies are also found by a misspelt name or other name
+("cytotoxcity", "Ampligin"): pg_trgm's word similarity (``%>``) over ``name`` and
+``aliases``, served by the trigram indexes of migration treatments 0010.
+
+On SQLite (development and tests): every word must appear as a whole word, or with a
+plural "s"/"es", in one of the same fields (a regular expression per word); there is
+no stemming, ranking or typo tolerance (docs/data-model.md, "Search").
+
+A query that names an abnormality or a therapy by its name or one of its other names
+(all its words in one of them: "NK cell function" is an other name of low NK cell
+cytotoxicity, "poly I:C" of rintatolimod) is shown as understood: "another name for
+…", with, for an abnormality, every therapy with published evidence about it, so that
+a reader's own words lead to what was tried.
 
 Retracted claims that match are shown too, apart and flagged, with the editor's reason,
 rather than left out: a reader who heard of a claim, or saw it here before, and
 searches for it must learn that it was withdrawn and why, not conclude that we never
 had it. They are searched separately, so that they never take the place of a
-published match, and are left out of the number of results.
+published match, and are left out of the number of results. A published claim that
+other published evidence contradicts carries a flag ("contradicted") in the results.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from functools import reduce
 from operator import and_, or_
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import (
+    SearchQuery,
+    SearchRank,
+    SearchVector,
+    TrigramWordSimilarity,
+)
 from django.db import connections
-from django.db.models import Q, QuerySet, Subquery
+from django.db.models import Exists, Min, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Greatest
 
 from findings.models import Abnormality, Finding, Source
 from treatments.models import Therapy, TherapyEvidence
@@ -32,8 +57,10 @@ RESULTS_PER_KIND = 25
 RETRACTED_PER_KIND = 10
 # Matches ranked per kind (see matching()): enough that the best of them are good.
 RANK_CANDIDATES = 200
-# On SQLite each word is one more LIKE per field: a handful of words is plenty.
+# On SQLite each word is one more pattern per field: a handful of words is plenty.
 MAX_WORDS = 8
+# Abnormalities (with their therapies) and therapies a query is understood to name.
+UNDERSTOOD_PER_KIND = 3
 
 # The fields each kind is searched on. The GIN indexes in the migrations are built
 # from these exact lists: change one, change the other (tests check the index is used).
@@ -44,40 +71,106 @@ SEARCH_FIELDS: dict[type, tuple[str, ...]] = {
     Finding: ("statement", "quote"),
     TherapyEvidence: ("statement", "quote"),
 }
+# Searched by trigram similarity on PostgreSQL (the indexes of treatments 0010).
+NAME_FIELDS: dict[type, tuple[str, ...]] = {
+    Abnormality: ("name", "aliases"),
+    Therapy: ("name", "aliases"),
+}
+
+# A word: letters and digits, with hyphens or apostrophes inside ("IL-10", "Th1/Th2" is
+# two words). Everything else separates words.
+WORD = re.compile(r"[^\W_]+(?:['\u2019-][^\W_]+)*")
+
+
+def query_words(q: str) -> list[str]:
+    """The words of a query, lower-cased, at most MAX_WORDS."""
+    return WORD.findall(q.lower())[:MAX_WORDS]
 
 
 def search_vector(model: type) -> SearchVector:
     return SearchVector(*SEARCH_FIELDS[model], config=SEARCH_CONFIG)
 
 
+def _whole_word(word: str) -> str:
+    """A regular expression matching ``word`` as a whole word, or with a plural ending."""
+    return rf"(?<!\w){re.escape(word)}(?:e?s)?(?!\w)"
+
+
 def matching(queryset: QuerySet, q: str) -> QuerySet:
     """``queryset`` narrowed to rows matching ``q``, best match first."""
     model = queryset.model
-    if connections[queryset.db].vendor == "postgresql":
-        vector = search_vector(model)
-        query = SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG)
-        # Ranking needs each match's vector computed again: over every match of a
-        # common word (200,000 items at 500k) that takes seconds. The GIN index finds
-        # the first RANK_CANDIDATES matches, and only those are ranked.
-        candidates = (
-            queryset.annotate(search=vector)
-            .filter(search=query)
-            .order_by()
-            .values("pk")[:RANK_CANDIDATES]
-        )
-        return (
-            queryset.filter(pk__in=Subquery(candidates))
-            .annotate(rank=SearchRank(vector, query))
-            .order_by("-rank", "pk")
-        )
-    words = q.split()[:MAX_WORDS]
+    words = query_words(q)
     if not words:
         return queryset.none()
+    if connections[queryset.db].vendor == "postgresql":
+        text = " ".join(words)
+        vector = search_vector(model)
+        query = SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
+        found = Q(search=query)
+        rank = SearchRank(vector, query)
+        if names := NAME_FIELDS.get(model):
+            # A misspelt name or other name: word similarity over the trigram indexes.
+            found |= reduce(or_, (Q(**{f"{name}__trigram_word_similar": text}) for name in names))
+            rank = Greatest(rank, *(TrigramWordSimilarity(text, name) for name in names))
+        # Ranking needs each match's vector computed again: over every match of a
+        # common word (200,000 items at 500k) that takes seconds. The indexes find
+        # the first RANK_CANDIDATES matches, and only those are ranked.
+        candidates = (
+            queryset.annotate(search=vector).filter(found).order_by().values("pk")[:RANK_CANDIDATES]
+        )
+        return (
+            queryset.filter(pk__in=Subquery(candidates)).annotate(rank=rank).order_by("-rank", "pk")
+        )
     fields = SEARCH_FIELDS[model]
     each_word = [
-        reduce(or_, (Q(**{f"{field}__icontains": word}) for field in fields)) for word in words
+        reduce(or_, (Q(**{f"{field}__iregex": _whole_word(word)}) for field in fields))
+        for word in words
     ]
     return queryset.filter(reduce(and_, each_word))
+
+
+def _stem(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") else word
+
+
+def _word_set(text: str) -> set[str]:
+    """The words of ``text`` and the parts of its hyphenated words ("I-C": i-c, i, c)."""
+    words = set()
+    for word in WORD.findall(text.lower()):
+        words.add(_stem(word))
+        words.update(_stem(part) for part in re.split(r"['\u2019-]", word))
+    return words
+
+
+def named_by(record: Abnormality | Therapy, q: str) -> str:
+    """The name or other name of ``record`` that holds every word of ``q`` (the first
+    such), or ""."""
+    wanted = {_stem(word) for word in query_words(q)}
+    if not wanted:
+        return ""
+    for name in (record.name, *record.alias_list):
+        if wanted <= _word_set(name):
+            return name
+    return ""
+
+
+@dataclass
+class Understood:
+    """A record the query names: ``matched`` is the name or other name it used, and for
+    an abnormality ``therapies`` the therapies with published evidence about it, the
+    best evidenced first (``[(therapy name, therapy slug), …]``)."""
+
+    record: Abnormality | Therapy
+    matched: str
+    therapies: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def is_other_name(self) -> bool:
+        return self.matched != self.record.name
+
+    @property
+    def is_abnormality(self) -> bool:
+        return isinstance(self.record, Abnormality)
 
 
 @dataclass
@@ -90,6 +183,8 @@ class SearchResults:
     # Shown apart, with the reason; counted nowhere.
     retracted_findings: list
     retracted_evidence: list
+    # Abnormalities and therapies the query names, shown first.
+    understood: list[Understood] = field(default_factory=list)
 
     @property
     def retracted(self) -> list:
@@ -114,18 +209,59 @@ class SearchResults:
         )
 
 
+def _understood(q: str, abnormalities: list, therapies: list) -> list[Understood]:
+    """Records among the matches that the query names; for the abnormalities, their
+    therapies in one grouped query (none when no abnormality is named)."""
+    named = []
+    for group in (abnormalities, therapies):
+        found = [Understood(record=r, matched=m) for r in group if (m := named_by(r, q))]
+        # The best matches only: a word as common as "low" names many records.
+        named += found[:UNDERSTOOD_PER_KIND]
+    wanted = {u.record.pk: u for u in named if isinstance(u.record, Abnormality)}
+    if wanted:
+        rows = (
+            TherapyEvidence.objects.counted()
+            .filter(abnormality_id__in=wanted)
+            .order_by()
+            .values("abnormality_id", "therapy__name", "therapy__slug")
+            .annotate(best=Min("level"))
+            .order_by("abnormality_id", "best", "therapy__name")
+        )
+        for row in rows:
+            wanted[row["abnormality_id"]].therapies.append(
+                (row["therapy__name"], row["therapy__slug"])
+            )
+    return named
+
+
+def _flagged(evidence: QuerySet) -> QuerySet:
+    """Each claim with ``contradicted``: published evidence or findings contradict it."""
+    model = evidence.model
+    contradicted = Exists(model.objects.published().filter(contradicts=OuterRef("pk")))
+    if model is TherapyEvidence:
+        by_findings = Exists(
+            Finding.objects.published().filter(contradicts_evidence=OuterRef("pk"))
+        )
+        return evidence.annotate(contradicted=contradicted, contradicted_by_finding=by_findings)
+    return evidence.annotate(contradicted=contradicted)
+
+
 def search(q: str) -> SearchResults:
     """Seven queries: one per kind, each capped at RESULTS_PER_KIND rows, and one each
-    for retracted findings and evidence, capped at RETRACTED_PER_KIND."""
+    for retracted findings and evidence, capped at RETRACTED_PER_KIND; an eighth when
+    the query names an abnormality (its therapies)."""
     n, r = RESULTS_PER_KIND, RETRACTED_PER_KIND
     findings = Finding.objects.select_related("abnormality", "lab_test", "source")
     evidence = TherapyEvidence.objects.select_related("therapy", "abnormality", "source")
+    abnormalities = list(matching(Abnormality.objects.published(), q)[:n])
+    therapies = list(matching(Therapy.objects.published(), q)[:n])
     return SearchResults(
-        abnormalities=list(matching(Abnormality.objects.published(), q)[:n]),
-        therapies=list(matching(Therapy.objects.published(), q)[:n]),
+        abnormalities=abnormalities,
+        therapies=therapies,
         sources=list(matching(Source.objects.published(), q)[:n]),
-        findings=list(matching(findings.published(), q)[:n]),
-        evidence=list(matching(evidence.published(), q)[:n]),
+        findings=list(_flagged(matching(findings.published(), q))[:n]),
+        evidence=list(_flagged(matching(evidence.published(), q))[:n]),
         retracted_findings=list(matching(findings.retracted(), q)[:r]),
         retracted_evidence=list(matching(evidence.retracted(), q)[:r]),
+        understood=_understood(q, abnormalities, therapies),
     )

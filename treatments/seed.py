@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,13 @@ from django.db import models, transaction
 from curation.models import DataChangeAction, Status
 from curation.services import record_publish_missing
 from curation.versions import data_version_batch, data_version_record
-from findings.models import Abnormality, Finding, LabTest, Source
+from findings.models import Abnormality, Finding, GlossaryTerm, LabTest, Source
 from treatments.knowledge_base import EVIDENCE_FIELDS, empty_value, file_value, missing_value
 from treatments.models import Harm, RegulatoryStatus, Severity, Therapy, TherapyEvidence
 
 SEED_PATH = Path(settings.BASE_DIR) / "fixtures" / "seed.json"
+GLOSSARY_PATH = Path(settings.BASE_DIR) / "fixtures" / "glossary.json"
+GLOSSARY_NOTE = "Glossary term from fixtures/glossary.json (issue 18.4)"
 
 # What a seed harm carries besides its therapy, source, kind and statement (its lookup).
 HARM_FIELDS = (
@@ -70,6 +73,7 @@ def _upsert(
     label: str,
     correction: dict[str, Any] | None = None,
     additions: list[dict[str, Any]] | tuple = (),
+    rewordings: Rewordings | None = None,
     created_reason: str = "",
 ) -> models.Model:
     """Create the record if missing. Existing records are left as curators keep them,
@@ -84,7 +88,11 @@ def _upsert(
 
     ``additions`` (the seed's ``field_additions``) say why fields added to the model
     later were filled: when an update changes only such fields, the addition's note is
-    the history entry's change reason."""
+    the history entry's change reason.
+
+    ``rewordings`` (the seed's ``rewordings``) say why reader-facing texts were
+    reworded: when an update changes only such fields and the old text held what the
+    rewording replaced (a citation key), its note is the change reason."""
     obj = model.objects.filter(**lookup).first()
     if obj is None and correction and correction.get("was"):
         obj = model.objects.filter(**{**lookup, **correction["was"]}).first()
@@ -98,6 +106,7 @@ def _upsert(
         changed := [n for n, v in values.items() if getattr(obj, n) != _as_loaded(model, n, v)]
     ):
         was_published = obj.status == Status.PUBLISHED
+        reworded = rewordings.note(obj, changed) if rewordings else ""
         for name, value in values.items():
             setattr(obj, name, value)
         bucket = "updated"
@@ -123,6 +132,8 @@ def _upsert(
         added = next((a for a in additions if set(changed) <= set(a["fields"])), None)
         if added is not None:
             obj._change_reason = added["note"]
+        elif reworded:
+            obj._change_reason = reworded
         elif correction:
             obj._change_reason = correction["note"]
     elif bucket == "created" and created_reason:
@@ -152,6 +163,39 @@ def _empty_filled(
         for name in values
         if name in names and not getattr(obj, name) and values[name] not in ("", None)
     ]
+
+
+@dataclass
+class Rewordings:
+    """The seed's ``rewordings``: ``{"fields": [...], "note": ...}`` entries for texts
+    reworded for readers or added later (issue 18: a citation key such as
+    ``polo2019_ldn`` became "Polo 2019"; other names got their sources). An entry with
+    ``"replaces": "citation keys"`` applies only where the old text held one of
+    ``keys``, the seed's source keys."""
+
+    entries: list[dict[str, Any]]
+    keys: set[str]
+
+    def __post_init__(self) -> None:
+        names = "|".join(re.escape(k) for k in sorted(self.keys, key=len, reverse=True))
+        self.pattern = re.compile(rf"(?<![\w/])(?:{names})(?!\w)" if names else r"(?!)")
+
+    def note(self, obj: models.Model, changed: list[str]) -> str:
+        """The notes of the entries that account for ``changed`` together (one
+        replacing citation keys only where the old text held one); else empty."""
+        involved = [
+            entry
+            for entry in self.entries
+            if (fields := set(entry["fields"]) & set(changed))
+            and (
+                entry.get("replaces") != "citation keys"
+                or any(self.pattern.search(str(getattr(obj, name) or "")) for name in fields)
+            )
+        ]
+        if not set(changed) <= {name for entry in involved for name in entry["fields"]}:
+            return ""
+        # simple_history keeps a change reason of at most 100 characters.
+        return "; ".join(entry["note"] for entry in involved)[:100]
 
 
 def _as_loaded(model: type[models.Model], name: str, value: Any) -> Any:
@@ -252,6 +296,10 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
 
     report = SeedReport()
     published = {"status": Status.PUBLISHED}
+    rewordings = Rewordings(
+        entries=data.get("rewordings", []),
+        keys={item["key"] for item in data.get("sources", [])},
+    )
 
     abnormalities: dict[str, Abnormality] = {}
     for item in data.get("abnormalities", []):
@@ -264,6 +312,7 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             update=update,
             report=report,
             label="abnormality",
+            rewordings=rewordings,
             correction=item.get("correction"),
         )
 
@@ -276,6 +325,7 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             update=update,
             report=report,
             label="lab test",
+            rewordings=rewordings,
             correction=item.get("correction"),
         )
         test.abnormalities.add(
@@ -297,6 +347,7 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             update=update,
             report=report,
             label="therapy",
+            rewordings=rewordings,
             correction=item.get("correction"),
         )
 
@@ -319,6 +370,7 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             update=update,
             report=report,
             label="source",
+            rewordings=rewordings,
             correction=item.get("correction"),
         )
     for alias, key in aliases.items():
@@ -342,6 +394,7 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             update=update,
             report=report,
             label="finding",
+            rewordings=rewordings,
             correction=item.get("correction"),
             additions=additions,
         )
@@ -363,6 +416,7 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             update=update,
             report=report,
             label="therapy evidence",
+            rewordings=rewordings,
             correction=item.get("correction"),
             additions=additions,
         )
@@ -384,6 +438,7 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             update=update,
             report=report,
             label="regulatory status",
+            rewordings=rewordings,
             correction=item.get("correction"),
         )
 
@@ -404,6 +459,7 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
             update=update,
             report=report,
             label="harm",
+            rewordings=rewordings,
             correction=item.get("correction"),
             created_reason=data.get("harms_note", ""),
         )
@@ -431,4 +487,42 @@ def seed_load(*, path: Path = SEED_PATH, update: bool = False) -> SeedReport:
         if update:
             _unpair(claim, pair, claims)
 
+    return report
+
+
+@data_version_batch()
+@transaction.atomic
+def glossary_load(*, path: Path = GLOSSARY_PATH, update: bool = False) -> SeedReport:
+    """Load the glossary's first terms (fixtures/glossary.json), published, after the
+    seed (a term may name a seed source by key). Matched by slug: loading it again
+    duplicates nothing; ``update`` brings existing terms back to the file's values.
+    Curators keep the glossary in the admin from then on, through review."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SeedError(f"cannot read glossary file {path}: {exc}") from exc
+    report = SeedReport()
+    sources = {
+        s.key: s
+        for s in Source.objects.filter(key__in=[t.get("source") for t in data.get("terms", [])])
+    }
+    for item in data.get("terms", []):
+        where = f"glossary term {item.get('slug')}"
+        values = {
+            "term": item["term"],
+            "written": _lines(item.get("written")),
+            "definition": item["definition"],
+            "source": _get(sources, item.get("source"), "source", where),
+            "source_note": item.get("source_note") or "",
+            "status": Status.PUBLISHED,
+        }
+        _upsert(
+            GlossaryTerm,
+            lookup={"slug": item["slug"]},
+            values=values,
+            update=update,
+            report=report,
+            label="glossary term",
+            created_reason=GLOSSARY_NOTE,
+        )
     return report

@@ -1,12 +1,13 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from treatments.certainty import certainty_recompute_missing
-from treatments.seed import SEED_PATH, SeedError, seed_load
+from treatments.seed import SEED_PATH, SeedError, glossary_load, seed_load
 
 
 class Command(BaseCommand):
     help = (
-        "Load the seed knowledge base from fixtures/seed.json. Safe to run again: "
+        "Load the seed knowledge base from fixtures/seed.json, then the glossary from "
+        "fixtures/glossary.json. Safe to run again: "
         "existing records are matched and nothing is duplicated."
     )
 
@@ -27,6 +28,11 @@ class Command(BaseCommand):
         except SeedError as exc:
             raise CommandError(f"Seed not loaded, nothing was written: {exc}") from exc
         self.stdout.write(self.style.SUCCESS(f"Seed loaded. {report.summary()}"))
+        try:
+            glossary = glossary_load(update=update)
+        except SeedError as exc:
+            raise CommandError(f"Glossary not loaded, nothing was written: {exc}") from exc
+        self.stdout.write(self.style.SUCCESS(f"Glossary loaded. {glossary.summary()}"))
         # A seed load rates what it changed; a database from before the ratings existed
         # (or loaded otherwise) gets the ratings it lacks.
         rated = certainty_recompute_missing()

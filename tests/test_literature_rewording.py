@@ -55,7 +55,10 @@ def test_a_curator_note_edited_since_the_load_is_not_reworded(tmp_path):
     item = _literature_with_old_note(tmp_path, "see hla-risk-alleles", "see HLA risk alleles")
     literature_load(directory=tmp_path)
     record = TherapyEvidence.objects.get(source__key=item["source"], statement=item["statement"])
-    curator = get_user_model().objects.get(username=CURATOR)
+    # A person's edit (not the literature accounts'), which no later load overwrites.
+    from tests import factories
+
+    curator = factories.make_curator()
     editor = get_user_model().objects.get(username=EDITOR)
     edit = record_edit(
         record=record, fields={"curator_note": "A curator's own note."}, user=curator, reason="x"

@@ -17,6 +17,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from curation.apicsv import CSVListMixin, CSVSchemaMixin
 from curation.bundles import bundle_publish, bundle_submit
 from curation.models import Suggestion
 from curation.preconditions import data_etag, if_match_version, record_etag
@@ -25,6 +26,7 @@ from curation.rest import ErrorSerializer, PreconditionFailed, error_body
 from curation.revisions import suggestion_diff
 from curation.serializers import SuggestionDetailSerializer
 from curation.services import TRANSITIONS, record_check_can_edit, record_create, record_edit
+from curation.sync import sync_tombstones
 from curation.versions import data_version_of
 
 
@@ -67,9 +69,10 @@ def conditional_get(view):
     return wrapped
 
 
-class ApiViewSetMixin:
+class ApiViewSetMixin(CSVListMixin):
     """What every API viewset shares: conditional GET and ``Vary: Authorization``
-    (a curator's token shows drafts that anonymous readers never see)."""
+    (a curator's token shows drafts that anonymous readers never see); lists in CSV too
+    (curation/apicsv.py), with what a page of rows needs added by ``prepare_rows``."""
 
     @classmethod
     def as_view(cls, *args, **kwargs):
@@ -80,6 +83,15 @@ class ApiViewSetMixin:
         if self.action != "list":
             return queryset
         return super().filter_queryset(queryset)
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if page is not None:
+            self.prepare_rows(page)
+            if self.paginator.page.number == 1:
+                # A sync request (updated_since, since_version): what a copy must drop.
+                self.paginator.tombstones = sync_tombstones(getattr(self, "filterset", None))
+        return page
 
     # The record a detail response shows; its ETag carries the record's version.
     etag_record = None
@@ -148,7 +160,7 @@ DATA_VERSION_HEADER = {
 }
 
 
-class ApiSchema(AutoSchema):
+class ApiSchema(CSVSchemaMixin, AutoSchema):
     """A viewset may say which errors an action answers with (``error_statuses``:
     ``{action: [codes]}``) and what they mean there (``error_descriptions``), and that
     its writes take no If-Match (``conditional_writes = False``)."""

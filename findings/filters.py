@@ -6,7 +6,7 @@ from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from curation.filters import IdFilter
+from curation.filters import IdFilter, SyncFilterSet
 from curation.models import Status
 from findings.models import (
     Abnormality,
@@ -59,7 +59,7 @@ class SlugsFilter(django_filters.ModelMultipleChoiceFilter):
         return {self.field_name: v}
 
 
-class AbnormalityFilter(django_filters.FilterSet):
+class AbnormalityFilter(SyncFilterSet):
     category = django_filters.ChoiceFilter(
         choices=AbnormalityCategory.choices, label="Category", empty_label="any category"
     )
@@ -70,8 +70,12 @@ class AbnormalityFilter(django_filters.FilterSet):
         method="filter_text", label="Name contains", max_length=MAX_QUERY_LENGTH
     )
     sort = django_filters.OrderingFilter(
-        fields=(("name", "name"), ("category", "category")), label="Sort by"
+        fields=(("name", "name"), ("category", "category"), ("updated_at", "updated")),
+        label="Sort by",
     )
+
+    # An abnormality shows its lab tests.
+    sync_children = ((LabTest, "abnormalities"),)
 
     class Meta:
         model = Abnormality
@@ -86,7 +90,7 @@ class AbnormalityFilter(django_filters.FilterSet):
         )
 
 
-class SourceFilter(django_filters.FilterSet):
+class SourceFilter(SyncFilterSet):
     kind = django_filters.ChoiceFilter(
         choices=SourceKind.choices, label="Kind of source", empty_label="any kind"
     )
@@ -110,7 +114,8 @@ class SourceFilter(django_filters.FilterSet):
         max_length=MAX_QUERY_LENGTH,
     )
     sort = django_filters.OrderingFilter(
-        fields=(("year", "year"), ("title", "title")), label="Sort by"
+        fields=(("year", "year"), ("title", "title"), ("updated_at", "updated")),
+        label="Sort by",
     )
 
     class Meta:
@@ -131,7 +136,7 @@ class SourceFilter(django_filters.FilterSet):
         return queryset.filter(retracted=value == "true")
 
 
-class LabTestFilter(django_filters.FilterSet):
+class LabTestFilter(SyncFilterSet):
     abnormality = SlugsFilter(
         field_name="abnormalities",
         queryset=Abnormality.objects.published(),
@@ -146,8 +151,12 @@ class LabTestFilter(django_filters.FilterSet):
         method="filter_text", label="Name contains", max_length=MAX_QUERY_LENGTH
     )
     sort = django_filters.OrderingFilter(
-        fields=(("name", "name"), ("availability", "availability")), label="Sort by"
+        fields=(("name", "name"), ("availability", "availability"), ("updated_at", "updated")),
+        label="Sort by",
     )
+
+    # A lab test shows the abnormalities it can show.
+    sync_children = ((Abnormality, "lab_tests"),)
 
     class Meta:
         model = LabTest
@@ -159,7 +168,7 @@ class LabTestFilter(django_filters.FilterSet):
         )
 
 
-class ClaimFilter(django_filters.FilterSet):
+class ClaimFilter(SyncFilterSet):
     """What findings and therapy evidence are filtered by alike (TherapyEvidenceFilter
     in treatments/filters.py extends it too)."""
 
@@ -188,9 +197,17 @@ class ClaimFilter(django_filters.FilterSet):
         method="filter_text", label="Statement or quote contains", max_length=MAX_QUERY_LENGTH
     )
     sort = django_filters.OrderingFilter(
-        fields=(("level", "level"), ("source__year", "year"), ("created_at", "created")),
+        fields=(
+            ("level", "level"),
+            ("source__year", "year"),
+            ("created_at", "created"),
+            ("updated_at", "updated"),
+        ),
         label="Sort by",
     )
+
+    # A claim shows its source (``citation``).
+    sync_parents = ("source",)
 
     def filter_text(self, queryset, name, value):
         return queryset.filter(Q(statement__icontains=value) | Q(quote__icontains=value))

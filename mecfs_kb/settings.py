@@ -275,7 +275,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly"
     ],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # django-filter's, keeping the FilterSet for the list's tombstones (curation/sync.py).
+    "DEFAULT_FILTER_BACKENDS": ["curation.sync.FilterBackend"],
     # orjson: the same JSON as DRF's renderer, several times faster (mecfs_kb/renderers.py).
     "DEFAULT_RENDERER_CLASSES": ["mecfs_kb.renderers.ORJSONRenderer"],
     # DRF's JSON parser with nesting bounded (deep nesting was a 500).
@@ -326,7 +327,7 @@ SPECTACULAR_SETTINGS = {
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
-CORS_EXPOSE_HEADERS = ["ETag", "Retry-After", "X-Data-Version"]
+CORS_EXPOSE_HEADERS = ["ETag", "Retry-After", "X-Data-Version", "Content-Disposition"]
 
 # --- Security (docs/security.md) ----------------------------------------------------
 

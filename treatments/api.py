@@ -95,11 +95,8 @@ class TherapyViewSet(ReadOnlyViewSet):
             )
         )
 
-    def paginate_queryset(self, queryset):
-        page = super().paginate_queryset(queryset)
-        if page is not None:
-            attach_abnormality_summaries(page)
-        return page
+    def prepare_rows(self, rows):
+        attach_abnormality_summaries(rows)
 
     def get_object(self):
         therapy = super().get_object()

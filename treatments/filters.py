@@ -5,6 +5,7 @@ from django import forms
 from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
 from django_filters.constants import EMPTY_VALUES
 
+from curation.filters import SyncFilterSet
 from curation.models import Status
 from findings.filters import MAX_QUERY_LENGTH, ClaimFilter, IdFilter, SlugsFilter
 from findings.models import Abnormality, Direction, Level
@@ -12,6 +13,7 @@ from treatments.gaps import Gap
 from treatments.models import (
     CERTAINTY_ORDER,
     Certainty,
+    CertaintyOverride,
     ControlComparison,
     Harm,
     HarmKind,
@@ -65,7 +67,7 @@ class TherapyOrderingFilter(EvidenceOrderingFilter):
         return super().filter(qs, value)
 
 
-class TherapyFilter(django_filters.FilterSet):
+class TherapyFilter(SyncFilterSet):
     """Therapies by the published evidence that ties them to abnormalities.
 
     ``abnormality``, ``level``, ``direction`` and ``match`` describe one evidence
@@ -123,14 +125,28 @@ class TherapyFilter(django_filters.FilterSet):
         widget=forms.CheckboxSelectMultiple,
     )
     sort = TherapyOrderingFilter(
-        fields=(("best_level", "evidence"), ("certainty_rank", "certainty"), ("name", "name")),
+        fields=(
+            ("best_level", "evidence"),
+            ("certainty_rank", "certainty"),
+            ("name", "name"),
+            ("updated_at", "updated"),
+        ),
         field_labels={
             "best_level": "Evidence strength",
             "certainty_rank": "Certainty (most certain first)",
             "name": "Name",
+            "updated_at": "Last updated",
         },
         label="Sort by",
         empty_label="strongest evidence first",
+    )
+
+    # A therapy shows what its evidence, harms and ratings say.
+    sync_children = (
+        (TherapyEvidence, "therapy"),
+        (Harm, "therapy"),
+        (CertaintyOverride, "therapy"),
+        (PairCertainty, "therapy"),
     )
 
     class Meta:
@@ -196,7 +212,7 @@ class TherapyEvidenceFilter(ClaimFilter):
         fields = ["therapy", "abnormality", "level", "direction", "link_kind", "source", "status"]
 
 
-class RegulatoryStatusFilter(django_filters.FilterSet):
+class RegulatoryStatusFilter(SyncFilterSet):
     therapy = django_filters.ModelChoiceFilter(
         to_field_name="slug", queryset=Therapy.objects.published(), label="Therapy"
     )
@@ -208,8 +224,11 @@ class RegulatoryStatusFilter(django_filters.FilterSet):
     )
     source = IdFilter(field_name="source_id", label="Source id")
     sort = django_filters.OrderingFilter(
-        fields=(("date", "date"), ("jurisdiction", "jurisdiction")), label="Sort by"
+        fields=(("date", "date"), ("jurisdiction", "jurisdiction"), ("updated_at", "updated")),
+        label="Sort by",
     )
+
+    sync_parents = ("source",)
 
     class Meta:
         model = RegulatoryStatus
@@ -263,7 +282,7 @@ def certainty_rank() -> Case:
     )
 
 
-class PairCertaintyFilter(django_filters.FilterSet):
+class PairCertaintyFilter(SyncFilterSet):
     """Certainty ratings of abnormality-therapy pairs (issue 12), for /api/v1/pairs/ and
     the reader pages. ``certainty`` and ``direction`` match what readers are shown: an
     editor's published override where there is one, else the computed rating."""
@@ -302,15 +321,21 @@ class PairCertaintyFilter(django_filters.FilterSet):
             ("certainty", "certainty"),
             ("therapy__name", "therapy"),
             ("abnormality__name", "abnormality"),
+            ("computed_at", "updated"),
         ),
         field_labels={
             "certainty": "Certainty (most certain first)",
             "therapy__name": "Therapy",
             "abnormality__name": "Abnormality",
+            "computed_at": "Last computed",
         },
         label="Sort by",
         empty_label="therapy, then abnormality",
     )
+
+    # A rating is rewritten whenever what it rests on changes; it shows its override.
+    sync_time_fields = ("computed_at",)
+    sync_parents = ("override",)
 
     class Meta:
         model = PairCertainty
@@ -339,7 +364,7 @@ class GapFilter(PairCertaintyFilter):
         fields = [*PairCertaintyFilter.Meta.fields, "gap"]
 
 
-class HarmFilter(django_filters.FilterSet):
+class HarmFilter(SyncFilterSet):
     therapy = django_filters.ModelChoiceFilter(
         to_field_name="slug", queryset=Therapy.objects.published(), label="Therapy"
     )
@@ -362,9 +387,16 @@ class HarmFilter(django_filters.FilterSet):
         max_length=MAX_QUERY_LENGTH,
     )
     sort = django_filters.OrderingFilter(
-        fields=(("severity", "severity"), ("source__year", "year"), ("created_at", "created")),
+        fields=(
+            ("severity", "severity"),
+            ("source__year", "year"),
+            ("created_at", "created"),
+            ("updated_at", "updated"),
+        ),
         label="Sort by",
     )
+
+    sync_parents = ("source",)
 
     class Meta:
         model = Harm

@@ -12,6 +12,8 @@ from treatments.api import (
     HarmViewSet,
     PairCertaintyViewSet,
     RegulatoryStatusViewSet,
+    ReleaseFileView,
+    ReleaseViewSet,
     TherapyEvidenceViewSet,
     TherapyViewSet,
 )
@@ -30,10 +32,17 @@ router.register("harms", HarmViewSet, basename="harm")
 router.register("pairs", PairCertaintyViewSet, basename="pair")
 router.register("suggestions", SuggestionViewSet, basename="suggestion")
 router.register("changes", DataChangeViewSet, basename="change")
+router.register("releases", ReleaseViewSet, basename="release")
 # Suggestions name the kind of record by these basenames ("evidence", "finding", …).
 api_resources_register(router.registry)
 
 urlpatterns = [
+    # A release's files, without the trailing slash the router gives its resources.
+    path(
+        "v1/releases/<str:label>/files/<str:name>",
+        ReleaseFileView.as_view(),
+        name="release-file",
+    ),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's start-up script as a file of its own (no inline

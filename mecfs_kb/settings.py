@@ -324,6 +324,10 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Apps anywhere may read the API from a browser; writes need a token, not cookies.
+# Data releases (treatments/releases.py, ``manage.py publish_release``): one directory per
+# release, written once, served at /api/v1/releases/. Keep it on persistent storage.
+RELEASES_ROOT = Path(os.environ.get("RELEASES_ROOT") or BASE_DIR / "releases")
+
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]

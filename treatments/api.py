@@ -3,8 +3,16 @@
 from collections.abc import Iterable
 
 from django.db.models import Prefetch
-from rest_framework import mixins, viewsets
+from django.http import FileResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.cache import get_conditional_response, patch_cache_control
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, mixins, permissions, viewsets
+from rest_framework.decorators import action
+from rest_framework.views import APIView
 
+from curation.rest import ErrorSerializer
 from curation.viewsets import (
     ApiViewSetMixin,
     DraftWriteViewSet,
@@ -17,14 +25,25 @@ from treatments.filters import (
     HarmFilter,
     PairCertaintyFilter,
     RegulatoryStatusFilter,
+    ReleaseFilter,
     TherapyEvidenceFilter,
     TherapyFilter,
 )
-from treatments.models import Harm, PairCertainty, RegulatoryStatus, Therapy, TherapyEvidence
+from treatments.models import (
+    RELEASE_LABEL_REGEX,
+    Harm,
+    PairCertainty,
+    RegulatoryStatus,
+    Release,
+    Therapy,
+    TherapyEvidence,
+)
+from treatments.releases import RELEASE_CONTENT_TYPES, release_file_path
 from treatments.serializers import (
     HarmSerializer,
     PairCertaintySerializer,
     RegulatoryStatusSerializer,
+    ReleaseSerializer,
     TherapyEvidenceSerializer,
     TherapySerializer,
 )
@@ -193,3 +212,90 @@ class HarmViewSet(ReviewActionsMixin, DraftWriteViewSet):
         return Harm.objects.visible_to(self.request.user, retracted=True).select_related(
             "therapy", "source"
         )
+
+
+class ReleaseViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Data releases: the whole published knowledge base as files (one JSON file with
+    every table, one CSV per table, and `manifest.json` with counts and SHA-256
+    checksums), newest first. Each is written once and never changed; `latest/`
+    redirects to the newest, `latest/files/<name>` to its file. The same for every
+    client."""
+
+    http_method_names = ["get", "head", "options"]
+    permission_classes = [permissions.AllowAny]
+    serializer_class = ReleaseSerializer
+    filterset_class = ReleaseFilter
+    queryset = Release.objects.all()
+    lookup_field = "label"
+    lookup_value_regex = RELEASE_LABEL_REGEX
+
+    def get_object(self):
+        release = super().get_object()
+        # A release has no record version: its ETag is its body's (conditional_get).
+        self.etag_record = None
+        return release
+
+    @extend_schema(
+        summary="The newest release (a redirect to it)",
+        responses={
+            302: OpenApiResponse(description="`Location` names the newest release."),
+            404: OpenApiResponse(ErrorSerializer, description="No release was published yet."),
+        },
+    )
+    @action(detail=False, url_path="latest")
+    def latest(self, request, *args, **kwargs):
+        release = Release.objects.order_by(*Release._meta.ordering).first()
+        if release is None:
+            raise exceptions.NotFound("No release has been published yet.")
+        response = HttpResponseRedirect(reverse("api:release-detail", args=[release.label]))
+        # The target changes with each release: ask again every time.
+        patch_cache_control(response, no_cache=True)
+        return response
+
+
+class ReleaseFileView(APIView):
+    """One file of a release, as written: `Content-Type` by kind, `Content-Length`,
+    `ETag` (its SHA-256, as the manifest lists it) and a year's caching, since a
+    release's files never change. `latest` as the label redirects to the newest
+    release's file."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        operation_id="releases_file_retrieve",
+        summary="Download one file of a release",
+        responses={
+            (200, "application/json"): OpenApiTypes.BINARY,
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            302: OpenApiResponse(description="For `latest`: `Location` names the file."),
+            304: OpenApiResponse(description="Not modified: the If-None-Match ETag matches."),
+            404: OpenApiResponse(ErrorSerializer, description="No such release or file."),
+        },
+    )
+    def get(self, request, label: str, name: str):
+        if label == "latest":
+            release = Release.objects.order_by(*Release._meta.ordering).first()
+            if release is None:
+                raise exceptions.NotFound("No release has been published yet.")
+            response = HttpResponseRedirect(reverse("api:release-file", args=[release.label, name]))
+            patch_cache_control(response, no_cache=True)
+            return response
+        release = Release.objects.filter(label=label).first()
+        path = release_file_path(release, name) if release else None
+        if path is None or not path.is_file():
+            raise exceptions.NotFound(f"Release {label} has no file named {name}.")
+        meta = release.files[name]
+        etag = f'"{meta["sha256"]}"'
+        not_modified = get_conditional_response(request, etag=etag)
+        if not_modified is not None:
+            return not_modified
+        response = FileResponse(
+            path.open("rb"),
+            as_attachment=True,
+            filename=f"mecfs-kb-{release.label}-{name}",
+            content_type=RELEASE_CONTENT_TYPES[path.suffix],
+        )
+        response["ETag"] = etag
+        response["Content-Length"] = str(meta["bytes"])
+        patch_cache_control(response, public=True, max_age=365 * 24 * 3600, immutable=True)
+        return response

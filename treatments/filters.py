@@ -21,6 +21,7 @@ from treatments.models import (
     PairCertainty,
     RegulatoryStatus,
     RegulatoryStatusKind,
+    Release,
     Severity,
     Stage,
     Therapy,
@@ -413,3 +414,23 @@ class HarmFilter(SyncFilterSet):
             # Retracted harms are read by id (shown as retracted), listed only when asked.
             queryset = queryset.exclude(status=Status.RETRACTED)
         return queryset
+
+
+class ReleaseFilter(SyncFilterSet):
+    """The data releases, newest first. ``since_version`` lists those of later data
+    versions; ``updated_since``, those written since."""
+
+    sort = django_filters.OrderingFilter(
+        fields=(("data_version", "updated"),),
+        label="Sort by",
+        help_text="`-updated` (the default): the newest release first.",
+    )
+
+    sync_time_fields = ("created_at",)
+
+    class Meta:
+        model = Release
+        fields: list[str] = []
+
+    def changed_after_version(self, number: int) -> Q:
+        return Q(data_version__gt=number)

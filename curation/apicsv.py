@@ -161,11 +161,13 @@ class CSVSchemaMixin:
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         if getattr(self.view, "action", None) == "list" and self._has_csv() and "200" in responses:
-            responses["200"].setdefault("content", {})[CSV_MEDIA_TYPE] = {
-                "schema": {"type": "string"},
-                "description": "With `Accept: text/csv` or `?format=csv`: every row the "
-                "filters select (not one page), streamed; one column per field, nested "
-                "objects as `name.field` columns, lists joined with `; ` (lists of objects "
-                "as JSON). Cells that start like a spreadsheet formula get a leading `'`.",
-            }
+            ok = responses["200"]
+            ok.setdefault("content", {})[CSV_MEDIA_TYPE] = {"schema": {"type": "string"}}
+            ok["description"] = (
+                f"{ok.get('description') or 'The page.'} With `Accept: text/csv` or "
+                "`?format=csv`: every row the filters select (not one page), streamed as "
+                "CSV; one column per field, nested objects as `name.field` columns, lists "
+                "joined with `; ` (lists of objects as JSON); cells that start like a "
+                "spreadsheet formula get a leading `'`."
+            )
         return responses

@@ -200,7 +200,9 @@ class ApiSchema(CSVSchemaMixin, AutoSchema):
         return described[code] if code in described else ERROR_DESCRIPTIONS[code]
 
     def _is_read(self) -> bool:
-        return getattr(self.view, "action", None) in ("list", "retrieve")
+        # A viewset may name more actions that read like a detail (``read_actions``).
+        reads = ("list", "retrieve", *getattr(self.view, "read_actions", ()))
+        return getattr(self.view, "action", None) in reads
 
     def get_override_parameters(self):
         parameters = list(super().get_override_parameters())

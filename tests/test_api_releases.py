@@ -87,7 +87,9 @@ def test_a_matching_if_none_match_is_a_304(api_client):
 def test_the_manifest_lists_the_checksums_the_api_lists(api_client):
     publish_something()
     release_publish(label="r1")
-    listed = {f["name"]: f["sha256"] for f in api_client.get("/api/v1/releases/r1/").json()["files"]}
+    listed = {
+        f["name"]: f["sha256"] for f in api_client.get("/api/v1/releases/r1/").json()["files"]
+    }
 
     manifest = json.loads(body(api_client.get(f"/api/v1/releases/r1/files/{MANIFEST}")))
 
@@ -97,20 +99,23 @@ def test_the_manifest_lists_the_checksums_the_api_lists(api_client):
     assert manifest["data_version"] == 1
 
 
-def test_latest_redirects_to_the_newest_release_and_its_files(api_client):
+def test_latest_serves_the_newest_release_and_its_files(api_client):
     publish_something()
     release_publish(label="r1")
     publish_something()
-    release_publish(label="r2")
+    newest = release_publish(label="r2")
 
     response = api_client.get("/api/v1/releases/latest/")
     file_response = api_client.get(f"/api/v1/releases/latest/files/{RELEASE_JSON}")
 
-    assert response.status_code == 302
-    assert response["Location"] == "/api/v1/releases/r2/"
-    assert "no-cache" in response["Cache-Control"]
-    assert file_response.status_code == 302
-    assert file_response["Location"] == f"/api/v1/releases/r2/files/{RELEASE_JSON}"
+    assert response.status_code == 200
+    assert response.json() == api_client.get("/api/v1/releases/r2/").json()
+    assert response["Content-Location"] == "/api/v1/releases/r2/"
+    assert file_response.status_code == 200
+    assert file_response["ETag"] == f'"{newest.files[RELEASE_JSON]["sha256"]}"'
+    assert file_response["Content-Location"] == f"/api/v1/releases/r2/files/{RELEASE_JSON}"
+    assert "no-cache" in file_response["Cache-Control"]
+    assert hashlib.sha256(body(file_response)).hexdigest() == newest.files[RELEASE_JSON]["sha256"]
     assert [r["label"] for r in api_client.get("/api/v1/releases/").json()["results"]] == [
         "r2",
         "r1",

@@ -3,16 +3,15 @@
 from collections.abc import Iterable
 
 from django.db.models import Prefetch
-from django.http import FileResponse, HttpResponseRedirect
+from django.http import FileResponse
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.views import APIView
 
-from curation.rest import ErrorSerializer
 from curation.viewsets import (
     ApiViewSetMixin,
     DraftWriteViewSet,
@@ -235,67 +234,69 @@ class ReleaseViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
         self.etag_record = None
         return release
 
-    @extend_schema(
-        summary="The newest release (a redirect to it)",
-        responses={
-            302: OpenApiResponse(description="`Location` names the newest release."),
-            404: OpenApiResponse(ErrorSerializer, description="No release was published yet."),
-        },
-    )
+    # The schema (curation/viewsets.py ApiSchema): ``latest`` reads like a detail.
+    read_actions = ("latest",)
+    error_statuses = {"latest": [400, 404]}
+    error_descriptions = {"latest": {404: "No release was published yet."}}
+
+    @extend_schema(summary="The newest release", responses=ReleaseSerializer)
     @action(detail=False, url_path="latest")
     def latest(self, request, *args, **kwargs):
-        release = Release.objects.order_by(*Release._meta.ordering).first()
-        if release is None:
-            raise exceptions.NotFound("No release has been published yet.")
-        response = HttpResponseRedirect(reverse("api:release-detail", args=[release.label]))
-        # The target changes with each release: ask again every time.
-        patch_cache_control(response, no_cache=True)
+        release = newest_release()
+        self.kwargs[self.lookup_field] = release.label
+        response = self.retrieve(request, *args, **kwargs)
+        response["Content-Location"] = reverse("api:release-detail", args=[release.label])
         return response
+
+
+def newest_release() -> Release:
+    release = Release.objects.order_by(*Release._meta.ordering).first()
+    if release is None:
+        raise exceptions.NotFound("No release has been published yet.")
+    return release
 
 
 class ReleaseFileView(APIView):
     """One file of a release, as written: `Content-Type` by kind, `Content-Length`,
     `ETag` (its SHA-256, as the manifest lists it) and a year's caching, since a
-    release's files never change. `latest` as the label redirects to the newest
-    release's file."""
+    release's files never change. `latest` as the label serves the newest release's
+    file (revalidate it: `Cache-Control: no-cache`, `Content-Location` names the file
+    of that release)."""
 
     permission_classes = [permissions.AllowAny]
+    # Documented as a read of one record (curation/viewsets.py ApiSchema).
+    action = "retrieve"
 
     @extend_schema(
-        operation_id="releases_file_retrieve",
-        summary="Download one file of a release",
+        operation_id="releases_files_retrieve",
+        summary="Download one file of a release (`latest`: of the newest)",
         responses={
             (200, "application/json"): OpenApiTypes.BINARY,
             (200, "text/csv"): OpenApiTypes.BINARY,
-            302: OpenApiResponse(description="For `latest`: `Location` names the file."),
-            304: OpenApiResponse(description="Not modified: the If-None-Match ETag matches."),
-            404: OpenApiResponse(ErrorSerializer, description="No such release or file."),
         },
     )
     def get(self, request, label: str, name: str):
-        if label == "latest":
-            release = Release.objects.order_by(*Release._meta.ordering).first()
-            if release is None:
-                raise exceptions.NotFound("No release has been published yet.")
-            response = HttpResponseRedirect(reverse("api:release-file", args=[release.label, name]))
-            patch_cache_control(response, no_cache=True)
-            return response
-        release = Release.objects.filter(label=label).first()
+        latest = label == "latest"
+        release = newest_release() if latest else Release.objects.filter(label=label).first()
         path = release_file_path(release, name) if release else None
         if path is None or not path.is_file():
             raise exceptions.NotFound(f"Release {label} has no file named {name}.")
         meta = release.files[name]
         etag = f'"{meta["sha256"]}"'
-        not_modified = get_conditional_response(request, etag=etag)
-        if not_modified is not None:
-            return not_modified
-        response = FileResponse(
-            path.open("rb"),
-            as_attachment=True,
-            filename=f"mecfs-kb-{release.label}-{name}",
-            content_type=RELEASE_CONTENT_TYPES[path.suffix],
-        )
+        response = get_conditional_response(request, etag=etag)
+        if response is None:
+            response = FileResponse(
+                path.open("rb"),
+                as_attachment=True,
+                filename=f"mecfs-kb-{release.label}-{name}",
+                content_type=RELEASE_CONTENT_TYPES[path.suffix],
+            )
+            response["Content-Length"] = str(meta["bytes"])
         response["ETag"] = etag
-        response["Content-Length"] = str(meta["bytes"])
-        patch_cache_control(response, public=True, max_age=365 * 24 * 3600, immutable=True)
+        if latest:
+            # The newest changes with each release: revalidate (the ETag makes it cheap).
+            response["Content-Location"] = reverse("api:release-file", args=[release.label, name])
+            patch_cache_control(response, no_cache=True)
+        else:
+            patch_cache_control(response, public=True, max_age=365 * 24 * 3600, immutable=True)
         return response

@@ -155,3 +155,15 @@ def test_csv_is_read_and_written_a_chunk_at_a_time(
     assert [piece.count(b"\r\n") for piece in pieces[1:]] == [7] * (rows // 7) + (
         [rows % 7] if rows % 7 else []
     )
+
+
+def test_a_tokens_own_lists_answer_csv_too(curator_api, curator):
+    from curation.revisions import suggestion_propose
+
+    evidence = make_evidence()
+    suggestion_propose(record=evidence, fields={"statement": "Better words."}, user=curator)
+
+    rows = read_csv(curator_api.get("/api/v1/suggestions/?format=csv"))
+
+    assert [row["record"] for row in rows] == [str(evidence.pk)]
+    assert rows[0]["fields"] == "statement"

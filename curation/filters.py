@@ -53,6 +53,28 @@ class StableOrderingFilter(django_filters.OrderingFilter):
         return qs.order_by(*qs.query.order_by, "pk") if value else qs
 
 
+class SyncTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 time, compared in UTC. Python accepts offsets up to ±23:59 that
+    PostgreSQL refuses (beyond ±15:59), and a time near year 1 or 9999 may leave
+    Python's range once in UTC: the value is turned into UTC here, and one that cannot
+    be is refused as invalid, never left to fail in the database (a 500)."""
+
+    def to_python(self, value):
+        result = super().to_python(value)
+        if result is None:
+            return None
+        try:
+            return result.astimezone(datetime.UTC)
+        except OverflowError:
+            raise forms.ValidationError(
+                "Enter a time between the years 1 and 9999 (in UTC).", code="invalid"
+            ) from None
+
+
+class SyncTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = SyncTimeField
+
+
 class SyncFilterSet(django_filters.FilterSet):
     """``updated_since`` and ``since_version``, which every list of the API takes (an app
     keeping a copy asks for what changed): rows that changed, or that show a record that
@@ -65,7 +87,7 @@ class SyncFilterSet(django_filters.FilterSet):
     For curated rows "changed in a version after N" is exact (``DataChange``); for other
     rows it is "changed at or after the time the first version after N was made"."""
 
-    updated_since = django_filters.IsoDateTimeFilter(
+    updated_since = SyncTimeFilter(
         method="filter_sync",
         label="Updated since",
         help_text="Only rows changed at or after this time (ISO 8601, e.g. "

@@ -30,6 +30,9 @@ def ids(response) -> list:
     [
         ("updated_since", "yesterday"),
         ("updated_since", "2026-13-40T00:00:00Z"),
+        # Out of range once in UTC: refused, not an overflow in the database layer.
+        ("updated_since", "0001-01-01T00:00:00+01:00"),
+        ("updated_since", "9999-12-31T23:59:59-14:00"),
         ("since_version", "-1"),
         ("since_version", "abc"),
         ("since_version", "1.5"),
@@ -89,6 +92,17 @@ def test_a_therapy_is_listed_again_when_its_evidence_changes(api_client):
     response = api_client.get("/api/v1/therapies/", {"since_version": before})
 
     assert ids(response) == [therapy.slug]
+
+
+@pytest.mark.parametrize("offset", ["+23:19", "-17:36", "Z"])
+def test_any_offset_python_reads_is_compared_in_utc(api_client, offset):
+    # PostgreSQL refuses offsets beyond ±15:59; they are turned into UTC first.
+    make_harm()
+
+    response = api_client.get("/api/v1/harms/", {"updated_since": f"2000-01-01T00:00:00{offset}"})
+
+    assert response.status_code == 200
+    assert response.json()["count"] == 1
 
 
 def test_updated_since_lists_rows_changed_at_or_after_that_time(api_client):

@@ -26,6 +26,7 @@ migrate: install
 seed: migrate
 	$(BIN)/python manage.py load_seed
 	$(BIN)/python manage.py load_literature
+	$(BIN)/python manage.py publish_release
 
 run: seed
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
@@ -43,7 +44,7 @@ LOCAL_HOSTS := 127.0.0.1,localhost
 serve: export SECRET_KEY := $(or $(SECRET_KEY),$(shell $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))'))
 serve: export ALLOWED_HOSTS := $(or $(ALLOWED_HOSTS),$(LOCAL_HOSTS))
 serve: migrate
-	@if [ "$(SEED)" != "0" ]; then $(BIN)/python manage.py load_seed && $(BIN)/python manage.py load_literature; fi
+	@if [ "$(SEED)" != "0" ]; then $(BIN)/python manage.py load_seed && $(BIN)/python manage.py load_literature && $(BIN)/python manage.py publish_release; fi
 	DEBUG=0 HTTPS=$${HTTPS:-0} $(BIN)/python manage.py collectstatic --noinput -v0
 	DEBUG=0 HTTPS=$${HTTPS:-0} $(BIN)/gunicorn mecfs_kb.wsgi --config python:mecfs_kb.gunicorn_conf \
 		--bind 127.0.0.1:$(PORT) --workers $(WORKERS)

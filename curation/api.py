@@ -208,8 +208,5 @@ class DataChangeViewSet(ApiViewSetMixin, mixins.ListModelMixin, viewsets.Generic
         "-version__number", "pk"
     )
 
-    def paginate_queryset(self, queryset):
-        page = super().paginate_queryset(queryset)
-        if page is not None:
-            data_changes_link(page)
-        return page
+    def prepare_rows(self, rows):
+        data_changes_link(rows)

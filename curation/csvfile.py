@@ -8,7 +8,8 @@ both use it; it knows no model.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Mapping, Sequence
+import io
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 # A spreadsheet runs a cell that starts with =, +, - or @ as a formula (=HYPERLINK(…)
@@ -44,3 +45,25 @@ def csv_write(
     writer.writeheader()
     for row in rows:
         writer.writerow({key: csv_safe_cell(value) for key, value in row.items()})
+
+
+def csv_stream(
+    *,
+    fieldnames: Sequence[str],
+    chunks: Iterable[Iterable[Mapping[str, Any]]],
+    lineterminator: str = "\r\n",
+) -> Iterator[str]:
+    """``csv_write`` for a streamed response: the header, then the text of one chunk of
+    rows at a time, every cell through ``csv_safe_cell``. One chunk is held at a time,
+    so memory does not grow with the number of rows."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=fieldnames, lineterminator=lineterminator)
+    writer.writeheader()
+    yield buffer.getvalue()
+    for rows in chunks:
+        buffer.seek(0)
+        buffer.truncate()
+        for row in rows:
+            writer.writerow({key: csv_safe_cell(value) for key, value in row.items()})
+        if text := buffer.getvalue():
+            yield text

@@ -1,14 +1,28 @@
 """The FilterSets of the suggestions list (``/api/v1/suggestions/``) and of the changes
 list (``/api/v1/changes/``), and the filters the apps' FilterSets share (STYLE.md §4)."""
 
+from __future__ import annotations
+
+import datetime
+
 import django_filters
 from django import forms
-from django.db.models import F
+from django.db import models
+from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django_filters.constants import EMPTY_VALUES
 from django_filters.fields import BaseCSVField
 from django_filters.widgets import BaseCSVWidget
 
-from curation.models import DataChange, DataChangeAction, Suggestion, SuggestionState
+from curation.models import (
+    DataChange,
+    DataChangeAction,
+    DataVersion,
+    Moderated,
+    Suggestion,
+    SuggestionState,
+    content_of,
+)
 from curation.resources import api_kind_choices, api_resource_model
 
 
@@ -103,7 +117,156 @@ class SortFilter(django_filters.OrderingFilter):
         return qs.order_by(*ordering, *self.tiebreak) if ordering else qs
 
 
-class SuggestionFilter(django_filters.FilterSet):
+# DataVersion.number is a PositiveIntegerField: a larger ``since`` is a 400, not an
+# overflow in the database driver.
+MAX_VERSION = 2**31 - 1
+
+
+class VersionFilter(django_filters.NumberFilter):
+    # Whole numbers only: the default DecimalField would accept 1.5 and 1e3.
+    field_class = forms.IntegerField
+
+
+class SyncTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 time, compared in UTC. Python accepts offsets up to ±23:59 that
+    PostgreSQL refuses (beyond ±15:59), and a time near year 1 or 9999 may leave
+    Python's range once in UTC: the value is turned into UTC here, and one that cannot
+    be is refused as invalid, never left to fail in the database (a 500)."""
+
+    def to_python(self, value):
+        result = super().to_python(value)
+        if result is None:
+            return None
+        try:
+            return result.astimezone(datetime.UTC)
+        except OverflowError:
+            raise forms.ValidationError(
+                "Enter a time between the years 1 and 9999 (in UTC).", code="invalid"
+            ) from None
+
+
+class SyncTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = SyncTimeField
+
+
+class SyncFilterSet(django_filters.FilterSet):
+    """``updated_since`` and ``since_version``, which every list of the API takes (an app
+    keeping a copy asks for what changed): rows that changed, or that show a record that
+    changed (their source, their therapy's evidence …), at or after a time, or in a data
+    version after a number. Both given: both must hold.
+
+    A FilterSet names what its rows show: ``sync_parents`` (foreign keys whose record a
+    row embeds, e.g. a claim's source as its ``citation``) and ``sync_children``
+    (``(model, lookup to the row)``: records a row summarises, e.g. a therapy's evidence).
+    For curated rows "changed in a version after N" is exact (``DataChange``); for other
+    rows it is "changed at or after the time the first version after N was made"."""
+
+    updated_since = SyncTimeFilter(
+        method="filter_sync",
+        label="Updated since",
+        help_text="Only rows changed at or after this time (ISO 8601, e.g. "
+        "`2026-11-30T10:00:00Z`; a time without a zone is UTC), or that show a record "
+        "changed since (a claim's source, a therapy's evidence). With it, the first page "
+        "also lists `tombstones`.",
+    )
+    since_version = VersionFilter(
+        method="filter_sync",
+        min_value=0,
+        max_value=MAX_VERSION,
+        label="Since data version",
+        help_text="Only rows changed in a data version after this one (a whole number, 0 "
+        "or more: the `data_version` of your last read), or that show a record changed "
+        "since. With it, the first page also lists `tombstones`: records removed since.",
+    )
+
+    sync_time_fields: tuple[str, ...] = ("updated_at",)
+    sync_parents: tuple[str, ...] = ()
+    sync_children: tuple[tuple[type[models.Model], str], ...] = ()
+
+    def filter_sync(self, queryset, name, value):
+        return queryset  # both together, in filter_queryset
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        changed = self.changed_since()
+        return queryset if changed is None else queryset.filter(changed)
+
+    def is_sync(self) -> bool:
+        data = getattr(self.form, "cleaned_data", {})
+        return data.get("updated_since") is not None or data.get("since_version") is not None
+
+    def changed_since(self) -> Q | None:
+        """The rows changed since what the request names; None when it names nothing."""
+        if not self.is_sync():
+            return None
+        data = self.form.cleaned_data
+        changed = Q()
+        if data.get("updated_since") is not None:
+            changed &= self.changed_after_time(data["updated_since"])
+        if data.get("since_version") is not None:
+            changed &= self.changed_after_version(data["since_version"])
+        return changed
+
+    def changed_after_time(self, since: datetime.datetime | Subquery) -> Q:
+        changed = Q()
+        for name in self.sync_time_fields:
+            changed |= Q(**{f"{name}__gte": since})
+        for parent in self.sync_parents:
+            changed |= Q(**{f"{parent}__{_time_field(self._parent(parent))}__gte": since})
+        for model, lookup in self.sync_children:
+            children = model._default_manager.filter(
+                **{lookup: OuterRef("pk"), f"{_time_field(model)}__gte": since}
+            )
+            changed |= Q(Exists(children))
+        return changed
+
+    def changed_after_version(self, number: int) -> Q:
+        model = self._meta.model
+        if not issubclass(model, Moderated):
+            return self.changed_after_time(_first_version_after(number))
+        changed = Q(_changed_in_versions_after(number, model, OuterRef("pk")))
+        for parent in self.sync_parents:
+            field = model._meta.get_field(parent)
+            changed |= Q(
+                _changed_in_versions_after(number, field.related_model, OuterRef(field.attname))
+            )
+        for child, lookup in self.sync_children:
+            children = child._default_manager.filter(**{lookup: OuterRef("pk")})
+            if issubclass(child, Moderated):
+                children = children.filter(
+                    _changed_in_versions_after(number, child, OuterRef("pk"))
+                )
+            else:
+                children = children.filter(
+                    **{f"{_time_field(child)}__gte": _first_version_after(number)}
+                )
+            changed |= Q(Exists(children))
+        return changed
+
+    def _parent(self, name: str) -> type[models.Model]:
+        return self._meta.model._meta.get_field(name).related_model
+
+
+def _time_field(model: type[models.Model]) -> str:
+    """When a record last changed: ``updated_at`` on curated records."""
+    return "updated_at" if issubclass(model, Moderated) else "computed_at"
+
+
+def _first_version_after(number: int) -> Subquery:
+    """When the first data version after ``number`` was made (NULL if none was: then
+    nothing changed, and a comparison with it selects nothing)."""
+    return Subquery(
+        DataVersion.objects.filter(number__gt=number).order_by("number").values("created_at")[:1]
+    )
+
+
+def _changed_in_versions_after(number: int, model: type[models.Model], record) -> Exists:
+    return Exists(
+        DataChange.objects.filter(content_of(model), version__number__gt=number, object_id=record)
+    )
+
+
+class SuggestionFilter(SyncFilterSet):
     state = django_filters.ChoiceFilter(
         choices=SuggestionState.choices, label="State", empty_label="any state"
     )
@@ -119,26 +282,27 @@ class SuggestionFilter(django_filters.FilterSet):
         field_name="author__username", label="Author (username)", max_length=150
     )
     record = IdFilter(field_name="object_id", label="Record id (use it with kind)")
+    sort = SortFilter(
+        fields=(("created_at", "created"), ("last_update", "updated")), label="Sort by"
+    )
+
+    # A suggestion changes when it is made and when it is reviewed.
+    sync_time_fields = ("created_at", "reviewed_at")
 
     class Meta:
         model = Suggestion
         fields = ["state", "kind", "author", "record"]
 
+    def filter_queryset(self, queryset):
+        if any("updated" in key for key in self.form.cleaned_data.get("sort") or []):
+            queryset = queryset.annotate(last_update=Coalesce("reviewed_at", "created_at"))
+        return super().filter_queryset(queryset)
+
     def filter_kind(self, queryset, name: str, value: str):
         return queryset.of_kind(api_resource_model(value))
 
 
-# DataVersion.number is a PositiveIntegerField: a larger ``since`` is a 400, not an
-# overflow in the database driver.
-MAX_VERSION = 2**31 - 1
-
-
-class VersionFilter(django_filters.NumberFilter):
-    # Whole numbers only: the default DecimalField would accept 1.5 and 1e3.
-    field_class = forms.IntegerField
-
-
-class DataChangeFilter(django_filters.FilterSet):
+class DataChangeFilter(SyncFilterSet):
     since = VersionFilter(
         field_name="version__number",
         lookup_expr="gt",
@@ -153,6 +317,18 @@ class DataChangeFilter(django_filters.FilterSet):
         help_text="Only changes of this kind: added, revised or retracted.",
     )
 
+    sort = SortFilter(
+        fields=(("version__number", "updated"),),
+        label="Sort by",
+        help_text="`-updated` (the default) lists the newest version first; `updated`, the oldest.",
+    )
+
     class Meta:
         model = DataChange
         fields = ["since", "action"]
+
+    def changed_after_time(self, since) -> Q:
+        return Q(version__created_at__gte=since)
+
+    def changed_after_version(self, number: int) -> Q:
+        return Q(version__number__gt=number)

@@ -28,6 +28,7 @@ from curation.services import (
     ReviewTransitionError,
     VersionConflict,
 )
+from curation.sync import TOMBSTONE_SCHEMA
 from curation.versions import data_version_of
 
 # ---------------------------------------------------------------------------
@@ -262,18 +263,22 @@ class Pagination(PageNumberPagination):
             paginator.count = public_count(queryset)
         return paginator
 
+    # Set by the list for a sync request (curation/sync.py), on its first page.
+    tombstones = None
+
     def get_paginated_response(self, data):
         # The data version the rows were read at, also in X-Data-Version: a client
         # keeps it and later asks /api/v1/changes/?since=<it> what changed.
-        return Response(
-            {
-                "count": self.page.paginator.count,
-                "data_version": data_version_of(self.request).number,
-                "next": self.get_next_link(),
-                "previous": self.get_previous_link(),
-                "results": data,
-            }
-        )
+        body = {
+            "count": self.page.paginator.count,
+            "data_version": data_version_of(self.request).number,
+            "next": self.get_next_link(),
+            "previous": self.get_previous_link(),
+            "results": data,
+        }
+        if self.tombstones is not None:
+            body["tombstones"] = self.tombstones
+        return Response(body)
 
     def get_paginated_response_schema(self, schema):
         paginated = super().get_paginated_response_schema(schema)
@@ -289,6 +294,14 @@ class Pagination(PageNumberPagination):
                 "/api/v1/changes/ to learn what changed after it.",
             },
             **properties,
+        }
+        paginated["properties"]["tombstones"] = {
+            "type": "array",
+            "items": TOMBSTONE_SCHEMA,
+            "description": "Only with `updated_since` or `since_version`, on the first page, "
+            "for curated records: every record of this list removed since (retracted, or "
+            "resting on a record that was), whatever the other filters. Drop them from "
+            "your copy.",
         }
         paginated["required"] = [*paginated["required"], "data_version"]
         return paginated

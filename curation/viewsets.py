@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from curation import openapi  # noqa: F401  (registers the schema extensions)
+from curation.apicsv import CSVListMixin, CSVSchemaMixin
 from curation.bundles import bundle_publish, bundle_submit
 from curation.models import Suggestion
 from curation.preconditions import data_etag, if_match_version, record_etag
@@ -28,6 +29,7 @@ from curation.rest import ErrorSerializer, PreconditionFailed, error_body
 from curation.revisions import suggestion_diff
 from curation.serializers import SuggestionDetailSerializer
 from curation.services import TRANSITIONS, record_check_can_edit, record_create, record_edit
+from curation.sync import sync_tombstones
 from curation.versions import data_version_of
 
 
@@ -87,10 +89,11 @@ def unknown_parameters_check(given, known) -> None:
         raise exceptions.ValidationError(errors)
 
 
-class ApiViewSetMixin:
+class ApiViewSetMixin(CSVListMixin):
     """What every API viewset shares: conditional GET, ``Vary: Authorization``
     (a curator's token shows drafts that anonymous readers never see), and strict query
-    parameters (an unknown one is a 400)."""
+    parameters (an unknown one is a 400); lists in CSV too (curation/apicsv.py), with
+    what a page of rows needs added by ``prepare_rows``."""
 
     @classmethod
     def as_view(cls, *args, **kwargs):
@@ -121,6 +124,15 @@ class ApiViewSetMixin:
         if self.action != "list":
             return queryset
         return super().filter_queryset(queryset)
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        if page is not None:
+            self.prepare_rows(page)
+            if self.paginator.page.number == 1:
+                # A sync request (updated_since, since_version): what a copy must drop.
+                self.paginator.tombstones = sync_tombstones(getattr(self, "filterset", None))
+        return page
 
     # The record a detail response shows; its ETag carries the record's version.
     etag_record = None
@@ -228,7 +240,7 @@ def _with_edit_reason(serializer):
     return _reason_serializers[cls](**getattr(serializer, "_kwargs", {}))
 
 
-class ApiSchema(AutoSchema):
+class ApiSchema(CSVSchemaMixin, AutoSchema):
     """A viewset may say which errors an action answers with (``error_statuses``:
     ``{action: [codes]}``) and what they mean there (``error_descriptions``), and that
     its writes take no If-Match (``conditional_writes = False``)."""
@@ -269,7 +281,9 @@ class ApiSchema(AutoSchema):
         return described[code] if code in described else ERROR_DESCRIPTIONS[code]
 
     def _is_read(self) -> bool:
-        return getattr(self.view, "action", None) in ("list", "retrieve")
+        # A viewset may name more actions that read like a detail (``read_actions``).
+        reads = ("list", "retrieve", *getattr(self.view, "read_actions", ()))
+        return getattr(self.view, "action", None) in reads
 
     def get_auth(self):
         """Each operation's security as the server applies it: a token (``Token <key>``

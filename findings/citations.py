@@ -296,10 +296,11 @@ class RISRenderer(_CitationRenderer):
 CITATION_FORMAT_PARAMETER = OpenApiParameter(
     "format",
     OpenApiTypes.STR,
-    enum=["json", "bibtex", "ris"],
+    enum=["json", "bibtex", "ris", "csv"],
     description="`bibtex` or `ris`: the sources as citations (BibTeX written by "
     "bibtexparser, RIS by rispy), every source the filters select, not one page; the "
-    "file is named with the data version (`sources-v12.bib`). Default: JSON.",
+    "file is named with the data version (`sources-v12.bib`). `csv` (list only): every "
+    "source the filters select as CSV. Default: JSON.",
 )
 CITATION_RESPONSES = {
     (200, BibTeXRenderer.media_type): OpenApiTypes.STR,

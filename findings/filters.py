@@ -6,7 +6,7 @@ from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from curation.filters import BooleanFilter, IdFilter, SortFilter
+from curation.filters import BooleanFilter, IdFilter, SortFilter, SyncFilterSet
 from curation.models import Status
 from findings.models import (
     Abnormality,
@@ -59,7 +59,7 @@ class SlugsFilter(django_filters.ModelMultipleChoiceFilter):
         return {self.field_name: v}
 
 
-class AbnormalityFilter(django_filters.FilterSet):
+class AbnormalityFilter(SyncFilterSet):
     category = django_filters.ChoiceFilter(
         choices=AbnormalityCategory.choices, label="Category", empty_label="any category"
     )
@@ -69,7 +69,13 @@ class AbnormalityFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_text", label="Name contains", max_length=MAX_QUERY_LENGTH
     )
-    sort = SortFilter(fields=(("name", "name"), ("category", "category")), label="Sort by")
+    sort = SortFilter(
+        fields=(("name", "name"), ("category", "category"), ("updated_at", "updated")),
+        label="Sort by",
+    )
+
+    # An abnormality shows its lab tests.
+    sync_children = ((LabTest, "abnormalities"),)
 
     class Meta:
         model = Abnormality
@@ -84,7 +90,7 @@ class AbnormalityFilter(django_filters.FilterSet):
         )
 
 
-class SourceFilter(django_filters.FilterSet):
+class SourceFilter(SyncFilterSet):
     kind = django_filters.ChoiceFilter(
         choices=SourceKind.choices, label="Kind of source", empty_label="any kind"
     )
@@ -108,7 +114,10 @@ class SourceFilter(django_filters.FilterSet):
         label="Title, author or identifier contains",
         max_length=MAX_QUERY_LENGTH,
     )
-    sort = SortFilter(fields=(("year", "year"), ("title", "title")), label="Sort by")
+    sort = SortFilter(
+        fields=(("year", "year"), ("title", "title"), ("updated_at", "updated")),
+        label="Sort by",
+    )
 
     class Meta:
         model = Source
@@ -125,7 +134,7 @@ class SourceFilter(django_filters.FilterSet):
         )
 
 
-class LabTestFilter(django_filters.FilterSet):
+class LabTestFilter(SyncFilterSet):
     abnormality = SlugsFilter(
         field_name="abnormalities",
         queryset=Abnormality.objects.published(),
@@ -139,7 +148,13 @@ class LabTestFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_text", label="Name contains", max_length=MAX_QUERY_LENGTH
     )
-    sort = SortFilter(fields=(("name", "name"), ("availability", "availability")), label="Sort by")
+    sort = SortFilter(
+        fields=(("name", "name"), ("availability", "availability"), ("updated_at", "updated")),
+        label="Sort by",
+    )
+
+    # A lab test shows the abnormalities it can show.
+    sync_children = ((Abnormality, "lab_tests"),)
 
     class Meta:
         model = LabTest
@@ -151,7 +166,7 @@ class LabTestFilter(django_filters.FilterSet):
         )
 
 
-class ClaimFilter(django_filters.FilterSet):
+class ClaimFilter(SyncFilterSet):
     """What findings and therapy evidence are filtered by alike (TherapyEvidenceFilter
     in treatments/filters.py extends it too)."""
 
@@ -180,9 +195,17 @@ class ClaimFilter(django_filters.FilterSet):
         method="filter_text", label="Statement or quote contains", max_length=MAX_QUERY_LENGTH
     )
     sort = SortFilter(
-        fields=(("level", "level"), ("source__year", "year"), ("created_at", "created")),
+        fields=(
+            ("level", "level"),
+            ("source__year", "year"),
+            ("created_at", "created"),
+            ("updated_at", "updated"),
+        ),
         label="Sort by",
     )
+
+    # A claim shows its source (``citation``).
+    sync_parents = ("source",)
 
     def filter_text(self, queryset, name, value):
         return queryset.filter(Q(statement__icontains=value) | Q(quote__icontains=value))

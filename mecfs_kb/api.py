@@ -15,6 +15,8 @@ from treatments.api import (
     HarmViewSet,
     PairCertaintyViewSet,
     RegulatoryStatusViewSet,
+    ReleaseFileView,
+    ReleaseViewSet,
     TherapyEvidenceViewSet,
     TherapyViewSet,
 )
@@ -48,11 +50,18 @@ router.register("harms", HarmViewSet, basename="harm")
 router.register("pairs", PairCertaintyViewSet, basename="pair")
 router.register("suggestions", SuggestionViewSet, basename="suggestion")
 router.register("changes", DataChangeViewSet, basename="change")
+router.register("releases", ReleaseViewSet, basename="release")
 # Suggestions name the kind of record by these basenames ("evidence", "finding", …).
 api_resources_register(router.registry)
 
 urlpatterns = [
     path("v1/schema/", SpectacularAPIView.as_view(), name="schema"),
+    # A release's files, without the trailing slash the router gives its resources.
+    path(
+        "v1/releases/<str:label>/files/<str:name>",
+        ReleaseFileView.as_view(),
+        name="release-file",
+    ),
     # The split view serves Swagger UI's start-up script as a file of its own (no inline
     # script), and Swagger UI itself from drf-spectacular-sidecar's static files (no CDN).
     path(

@@ -285,7 +285,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly"
     ],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # django-filter's, keeping the FilterSet for the list's tombstones (curation/sync.py).
+    "DEFAULT_FILTER_BACKENDS": ["curation.sync.FilterBackend"],
     # orjson: the same JSON as DRF's renderer, several times faster (mecfs_kb/renderers.py).
     "DEFAULT_RENDERER_CLASSES": ["mecfs_kb.renderers.ORJSONRenderer"],
     # DRF's JSON parser with nesting bounded (deep nesting was a 500).
@@ -338,15 +339,20 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+# Data releases (treatments/releases.py, ``manage.py publish_release``): one directory per
+# release, written once, served at /api/v1/releases/. Keep it on persistent storage.
+RELEASES_ROOT = Path(os.environ.get("RELEASES_ROOT") or BASE_DIR / "releases")
+
 # Apps anywhere may use the API from a browser. Writes need a token sent by the app
 # (`Authorization`), never cookies (no CORS_ALLOW_CREDENTIALS), so another site cannot
 # write on a visitor's behalf. If-None-Match revalidates a copy, If-Match keeps a write
-# from overwriting someone else's (docs/api.md "HTTP").
+# from overwriting someone else's (docs/api.md "HTTP"). Content-Disposition names a
+# CSV download.
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_ALL_ORIGINS = True
 CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PATCH"]
 CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "if-match", "if-none-match"]
-CORS_EXPOSE_HEADERS = ["ETag", "Location", "Retry-After", "X-Data-Version"]
+CORS_EXPOSE_HEADERS = ["ETag", "Location", "Retry-After", "X-Data-Version", "Content-Disposition"]
 
 # --- Security (docs/security.md) ----------------------------------------------------
 

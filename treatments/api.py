@@ -3,7 +3,14 @@
 from collections.abc import Iterable
 
 from django.db.models import Prefetch
-from rest_framework import mixins, viewsets
+from django.http import FileResponse
+from django.urls import reverse
+from django.utils.cache import get_conditional_response, patch_cache_control
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, mixins, permissions, viewsets
+from rest_framework.decorators import action
+from rest_framework.views import APIView
 
 from curation.viewsets import (
     ApiViewSetMixin,
@@ -17,14 +24,25 @@ from treatments.filters import (
     HarmFilter,
     PairCertaintyFilter,
     RegulatoryStatusFilter,
+    ReleaseFilter,
     TherapyEvidenceFilter,
     TherapyFilter,
 )
-from treatments.models import Harm, PairCertainty, RegulatoryStatus, Therapy, TherapyEvidence
+from treatments.models import (
+    RELEASE_LABEL_REGEX,
+    Harm,
+    PairCertainty,
+    RegulatoryStatus,
+    Release,
+    Therapy,
+    TherapyEvidence,
+)
+from treatments.releases import RELEASE_CONTENT_TYPES, release_file_path
 from treatments.serializers import (
     HarmSerializer,
     PairCertaintySerializer,
     RegulatoryStatusSerializer,
+    ReleaseSerializer,
     TherapyEvidenceSerializer,
     TherapySerializer,
 )
@@ -95,11 +113,8 @@ class TherapyViewSet(ReadOnlyViewSet):
             )
         )
 
-    def paginate_queryset(self, queryset):
-        page = super().paginate_queryset(queryset)
-        if page is not None:
-            attach_abnormality_summaries(page)
-        return page
+    def prepare_rows(self, rows):
+        attach_abnormality_summaries(rows)
 
     def get_object(self):
         therapy = super().get_object()
@@ -196,3 +211,92 @@ class HarmViewSet(ReviewActionsMixin, DraftWriteViewSet):
         return Harm.objects.visible_to(self.request.user, retracted=True).select_related(
             "therapy", "source"
         )
+
+
+class ReleaseViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Data releases: the whole published knowledge base as files (one JSON file with
+    every table, one CSV per table, and `manifest.json` with counts and SHA-256
+    checksums), newest first. Each is written once and never changed; `latest/`
+    redirects to the newest, `latest/files/<name>` to its file. The same for every
+    client."""
+
+    http_method_names = ["get", "head", "options"]
+    permission_classes = [permissions.AllowAny]
+    serializer_class = ReleaseSerializer
+    filterset_class = ReleaseFilter
+    queryset = Release.objects.all()
+    lookup_field = "label"
+    lookup_value_regex = RELEASE_LABEL_REGEX
+
+    def get_object(self):
+        release = super().get_object()
+        # A release has no record version: its ETag is its body's (conditional_get).
+        self.etag_record = None
+        return release
+
+    # The schema (curation/viewsets.py ApiSchema): ``latest`` reads like a detail.
+    read_actions = ("latest",)
+    error_statuses = {"latest": [400, 404]}
+    error_descriptions = {"latest": {404: "No release was published yet."}}
+
+    @extend_schema(summary="The newest release", responses=ReleaseSerializer)
+    @action(detail=False, url_path="latest")
+    def latest(self, request, *args, **kwargs):
+        release = newest_release()
+        self.kwargs[self.lookup_field] = release.label
+        response = self.retrieve(request, *args, **kwargs)
+        response["Content-Location"] = reverse("api:release-detail", args=[release.label])
+        return response
+
+
+def newest_release() -> Release:
+    release = Release.objects.order_by(*Release._meta.ordering).first()
+    if release is None:
+        raise exceptions.NotFound("No release has been published yet.")
+    return release
+
+
+class ReleaseFileView(APIView):
+    """One file of a release, as written: `Content-Type` by kind, `Content-Length`,
+    `ETag` (its SHA-256, as the manifest lists it) and a year's caching, since a
+    release's files never change. `latest` as the label serves the newest release's
+    file (revalidate it: `Cache-Control: no-cache`, `Content-Location` names the file
+    of that release)."""
+
+    permission_classes = [permissions.AllowAny]
+    # Documented as a read of one record (curation/viewsets.py ApiSchema).
+    action = "retrieve"
+
+    @extend_schema(
+        operation_id="releases_files_retrieve",
+        summary="Download one file of a release (`latest`: of the newest)",
+        responses={
+            (200, "application/json"): OpenApiTypes.BINARY,
+            (200, "text/csv"): OpenApiTypes.BINARY,
+        },
+    )
+    def get(self, request, label: str, name: str):
+        latest = label == "latest"
+        release = newest_release() if latest else Release.objects.filter(label=label).first()
+        path = release_file_path(release, name) if release else None
+        if path is None or not path.is_file():
+            raise exceptions.NotFound(f"Release {label} has no file named {name}.")
+        meta = release.files[name]
+        etag = f'"{meta["sha256"]}"'
+        response = get_conditional_response(request, etag=etag)
+        if response is None:
+            response = FileResponse(
+                path.open("rb"),
+                as_attachment=True,
+                filename=f"mecfs-kb-{release.label}-{name}",
+                content_type=RELEASE_CONTENT_TYPES[path.suffix],
+            )
+            response["Content-Length"] = str(meta["bytes"])
+        response["ETag"] = etag
+        if latest:
+            # The newest changes with each release: revalidate (the ETag makes it cheap).
+            response["Content-Location"] = reverse("api:release-file", args=[release.label, name])
+            patch_cache_control(response, no_cache=True)
+        else:
+            patch_cache_control(response, public=True, max_age=365 * 24 * 3600, immutable=True)
+        return response

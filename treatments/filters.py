@@ -5,7 +5,7 @@ from django import forms
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
 from django_filters.constants import EMPTY_VALUES
 
-from curation.filters import SortFilter
+from curation.filters import SortFilter, SyncFilterSet
 from curation.models import Status
 from findings.filters import MAX_QUERY_LENGTH, ClaimFilter, IdFilter, SlugsFilter
 from findings.models import Abnormality, Direction, Level
@@ -13,6 +13,7 @@ from treatments.gaps import Gap
 from treatments.models import (
     CERTAINTY_ORDER,
     Certainty,
+    CertaintyOverride,
     ControlComparison,
     Harm,
     HarmKind,
@@ -20,6 +21,7 @@ from treatments.models import (
     PairCertainty,
     RegulatoryStatus,
     RegulatoryStatusKind,
+    Release,
     Severity,
     Stage,
     Therapy,
@@ -47,7 +49,7 @@ class TherapyOrderingFilter(SortFilter):
         return super().filter(qs, value)
 
 
-class TherapyFilter(django_filters.FilterSet):
+class TherapyFilter(SyncFilterSet):
     """Therapies by the published evidence that ties them to abnormalities.
 
     ``abnormality``, ``level``, ``direction`` and ``match`` describe one evidence
@@ -105,7 +107,12 @@ class TherapyFilter(django_filters.FilterSet):
         widget=forms.CheckboxSelectMultiple,
     )
     sort = TherapyOrderingFilter(
-        fields=(("best_level", "evidence"), ("certainty_rank", "certainty"), ("name", "name")),
+        fields=(
+            ("best_level", "evidence"),
+            ("certainty_rank", "certainty"),
+            ("name", "name"),
+            ("updated_at", "updated"),
+        ),
         field_labels={
             "best_level": "Evidence, weakest first",
             "-evidence": "Evidence, strongest first",
@@ -113,12 +120,22 @@ class TherapyFilter(django_filters.FilterSet):
             "-certainty": "Certainty, most certain first",
             "name": "Name, A to Z",
             "-name": "Name, Z to A",
+            "updated_at": "Last updated, oldest first",
+            "-updated": "Last updated, newest first",
         },
         # Level A sorts before E, certainty rank 0 is high: "-" means most first.
         reversed_fields=("best_level", "certainty_rank"),
         tiebreak=("name", "pk"),
         label="Sort by",
         empty_label="strongest evidence first",
+    )
+
+    # A therapy shows what its evidence, harms and ratings say.
+    sync_children = (
+        (TherapyEvidence, "therapy"),
+        (Harm, "therapy"),
+        (CertaintyOverride, "therapy"),
+        (PairCertainty, "therapy"),
     )
 
     class Meta:
@@ -184,7 +201,7 @@ class TherapyEvidenceFilter(ClaimFilter):
         fields = ["therapy", "abnormality", "level", "direction", "link_kind", "source", "status"]
 
 
-class RegulatoryStatusFilter(django_filters.FilterSet):
+class RegulatoryStatusFilter(SyncFilterSet):
     therapy = django_filters.ModelChoiceFilter(
         to_field_name="slug", queryset=Therapy.objects.published(), label="Therapy"
     )
@@ -195,7 +212,12 @@ class RegulatoryStatusFilter(django_filters.FilterSet):
         lookup_expr="iexact", label="Jurisdiction", max_length=120
     )
     source = IdFilter(field_name="source_id", label="Source id")
-    sort = SortFilter(fields=(("date", "date"), ("jurisdiction", "jurisdiction")), label="Sort by")
+    sort = SortFilter(
+        fields=(("date", "date"), ("jurisdiction", "jurisdiction"), ("updated_at", "updated")),
+        label="Sort by",
+    )
+
+    sync_parents = ("source",)
 
     class Meta:
         model = RegulatoryStatus
@@ -240,7 +262,7 @@ def certainty_rank() -> Case:
     )
 
 
-class PairCertaintyFilter(django_filters.FilterSet):
+class PairCertaintyFilter(SyncFilterSet):
     """Certainty ratings of abnormality-therapy pairs (issue 12), for /api/v1/pairs/ and
     the reader pages. ``certainty`` and ``direction`` match what readers are shown: an
     editor's published override where there is one, else the computed rating."""
@@ -279,12 +301,14 @@ class PairCertaintyFilter(django_filters.FilterSet):
             ("certainty_rank", "certainty"),
             ("therapy__name", "therapy"),
             ("abnormality__name", "abnormality"),
+            ("computed_at", "updated"),
         ),
         field_labels={
             "certainty_rank": "Certainty, least certain first",
             "-certainty": "Certainty, most certain first",
             "therapy__name": "Therapy",
             "abnormality__name": "Abnormality",
+            "computed_at": "Last computed",
         },
         # Certainty rank 0 is high: "-certainty" (most certain first) sorts it ascending.
         reversed_fields=("certainty_rank",),
@@ -292,6 +316,10 @@ class PairCertaintyFilter(django_filters.FilterSet):
         label="Sort by",
         empty_label="therapy, then abnormality",
     )
+
+    # A rating is rewritten whenever what it rests on changes; it shows its override.
+    sync_time_fields = ("computed_at",)
+    sync_parents = ("override",)
 
     class Meta:
         model = PairCertainty
@@ -320,7 +348,7 @@ class GapFilter(PairCertaintyFilter):
         fields = [*PairCertaintyFilter.Meta.fields, "gap"]
 
 
-class HarmFilter(django_filters.FilterSet):
+class HarmFilter(SyncFilterSet):
     therapy = django_filters.ModelChoiceFilter(
         to_field_name="slug", queryset=Therapy.objects.published(), label="Therapy"
     )
@@ -343,9 +371,16 @@ class HarmFilter(django_filters.FilterSet):
         max_length=MAX_QUERY_LENGTH,
     )
     sort = SortFilter(
-        fields=(("severity", "severity"), ("source__year", "year"), ("created_at", "created")),
+        fields=(
+            ("severity", "severity"),
+            ("source__year", "year"),
+            ("created_at", "created"),
+            ("updated_at", "updated"),
+        ),
         label="Sort by",
     )
+
+    sync_parents = ("source",)
 
     class Meta:
         model = Harm
@@ -362,3 +397,23 @@ class HarmFilter(django_filters.FilterSet):
             # Retracted harms are read by id (shown as retracted), listed only when asked.
             queryset = queryset.exclude(status=Status.RETRACTED)
         return queryset
+
+
+class ReleaseFilter(SyncFilterSet):
+    """The data releases, newest first. ``since_version`` lists those of later data
+    versions; ``updated_since``, those written since."""
+
+    sort = SortFilter(
+        fields=(("data_version", "updated"),),
+        label="Sort by",
+        help_text="`-updated` (the default): the newest release first.",
+    )
+
+    sync_time_fields = ("created_at",)
+
+    class Meta:
+        model = Release
+        fields: list[str] = []
+
+    def changed_after_version(self, number: int) -> Q:
+        return Q(data_version__gt=number)

@@ -1,6 +1,7 @@
 """Therapies, and the sourced evidence that ties them to abnormalities."""
 
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
@@ -685,3 +686,39 @@ class PairCertainty(models.Model):
         if self.override_id and self.override.net_direction:
             return self.override.net_direction
         return self.net_direction
+
+
+# A release label: letters, digits, dots, dashes and underscores (a directory name and a
+# URL segment both), starting with a letter or digit; "latest" names the newest release.
+RELEASE_LABEL_REGEX = r"[0-9A-Za-z][0-9A-Za-z._-]*"
+
+
+class Release(models.Model):
+    """A data release: the published knowledge base as files (treatments/releases.py),
+    written once under ``RELEASES_ROOT/<label>/`` and never changed, with what its
+    manifest says (counts, SHA-256 checksums). Downloaded from /api/v1/releases/."""
+
+    label = models.CharField(
+        max_length=60,
+        validators=[RegexValidator(f"^{RELEASE_LABEL_REGEX}$")],
+        help_text="Names the release and its directory, e.g. 2026.11.30-v12.",
+    )
+    data_version = models.PositiveIntegerField(help_text="The data version the files show.")
+    created_at = models.DateTimeField(help_text="When the files were written.")
+    format_version = models.PositiveSmallIntegerField()
+    counts = models.JSONField(help_text="Rows per table.")
+    files = models.JSONField(help_text='{"<name>": {"sha256": …, "bytes": …}}, manifest too.')
+
+    class Meta:
+        ordering = ["-data_version", "-created_at", "-pk"]
+        get_latest_by = ["data_version", "created_at", "pk"]
+        constraints = [
+            # A label is a directory that is written once: never two rows for it.
+            models.UniqueConstraint(fields=["label"], name="release_label_unique"),
+            models.CheckConstraint(
+                condition=Q(label__regex=f"^{RELEASE_LABEL_REGEX}$"), name="release_label_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Release {self.label} (data version {self.data_version})"

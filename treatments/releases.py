@@ -8,16 +8,21 @@ reads the JSON (the CSVs are checked against their checksums, not read).
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import io
 import json
+import os
+import shutil
+import stat
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from curation.csvfile import csv_write
@@ -36,9 +41,11 @@ from treatments.knowledge_base import (
     plain_decimal,
 )
 from treatments.models import (
+    RELEASE_LABEL_REGEX,
     CertaintyOverride,
     Harm,
     RegulatoryStatus,
+    Release,
     Therapy,
     TherapyEvidence,
 )
@@ -419,6 +426,84 @@ def release_export(*, directory: Path, release: str) -> ReleaseManifest:
         json.dumps(manifest.as_dict(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     return manifest
+
+
+# ---------------------------------------------------------------------------
+# Published releases: written once under RELEASES_ROOT, served by /api/v1/releases/
+# ---------------------------------------------------------------------------
+
+# What each file of a release is, for the download's Content-Type.
+RELEASE_CONTENT_TYPES = {".json": "application/json", ".csv": "text/csv; charset=utf-8"}
+
+
+def release_directory(label: str) -> Path:
+    return Path(settings.RELEASES_ROOT) / label
+
+
+def release_file_path(release: Release, name: str) -> Path | None:
+    """The file ``name`` of ``release`` on disk, or None if the release lists no such
+    file (only names its manifest lists are ever served, so no path can be made up)."""
+    if name not in release.files:
+        return None
+    return release_directory(release.label) / name
+
+
+def release_publish(*, label: str | None = None) -> Release:
+    """Write a release of what readers see now into ``RELEASES_ROOT/<label>/`` and record
+    it, so /api/v1/releases/ lists and serves it. Immutable: the files are written into
+    a new directory, made read-only, and never written again; the label is unique.
+
+    Refused (``ReleaseError``) when the current data version already has a release, or
+    the label is taken or not a valid name."""
+    current = getattr(data_version_current(), "number", 0)
+    existing = Release.objects.filter(data_version=current).first()
+    if existing is not None:
+        raise ReleaseError(
+            f"Data version {current} is already released as {existing.label}; publish "
+            "something first."
+        )
+    label = label or f"{timezone.now():%Y.%m.%d}-v{current}"
+    try:
+        Release(label=label).clean_fields(
+            exclude=[f.name for f in Release._meta.fields if f.name != "label"]
+        )
+    except ValidationError as exc:
+        raise ReleaseError(f"{label!r} is not a release label ({RELEASE_LABEL_REGEX}).") from exc
+    if label == "latest":
+        raise ReleaseError("“latest” names the newest release in the API; choose another label.")
+    root = Path(settings.RELEASES_ROOT)
+    final = release_directory(label)
+    if final.exists() or Release.objects.filter(label=label).exists():
+        raise ReleaseError(f"A release named {label} exists already; choose another label.")
+    # Written beside the final directory and renamed into place whole: a reader never
+    # sees a half-written release, and a failed write leaves nothing under its name.
+    staging = root / f".writing-{label}-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        manifest = release_export(directory=staging, release=label)
+        manifest_bytes = (staging / MANIFEST).read_bytes()
+        files = {
+            **manifest.files,
+            MANIFEST: {"sha256": _sha256(manifest_bytes), "bytes": len(manifest_bytes)},
+        }
+        for path in staging.iterdir():
+            path.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+        os.rename(staging, final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    try:
+        return Release.objects.create(
+            label=label,
+            data_version=manifest.data_version,
+            created_at=datetime.datetime.fromisoformat(manifest.created_at),
+            format_version=RELEASE_FORMAT_VERSION,
+            counts=manifest.counts,
+            files=dict(sorted(files.items())),
+        )
+    except IntegrityError:
+        shutil.rmtree(final, ignore_errors=True)
+        raise ReleaseError(f"A release named {label} exists already.") from None
 
 
 def _read_release(directory: Path) -> tuple[dict[str, Any], dict[str, Any]]:

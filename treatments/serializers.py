@@ -1,7 +1,11 @@
 """API representations of therapies and their evidence. Fields are listed explicitly;
 no business logic here (writes go through curation/services.py)."""
 
-from drf_spectacular.utils import extend_schema_serializer
+from pathlib import Path
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from findings.models import Abnormality, Level, Source
@@ -22,9 +26,11 @@ from treatments.models import (
     NetDirection,
     PairCertainty,
     RegulatoryStatus,
+    Release,
     Therapy,
     TherapyEvidence,
 )
+from treatments.releases import RELEASE_CONTENT_TYPES, RELEASE_JSON
 
 
 class CertaintyOverrideSerializer(serializers.Serializer):
@@ -326,3 +332,63 @@ class HarmSerializer(RejectStatusMixin, serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "citation", "status", "retraction", "created_at", "updated_at"]
+
+
+class ReleaseFileSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    sha256 = serializers.CharField(help_text="SHA-256 of the file, in hex; also its ETag.")
+    bytes = serializers.IntegerField()
+    content_type = serializers.CharField()
+    url = serializers.CharField(help_text="Where to download it.")
+
+
+class ReleaseSerializer(serializers.ModelSerializer):
+    """A data release as its manifest describes it, with a download link per file."""
+
+    url = serializers.SerializerMethodField()
+    download = serializers.SerializerMethodField(
+        help_text="The whole knowledge base in one JSON file (knowledge_base.json)."
+    )
+    files = serializers.SerializerMethodField(
+        help_text="Every file of the release: JSON with every table, one CSV per table, "
+        "and manifest.json."
+    )
+
+    class Meta:
+        model = Release
+        fields = [
+            "label",
+            "data_version",
+            "created_at",
+            "format_version",
+            "counts",
+            "url",
+            "download",
+            "files",
+        ]
+        read_only_fields = fields
+
+    def _absolute(self, path: str) -> str:
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request else path
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, release: Release) -> str:
+        return self._absolute(reverse("api:release-detail", args=[release.label]))
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_download(self, release: Release) -> str:
+        return self._absolute(reverse("api:release-file", args=[release.label, RELEASE_JSON]))
+
+    @extend_schema_field(ReleaseFileSerializer(many=True))
+    def get_files(self, release: Release) -> list[dict]:
+        return [
+            {
+                "name": name,
+                "sha256": meta["sha256"],
+                "bytes": meta["bytes"],
+                "content_type": RELEASE_CONTENT_TYPES[Path(name).suffix],
+                "url": self._absolute(reverse("api:release-file", args=[release.label, name])),
+            }
+            for name, meta in release.files.items()
+        ]

@@ -253,11 +253,6 @@ def internal_words(text: str, slugs: list[str]) -> list[str]:
     return found
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fixed by branch words: citation keys in curator notes and 'Anon.' for a "
-    "source without authors (issue 18 item 4)",
-)
 def test_no_internal_key_reaches_a_reader_on_the_journeys(live_server, browser, seed):
     # Slugs with two hyphens or more: a word of the language has none.
     slugs = [

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Paginator as DjangoPaginator
 from django.http import Http404
-from rest_framework import exceptions, parsers, serializers, status
+from rest_framework import authentication, exceptions, parsers, serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -206,14 +206,55 @@ class JSONParser(parsers.JSONParser):
 
 
 class Pagination(PageNumberPagination):
+    """Page numbers, strictly: ``page`` and ``page_size`` are whole numbers within their
+    bounds (the schema states them) or a 400 naming the parameter, never a silent
+    fallback to the default; a page past the end is a 404."""
+
     page_size_query_param = "page_size"
     max_page_size = 100
+    # No ``page=last``: the schema says ``page`` is a number, and the server agrees.
+    last_page_strings = ()
 
     def paginate_queryset(self, queryset, request, view=None):
         # Anonymous readers all see the same published rows: their count is kept until
         # the next publish (curation/cache.py) instead of a COUNT(*) per request.
         self.shared_count = not request.user.is_authenticated
         return super().paginate_queryset(queryset, request, view)
+
+    def query_parameters(self) -> list[str]:
+        """The query parameters this pagination reads (the strict-input check's list)."""
+        return [self.page_query_param, self.page_size_query_param]
+
+    @staticmethod
+    def _whole_number(request, name: str, maximum: int | None = None) -> int | None:
+        raw = request.query_params.get(name)
+        if raw is None:
+            return None  # absent: the default (an empty value is a mistake, said so)
+        bound = f" from 1 to {maximum}" if maximum else ", 1 or more"
+        number = int(raw) if raw.isascii() and raw.isdigit() else 0
+        if number < 1 or (maximum is not None and number > maximum):
+            raise exceptions.ValidationError({name: [f"“{raw}” is not a whole number{bound}."]})
+        return number
+
+    def get_page_size(self, request):
+        size = self._whole_number(request, self.page_size_query_param, self.max_page_size)
+        return self.page_size if size is None else size
+
+    def get_page_number(self, request, paginator):
+        return self._whole_number(request, self.page_query_param) or 1
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"]["maximum"] = self.max_page_size
+                parameter["description"] = (
+                    f"Results per page: 1 to {self.max_page_size} ({self.page_size} by default)."
+                )
+            else:
+                parameter["description"] = "A page number, from 1; a page past the end is a 404."
+        return parameters
 
     def django_paginator_class(self, queryset, page_size):
         paginator = DjangoPaginator(queryset, page_size)
@@ -251,6 +292,37 @@ class Pagination(PageNumberPagination):
         }
         paginated["required"] = [*paginated["required"], "data_version"]
         return paginated
+
+
+class TokenAuthentication(authentication.TokenAuthentication):
+    """``Authorization: Token <key>``, or ``Bearer <key>`` (what generated clients send by
+    default, openapi-python-client's AuthenticatedClient among them): the same key either
+    way. Any other scheme, or a key that is not a user's, is a 401, never a silent
+    anonymous read: an app with a broken token learns it at once."""
+
+    keywords = ("Token", "Bearer")
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).split()
+        if not header:
+            return None
+        scheme = header[0].decode("latin-1")
+        if scheme.lower() not in {keyword.lower() for keyword in self.keywords}:
+            raise exceptions.AuthenticationFailed(
+                f"Unknown authorization scheme “{scheme[:20]}”: send "
+                "`Authorization: Token <key>` (or `Bearer <key>`)."
+            )
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed(
+                "Invalid token header: send `Authorization: Token <key>`, one key, no spaces."
+            )
+        try:
+            key = header[1].decode()
+        except UnicodeError:
+            raise exceptions.AuthenticationFailed(
+                "Invalid token header: the key has invalid characters."
+            ) from None
+        return self.authenticate_credentials(key)
 
 
 class _RateFromSettings:

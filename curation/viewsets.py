@@ -4,6 +4,7 @@ Resource code lives in ``<app>/api.py``."""
 
 from __future__ import annotations
 
+import difflib
 from functools import wraps
 
 from django.http import JsonResponse
@@ -13,10 +14,12 @@ from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import mixins, serializers, viewsets
+from rest_framework import exceptions, mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
+from curation import openapi  # noqa: F401  (registers the schema extensions)
 from curation.bundles import bundle_publish, bundle_submit
 from curation.models import Suggestion
 from curation.preconditions import data_etag, if_match_version, record_etag
@@ -67,13 +70,51 @@ def conditional_get(view):
     return wrapped
 
 
+def unknown_parameters_check(given, known) -> None:
+    """A 400 naming each query parameter the operation does not read, with the nearest
+    one it does: a misspelt filter (``abnormalty=``) must not answer the unfiltered list."""
+    known = sorted(known)
+    errors = {}
+    for name in given:
+        if name in known:
+            continue
+        nearest = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        hint = f" Did you mean “{nearest[0]}”?" if nearest else ""
+        errors[name[:100]] = [
+            f"Unknown query parameter.{hint} This operation takes: {', '.join(known)}."
+        ]
+    if errors:
+        raise exceptions.ValidationError(errors)
+
+
 class ApiViewSetMixin:
-    """What every API viewset shares: conditional GET and ``Vary: Authorization``
-    (a curator's token shows drafts that anonymous readers never see)."""
+    """What every API viewset shares: conditional GET, ``Vary: Authorization``
+    (a curator's token shows drafts that anonymous readers never see), and strict query
+    parameters (an unknown one is a 400)."""
 
     @classmethod
     def as_view(cls, *args, **kwargs):
         return conditional_get(super().as_view(*args, **kwargs))
+
+    def query_parameters(self) -> set[str]:
+        """The query parameters this request's operation reads, from what declares them:
+        ``format`` (DRF's content override, every operation), and for a list its
+        FilterSet's filters and the pagination's parameters. Add a filter to the FilterSet
+        and it is known here and in the schema alike."""
+        known = {api_settings.URL_FORMAT_OVERRIDE}
+        if getattr(self, "action", None) == "list":
+            filterset_class = getattr(self, "filterset_class", None)
+            if filterset_class is not None:
+                known.update(filterset_class.base_filters)
+            if self.paginator is not None:
+                known.update(self.paginator.query_parameters())
+        return known
+
+    def initial(self, request, *args, **kwargs):
+        # After authentication, permissions and throttling: a 401 or 429 says more.
+        super().initial(request, *args, **kwargs)
+        if hasattr(self, request.method.lower()):  # else a 405 says more
+            unknown_parameters_check(request.query_params, self.query_parameters())
 
     def filter_queryset(self, queryset):
         # Filters select rows of a list; a record is fetched by its id or slug alone.
@@ -127,10 +168,13 @@ class ReadOnlyViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
 # ---------------------------------------------------------------------------
 
 ERROR_DESCRIPTIONS = {
-    400: "Invalid query parameter or request body; `errors` names each one.",
-    401: "Missing or invalid token (`Authorization: Token <key>`); writes need a token.",
+    400: "Invalid or unknown query parameter, or invalid request body; `errors` names each "
+    "one (an unknown parameter with the nearest one the operation takes).",
+    401: "Missing or invalid token, or an authorization scheme other than `Token <key>` "
+    "or `Bearer <key>`; writes need a token.",
     403: "The token's user lacks the permission (Curators or Editors group).",
     404: "No such record (or not public: a draft, submitted or rejected one), or no such page.",
+    406: "The `Accept` header asks for a media type this operation does not answer with.",
     409: "The record is not a draft or rejected record, so it cannot be edited (for a "
     "review action: its status does not allow that action).",
     412: "If-Match names an older version of the record: someone changed it since you read "
@@ -148,6 +192,42 @@ DATA_VERSION_HEADER = {
 }
 
 
+# The largest id a record can have (a 64-bit primary key).
+ID_MAX = 2**63 - 1
+
+
+def _reason_field() -> serializers.CharField:
+    return serializers.CharField(
+        required=False,
+        allow_blank=True,
+        write_only=True,
+        help_text="Why the record should change: kept with the suggestion a PATCH of a "
+        "published record makes, for the editor who reviews it (and in the history).",
+    )
+
+
+_reason_serializers: dict[type, type] = {}
+
+
+def _with_edit_reason(serializer):
+    """The PATCH body as the schema shows it: the record's fields and the optional
+    ``reason`` that DraftWriteViewSet.edit_reason reads."""
+    cls = serializer if isinstance(serializer, type) else type(serializer)
+    if cls not in _reason_serializers:
+        # Named as the record's serializer, so the component keeps its name
+        # (PatchedFindingRequest).
+        _reason_serializers[cls] = type(
+            cls.__name__,
+            (cls,),
+            {
+                "reason": _reason_field(),
+                "Meta": type("Meta", (cls.Meta,), {"fields": [*cls.Meta.fields, "reason"]}),
+                "__module__": cls.__module__,
+            },
+        )
+    return _reason_serializers[cls](**getattr(serializer, "_kwargs", {}))
+
+
 class ApiSchema(AutoSchema):
     """A viewset may say which errors an action answers with (``error_statuses``:
     ``{action: [codes]}``) and what they mean there (``error_descriptions``), and that
@@ -155,8 +235,9 @@ class ApiSchema(AutoSchema):
 
     def _error_statuses(self) -> list[int]:
         action = getattr(self.view, "action", None)
-        # Any request carrying a bad token is refused with 401, reads included.
-        codes = [401, 429]
+        # Any request carrying a bad token is refused with 401, reads included; any may
+        # name an unknown query parameter (400) or ask for a media type not served (406).
+        codes = [400, 401, 406, 429]
         declared = getattr(self.view, "error_statuses", {})
         if action in declared:
             codes += list(declared[action])
@@ -189,6 +270,40 @@ class ApiSchema(AutoSchema):
 
     def _is_read(self) -> bool:
         return getattr(self.view, "action", None) in ("list", "retrieve")
+
+    def get_auth(self):
+        """Each operation's security as the server applies it: a token (``Token <key>``
+        or ``Bearer <key>``, curation/rest.py) always works; reads that anonymous clients
+        may make also list ``{}`` (no authentication), so generated clients call them
+        without a token."""
+        auths = super().get_auth()
+        anonymous_reads = (
+            permissions.DjangoModelPermissionsOrAnonReadOnly,
+            permissions.IsAuthenticatedOrReadOnly,
+        )
+        perms = [type(p) for p in self.view.get_permissions()]
+        if (
+            self.method in permissions.SAFE_METHODS
+            and any(issubclass(p, anonymous_reads) for p in perms)
+            and {} not in auths
+        ):
+            auths.append({})
+        return auths
+
+    def _resolve_path_parameters(self, variables):
+        parameters = super()._resolve_path_parameters(variables)
+        for parameter in parameters:
+            # Ids are numbers in bodies and filters alike: in paths too (the route's
+            # pattern takes digits only; ids beyond a 64-bit integer are no record, 404).
+            if parameter["schema"].get("pattern") == "^[0-9]+$":
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": ID_MAX}
+        return parameters
+
+    def get_request_serializer(self):
+        serializer = super().get_request_serializer()
+        if getattr(self.view, "action", None) == "partial_update" and serializer is not None:
+            return _with_edit_reason(serializer)
+        return serializer
 
     def get_override_parameters(self):
         parameters = list(super().get_override_parameters())
@@ -291,8 +406,14 @@ class DraftWriteViewSet(
         return suggestion_response(suggestion.pk, self.get_serializer_context(), status=202)
 
     def edit_reason(self) -> str:
-        """Optional "reason" in the body: why a published record should change."""
-        return str(self.request.data.get("reason", "") or "")
+        """Optional "reason" in the body: why a published record should change. Read by
+        the field the schema documents it with, so a reason that is not text is a 400."""
+        if "reason" not in self.request.data:
+            return ""
+        try:
+            return _reason_field().run_validation(self.request.data["reason"])
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({"reason": exc.detail}) from None
 
     def perform_update(self, serializer):
         result = record_edit(

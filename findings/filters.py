@@ -6,7 +6,7 @@ from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from curation.filters import IdFilter
+from curation.filters import BooleanFilter, IdFilter, SortFilter
 from curation.models import Status
 from findings.models import (
     Abnormality,
@@ -69,9 +69,7 @@ class AbnormalityFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_text", label="Name contains", max_length=MAX_QUERY_LENGTH
     )
-    sort = django_filters.OrderingFilter(
-        fields=(("name", "name"), ("category", "category")), label="Sort by"
-    )
+    sort = SortFilter(fields=(("name", "name"), ("category", "category")), label="Sort by")
 
     class Meta:
         model = Abnormality
@@ -96,22 +94,21 @@ class SourceFilter(django_filters.FilterSet):
     year_max = YearFilter(
         field_name="year", lookup_expr="lte", label="To year", min_value=1800, max_value=2100
     )
-    # A choice, not a BooleanFilter: NullBooleanField turns "banana" into "either"
-    # silently, and bad input must be refused with a reason.
-    retracted = django_filters.ChoiceFilter(
-        choices=[("false", "not retracted"), ("true", "retracted")],
-        method="filter_retracted",
+    # Strict: "banana" is a 400, not "either" (curation/filters.py).
+    retracted = BooleanFilter(
+        field_name="retracted",
         label="Retracted",
-        empty_label="either",
+        help_text="true: only sources their publisher retracted; false: only the others.",
+        widget=forms.Select(
+            choices=[("", "either"), ("false", "not retracted"), ("true", "retracted")]
+        ),
     )
     q = django_filters.CharFilter(
         method="filter_text",
         label="Title, author or identifier contains",
         max_length=MAX_QUERY_LENGTH,
     )
-    sort = django_filters.OrderingFilter(
-        fields=(("year", "year"), ("title", "title")), label="Sort by"
-    )
+    sort = SortFilter(fields=(("year", "year"), ("title", "title")), label="Sort by")
 
     class Meta:
         model = Source
@@ -126,9 +123,6 @@ class SourceFilter(django_filters.FilterSet):
             | Q(pmid=value)
             | Q(key__icontains=value)
         )
-
-    def filter_retracted(self, queryset, name, value):
-        return queryset.filter(retracted=value == "true")
 
 
 class LabTestFilter(django_filters.FilterSet):
@@ -145,9 +139,7 @@ class LabTestFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_text", label="Name contains", max_length=MAX_QUERY_LENGTH
     )
-    sort = django_filters.OrderingFilter(
-        fields=(("name", "name"), ("availability", "availability")), label="Sort by"
-    )
+    sort = SortFilter(fields=(("name", "name"), ("availability", "availability")), label="Sort by")
 
     class Meta:
         model = LabTest
@@ -187,7 +179,7 @@ class ClaimFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_text", label="Statement or quote contains", max_length=MAX_QUERY_LENGTH
     )
-    sort = django_filters.OrderingFilter(
+    sort = SortFilter(
         fields=(("level", "level"), ("source__year", "year"), ("created_at", "created")),
         label="Sort by",
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import F
+from django.db.models import F, Model
 from django.http import HttpResponse, JsonResponse
 from django.utils.text import Truncator
 from django_filters.views import FilterView
@@ -55,6 +55,38 @@ def _csv_value(value: Any) -> Any:
     return value
 
 
+# Modifiers of other filters, not filters of their own: "any/all" of the ticked
+# abnormalities, and the order of the list.
+NOT_COUNTED_AS_FILTERS = ("match", "sort")
+
+
+def active_filters(form) -> list[str]:
+    """What the reader chose, one short phrase per choice (each ticked box counts), for
+    the folded filter panel's summary: "Low NK cell cytotoxicity; Evidence level: B or
+    better". Read from the validated form: no query."""
+    chosen = getattr(form, "cleaned_data", None) or {}
+    phrases = []
+    for name, field in form.fields.items():
+        value = chosen.get(name)
+        if name in NOT_COUNTED_AS_FILTERS or value in (None, "", [], ()):
+            continue
+        if isinstance(value, Model):
+            value = [value]
+        if hasattr(value, "model") or (
+            isinstance(value, list) and value and isinstance(value[0], Model)
+        ):
+            # Chosen records (abnormalities, therapies): their names, without a query.
+            phrases.extend(str(record) for record in value)
+            continue
+        labels = dict(getattr(field, "choices", ()))
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            if name == "q":
+                phrases.append(f"name contains “{item}”")
+            else:
+                phrases.append(f"{field.label}: {labels.get(item, item)}")
+    return phrases
+
+
 class ReaderListView(FilterView):
     """A public list: ``?<filters>&page=N`` renders HTML, ``&format=csv|json`` downloads
     every row the same filters select (not just one page)."""
@@ -90,6 +122,7 @@ class ReaderListView(FilterView):
             return self.export(export)
         context = self.get_context_data(filter=self.filterset, object_list=self.object_list)
         context["input_errors"] = self.input_errors
+        context["active_filters"] = active_filters(self.filterset.form)
         return self.render_to_response(context, status=400 if self.input_errors else 200)
 
     def paginate_queryset(self, queryset, page_size):

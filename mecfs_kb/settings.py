@@ -72,6 +72,10 @@ MIDDLEWARE = [
     "mecfs_kb.forwarded.ForwardedHeadersMiddleware",
     # Every write of the request (sessions too) pins it to the primary.
     "mecfs_kb.db_router.PrimaryPinMiddleware",
+    # Compresses what readers get (never a page with a CSRF token or for a session:
+    # BREACH, mecfs_kb/compression.py); outside the response cache, which keeps bodies
+    # as they are and serves every Accept-Encoding from one copy.
+    "mecfs_kb.compression.PublicGZipMiddleware",
     # Then readers' repeated questions are answered before anything else runs.
     "mecfs_kb.response_cache.PublicResponseCacheMiddleware",
     # X-Data-Version on public pages, feeds, exports and the API; inside the response
@@ -238,7 +242,9 @@ for them. **Not medical advice.**
 **Reading** needs no account. Anonymous clients see published records only and are
 throttled (429 with `Retry-After`). Lists are paginated (`results`, `next`, `previous`,
 `count`, `data_version`; `page`, `page_size` up to 100). Filters are query parameters;
-`q` searches and `sort` orders (`-` before a field for descending).
+`q` searches and `sort` orders (several keys, comma-separated or repeated; `-` before a
+key for most first: `sort=-evidence` is the strongest evidence first). An unknown query
+parameter, or a value out of its bounds, is a 400 naming it.
 
 Therapies tied to low NK cell cytotoxicity by evidence of level B or better (A or B):
 `GET /api/v1/therapies/?abnormality=low-nk-cell-cytotoxicity&level=B`
@@ -246,9 +252,10 @@ Therapies tied to low NK cell cytotoxicity by evidence of level B or better (A o
 **Evidence levels**: A replicated, B controlled, C uncontrolled clinical, D preclinical or
 indirect, E opinion. `level=B` means "B or better".
 
-**Writing** needs a token (`Authorization: Token <key>`) of a user in the Curators or
-Editors group. POST creates a *draft* evidence item, finding, harm or source; PATCH edits a draft
-or rejected one (a rejected one becomes a draft again). Status is never written through
+**Writing** needs a token (`Authorization: Token <key>`, or `Bearer <key>`) of a user in
+the Curators or Editors group; a bad token, on reads too, is a 401. POST creates a
+*draft* evidence item, finding, harm or source; PATCH edits a draft or rejected one (a
+rejected one becomes a draft again). Status is never written through
 the API: publishing belongs to editors' review. Editing a submitted or retracted record
 answers 409. A PATCH of a published record changes nothing readers see: it answers 202
 with a *suggestion* (`Location: /api/v1/suggestions/<id>/`), which another editor accepts
@@ -269,9 +276,10 @@ and `errors` (for 400, each parameter or field at fault with its messages).
 """
 
 REST_FRAMEWORK = {
-    # Apps authenticate with a token (`Authorization: Token <key>`, keys made with
-    # `manage.py drf_create_token <username>`); no cookies, so no CSRF to get wrong.
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],
+    # Apps authenticate with a token (`Authorization: Token <key>`, or `Bearer <key>` as
+    # generated clients send it; keys made with `manage.py drf_create_token <username>`);
+    # no cookies, so no CSRF to get wrong. Any other scheme or a bad key is a 401.
+    "DEFAULT_AUTHENTICATION_CLASSES": ["curation.rest.TokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": [
         "rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly"
     ],
@@ -302,6 +310,12 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": "/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # drf-spectacular's enum components, then filters naming them (curation/openapi.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "curation.openapi.postprocess_shared_enums",
+        "curation.openapi.postprocess_security",
+    ],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -322,11 +336,15 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Apps anywhere may read the API from a browser; writes need a token, not cookies.
+# Apps anywhere may use the API from a browser. Writes need a token sent by the app
+# (`Authorization`), never cookies (no CORS_ALLOW_CREDENTIALS), so another site cannot
+# write on a visitor's behalf. If-None-Match revalidates a copy, If-Match keeps a write
+# from overwriting someone else's (docs/api.md "HTTP").
 CORS_URLS_REGEX = r"^/api/.*$"
 CORS_ALLOW_ALL_ORIGINS = True
-CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS"]
-CORS_EXPOSE_HEADERS = ["ETag", "Retry-After", "X-Data-Version"]
+CORS_ALLOW_METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PATCH"]
+CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "if-match", "if-none-match"]
+CORS_EXPOSE_HEADERS = ["ETag", "Location", "Retry-After", "X-Data-Version"]
 
 # --- Security (docs/security.md) ----------------------------------------------------
 

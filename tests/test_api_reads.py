@@ -145,7 +145,9 @@ def test_it_sorts_therapies_by_name_or_evidence(api_client):
     strong = make_evidence(therapy=make_therapy(name="Beta"), level="A").therapy
 
     assert slugs(api_client.get("/api/v1/therapies/?sort=-name")) == [strong.slug, weak.slug]
-    assert slugs(api_client.get("/api/v1/therapies/?sort=evidence")) == [strong.slug, weak.slug]
+    # Descending evidence is the strongest first, as its description says (issue 16).
+    assert slugs(api_client.get("/api/v1/therapies/?sort=-evidence")) == [strong.slug, weak.slug]
+    assert slugs(api_client.get("/api/v1/therapies/?sort=evidence")) == [weak.slug, strong.slug]
 
 
 # ---------------------------------------------------------------------------
@@ -512,10 +514,14 @@ def test_a_page_holds_at_most_100_records(api_client):
     for _ in range(101):
         make_evidence(therapy=therapy, abnormality=abnormality, source=source)
 
-    body = api_client.get("/api/v1/evidence/?page_size=1000").json()
+    body = api_client.get("/api/v1/evidence/?page_size=100").json()
+    too_many = api_client.get("/api/v1/evidence/?page_size=1000")
 
     assert body["count"] == 101
     assert len(body["results"]) == 100
+    # More than the schema's maximum is refused, not quietly cut (issue 16).
+    assert too_many.status_code == 400
+    assert list(too_many.json()["errors"]) == ["page_size"]
 
 
 # ---------------------------------------------------------------------------
@@ -571,7 +577,8 @@ def test_it_allows_cross_origin_reads(api_client):
     assert "etag" in response["Access-Control-Expose-Headers"].lower()
     assert preflight["Access-Control-Allow-Origin"] == "*"
     assert "GET" in preflight["Access-Control-Allow-Methods"]
-    assert "POST" not in preflight["Access-Control-Allow-Methods"]
+    # A browser app revalidates its copy and writes safely (issue 16).
+    assert "if-none-match" in preflight["Access-Control-Allow-Headers"]
 
 
 @pytest.mark.django_db
@@ -702,9 +709,11 @@ def test_head_requests_carry_the_same_etag(api_client):
 
 
 @pytest.mark.django_db
-def test_list_filters_do_not_apply_to_a_single_record(api_client):
+def test_list_filters_are_unknown_parameters_of_a_single_record(api_client):
     therapy = make_therapy()
 
     response = api_client.get(f"/api/v1/therapies/{therapy.slug}/?level=Z&abnormality=nothing")
 
-    assert response.status_code == 200
+    # A record is fetched by its slug alone: a filter there is a mistake, said so.
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"level", "abnormality"}

@@ -247,7 +247,7 @@ def test_put_is_not_a_way_around_if_match(curator_api, curator):
 
 
 def test_the_schema_documents_the_actions_if_match_and_412(api_client):
-    schema = api_client.get("/api/schema/?format=json").json()
+    schema = api_client.get("/api/v1/schema/?format=json").json()
     paths = schema["paths"]
     for kind in ("evidence", "findings"):
         for action in ("submit", "publish", "reject", "retract"):

@@ -130,7 +130,7 @@ def test_the_api_docs_work_under_the_strict_policy(live_server, browser_page):
     page = browser_page
     factories.make_evidence()
 
-    page.goto(f"{live_server.url}/api/docs/")
+    page.goto(f"{live_server.url}/api/v1/docs/")
     # Swagger UI (from drf-spectacular-sidecar's static files) has loaded the schema.
     page.locator(".swagger-ui .info .title").wait_for()
     assert "ME/CFS Immune Knowledge Base API" in page.inner_text(".swagger-ui .info .title")

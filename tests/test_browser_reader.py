@@ -163,8 +163,43 @@ def test_a_reader_opens_the_matrix_cell_for_rnase_l_and_rintatolimod(live_server
     assert page.console_errors == []
 
 
-def test_the_matrix_scrolls_in_its_box_with_headers_in_view_on_a_phone(live_server, page):
+def test_on_a_phone_the_matrix_reads_as_a_list_per_abnormality_with_the_same_cells(
+    live_server, page
+):
     build_knowledge_base()
+    page.goto(live_server.url + "/")
+    # One tap from the top of the page to the matrix.
+    page.get_by_role("link", name="the evidence matrix").click()
+    page.wait_for_url("**/#matrix")
+    box = page.locator(".matrix-box")
+    assert not box.evaluate("el => el.scrollWidth > el.clientWidth")
+    # A card per abnormality, its name first, then each filled cell on a line of its own
+    # that names the therapy; the same links and numbers as the desktop's grid.
+    row = page.locator("table.matrix tbody tr", has_text="Low NK cell cytotoxicity")
+    cells = row.locator("td.cell a")
+    assert cells.count() == 2
+    names = [cell.locator(".cell-therapy").inner_text() for cell in cells.all()]
+    assert sorted(names) == ["Inosine pranobex", "Low-dose naltrexone"]
+    inosine = row.locator("td.cell a", has_text="Inosine pranobex")
+    assert inosine.locator(".cell-therapy").is_visible()
+    assert "1 for · 1 against" in inosine.inner_text()
+    header = row.locator("th")
+    assert header.bounding_box()["y"] < inosine.bounding_box()["y"]
+    # Empty cells are not listed; a row with no filled cell says so.
+    assert row.locator("td.cell-empty").first.is_hidden()
+    screenshot(page, "home-matrix-list-phone")
+    assert not has_sideways_scroll(page)
+
+
+def test_on_a_narrow_laptop_the_matrix_scrolls_in_its_box_with_headers_in_view(
+    live_server, browser
+):
+    kb = build_knowledge_base()
+    for number in range(4):  # more columns than fit
+        therapy = factories.make_therapy(name=f"Therapy {number}", slug=f"therapy-{number}")
+        factories.make_evidence(therapy=therapy, abnormality=kb["nk"])
+    context = browser.new_context(viewport={"width": 720, "height": 900})
+    page = context.new_page()
     page.goto(live_server.url + "/")
     box = page.locator(".matrix-box")
     assert box.evaluate("el => el.scrollWidth > el.clientWidth")
@@ -173,18 +208,25 @@ def test_the_matrix_scrolls_in_its_box_with_headers_in_view_on_a_phone(live_serv
     box_left = box.bounding_box()["x"]
     # The row header is sticky: still at the left edge of the box after scrolling.
     assert abs(row_header.bounding_box()["x"] - box_left) < 3
-    screenshot(page, "home-matrix-scrolled-phone")
-    box.screenshot(path=str(SCREENSHOTS / "matrix-box-scrolled-phone.png"))
-    box.evaluate("el => { el.scrollLeft = 0; }")
-    box.screenshot(path=str(SCREENSHOTS / "matrix-box-phone.png"))
+    box.screenshot(path=str(SCREENSHOTS / "matrix-box-scrolled-narrow.png"))
     assert not has_sideways_scroll(page)
+    context.close()
 
 
 def test_the_filters_work_by_keyboard_only(live_server, page):
     build_knowledge_base()
     page.goto(live_server.url + "/treatments/")
     checkbox = page.get_by_role("checkbox", name="Low NK cell cytotoxicity")
-    # Tab from the top of the page until the checkbox has focus: it is reachable.
+    # On a phone the filters are folded: Tab to the panel's summary, Enter opens it.
+    summary = page.locator("#filter-summary")
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        if summary.evaluate("el => el === document.activeElement"):
+            break
+    else:
+        pytest.fail("the filter panel was never reached with Tab")
+    page.keyboard.press("Enter")
+    # Tab on until the checkbox has focus: it is reachable.
     for _ in range(40):
         page.keyboard.press("Tab")
         if checkbox.evaluate("el => el === document.activeElement"):
@@ -199,6 +241,8 @@ def test_the_filters_work_by_keyboard_only(live_server, page):
     wait_for_cards(page, 2)
     assert therapy_names(page) == ["Inosine pranobex", "Low-dose naltrexone"]
     assert checkbox.evaluate("el => el === document.activeElement")
+    # The panel's summary follows (htmx swaps it out of band).
+    assert "1 active" in page.locator("#filter-summary").inner_text()
 
     level = page.get_by_label("Evidence level at least")
     level.focus()
@@ -216,10 +260,17 @@ def test_the_filters_work_without_javascript(browser, live_server):
     context = browser.new_context(viewport=PHONE, java_script_enabled=False)
     page = context.new_page()
     page.goto(live_server.url + "/treatments/")
+    # The folded panel opens without JavaScript (a <details>).
+    page.get_by_text("Filters", exact=True).click()
     page.get_by_role("checkbox", name="RNase L pathway dysfunction").check()
     page.get_by_role("button", name="Show therapies").click()
     page.wait_for_url("**abnormality=rnase-l-pathway-dysfunction**")
     assert therapy_names(page) == ["Rintatolimod"]
+    # Folded again, the panel says what is chosen.
+    summary = page.locator("#filter-summary")
+    assert "1 active" in summary.inner_text()
+    assert "RNase L pathway dysfunction" in summary.inner_text()
+    assert page.locator("#results .card").first.is_visible()
     context.close()
 
 

@@ -625,7 +625,9 @@ def test_pairs_filter_by_abnormality_therapy_certainty_and_direction(api_client)
     assert pairs("certainty=high&certainty=very_low") == [("strong", nk.slug), ("weak", nk.slug)]
     assert pairs("direction=not_studied") == [("weak", nk.slug)]
     assert pairs("therapy=weak") == [("weak", nk.slug)]
-    assert pairs("sort=-certainty") == [("weak", nk.slug), ("strong", nk.slug)]
+    # "-" is most first (issue 16): the most certain pair first.
+    assert pairs("sort=-certainty") == [("strong", nk.slug), ("weak", nk.slug)]
+    assert pairs("sort=certainty") == [("weak", nk.slug), ("strong", nk.slug)]
 
 
 @pytest_db
@@ -680,7 +682,7 @@ def test_therapies_carry_their_rating_and_each_pairs_certainty(api_client):
 
 
 def test_the_schema_documents_pairs_and_the_ratings_on_therapies(client, db):
-    schema = json.loads(client.get("/api/schema/?format=json").content)
+    schema = json.loads(client.get("/api/v1/schema/?format=json").content)
 
     operation = schema["paths"]["/api/v1/pairs/"]["get"]
     names = {p["name"] for p in operation["parameters"]}

@@ -281,8 +281,9 @@ def therapy_names(response) -> list[str]:
 def test_the_therapy_browser_sorts_by_certainty_unrated_last(client):
     build_rated_therapies()
 
-    most_first = therapy_names(client.get("/treatments/?sort=certainty&format=json"))
-    least_first = therapy_names(client.get("/treatments/?sort=-certainty&format=json"))
+    # "-" is most first, as for evidence (issue 16).
+    most_first = therapy_names(client.get("/treatments/?sort=-certainty&format=json"))
+    least_first = therapy_names(client.get("/treatments/?sort=certainty&format=json"))
 
     assert most_first == ["Alpha high", "Beta low", "Gamma very low", "Delta unrated"]
     assert least_first == ["Gamma very low", "Beta low", "Alpha high", "Delta unrated"]
@@ -317,7 +318,7 @@ def test_a_bad_certainty_in_the_therapy_browser_is_a_400_naming_it(client, db):
 def test_each_therapy_card_says_how_sure_we_are_of_it_as_a_whole(client):
     build_rated_therapies()
 
-    html = client.get("/treatments/?sort=certainty").content.decode()
+    html = client.get("/treatments/?sort=-certainty").content.decode()
 
     assert '<span aria-hidden="true">●●●●</span> High certainty, benefit' in html
     assert '<span aria-hidden="true">●○○○</span> Very low certainty' in html

@@ -12,6 +12,9 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 EVENT_HANDLER_PREFIX = "on"
+# Attributes that name other elements by id: each id must be on the page, or a screen
+# reader announces nothing (issue 18: #id_match and #id_level pointed at no element).
+IDREF_ATTRIBUTES = ("aria-describedby", "aria-labelledby", "aria-controls", "aria-owns")
 
 
 class PageParser(HTMLParser):
@@ -27,6 +30,7 @@ class PageParser(HTMLParser):
         self.controls: list[dict] = []
         self.label_fors: set[str] = set()
         self.ids: list[str] = []
+        self.idrefs: list[tuple[str, str, str]] = []
         self._in_label = 0
         self._in_script = False
 
@@ -34,6 +38,8 @@ class PageParser(HTMLParser):
         attrs = dict(attrs)
         if "id" in attrs:
             self.ids.append(attrs["id"])
+        for name in IDREF_ATTRIBUTES:
+            self.idrefs += [(tag, name, ref) for ref in (attrs.get(name) or "").split()]
         self.handlers += [name for name in attrs if name.startswith(EVENT_HANDLER_PREFIX)]
         if "style" in attrs:
             self.style_attributes += 1
@@ -83,6 +89,9 @@ def pages():
         evidence.source.get_absolute_url(),
         "/search/",
         "/search/?q=Ampligen",
+        "/search/?q=zzzzqqq",
+        "/gaps/",
+        "/changes/",
         "/no-such-page/",
     ]
 
@@ -130,6 +139,15 @@ def test_ids_are_unique_on_every_page(client, pages):
     for url in pages:
         _html, page = parse(client, url)
         assert len(page.ids) == len(set(page.ids)), url
+
+
+def test_every_id_an_attribute_points_at_is_on_the_page(client, pages):
+    for url in pages:
+        _html, page = parse(client, url)
+        ids = set(page.ids)
+        dangling = [ref for ref in page.idrefs if ref[2] not in ids]
+        assert dangling == [], url
+        assert page.label_fors <= ids, url
 
 
 def test_every_page_says_it_is_not_medical_advice(client, pages):

@@ -111,8 +111,9 @@ def test_it_sorts_by_name_or_by_evidence(client):
 
     assert names(client.get("/treatments/?sort=name")) == ["Alpha", "Beta", "Gamma"]
     assert names(client.get("/treatments/?sort=-name")) == ["Gamma", "Beta", "Alpha"]
-    assert names(client.get("/treatments/?sort=evidence")) == ["Beta", "Gamma", "Alpha"]
-    assert names(client.get("/treatments/?sort=-evidence")) == ["Alpha", "Gamma", "Beta"]
+    # "-evidence" is the strongest first, as its label says (issue 16).
+    assert names(client.get("/treatments/?sort=-evidence")) == ["Beta", "Gamma", "Alpha"]
+    assert names(client.get("/treatments/?sort=evidence")) == ["Alpha", "Gamma", "Beta"]
 
 
 def test_it_paginates_and_keeps_the_filters_in_the_page_links(client):

@@ -1,5 +1,6 @@
 """Security settings: deploy check, headers, Content-Security-Policy, login lockout."""
 
+import gzip
 import os
 import secrets
 import subprocess
@@ -81,6 +82,7 @@ def test_the_app_refuses_to_start_without_a_secret_key_in_production():
 
 
 PROBE = """
+import gzip
 import os
 os.environ["DJANGO_SETTINGS_MODULE"] = "mecfs_kb.settings"
 import django
@@ -142,7 +144,7 @@ def assert_strict(response) -> None:
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    "url", ["/healthz", "/admin/login/", "/", "/treatments/", "/api/v1/therapies/", "/api/docs/"]
+    "url", ["/healthz", "/admin/login/", "/", "/treatments/", "/api/v1/therapies/", "/api/v1/docs/"]
 )
 def test_every_page_has_a_strict_content_security_policy(client, url):
     response = client.get(url)
@@ -223,3 +225,77 @@ def test_a_read_only_staff_list_has_nothing_inline_either(client):
     assert response.context["action_form"] is None  # no actions: Django would add <style>
     assert "<style" not in response.content.decode()
     assert_strict(response)
+
+
+# Compression (issue 18): readers' responses are gzip'd; a response that carries a
+# secret (a CSRF token, a session's pages, a token call) is not, because of BREACH
+# (mecfs_kb/compression.py, docs/security.md "Compression and BREACH").
+
+
+def gunzipped(response) -> str:
+    assert response.headers.get("Content-Encoding") == "gzip"
+    return gzip.decompress(response.content).decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/", "/treatments/", "/abnormalities/", "/api/v1/therapies/"])
+def test_readers_pages_are_gzipped_when_the_browser_accepts_gzip(client, url):
+    factories.make_evidence()
+    response = client.get(url, HTTP_ACCEPT_ENCODING="gzip, deflate, br")
+    assert response.status_code == 200
+    body = gunzipped(response)
+    assert "<html" in body or body.startswith(("{", "["))
+    assert "Accept-Encoding" in response.headers["Vary"]
+
+
+@pytest.mark.django_db
+def test_a_page_is_sent_plain_to_a_browser_that_does_not_accept_gzip(client):
+    response = client.get("/treatments/")
+    assert "Content-Encoding" not in response.headers
+    assert "<html" in response.content.decode()
+    # Caches keep the two apart.
+    assert "Accept-Encoding" in response.headers["Vary"]
+
+
+@pytest.mark.django_db
+def test_pages_with_a_csrf_token_or_for_a_session_are_never_compressed(client, editor_client):
+    login = client.get("/admin/login/", HTTP_ACCEPT_ENCODING="gzip")
+    assert login.status_code == 200
+    assert "csrfmiddlewaretoken" in login.content.decode()
+    assert "Content-Encoding" not in login.headers
+    # A curator's or an editor's pages (drafts, personal data), even a reader page.
+    for url in ("/treatments/", reverse("admin:index")):
+        response = editor_client.get(url, HTTP_ACCEPT_ENCODING="gzip")
+        assert response.status_code == 200, url
+        assert "Content-Encoding" not in response.headers, url
+    # A token call to the API.
+    token = client.get("/api/v1/therapies/", HTTP_ACCEPT_ENCODING="gzip", HTTP_AUTHORIZATION="x")
+    assert "Content-Encoding" not in token.headers
+
+
+PROBE_GZIP = """
+import gzip, os
+os.environ["DJANGO_SETTINGS_MODULE"] = "mecfs_kb.settings"
+import django
+django.setup()
+from django.conf import settings
+STATIC = "django.contrib.staticfiles.storage.StaticFilesStorage"
+settings.STORAGES["staticfiles"]["BACKEND"] = STATIC
+from django.test import Client
+client = Client(HTTP_HOST="kb.example.org")
+# Pages that need no database: the API's documentation (public) and the login form.
+docs = client.get("/api/docs/", secure=True, HTTP_ACCEPT_ENCODING="gzip")
+print("DOCS", docs.status_code, docs.headers.get("Content-Encoding", "plain"))
+print("DOCS_HTML", "<html" in gzip.decompress(docs.content).decode().lower())
+login = client.get("/admin/login/", secure=True, HTTP_ACCEPT_ENCODING="gzip")
+print("LOGIN", login.status_code, login.headers.get("Content-Encoding", "plain"))
+"""
+
+
+def test_production_settings_compress_html_except_pages_with_a_csrf_token():
+    """As under ``make serve`` (DEBUG=0; gunicorn adds no compression of its own)."""
+    result = run_python(PROBE_GZIP, production_env())
+    assert result.returncode == 0, result.stderr
+    assert "DOCS 200 gzip" in result.stdout
+    assert "DOCS_HTML True" in result.stdout
+    assert "LOGIN 200 plain" in result.stdout

@@ -249,7 +249,7 @@ def test_a_body_over_the_upload_limit_is_a_json_413_not_an_html_400(curator_api,
 
 @pytest.mark.django_db
 def test_the_schema_documents_the_413_on_every_operation_with_a_body(client):
-    schema = client.get("/api/schema/?format=json").json()
+    schema = client.get("/api/v1/schema/?format=json").json()
     writes = [
         (path, operation)
         for path, item in schema["paths"].items()

@@ -161,7 +161,7 @@ class PairCertaintyViewSet(ApiViewSetMixin, mixins.ListModelMixin, viewsets.Gene
     `computed_net_direction`).
 
     Filter by `abnormality` and `therapy` (slugs, repeatable), `certainty` and
-    `direction` (repeatable); `sort=certainty` puts the most certain first. A pair is
+    `direction` (repeatable); `sort=-certainty` puts the most certain first. A pair is
     listed once it has published evidence (or an override); to get one pair, filter by
     both slugs. Ratings are recomputed whenever evidence is published, retracted or
     revised, so they follow the `data_version`."""

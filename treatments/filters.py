@@ -2,9 +2,10 @@
 
 import django_filters
 from django import forms
-from django.db.models import Case, Exists, F, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
 from django_filters.constants import EMPTY_VALUES
 
+from curation.filters import SortFilter
 from curation.models import Status
 from findings.filters import MAX_QUERY_LENGTH, ClaimFilter, IdFilter, SlugsFilter
 from findings.models import Abnormality, Direction, Level
@@ -29,28 +30,9 @@ from treatments.models import (
 MATCH_CHOICES = [("any", "any of them"), ("all", "all of them")]
 
 
-class EvidenceOrderingFilter(django_filters.OrderingFilter):
-    """``sort=evidence`` puts the strongest evidence first (A before E) and therapies
-    without published evidence last on every database (SQLite sorts NULL first);
-    ties are broken by name so pages never reshuffle."""
-
-    def get_ordering_value(self, param):
-        descending = param.startswith("-")
-        field_name = self.param_map.get(param.lstrip("-"), param.lstrip("-"))
-        if descending:
-            return F(field_name).desc(nulls_last=True)
-        return F(field_name).asc(nulls_last=True)
-
-    def filter(self, qs, value):
-        if value in EMPTY_VALUES:
-            return qs
-        ordering = [self.get_ordering_value(param) for param in value if param not in EMPTY_VALUES]
-        return qs.order_by(*ordering, "name", "pk")
-
-
-class TherapyOrderingFilter(EvidenceOrderingFilter):
-    """As EvidenceOrderingFilter; ``sort=certainty`` ranks therapies by the certainty of
-    their rating as a whole (high first, as readers see it), unrated ones last."""
+class TherapyOrderingFilter(SortFilter):
+    """``sort=certainty`` ranks therapies by the certainty of their rating as a whole
+    (as readers see it), unrated ones last."""
 
     def filter(self, qs, value):
         if value and any(param.lstrip("-") == "certainty" for param in value):
@@ -125,10 +107,16 @@ class TherapyFilter(django_filters.FilterSet):
     sort = TherapyOrderingFilter(
         fields=(("best_level", "evidence"), ("certainty_rank", "certainty"), ("name", "name")),
         field_labels={
-            "best_level": "Evidence strength",
-            "certainty_rank": "Certainty (most certain first)",
-            "name": "Name",
+            "best_level": "Evidence, weakest first",
+            "-evidence": "Evidence, strongest first",
+            "certainty_rank": "Certainty, least certain first",
+            "-certainty": "Certainty, most certain first",
+            "name": "Name, A to Z",
+            "-name": "Name, Z to A",
         },
+        # Level A sorts before E, certainty rank 0 is high: "-" means most first.
+        reversed_fields=("best_level", "certainty_rank"),
+        tiebreak=("name", "pk"),
         label="Sort by",
         empty_label="strongest evidence first",
     )
@@ -207,9 +195,7 @@ class RegulatoryStatusFilter(django_filters.FilterSet):
         lookup_expr="iexact", label="Jurisdiction", max_length=120
     )
     source = IdFilter(field_name="source_id", label="Source id")
-    sort = django_filters.OrderingFilter(
-        fields=(("date", "date"), ("jurisdiction", "jurisdiction")), label="Sort by"
-    )
+    sort = SortFilter(fields=(("date", "date"), ("jurisdiction", "jurisdiction")), label="Sort by")
 
     class Meta:
         model = RegulatoryStatus
@@ -231,25 +217,16 @@ def shown_is(name: str, values) -> Q:
     )
 
 
-class CertaintyOrderingFilter(django_filters.OrderingFilter):
-    """``sort=certainty`` puts the most certain ratings first (as readers see them, an
+class CertaintyOrderingFilter(SortFilter):
+    """``sort=-certainty`` puts the most certain ratings first (as readers see them, an
     override included); ties by therapy and abnormality, so pages never reshuffle."""
 
     def filter(self, qs, value):
-        if value in EMPTY_VALUES:
-            return qs.order_by("therapy__name", "abnormality__name", "pk")
-        ordering = []
-        for param in value:
-            if param in EMPTY_VALUES:
-                continue
-            descending = param.startswith("-")
-            key = param.lstrip("-")
-            if key == "certainty":
-                qs = qs.annotate(_rank=certainty_rank())
-                ordering.append("-_rank" if descending else "_rank")
-            else:
-                ordering.append(("-" if descending else "") + self.param_map[key])
-        return qs.order_by(*ordering, "therapy__name", "abnormality__name", "pk")
+        if value in EMPTY_VALUES or not any(p not in EMPTY_VALUES for p in value):
+            return qs.order_by(*self.tiebreak)
+        if any(param.lstrip("-") == "certainty" for param in value):
+            qs = qs.annotate(certainty_rank=certainty_rank())
+        return super().filter(qs, value)
 
 
 def certainty_rank() -> Case:
@@ -299,15 +276,19 @@ class PairCertaintyFilter(django_filters.FilterSet):
     )
     sort = CertaintyOrderingFilter(
         fields=(
-            ("certainty", "certainty"),
+            ("certainty_rank", "certainty"),
             ("therapy__name", "therapy"),
             ("abnormality__name", "abnormality"),
         ),
         field_labels={
-            "certainty": "Certainty (most certain first)",
+            "certainty_rank": "Certainty, least certain first",
+            "-certainty": "Certainty, most certain first",
             "therapy__name": "Therapy",
             "abnormality__name": "Abnormality",
         },
+        # Certainty rank 0 is high: "-certainty" (most certain first) sorts it ascending.
+        reversed_fields=("certainty_rank",),
+        tiebreak=("therapy__name", "abnormality__name", "pk"),
         label="Sort by",
         empty_label="therapy, then abnormality",
     )
@@ -361,7 +342,7 @@ class HarmFilter(django_filters.FilterSet):
         label="Effect, statement or quote contains",
         max_length=MAX_QUERY_LENGTH,
     )
-    sort = django_filters.OrderingFilter(
+    sort = SortFilter(
         fields=(("severity", "severity"), ("source__year", "year"), ("created_at", "created")),
         label="Sort by",
     )

@@ -1,6 +1,7 @@
 """API representations of therapies and their evidence. Fields are listed explicitly;
 no business logic here (writes go through curation/services.py)."""
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from findings.models import Abnormality, Level, Source
@@ -273,6 +274,10 @@ class TherapyEvidenceSerializer(RejectStatusMixin, serializers.ModelSerializer):
         read_only_fields = [*EVIDENCE_API_READ_ONLY, "contradicting_findings"]
 
 
+# Named apart from its field `regulatory_status`: openapi-python-client names the record's
+# local variable after the model (`regulatory_status`), and the field's value shadowed it,
+# which mypy refuses in the generated client (tests/test_api_generated_client.py).
+@extend_schema_serializer(component_name="RegulatoryStatusRecord")
 class RegulatoryStatusSerializer(serializers.ModelSerializer):
     therapy = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     citation = CitationSerializer(source="source", read_only=True)

@@ -48,6 +48,12 @@ REFERENCE = {
     "reduced MBL in 32%.",
     "notes": "No control group in the abstract; IgG1 is not named as a common deficiency.",
 }
+# The claims' plain-language summary, as the seed words it for these two findings: needed
+# to publish (issue 12), read first by readers.
+PLAIN_SUMMARY = (
+    "About two in three patients had at least one low immune test. Some had too little "
+    "antibody, most often of the types IgG3 and IgG4."
+)
 # What a curator pastes: the identifiers as PubMed and the publisher's page show them.
 PASTED_PMID = f"PMID: {REFERENCE['pmid']}"
 PASTED_DOI = f"https://doi.org/{REFERENCE['doi']}"
@@ -153,6 +159,7 @@ def test_a_new_curator_enters_a_paper_with_two_claims_and_an_editor_publishes_th
         prefix = f"id_findings-{n}"
         choose(page, f"{prefix}-abnormality", typed, name)
         page.fill(f"#{prefix}-statement", REFERENCE["outcome_summary"])
+        page.fill(f"#{prefix}-plain_summary", PLAIN_SUMMARY)
         page.select_option(f"#{prefix}-level", "C")
         page.select_option(f"#{prefix}-direction", "mixed")
         page.fill(f"#{prefix}-study_design", REFERENCE["study_design"])
@@ -175,6 +182,7 @@ def test_a_new_curator_enters_a_paper_with_two_claims_and_an_editor_publishes_th
     assert [f.abnormality for f in findings] == abnormalities
     for finding, (_, _, note) in zip(findings, CLAIMS, strict=True):
         assert finding.statement == REFERENCE["outcome_summary"]
+        assert finding.plain_summary == PLAIN_SUMMARY
         assert (finding.study_design, finding.participants) == (
             REFERENCE["study_design"],
             REFERENCE["n"],
@@ -222,6 +230,7 @@ def test_a_new_curator_enters_a_paper_with_two_claims_and_an_editor_publishes_th
     expect(statements).to_have_count(2)
     for statement in statements.all():
         expect(statement).to_have_text(REFERENCE["outcome_summary"])
+    expect(page.locator(".plain-summary")).to_have_text([PLAIN_SUMMARY] * 2)
     screenshot(page, "curator-path-reader-1-source")
     for abnormality in abnormalities:
         page.goto(f"{live_server.url}{abnormality.get_absolute_url()}")

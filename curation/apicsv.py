@@ -108,6 +108,9 @@ class CSVListMixin:
         if not self.wants_csv():
             return super().list(request, *args, **kwargs)
         # Filters are checked here, before anything is sent: a bad one is a JSON 400.
+        # So are page and page_size, though a CSV list sends every row.
+        if self.paginator is not None and hasattr(self.paginator, "parameters_check"):
+            self.paginator.parameters_check(request)
         queryset = self.filter_queryset(self.get_queryset())
         columns = csv_columns(self.get_serializer())
         number = data_version_of(request).number

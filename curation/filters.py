@@ -134,6 +134,13 @@ class SyncTimeField(django_filters.fields.IsoDateTimeField):
     be is refused as invalid, never left to fail in the database (a 500)."""
 
     def to_python(self, value):
+        if isinstance(value, str) and not value.strip():
+            # Present but empty: a sync client that lost its time, not "everything".
+            raise forms.ValidationError(
+                "Enter a time (ISO 8601, e.g. 2026-11-30T10:00:00Z), or leave the parameter "
+                "out.",
+                code="required",
+            )
         result = super().to_python(value)
         if result is None:
             return None

@@ -237,6 +237,12 @@ class Pagination(PageNumberPagination):
             raise exceptions.ValidationError({name: [f"“{raw}” is not a whole number{bound}."]})
         return number
 
+    def parameters_check(self, request) -> None:
+        """``page`` and ``page_size`` checked as a page of rows would check them, for a
+        response that sends every row at once (a CSV list): bad values are still a 400."""
+        self._whole_number(request, self.page_query_param)
+        self._whole_number(request, self.page_size_query_param, self.max_page_size)
+
     def get_page_size(self, request):
         size = self._whole_number(request, self.page_size_query_param, self.max_page_size)
         return self.page_size if size is None else size

@@ -163,3 +163,12 @@ def test_a_tokens_own_lists_answer_csv_too(curator_api, curator):
 
     assert [row["record"] for row in rows] == [str(evidence.pk)]
     assert rows[0]["fields"] == "statement"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", ["page=abc", "page=0", "page_size=0", "page_size=101", "page="])
+def test_a_csv_list_refuses_a_bad_page_parameter_as_json_does(client, query):
+    response = client.get(f"/api/v1/therapies/?format=csv&{query}")
+    assert response.status_code == 400
+    name = query.split("=")[0]
+    assert name in response.json()["errors"]

@@ -18,6 +18,7 @@ from findings.models import (
     source_held_q,
     split_aliases,
 )
+from treatments.counts import EvidenceCounts, LevelDirection
 
 
 class TherapyKind(models.TextChoices):
@@ -628,6 +629,34 @@ class PairCertainty(models.Model):
         related_name="+",
         help_text="The published override readers see beside this rating.",
     )
+    # The counts every surface shows (issue 18), by treatments/counts.py: see its table.
+    evidence_supporting = models.PositiveIntegerField("for", default=0)
+    evidence_not_supporting = models.PositiveIntegerField("against", default=0)
+    evidence_other = models.PositiveIntegerField(
+        "other", default=0, help_text="Mixed, descriptive or contested items."
+    )
+    evidence_contested = models.PositiveIntegerField(
+        "contested",
+        default=0,
+        help_text="Of the other items: contradicted by other evidence, or from a source its "
+        "publisher retracted.",
+    )
+    evidence_held = models.PositiveIntegerField(
+        "held", default=0, help_text="Items whose source's notice awaits an editor's review."
+    )
+    evidence_best_level = models.CharField("strongest level", max_length=1, blank=True)
+    evidence_best_direction = models.CharField(
+        "which way the strongest level points",
+        max_length=10,
+        choices=LevelDirection.choices,
+        blank=True,
+    )
+    evidence_studies = models.PositiveIntegerField("studies", default=0)
+    evidence_clinical_studies = models.PositiveIntegerField("clinical studies", default=0)
+    evidence_controlled_studies = models.PositiveIntegerField("controlled studies", default=0)
+    # Which version of the rules (treatments/certainty.py RULES_VERSION) stored this row:
+    # ``certainty_recompute --missing`` rates again the rows an older version stored.
+    rules_version = models.PositiveSmallIntegerField(default=0)
     computed_at = models.DateTimeField(auto_now=True)
 
     objects = PairCertaintyQuerySet.as_manager()
@@ -667,6 +696,10 @@ class PairCertainty(models.Model):
     def __str__(self) -> str:
         about = self.abnormality.name if self.abnormality_id else "as a whole"
         return f"{self.therapy} — {about}: {self.get_certainty_display().lower()}"
+
+    @property
+    def counts(self) -> EvidenceCounts:
+        return EvidenceCounts.of(self)
 
     @property
     def shown_certainty(self) -> str:

@@ -8,7 +8,7 @@ own ``.published()`` rules: the visibility logic is still written once.
 
 from __future__ import annotations
 
-from django.db.models import Count, IntegerField, Min, OuterRef, Q, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import render
 from django.views.generic import DetailView
@@ -112,18 +112,14 @@ class AbnormalityDetailView(DetailView):
         context["lab_tests"] = list(
             LabTest.objects.published().filter(abnormalities=abnormality).order_by("name")
         )
-        # One grouped query: each therapy tied to this abnormality, strongest first.
+        # One query: each therapy tied to this abnormality by counted evidence, with the
+        # counts stored for the pair on publish (treatments/counts.py, read through the
+        # reverse relation treatments adds), strongest first.
         context["therapies"] = list(
-            abnormality.therapy_evidence.counted()
-            .order_by()
-            .values("therapy__name", "therapy__slug")
-            .annotate(
-                best_level=Min("level"),
-                total=Count("pk"),
-                supporting=Count("pk", filter=Q(direction=Direction.SUPPORTS)),
-                not_supporting=Count("pk", filter=Q(direction=Direction.DOES_NOT_SUPPORT)),
-            )
-            .order_by("best_level", "-supporting", "therapy__name")
+            abnormality.therapy_certainties.public()
+            .exclude(evidence_best_level="")
+            .select_related("therapy")
+            .order_by("evidence_best_level", "-evidence_supporting", "therapy__name")
         )
         # What the ranking above no longer counts, and why: the most recent retractions
         # of therapy evidence about this abnormality (one query).

@@ -1,5 +1,7 @@
 """Therapies, and the sourced evidence that ties them to abnormalities."""
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery, Value
@@ -304,6 +306,43 @@ class RegulatoryStatusKind(models.TextChoices):
     NOT_APPROVED = "not_approved", "Not approved"
 
 
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+        start=1,
+    )
+}
+_DATE_PATTERNS = [
+    # 2009-11-25, 2025-08
+    (re.compile(r"\b(\d{4})-(\d{2})(?:-(\d{2}))?\b"), ("y", "m", "d")),
+    # 20 Dec 2012, 24 and 29 Aug 2016 (the first day)
+    (re.compile(r"\b(\d{1,2})(?: and \d{1,2})? ([A-Za-z]{3})[a-z]*\.? (\d{4})\b"), ("d", "m", "y")),
+    # March 1997, August 2016
+    (re.compile(r"\b([A-Za-z]{3})[a-z]* (\d{4})\b"), ("m", "y")),
+    (re.compile(r"\b(1[89]\d{2}|20\d{2})\b"), ("y",)),
+]
+
+
+def date_in_text(text: str) -> tuple[int, int, int] | None:
+    """The first date a curator's note gives, as (year, month, day) with 0 for what it
+    leaves out ('1997 per Wikipedia (2025-08 snapshot)' gives 1997); None when it gives
+    none. Only for ordering: readers see the note as written."""
+    found = []
+    for pattern, parts in _DATE_PATTERNS:
+        for match in pattern.finditer(text or ""):
+            values = dict(zip(parts, match.groups(), strict=True))
+            month = values.get("m") or "0"
+            if not month.isdigit():
+                month = _MONTHS.get(month[:3].lower())
+                if month is None:
+                    continue
+            day = int(values.get("d") or 0)
+            # First in the text; where two patterns start alike, the longer (more precise).
+            found.append((match.start(), -len(match[0]), (int(values["y"]), int(month), day)))
+    return min(found)[2] if found else None
+
+
 class RegulatoryStatusQuerySet(ModeratedQuerySet):
     def _with_public_parents(self):
         return self.filter(therapy__status=Status.PUBLISHED, source__status=Status.PUBLISHED)
@@ -347,6 +386,22 @@ class RegulatoryStatus(Moderated):
                 name="treatments_regulatorystatus_kind_valid",
             ),
         ]
+
+    @property
+    def sort_date(self) -> tuple[int, int, int] | None:
+        """When it took effect, for ordering a jurisdiction's history: ``date``, else the
+        first date the date note gives ('2009-11-25', '2025-08', '20 Dec 2012',
+        'March 1997', '2016'); None when neither says."""
+        if self.date:
+            return (self.date.year, self.date.month, self.date.day)
+        return date_in_text(self.date_note)
+
+    @property
+    def when(self) -> str:
+        """The date as readers are told it: '25 November 2009', or the note as written."""
+        if self.date:
+            return f"{self.date.day} {self.date:%B %Y}"
+        return self.date_note
 
     def __str__(self) -> str:
         status = f"{self.get_regulatory_status_display()} in {self.jurisdiction}"

@@ -36,6 +36,7 @@ from findings.filters import MAX_QUERY_LENGTH
 from findings.models import LEVEL_SHORT, Abnormality, Finding, Level, Source, source_held_q
 from findings.pages import ReaderListView, form_errors, recently_retracted
 from treatments.certainty_words import CERTAINTY_MARK, DIRECTION_MARK, plain_sentence
+from treatments.counts import EvidenceCounts
 from treatments.filters import TherapyFilter
 from treatments.matrix import matrix_cached
 from treatments.models import (
@@ -50,7 +51,7 @@ from treatments.models import (
     TherapyEvidence,
 )
 from treatments.search import search
-from treatments.summaries import attach_evidence_counts, pair_summaries
+from treatments.summaries import attach_evidence_counts, pair_summaries, whole
 
 
 def pair_url(therapy_slug: str, abnormality_slug: str) -> str:
@@ -75,19 +76,37 @@ DIRECTION_LEGEND = [(value, label, DIRECTION_MARK[value]) for value, label in Ne
 
 @dataclass
 class Tie:
-    """A therapy-abnormality pair with its published evidence summarised."""
+    """A therapy-abnormality pair with its stored counts (treatments/counts.py)."""
 
     abnormality: Abnormality
     therapy_slug: str
     therapy_name: str
-    best_level: str
-    supporting: int
-    not_supporting: int
-    total: int
+    counts: EvidenceCounts
     # The certainty and net direction readers are shown (treatments/certainty.py), when
     # the pair has a stored rating.
     certainty: str = ""
     direction: str = ""
+
+    @property
+    def best_level(self) -> str:
+        return self.counts.best_level
+
+    @property
+    def supporting(self) -> int:
+        return self.counts.supporting
+
+    @property
+    def not_supporting(self) -> int:
+        return self.counts.not_supporting
+
+    @property
+    def other(self) -> int:
+        """Mixed, descriptive or contested items: neither for nor against."""
+        return self.counts.other
+
+    @property
+    def total(self) -> int:
+        return self.counts.total
 
     @property
     def certainty_label(self) -> str:
@@ -106,13 +125,13 @@ class Tie:
         return DIRECTION_MARK.get(self.direction, "")
 
     @property
-    def other(self) -> int:
-        """Items that are mixed or only describe: listed, but neither for nor against."""
-        return self.total - self.supporting - self.not_supporting
-
-    @property
     def url(self) -> str:
         return pair_url(self.therapy_slug, self.abnormality.slug)
+
+    @property
+    def key(self) -> str:
+        """'ivig/igg1-subclass-deficiency': names the pair in ``data-pair``."""
+        return f"{self.therapy_slug}/{self.abnormality.slug}"
 
 
 class HomeView(TemplateView):
@@ -163,20 +182,14 @@ class HomeView(TemplateView):
             cells = []
             for therapy in matrix.columns:
                 row = matrix.pairs.get((abnormality.pk, therapy.pk))
-                certainty, direction = matrix.certainties.get(
-                    (abnormality.pk, therapy.pk), ("", "")
-                )
                 cells.append(
                     Tie(
                         abnormality=abnormality,
                         therapy_slug=therapy.slug,
                         therapy_name=therapy.name,
-                        best_level=row["best_level"],
-                        supporting=row["supporting"],
-                        not_supporting=row["not_supporting"],
-                        total=row["total"],
-                        certainty=certainty,
-                        direction=direction,
+                        counts=row["counts"],
+                        certainty=row["certainty"],
+                        direction=row["net_direction"],
                     )
                     if row
                     else None
@@ -212,10 +225,9 @@ def _tie(therapy: Therapy, row: dict) -> Tie:
         ),
         therapy_slug=therapy.slug,
         therapy_name=therapy.name,
-        best_level=row["best_level"],
-        supporting=row["supporting"],
-        not_supporting=row["not_supporting"],
-        total=row["total"],
+        counts=row["counts"],
+        certainty=row["certainty"] or "",
+        direction=row["net_direction"] or "",
     )
 
 
@@ -258,11 +270,43 @@ def card_ties(therapy: Therapy, rows: list[dict], selected: set[str]) -> tuple[l
     return shown, len(tied) - len(shown)
 
 
-def access_by_therapy(therapy_ids: list[int]) -> dict[int, list[RegulatoryStatus]]:
+@dataclass
+class Jurisdiction:
+    """A therapy's regulatory status in one jurisdiction: what holds now (the latest
+    dated entry), then its whole history, oldest first (undated entries last)."""
+
+    name: str
+    current: RegulatoryStatus
+    history: list[RegulatoryStatus]
+
+
+def by_jurisdiction(statuses) -> list[Jurisdiction]:
+    grouped: dict[str, list[RegulatoryStatus]] = defaultdict(list)
+    for status in statuses:
+        grouped[status.jurisdiction].append(status)
+    found = []
+    for name in sorted(grouped):
+        history = sorted(
+            grouped[name], key=lambda s: (s.sort_date is None, s.sort_date or (0, 0, 0), s.pk)
+        )
+        dated = [s for s in history if s.sort_date is not None]
+        found.append(Jurisdiction(name, (dated or history)[-1], history))
+    return found
+
+
+def access_words(status: RegulatoryStatus) -> str:
+    """'United States: Investigational (As of the 2025-08 Wikipedia snapshot.)': one
+    status with its date, for downloads."""
+    words = f"{status.jurisdiction}: {status.get_regulatory_status_display()}"
+    return f"{words} ({status.when})" if status.when else words
+
+
+def access_by_therapy(therapy_ids: list[int]) -> dict[int, list[Jurisdiction]]:
+    """The published statuses of a page of therapies, by jurisdiction: one query."""
     statuses: dict[int, list[RegulatoryStatus]] = defaultdict(list)
     for status in RegulatoryStatus.objects.published().filter(therapy_id__in=therapy_ids):
         statuses[status.therapy_id].append(status)
-    return statuses
+    return defaultdict(list, {pk: by_jurisdiction(rows) for pk, rows in statuses.items()})
 
 
 def harms_by_therapy(therapy_ids: list[int]) -> dict[int, list[Harm]]:
@@ -304,6 +348,13 @@ def with_certainty(therapies):
     )
 
 
+def level_words(counts: EvidenceCounts) -> str:
+    """'B against': a level letter never goes without its direction."""
+    if not counts.best_level:
+        return ""
+    return f"{counts.best_level} {counts.best_direction_label}"
+
+
 def certainty_words(certainty: str | None, direction: str | None) -> str:
     """'Low certainty, benefit' (for downloads and cards); empty without a rating."""
     if not certainty:
@@ -325,12 +376,16 @@ class TherapyListView(ReaderListView):
         "kind",
         "stage",
         "best_level",
+        "best_level_direction",
         "certainty",
         "net_direction",
         "supporting",
         "not_supporting",
+        "other",
+        "contested",
         "abnormalities",
         "access",
+        "access_history",
         "harms",
     )
 
@@ -352,6 +407,8 @@ class TherapyListView(ReaderListView):
         rows = []
         for therapy in page:
             shown, therapy.more_ties = card_ties(therapy, summaries[therapy.pk], selected)
+            # Filtered by abnormality: that abnormality's own evidence, named, first.
+            therapy.selected_ties = [tie for tie in shown if tie.abnormality.slug in selected]
             therapy.certainty_words = certainty_words(
                 therapy.rated_certainty, therapy.rated_direction
             )
@@ -376,19 +433,27 @@ class TherapyListView(ReaderListView):
                 "aliases": therapy.alias_list,
                 "kind": therapy.get_kind_display(),
                 "stage": therapy.get_stage_display(),
-                "best_level": therapy.best_level or "",
+                # All its evidence (the stored counts of the therapy as a whole).
+                "best_level": therapy.counts.best_level,
+                "best_level_direction": therapy.counts.best_direction,
                 "certainty": therapy.rated_certainty or "",
                 "net_direction": therapy.rated_direction or "",
-                "supporting": therapy.supporting,
-                "not_supporting": therapy.not_supporting,
+                "supporting": therapy.counts.supporting,
+                "not_supporting": therapy.counts.not_supporting,
+                "other": therapy.counts.other,
+                "contested": therapy.counts.contested,
+                # Each abnormality's own evidence: "low-nk-cell-cytotoxicity (C for; 2 for ·
+                # 0 against · 0 other)".
                 "abnormalities": [
-                    f"{row['abnormality_slug']} ({row['best_level']})"
+                    f"{row['abnormality_slug']} ({level_words(row['counts'])}; "
+                    f"{row['counts'].words})"
                     for row in summaries[therapy.pk]
                     if row["abnormality_id"] is not None
                 ],
-                "access": [
-                    f"{status.jurisdiction}: {status.get_regulatory_status_display()}"
-                    for status in access[therapy.pk]
+                # What holds now in each jurisdiction, then every entry, with dates.
+                "access": [access_words(j.current) for j in access[therapy.pk]],
+                "access_history": [
+                    access_words(status) for j in access[therapy.pk] for status in j.history
                 ],
                 # Empty: no harm data in the sources held (the page says so in words).
                 "harms": [harm_label(harm) for harm in harms[therapy.pk]],
@@ -445,9 +510,10 @@ class TherapyDetailView(DetailView):
         summaries = pair_summaries([therapy.pk])
         ties = ties_by_therapy([therapy], summaries)[therapy.pk]
         shown = ties[:MAX_GROUPS]
-        general_total = next(
-            (row["total"] for row in summaries[therapy.pk] if row["abnormality_id"] is None), 0
-        )
+        # The stored counts of the therapy as a whole (all its evidence); the items about
+        # ME/CFS in general are those of no pair.
+        counts = whole(summaries[therapy.pk])
+        general_total = counts.total - sum(tie.total for tie in ties)
         # The strongest few counted items per abnormality shown (and in general), the
         # strongest few retracted items whatever their abnormality, and likewise the items
         # whose source's retraction awaits an editor's review (held, shown apart).
@@ -489,6 +555,7 @@ class TherapyDetailView(DetailView):
             RegulatoryStatus.objects.visible().filter(therapy=therapy).select_related("source")
         )
         statuses = [s for s in visible_statuses if s.is_published]
+        jurisdictions = by_jurisdiction(statuses)
         # Harms, published and retracted in one query, with their sources.
         visible_harms = sorted(
             Harm.objects.visible().filter(therapy=therapy).select_related("source"),
@@ -505,6 +572,7 @@ class TherapyDetailView(DetailView):
         sources.update({h.source_id: h.source for h in harms})
         context.update(
             ties=ties,
+            counts=counts,
             groups=groups,
             hidden_groups=len(ties) - len(shown),
             general_evidence=general,
@@ -512,6 +580,7 @@ class TherapyDetailView(DetailView):
             retracted_evidence=retracted,
             held_evidence=held_evidence,
             regulatory_statuses=statuses,
+            jurisdictions=jurisdictions,
             retracted_statuses=[s for s in visible_statuses if s.is_retracted],
             harms=harms,
             retracted_harms=[h for h in visible_harms if h.is_retracted],
@@ -572,21 +641,19 @@ class PairEvidenceView(TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         therapy, abnormality = self.get_pair(**kwargs)
-        # One row at most: the pair is fixed.
-        summary = next(
-            iter(
-                TherapyEvidence.objects.published()
-                .filter(therapy=therapy, abnormality=abnormality)
-                .pair_summary()
-            ),
-            None,
+        # The stored rating of the pair, with its counts and the editor's override, if
+        # any: one query.
+        rating = (
+            PairCertainty.objects.filter(therapy=therapy, abnormality=abnormality)
+            .select_related("override")
+            .first()
         )
         paginator = Paginator(
             TherapyEvidence.objects.published().filter(therapy=therapy, abnormality=abnormality),
             PAIR_PAGE_SIZE,
         )
-        # The summary already counted the items listed: no COUNT(*) of its own.
-        paginator.count = summary["listed"] if summary else 0
+        # The rating already counted the items listed: no COUNT(*) of its own.
+        paginator.count = rating.items_total if rating else 0
         input_errors = []
         number = parse_page_number(self.request.GET.get("page", ""))
         if number is None or number > paginator.num_pages:
@@ -605,12 +672,6 @@ class PairEvidenceView(TemplateView):
             .filter(therapy=therapy, abnormality=abnormality)
             .select_related("source")
         )
-        # The stored rating of the pair with the editor's override, if any: one query.
-        rating = (
-            PairCertainty.objects.filter(therapy=therapy, abnormality=abnormality)
-            .select_related("override")
-            .first()
-        )
         context.update(
             therapy=therapy,
             abnormality=abnormality,
@@ -619,7 +680,8 @@ class PairEvidenceView(TemplateView):
             evidence=evidence,
             retracted_evidence=retracted,
             more_retracted=more_retracted,
-            summary=summary,
+            summary=rating.counts if rating and rating.evidence_best_level else None,
+            pair_key=f"{therapy.slug}/{abnormality.slug}",
             page_obj=page,
             paginator=paginator,
             is_paginated=paginator.num_pages > 1,

@@ -100,6 +100,7 @@ def test_an_override_is_shown_beside_the_computed_rating_with_its_reason(client,
 
 def test_a_pair_without_a_stored_rating_shows_no_box(client):
     evidence = small_trial()
+    PairCertainty.objects.all().delete()  # the factories rate what they make
     html = pair_page(client, evidence).content.decode()
     assert "certainty-box" not in html
 

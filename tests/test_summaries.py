@@ -1,4 +1,5 @@
-"""Per-therapy evidence summaries, cached until the next publish (issue 6)."""
+"""Per-therapy evidence summaries (the stored counts), cached until the next publish
+(issues 6 and 18)."""
 
 import pytest
 from django.core.cache import cache
@@ -26,7 +27,7 @@ def test_each_therapy_gets_its_published_pairs_strongest_first(django_assert_num
     factories.make_evidence(therapy=ldn, abnormality=igg, level="A", status=Status.DRAFT)
     factories.make_evidence(therapy=other, abnormality=nk, level="D")
 
-    # One grouped query for every therapy asked for.
+    # One query of the stored counts for every therapy asked for.
     with django_assert_num_queries(1):
         summaries = pair_summaries([ldn.pk, other.pk])
 
@@ -34,10 +35,11 @@ def test_each_therapy_gets_its_published_pairs_strongest_first(django_assert_num
     assert [(r["abnormality_slug"], r["best_level"], r["total"]) for r in rows] == [
         ("igg", "A", 1),
         ("nk", "B", 2),
-        (None, "E", 1),
+        # The therapy as a whole: all its evidence, last.
+        (None, "A", 4),
     ]
     assert (rows[1]["supporting"], rows[1]["not_supporting"]) == (1, 1)
-    assert [r["abnormality_slug"] for r in summaries[other.pk]] == ["nk"]
+    assert [r["abnormality_slug"] for r in summaries[other.pk]] == ["nk", None]
 
 
 def test_a_therapy_without_published_evidence_gets_an_empty_list():
@@ -61,8 +63,10 @@ def test_summaries_are_read_from_the_cache_until_the_next_publish(
     with django_capture_on_commit_callbacks(execute=True):
         draft.status = Status.PUBLISHED
         draft.save()
+        factories.rate(therapy.pk)  # as publishing through the services does
 
-    assert len(pair_summaries([therapy.pk])[therapy.pk]) == 1
+    # The pair and the therapy as a whole.
+    assert len(pair_summaries([therapy.pk])[therapy.pk]) == 2
     cache.clear()
 
 

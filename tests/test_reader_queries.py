@@ -59,9 +59,9 @@ def build(rows: int):
 PAGES = [
     (
         "/",
-        6,
-        "published abnormalities; published therapies; grouped pair summary; certainty of "
-        "the pairs shown; years of the earliest and latest published sources; data version",
+        5,
+        "published abnormalities; published therapies; the stored counts and certainty of "
+        "the pairs; years of the earliest and latest published sources; data version",
     ),
     (
         "/treatments/",
@@ -86,10 +86,10 @@ PAGES = [
     ),
     (
         "/treatments/main/abnormalities/target/",
-        9,
-        "therapy; abnormality; pair summary (also the page count); a page of the pair's "
-        "evidence with source; contradicting evidence; contradicting findings; the pair's "
-        "most recently retracted evidence with source; its certainty rating with override; "
+        8,
+        "therapy; abnormality; its stored rating with counts (also the page count) and "
+        "override; a page of the pair's evidence with source; contradicting evidence; "
+        "contradicting findings; the pair's most recently retracted evidence with source; "
         "data version",
     ),
     ("/abnormalities/", 3, "count; page with finding-count subqueries; data version"),
@@ -110,9 +110,10 @@ PAGES = [
     ),
     (
         "/search/?q=plain",
-        8,
-        "abnormalities; therapies; sources; findings; therapy evidence; retracted findings; "
-        "retracted therapy evidence; data version",
+        9,
+        "abnormalities; therapies; the stored counts of the therapies found; sources; "
+        "findings; therapy evidence; retracted findings; retracted therapy evidence; data "
+        "version",
     ),
     ("/feeds/evidence/", 2, "latest evidence with therapy, abnormality and source; data version"),
     (

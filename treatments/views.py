@@ -708,6 +708,8 @@ def search_view(request):
     if form.is_valid():
         if form.cleaned_data["q"]:
             results = search(form.cleaned_data["q"])
+            # Each therapy found with the stored counts of all its evidence: one query.
+            summaries_and_counts(results.therapies)
     else:
         errors = form_errors(form)
     return render(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.generic import DetailView
 
 from curation.versions import data_version_of
@@ -23,7 +24,15 @@ from findings.citations import (
 )
 from findings.filters import AbnormalityFilter, SourceFilter
 from findings.models import Abnormality, Direction, Finding, LabTest, Source
-from findings.pages import EXPORT_FORMATS, InputError, ReaderListView, recently_retracted
+from findings.pages import (
+    EVIDENCE_EXPORT_FIELDS,
+    EXPORT_FORMATS,
+    DetailDownloadMixin,
+    InputError,
+    ReaderListView,
+    claim_row,
+    recently_retracted,
+)
 
 
 def _finding_count(direction: str):
@@ -81,9 +90,62 @@ class AbnormalityListView(ReaderListView):
         ]
 
 
-class AbnormalityDetailView(DetailView):
+class AbnormalityDetailView(DetailDownloadMixin, DetailView):
+    """An abnormality's page; ``?format=csv|json`` downloads what it lists: a row per
+    therapy tied to it (kind "pair", with the pair's stored counts), then its findings
+    in the page's groups."""
+
     queryset = Abnormality.objects.published()
     template_name = "findings/abnormality_detail.html"
+
+    def download_basename(self, context) -> str:
+        return f"{self.object.slug}-evidence"
+
+    def download_rows(self, context) -> list[dict]:
+        request, abnormality = self.request, self.object
+        rows = []
+        for rating in context["therapies"]:
+            counts = rating.counts
+            row = dict.fromkeys(EVIDENCE_EXPORT_FIELDS, "")
+            row.update(
+                kind="pair",
+                group="Therapies tied to it",
+                therapy=rating.therapy.name,
+                abnormality=abnormality.name,
+                level=counts.best_level,
+                direction=counts.best_direction,
+                supporting=counts.supporting,
+                not_supporting=counts.not_supporting,
+                other=counts.other,
+                contested=counts.contested,
+                url=request.build_absolute_uri(
+                    reverse(
+                        "treatments:pair-evidence", args=[rating.therapy.slug, abnormality.slug]
+                    )
+                ),
+            )
+            rows.append(row)
+        for key, group, counted_as in [
+            ("findings_for", "Findings that support it", "for"),
+            ("findings_against", "Findings that do not support it", "against"),
+            ("findings_other", "Mixed or descriptive findings", "other"),
+            ("held_findings", "Source's notice awaiting review", "held"),
+            ("retracted_findings", "Retracted", "retracted"),
+        ]:
+            for finding in context[key]:
+                rows.append(
+                    claim_row(
+                        request,
+                        finding,
+                        kind="finding",
+                        group=group,
+                        counted_as=counted_as,
+                        anchor=f"finding-{finding.pk}",
+                        abnormality=abnormality.name,
+                        lab_test=finding.lab_test.name if finding.lab_test_id else "",
+                    )
+                )
+        return rows
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

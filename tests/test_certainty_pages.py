@@ -146,7 +146,8 @@ def build_gaps():
 def gap_rows(response):
 
     return {
-        row["therapy_slug"]: row for row in csv.DictReader(io.StringIO(response.content.decode()))
+        row["therapy_slug"]: row
+        for row in csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))
     }
 
 

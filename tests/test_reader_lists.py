@@ -99,7 +99,11 @@ def test_the_abnormality_list_downloads_with_the_same_filters(client):
     data = client.get("/abnormalities/?category=cellular&format=json").json()
     rows = list(
         csv.DictReader(
-            io.StringIO(client.get("/abnormalities/?category=cellular&format=csv").content.decode())
+            io.StringIO(
+                client.get("/abnormalities/?category=cellular&format=csv").content.decode(
+                    "utf-8-sig"
+                )
+            )
         )
     )
 
@@ -133,7 +137,7 @@ def test_the_source_list_downloads_with_the_same_filters(client):
     factories.make_source(title="Something else")
 
     response = client.get("/sources/?kind=review&format=csv")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
 
     assert response["Content-Disposition"] == 'attachment; filename="sources-v0.csv"'
     assert [(row["title"], row["doi"]) for row in rows] == [("A new review", "10.1000/xyz")]

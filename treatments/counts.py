@@ -161,7 +161,7 @@ STORED = (
 
 
 def _way(item: Countable) -> str:
-    if item.contradicted or item.source_retracted:
+    if is_contested(item):
         return LevelDirection.CONTESTED
     return {
         Direction.SUPPORTS: LevelDirection.FOR,
@@ -170,15 +170,39 @@ def _way(item: Countable) -> str:
     }.get(item.direction, LevelDirection.NEITHER)
 
 
+BUCKET = {
+    LevelDirection.FOR: "for",
+    LevelDirection.AGAINST: "against",
+    LevelDirection.MIXED: "other",
+    LevelDirection.NEITHER: "other",
+    LevelDirection.CONTESTED: "other",
+}
+
+
+def counted_as(item: Countable) -> str:
+    """Where one item counts: 'for', 'against', 'other', 'held' or 'retracted' (the
+    table above; ``is_contested`` says whether an 'other' item is contested)."""
+    if item.retracted:
+        return "retracted"
+    if item.held:
+        return "held"
+    return BUCKET[_way(item)]
+
+
+def is_contested(item: Countable) -> bool:
+    return bool(item.contradicted or item.source_retracted)
+
+
 def count_evidence(items: Iterable[Countable]) -> EvidenceCounts:
     """Count a body of evidence by the rules in the module's docstring."""
     ways: dict[str, int] = dict.fromkeys(LevelDirection.values, 0)
     held = 0
     counted: list[tuple[Countable, str]] = []
     for item in items:
-        if item.retracted:
+        bucket = counted_as(item)
+        if bucket == "retracted":
             continue
-        if item.held:
+        if bucket == "held":
             held += 1
             continue
         way = _way(item)

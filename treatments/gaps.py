@@ -28,7 +28,6 @@ from django.db import models
 from django.db.models import Case, F, Q, Value, When
 
 
-
 class Gap(models.TextChoices):
     ABSOLUTE = "absolute", "Absolute gap: nothing studied, only a rationale"
     SYNTHESIS = "synthesis", "Synthesis gap: several clinical studies, no controlled trial"

@@ -69,8 +69,7 @@ class CountsSerializer(serializers.Serializer):
         "notice (retraction, expression of concern)."
     )
     studies = serializers.IntegerField(
-        help_text="Distinct sources of counted items with a study design (clinical or "
-        "laboratory)."
+        help_text="Distinct sources of counted items with a study design (clinical or laboratory)."
     )
     clinical_studies = serializers.IntegerField(help_text="Of those, studies in people.")
     controlled_studies = serializers.IntegerField(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from django import forms
 from django.conf import settings
@@ -34,9 +35,15 @@ from curation.models import Status
 from curation.pages import InputError, parse_page_number
 from findings.filters import MAX_QUERY_LENGTH
 from findings.models import LEVEL_SHORT, Abnormality, Finding, Level, Source, source_held_q
-from findings.pages import ReaderListView, form_errors, recently_retracted
+from findings.pages import (
+    DetailDownloadMixin,
+    ReaderListView,
+    claim_row,
+    form_errors,
+    recently_retracted,
+)
 from treatments.certainty_words import CERTAINTY_MARK, DIRECTION_MARK, plain_sentence
-from treatments.counts import EvidenceCounts
+from treatments.counts import EvidenceCounts, counted_as, is_contested
 from treatments.filters import TherapyFilter
 from treatments.matrix import matrix_cached
 from treatments.models import (
@@ -500,9 +507,27 @@ EVIDENCE_PER_GROUP = 5
 MAX_GROUPS = 25
 
 
-class TherapyDetailView(DetailView):
+class TherapyDetailView(DetailDownloadMixin, DetailView):
+    """A therapy's page; ``?format=csv|json`` downloads the evidence it lists."""
+
     queryset = Therapy.objects.published()
     template_name = "treatments/therapy_detail.html"
+
+    def download_basename(self, context) -> str:
+        return f"{self.object.slug}-evidence"
+
+    def download_rows(self, context) -> list[dict]:
+        rows = []
+        therapy = self.object.name
+        for tie, items in context["groups"]:
+            rows += evidence_rows(self.request, items, group=tie.abnormality.name, therapy=therapy)
+        for key, group in [
+            ("general_evidence", "ME/CFS in general (no specific abnormality)"),
+            ("held_evidence", "Source's notice awaiting review"),
+            ("retracted_evidence", "Retracted"),
+        ]:
+            rows += evidence_rows(self.request, context[key], group=group, therapy=therapy)
+        return rows
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -589,6 +614,47 @@ class TherapyDetailView(DetailView):
         return context
 
 
+def evidence_counted_as(item: TherapyEvidence) -> tuple[str, bool]:
+    """Where a listed item counts ('for', 'against', 'other', 'held', 'retracted') and
+    whether it is contested, by the rules of treatments/counts.py; its contradictions
+    are the page's prefetched ones."""
+    if item.is_retracted:
+        return "retracted", False
+    countable = SimpleNamespace(
+        direction=item.direction,
+        retracted=False,
+        held=item.source.notice_held,
+        source_retracted=item.source.retracted,
+        contradicted=bool(item.contradicted_by.all() or item.contradicting_findings.all()),
+    )
+    bucket = counted_as(countable)
+    return bucket, bucket == "other" and is_contested(countable)
+
+
+def evidence_rows(request, items, *, group: str, therapy: str, abnormality=None) -> list[dict]:
+    """Download rows of a page's items (``therapy``: their therapy's name; ``abnormality``
+    their abnormality's, when the page is about one pair)."""
+    rows = []
+    for item in items:
+        bucket, contested = evidence_counted_as(item)
+        rows.append(
+            claim_row(
+                request,
+                item,
+                kind="therapy evidence",
+                group=group,
+                counted_as=bucket,
+                anchor=f"evidence-{item.pk}",
+                therapy=therapy,
+                abnormality=abnormality
+                if abnormality is not None
+                else (item.abnormality.name if item.abnormality_id else ""),
+                contested="yes" if contested else "",
+            )
+        )
+    return rows
+
+
 PAIR_PAGE_SIZE = 50
 
 
@@ -619,12 +685,26 @@ def certainty_box(rating: PairCertainty, therapy: str, abnormality: str | None) 
     }
 
 
-class PairEvidenceView(TemplateView):
+class PairEvidenceView(DetailDownloadMixin, TemplateView):
     """Every published item tying one therapy to one abnormality: what a matrix cell
     shows, PAIR_PAGE_SIZE to a page (a popular pair has thousands). Retracted items
-    follow in a group of their own, with the reason, counted nowhere."""
+    follow in a group of their own, with the reason, counted nowhere. ``?format=csv|
+    json`` downloads the rows of the page (``page`` as on the page)."""
 
     template_name = "treatments/pair_evidence.html"
+
+    def download_basename(self, context) -> str:
+        return f"{context['therapy'].slug}-{context['abnormality'].slug}-evidence"
+
+    def download_rows(self, context) -> list[dict]:
+        names = {
+            "therapy": context["therapy"].name,
+            "abnormality": context["abnormality"].name,
+        }
+        return [
+            *evidence_rows(self.request, context["evidence"], group="Evidence", **names),
+            *evidence_rows(self.request, context["retracted_evidence"], group="Retracted", **names),
+        ]
 
     def get(self, request, *args, **kwargs):
         context = self.get_context_data(**kwargs)

@@ -125,6 +125,10 @@ PAGES = [
     ("/treatments/?format=json&abnormality=target", 6, "slug validation + the five above"),
     ("/abnormalities/?format=json", 2, "all abnormalities with finding counts; data version"),
     ("/sources/?format=csv", 2, "all sources; data version"),
+    # The evidence behind a detail page: the page's own queries, no more.
+    ("/treatments/main/?format=csv", 8, "as /treatments/main/"),
+    ("/treatments/main/abnormalities/target/?format=json", 8, "as the pair page"),
+    ("/abnormalities/target/?format=csv", 6, "as /abnormalities/target/"),
 ]
 
 

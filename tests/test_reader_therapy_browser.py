@@ -181,7 +181,7 @@ def test_it_downloads_the_filtered_list_as_csv(client, nk):
     # A cell starting with "=" would run as a formula in a spreadsheet.
     assert rows[0]["name"] == "'=Formula"
     assert rows[0]["best_level"] == "C"
-    assert rows[0]["abnormalities"] == "low-nk (C for; 1 for · 0 against · 0 other)"
+    assert rows[0]["abnormalities"] == "low-nk (C for: 1 for · 0 against · 0 other)"
     assert rows[0]["url"] == "http://testserver/treatments/formula/"
 
 

@@ -449,10 +449,10 @@ class TherapyListView(ReaderListView):
                 "not_supporting": therapy.counts.not_supporting,
                 "other": therapy.counts.other,
                 "contested": therapy.counts.contested,
-                # Each abnormality's own evidence: "low-nk-cell-cytotoxicity (C for; 2 for ·
-                # 0 against · 0 other)".
+                # Each abnormality's own evidence: "low-nk-cell-cytotoxicity (C for: 2 for ·
+                # 0 against · 0 other)" (a CSV cell joins them with "; ").
                 "abnormalities": [
-                    f"{row['abnormality_slug']} ({level_words(row['counts'])}; "
+                    f"{row['abnormality_slug']} ({level_words(row['counts'])}: "
                     f"{row['counts'].words})"
                     for row in summaries[therapy.pk]
                     if row["abnormality_id"] is not None

@@ -4,15 +4,13 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from curation.models import Moderated, ModeratedQuerySet, Status, excerpt
 from findings.models import (
     Abnormality,
-    Direction,
     EvidenceFields,
     Finding,
     Selected,
@@ -47,37 +45,20 @@ class TherapyQuerySet(ModeratedQuerySet):
         """Therapies with at least one item of ``evidence`` (already filtered as wanted)."""
         return self.filter(Exists(evidence.filter(therapy=OuterRef("pk"))))
 
-    def with_evidence_summary(
-        self, evidence: "TherapyEvidenceQuerySet | None" = None, *, counts: bool = True
-    ):
-        """Annotate ``best_level`` (lowest letter = strongest), ``supporting`` and
-        ``not_supporting`` counts over ``evidence`` (default: all published evidence),
-        as correlated subqueries: one query for the whole page, whatever its size.
-
-        ``counts=False`` annotates ``best_level`` only (enough to filter or sort by
-        evidence): counting a popular therapy's tens of thousands of items on every
-        request is what treatments/summaries.py caches instead."""
+    def with_evidence_summary(self, evidence: "TherapyEvidenceQuerySet | None" = None):
+        """Annotate ``best_level`` (lowest letter = strongest) over ``evidence`` (default:
+        all counted evidence), as a correlated subquery: one query for the whole page,
+        to filter or sort by. The counts shown are read from the stored summaries
+        (treatments/counts.py, treatments/summaries.py), never counted here."""
         if evidence is None:
             evidence = TherapyEvidence.objects.counted()
-        per_therapy = evidence.filter(therapy=OuterRef("pk")).order_by().values("therapy")
-
-        def count(direction: str):
-            counted = per_therapy.filter(direction=direction).annotate(n=Count("pk")).values("n")
-            return Coalesce(Subquery(counted), Value(0))
-
-        annotated = self.annotate(
-            # The first level in index order rather than Min(): PostgreSQL stops at the
-            # first published item (index evidence_pub_therapy_level) instead of
-            # aggregating them all, which sorting a whole list by evidence needs per row.
+        # The first level in index order rather than Min(): PostgreSQL stops at the
+        # first published item (index evidence_pub_therapy_level) instead of aggregating
+        # them all, which sorting a whole list by evidence needs per row.
+        return self.annotate(
             best_level=Subquery(
                 evidence.filter(therapy=OuterRef("pk")).order_by("level").values("level")[:1]
             ),
-        )
-        if not counts:
-            return annotated
-        return annotated.annotate(
-            supporting=count(Direction.SUPPORTS),
-            not_supporting=count(Direction.DOES_NOT_SUPPORT),
         )
 
 
@@ -165,29 +146,6 @@ class TherapyEvidenceQuerySet(ModeratedQuerySet):
         on a source whose retraction no editor has reviewed yet (findings.models
         ``source_held_q``); such an item is listed, flagged, but counted nowhere."""
         return self.published().exclude(source_held_q("source__"))
-
-    def pair_summary(self):
-        """One row per (therapy, abnormality): best level and counts, for the matrix and
-        for "abnormalities this therapy is tied to", in a single grouped query.
-
-        The level and counts leave out items whose source's retraction awaits an
-        editor's review, even when called on ``published()``; ``listed`` counts every
-        row (what a page of the pair lists). Call it on ``counted()`` to leave out
-        the pairs that only such items make."""
-        counted = ~source_held_q("source__")
-        return (
-            self.order_by()
-            .values("therapy_id", "abnormality_id")
-            .annotate(
-                best_level=Min("level", filter=counted),
-                total=Count("pk", filter=counted),
-                listed=Count("pk"),
-                supporting=Count("pk", filter=counted & Q(direction=Direction.SUPPORTS)),
-                not_supporting=Count(
-                    "pk", filter=counted & Q(direction=Direction.DOES_NOT_SUPPORT)
-                ),
-            )
-        )
 
 
 class TherapyEvidence(EvidenceFields):

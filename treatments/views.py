@@ -400,9 +400,9 @@ class TherapyListView(ReaderListView):
         # Default order: strongest evidence first, therapies without evidence last.
         # The counts come from the per-therapy summaries (cached until the next
         # publish) rather than from SQL: see ties_and_counts().
-        return with_certainty(
-            Therapy.objects.published().with_evidence_summary(counts=False)
-        ).order_by(F("best_level").asc(nulls_last=True), "name", "pk")
+        return with_certainty(Therapy.objects.published().with_evidence_summary()).order_by(
+            F("best_level").asc(nulls_last=True), "name", "pk"
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -55,8 +55,8 @@ def test_the_therapy_page_says_what_holds_now_then_the_history_in_date_order(cli
 
     now = html[html.index('class="statuses current-statuses"') :]
     now = now[: now.index("</ul>")]
-    assert "<strong>Argentina</strong>: Approved for ME/CFS — Reported in August 2016." in now
-    assert "<strong>United States</strong>: Investigational — As of the 2025-08 snapshot." in now
+    assert "<strong>Argentina</strong>: Approved for ME/CFS (Reported in August 2016)" in now
+    assert "<strong>United States</strong>: Investigational (As of the 2025-08 snapshot)" in now
     history = html[html.index("History, oldest first") :]
     order = [history.index(f"Statement {name}.") for name in ("first", "rejected", "latest")]
     assert order == sorted(order)
@@ -70,11 +70,11 @@ def test_the_list_download_gives_each_status_with_its_date(client):
     [row] = csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))
 
     assert row["access"] == (
-        "Argentina: Approved for ME/CFS (Reported in August 2016.); "
-        "United States: Investigational (As of the 2025-08 snapshot.)"
+        "Argentina: Approved for ME/CFS (Reported in August 2016); "
+        "United States: Investigational (As of the 2025-08 snapshot)"
     )
     assert row["access_history"].split("; ")[1:4] == [
-        "United States: Expanded access (Running since March 1997.)",
+        "United States: Expanded access (Running since March 1997)",
         "United States: Rejected (25 November 2009)",
-        "United States: Investigational (As of the 2025-08 snapshot.)",
+        "United States: Investigational (As of the 2025-08 snapshot)",
     ]

@@ -356,10 +356,11 @@ class RegulatoryStatus(Moderated):
 
     @property
     def when(self) -> str:
-        """The date as readers are told it: '25 November 2009', or the note as written."""
+        """The date as readers are told it: '25 November 2009', or the note as written
+        (without its closing full stop: it is shown in brackets)."""
         if self.date:
             return f"{self.date.day} {self.date:%B %Y}"
-        return self.date_note
+        return self.date_note.strip().removesuffix(".")
 
     def __str__(self) -> str:
         status = f"{self.get_regulatory_status_display()} in {self.jurisdiction}"

@@ -73,7 +73,7 @@ class LevelDirection(models.TextChoices):
     FOR = "for", "for"
     AGAINST = "against", "against"
     MIXED = "mixed", "mixed"
-    NEITHER = "neither", "neither for nor against"
+    NEITHER = "neither", "neither"
     CONTESTED = "contested", "contested"
 
 

@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='paircertainty',
             name='evidence_best_direction',
-            field=models.CharField(blank=True, choices=[('for', 'for'), ('against', 'against'), ('mixed', 'mixed'), ('neither', 'neither for nor against'), ('contested', 'contested')], max_length=10, verbose_name='which way the strongest level points'),
+            field=models.CharField(blank=True, choices=[('for', 'for'), ('against', 'against'), ('mixed', 'mixed'), ('neither', 'neither'), ('contested', 'contested')], max_length=10, verbose_name='which way the strongest level points'),
         ),
         migrations.AddField(
             model_name='paircertainty',

@@ -6,8 +6,9 @@ the fields and read why it is what it is. ``rate`` is the rule book (a pure func
 over ``Item`` rows); ``certainty_recompute`` stores its results in ``PairCertainty``
 (one query for the evidence of a batch of therapies, one for the overrides, one delete
 and one insert), with the counts every page shows beside each rating
-(treatments/counts.py, ``count_evidence``); ``certainty_on_change`` recomputes what a publish, retraction or
-accepted suggestion touched (registered with ``curation.versions`` in AppConfig.ready).
+(treatments/counts.py, ``count_evidence``); ``certainty_on_change`` recomputes what a
+publish, retraction or accepted suggestion touched (registered with ``curation.versions``
+in AppConfig.ready).
 
 The rules
 =========

@@ -1,5 +1,8 @@
 """The one CSV writer: every CSV the project writes (the reader pages' downloads, the
-data releases) goes through ``csv_write``, so no cell reaches a spreadsheet as a formula.
+data releases) goes through ``csv_write``, so no cell reaches a spreadsheet as a formula,
+and every file starts with a UTF-8 byte-order mark, without which Excel reads UTF-8 as
+its local code page and garbles non-ASCII names ("Lénárt" as "LÃ©nÃ¡rt"). Python's
+``csv`` reads it with ``encoding="utf-8-sig"``.
 
 Lives on the ground floor so that findings (reader pages) and treatments (releases)
 both use it; it knows no model.
@@ -16,6 +19,7 @@ from typing import Any, Protocol
 # sends data away, +cmd|… once ran programs); a leading tab or carriage return is
 # stripped first, after which the rest may run. OWASP "CSV Injection".
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+BOM = "\ufeff"
 
 
 class Writable(Protocol):
@@ -40,7 +44,9 @@ def csv_write(
     rows: Iterable[Mapping[str, Any]],
     lineterminator: str = "\r\n",
 ) -> None:
-    """A header line, then one line per row, every cell through ``csv_safe_cell``."""
+    """A byte-order mark, a header line, then one line per row, every cell through
+    ``csv_safe_cell``."""
+    stream.write(BOM)
     writer = csv.DictWriter(stream, fieldnames=fieldnames, lineterminator=lineterminator)
     writer.writeheader()
     for row in rows:

@@ -138,22 +138,122 @@ class ReaderListView(FilterView):
         return paginator, page, page.object_list, page.has_other_pages()
 
     def export(self, export_format: str) -> HttpResponse:
-        rows = self.export_rows(self.object_list)
-        # The data version the rows show: in the file name and, for JSON, the body
-        # (X-Data-Version carries it too). A CSV file keeps plain rows for its parsers.
-        data_version = data_version_of(self.request).number
-        filename = f"{self.export_basename}-v{data_version}.{export_format}"
-        if export_format == "json":
-            response = JsonResponse(
-                {"count": len(rows), "data_version": data_version, "results": rows},
-                json_dumps_params={"ensure_ascii": False, "indent": 1},
-            )
-        else:
-            response = HttpResponse(content_type="text/csv; charset=utf-8")
-            csv_write(
-                response,
-                fieldnames=self.export_fields,
-                rows=({key: _csv_value(value) for key, value in row.items()} for row in rows),
-            )
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
-        return response
+        return export_response(
+            self.request,
+            rows=self.export_rows(self.object_list),
+            fields=self.export_fields,
+            basename=self.export_basename,
+            export_format=export_format,
+        )
+
+
+def export_response(
+    request, *, rows: list[dict[str, Any]], fields, basename: str, export_format: str
+) -> HttpResponse:
+    """``rows`` as a CSV (UTF-8 with a byte-order mark, for spreadsheets) or JSON file."""
+    # The data version the rows show: in the file name and, for JSON, the body
+    # (X-Data-Version carries it too). A CSV file keeps plain rows for its parsers.
+    data_version = data_version_of(request).number
+    filename = f"{basename}-v{data_version}.{export_format}"
+    if export_format == "json":
+        response = JsonResponse(
+            {"count": len(rows), "data_version": data_version, "results": rows},
+            json_dumps_params={"ensure_ascii": False, "indent": 1},
+        )
+    else:
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        csv_write(
+            response,
+            fieldnames=fields,
+            rows=({key: _csv_value(value) for key, value in row.items()} for row in rows),
+        )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+# The columns of every detail page's evidence download (therapy, pair, abnormality):
+# one row per item the page lists, in its order, with the group the page puts it in.
+EVIDENCE_EXPORT_FIELDS = (
+    "kind",
+    "group",
+    "id",
+    "therapy",
+    "abnormality",
+    "lab_test",
+    "level",
+    "direction",
+    "counted_as",
+    "contested",
+    "statement",
+    "study_design",
+    "participants",
+    "source",
+    "source_year",
+    "doi",
+    "pmid",
+    "source_page",
+    "url",
+    # Rows of kind "pair" (an abnormality page's ranking of therapies): the pair's
+    # stored counts, as every page shows them.
+    "supporting",
+    "not_supporting",
+    "other",
+)
+
+
+def claim_row(request, claim, *, kind: str, group: str, counted_as: str, anchor: str, **more):
+    """One claim (a finding or an evidence item) as a download row."""
+    source = claim.source
+    # 'Fluge 2019', as readers read it (an organisation or title when no author).
+    source_name = f"{source.first_author or source.container or source.title} {source.year or ''}"
+    row = dict.fromkeys(EVIDENCE_EXPORT_FIELDS, "")
+    row.update(
+        kind=kind,
+        group=group,
+        id=claim.pk,
+        level=claim.level,
+        direction=claim.direction,
+        counted_as=counted_as,
+        statement=claim.statement,
+        study_design=claim.study_design,
+        participants=claim.participants,
+        source=source_name.strip(),
+        source_year=source.year or "",
+        doi=source.doi,
+        pmid=source.pmid,
+        source_page=request.build_absolute_uri(source.get_absolute_url()),
+        url=request.build_absolute_uri(f"{request.path}#{anchor}"),
+    )
+    row.update(more)
+    return row
+
+
+class DetailDownloadMixin:
+    """A detail page that also downloads what it lists: ``?format=csv|json`` gives the
+    rows ``download_rows(context)`` builds from the very context the page renders (the
+    same items, in the same groups and order)."""
+
+    download_fields: tuple[str, ...] = EVIDENCE_EXPORT_FIELDS
+
+    def download_basename(self, context) -> str:
+        raise NotImplementedError
+
+    def download_rows(self, context) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    def render_to_response(self, context, **kwargs):
+        export = self.request.GET.get("format", "")
+        if not export or context.get("input_errors"):
+            return super().render_to_response(context, **kwargs)
+        if export not in EXPORT_FORMATS:
+            context["input_errors"] = [
+                InputError("format", "Download format", "must be csv or json.")
+            ]
+            return super().render_to_response(context, status=400)
+        return export_response(
+            self.request,
+            rows=self.download_rows(context),
+            fields=self.download_fields,
+            basename=self.download_basename(context),
+            export_format=export,
+        )

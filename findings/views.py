@@ -8,9 +8,10 @@ own ``.published()`` rules: the visibility logic is still written once.
 
 from __future__ import annotations
 
-from django.db.models import Count, IntegerField, Min, OuterRef, Q, Subquery, Value
+from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.generic import DetailView, TemplateView
 
 from curation.versions import data_version_of
@@ -32,7 +33,15 @@ from findings.models import (
     Level,
     Source,
 )
-from findings.pages import EXPORT_FORMATS, InputError, ReaderListView, recently_retracted
+from findings.pages import (
+    EVIDENCE_EXPORT_FIELDS,
+    EXPORT_FORMATS,
+    DetailDownloadMixin,
+    InputError,
+    ReaderListView,
+    claim_row,
+    recently_retracted,
+)
 
 
 def _finding_count(direction: str):
@@ -90,9 +99,62 @@ class AbnormalityListView(ReaderListView):
         ]
 
 
-class AbnormalityDetailView(DetailView):
+class AbnormalityDetailView(DetailDownloadMixin, DetailView):
+    """An abnormality's page; ``?format=csv|json`` downloads what it lists: a row per
+    therapy tied to it (kind "pair", with the pair's stored counts), then its findings
+    in the page's groups."""
+
     queryset = Abnormality.objects.published()
     template_name = "findings/abnormality_detail.html"
+
+    def download_basename(self, context) -> str:
+        return f"{self.object.slug}-evidence"
+
+    def download_rows(self, context) -> list[dict]:
+        request, abnormality = self.request, self.object
+        rows = []
+        for rating in context["therapies"]:
+            counts = rating.counts
+            row = dict.fromkeys(EVIDENCE_EXPORT_FIELDS, "")
+            row.update(
+                kind="pair",
+                group="Therapies tied to it",
+                therapy=rating.therapy.name,
+                abnormality=abnormality.name,
+                level=counts.best_level,
+                direction=counts.best_direction,
+                supporting=counts.supporting,
+                not_supporting=counts.not_supporting,
+                other=counts.other,
+                contested=counts.contested,
+                url=request.build_absolute_uri(
+                    reverse(
+                        "treatments:pair-evidence", args=[rating.therapy.slug, abnormality.slug]
+                    )
+                ),
+            )
+            rows.append(row)
+        for key, group, counted_as in [
+            ("findings_for", "Findings that support it", "for"),
+            ("findings_against", "Findings that do not support it", "against"),
+            ("findings_other", "Mixed or descriptive findings", "other"),
+            ("held_findings", "Source's notice awaiting review", "held"),
+            ("retracted_findings", "Retracted", "retracted"),
+        ]:
+            for finding in context[key]:
+                rows.append(
+                    claim_row(
+                        request,
+                        finding,
+                        kind="finding",
+                        group=group,
+                        counted_as=counted_as,
+                        anchor=f"finding-{finding.pk}",
+                        abnormality=abnormality.name,
+                        lab_test=finding.lab_test.name if finding.lab_test_id else "",
+                    )
+                )
+        return rows
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -121,18 +183,14 @@ class AbnormalityDetailView(DetailView):
         context["lab_tests"] = list(
             LabTest.objects.published().filter(abnormalities=abnormality).order_by("name")
         )
-        # One grouped query: each therapy tied to this abnormality, strongest first.
+        # One query: each therapy tied to this abnormality by counted evidence, with the
+        # counts stored for the pair on publish (treatments/counts.py, read through the
+        # reverse relation treatments adds), strongest first.
         context["therapies"] = list(
-            abnormality.therapy_evidence.counted()
-            .order_by()
-            .values("therapy__name", "therapy__slug")
-            .annotate(
-                best_level=Min("level"),
-                total=Count("pk"),
-                supporting=Count("pk", filter=Q(direction=Direction.SUPPORTS)),
-                not_supporting=Count("pk", filter=Q(direction=Direction.DOES_NOT_SUPPORT)),
-            )
-            .order_by("best_level", "-supporting", "therapy__name")
+            abnormality.therapy_certainties.public()
+            .exclude(evidence_best_level="")
+            .select_related("therapy")
+            .order_by("evidence_best_level", "-evidence_supporting", "therapy__name")
         )
         # What the ranking above no longer counts, and why: the most recent retractions
         # of therapy evidence about this abnormality (one query).

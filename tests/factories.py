@@ -155,7 +155,21 @@ def make_evidence(**kwargs) -> TherapyEvidence:
         values.setdefault("link_kind", LinkKind.MEASURED)
     if "source" not in values:
         values["source"] = make_source()
-    return TherapyEvidence.objects.create(**values)
+    evidence = TherapyEvidence.objects.create(**values)
+    # Publishing rates (and counts) the therapy again (treatments/certainty.py); an item
+    # made here skips the services, so the stored counts every page reads are kept
+    # current here. A test that changes an item, its source or its links afterwards
+    # calls ``rate()``.
+    rate(evidence.therapy_id)
+    return evidence
+
+
+def rate(*therapy_ids: int) -> None:
+    """Store the ratings and counts of the given therapies (default: all) again, as a
+    publish through the services would."""
+    from treatments.certainty import certainty_recompute
+
+    certainty_recompute(therapy_ids=therapy_ids or None)
 
 
 def make_regulatory_status(**kwargs) -> RegulatoryStatus:

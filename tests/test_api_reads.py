@@ -84,32 +84,47 @@ def test_a_therapy_carries_its_aliases_and_best_level_per_abnormality(api_client
     assert body["best_level"] == "A"  # the general evidence counts for the therapy
     assert body["supporting"] == 3
     assert body["not_supporting"] == 1
-    assert body["abnormalities"] == [
+    keys = ["slug", "name", "best_level", "best_level_label", "best_level_direction"]
+    keys += ["total", "supporting", "not_supporting"]
+    assert [{key: row[key] for key in keys} for row in body["abnormalities"]] == [
         {
             "slug": nk.slug,
             "name": nk.name,
             "best_level": "B",
             "best_level_label": "Controlled",
+            # The B item is the one that does not support it.
+            "best_level_direction": "against",
             "total": 2,
             "supporting": 1,
             "not_supporting": 1,
-            # Not rated: the factories write rows directly, not through a publish
-            # (tests/test_certainty.py covers the ratings).
-            "certainty": None,
-            "net_direction": None,
         },
         {
             "slug": rnase.slug,
             "name": rnase.name,
             "best_level": "D",
             "best_level_label": "Preclinical or indirect",
+            "best_level_direction": "for",
             "total": 1,
             "supporting": 1,
             "not_supporting": 0,
-            "certainty": None,
-            "net_direction": None,
         },
     ]
+    # The stored counts in full, the same as the pair's rating at /api/v1/pairs/.
+    assert body["abnormalities"][0]["counts"] == {
+        "best_level": "B",
+        "best_level_direction": "against",
+        "supporting": 1,
+        "not_supporting": 1,
+        "other": 0,
+        "contested": 0,
+        "total": 2,
+        "held": 0,
+        "studies": 0,
+        "clinical_studies": 0,
+        "controlled_studies": 0,
+    }
+    assert body["counts"]["total"] == 4
+    assert body["rating"]["counts"] == body["counts"]
 
 
 @pytest.mark.django_db

@@ -79,7 +79,7 @@ def test_on_a_laptop_the_gap_map_is_a_grid_with_a_legend(live_server, open_page)
     grid = page.locator(".gap-table")
     assert grid.is_visible()
     cell = grid.locator("td.gap-cell", has_text="Synthesis gap")
-    assert "2 studies · 0 controlled" in cell.inner_text()
+    assert "2 studies · 2 clinical · 0 controlled" in cell.inner_text()
     assert page.locator(".certainty-legend").first.is_visible()
     assert axe_violations(page) == []
     screenshot(page, "gaps-laptop")

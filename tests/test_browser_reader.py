@@ -135,7 +135,7 @@ def test_a_reader_sees_retracted_evidence_on_the_pair_page_apart_with_its_reason
 
     # The summary counts the one published item: the retracted A lifts nothing.
     facts = page.locator("dl.facts").first.inner_text()
-    assert "1 in all" in facts and "Uncontrolled clinical" in facts
+    assert "1 counted" in facts and "Uncontrolled clinical" in facts
     assert page.locator("#pair-evidence-heading ~ article.evidence").count() == 1
     group = page.get_by_role("region", name="Retracted evidence")
     assert group.is_visible()

@@ -100,6 +100,7 @@ def test_an_override_is_shown_beside_the_computed_rating_with_its_reason(client,
 
 def test_a_pair_without_a_stored_rating_shows_no_box(client):
     evidence = small_trial()
+    PairCertainty.objects.all().delete()  # the factories rate what they make
     html = pair_page(client, evidence).content.decode()
     assert "certainty-box" not in html
 
@@ -145,7 +146,8 @@ def build_gaps():
 def gap_rows(response):
 
     return {
-        row["therapy_slug"]: row for row in csv.DictReader(io.StringIO(response.content.decode()))
+        row["therapy_slug"]: row
+        for row in csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))
     }
 
 
@@ -158,15 +160,54 @@ def test_the_gap_map_tells_an_absolute_gap_from_a_synthesis_gap(client):
     assert response.status_code == 200
     assert "3 pairings: 1 absolute gap, 1 synthesis gap" in html
     lists = html[html.index('class="gap-lists"') :]
-    assert "Rationale only</a>: 0 studies, 0 controlled trials" in lists
-    assert "Two cohorts</a>: 2 studies, 0 controlled trials" in lists
-    assert "One trial</a>: 1 study, 1 controlled trial;" in lists
+    assert "Rationale only</a>: 0 studies (0 clinical), 0 controlled trials" in lists
+    assert "Two cohorts</a>: 2 studies (2 clinical), 0 controlled trials" in lists
+    assert "One trial</a>: 1 study (1 clinical), 1 controlled trial;" in lists
     item = lists[lists.index("Rationale only") :]
     assert "<strong>Absolute gap</strong>" in item[: item.index("</li>")]
     item = lists[lists.index("Two cohorts") :]
     assert "<strong>Synthesis gap</strong>" in item[: item.index("</li>")]
     item = lists[lists.index("One trial") :]
     assert "gap</strong>" not in item[: item.index("</li>")]
+
+
+def test_laboratory_studies_alone_make_no_synthesis_gap(client):
+    nk = make_abnormality(name="Low NK cell cytotoxicity", slug="low-nk")
+    cells = make_therapy(name="Cell studies", slug="cell-studies")
+    mixed = make_therapy(name="One cohort and a cell study", slug="mixed")
+    for _ in range(3):
+        make_evidence(therapy=cells, abnormality=nk, design="in_vitro", level="D")
+    make_evidence(therapy=mixed, abnormality=nk, design="cohort", level="C", patients=20)
+    make_evidence(therapy=mixed, abnormality=nk, design="animal", level="D")
+    certainty_recompute()
+
+    rows = gap_rows(client.get("/gaps/?format=csv"))
+
+    # Three studies, none of them in people: not a trial waiting to be planned.
+    assert (rows["cell-studies"]["studies"], rows["cell-studies"]["clinical_studies"]) == (
+        "3",
+        "0",
+    )
+    assert rows["cell-studies"]["gap"] == ""
+    # Two studies, only one clinical: no synthesis gap either.
+    assert (rows["mixed"]["studies"], rows["mixed"]["clinical_studies"]) == ("2", "1")
+    assert rows["mixed"]["gap"] == ""
+    html = client.get("/gaps/?gap=synthesis").content.decode()
+    assert "0 synthesis gaps" in html
+
+
+def test_the_gap_map_reads_the_numbers_stored_on_publish(client, django_assert_num_queries):
+    build_gaps()
+    rating = PairCertainty.objects.pairs().get(therapy__slug="two-cohorts")
+    # The same numbers the pair's page and the API show.
+    assert (rating.counts.studies, rating.counts.clinical_studies) == (2, 2)
+    PairCertainty.objects.filter(pk=rating.pk).update(evidence_controlled_studies=1)
+
+    rows = gap_rows(client.get("/gaps/?format=csv"))
+
+    # Read, not counted again per request.
+    assert rows["two-cohorts"]["controlled_trials"] == "1"
+    assert rows["two-cohorts"]["gap"] == ""
 
 
 def test_the_gap_map_filters_by_gap_and_certainty(client):

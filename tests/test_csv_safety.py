@@ -42,7 +42,8 @@ def test_the_writer_neutralises_every_cell_but_keeps_the_header():
 
     csv_write(out, fieldnames=["a", "b"], rows=[{"a": HYPERLINK, "b": 1}, {"a": "x", "b": SUM}])
 
-    assert list(csv.reader(io.StringIO(out.getvalue()))) == [
+    assert out.getvalue().startswith("\ufeffa,b")  # the byte-order mark Excel needs
+    assert list(csv.reader(io.StringIO(out.getvalue().removeprefix("\ufeff")))) == [
         ["a", "b"],
         ["'" + HYPERLINK, "1"],
         ["x", "'" + SUM],
@@ -57,7 +58,7 @@ def test_the_reader_source_download_neutralises_formulas(client):
 
     response = client.get("/sources/?format=csv")
 
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert sorted(row["title"] for row in rows) == sorted(
         ["'" + HYPERLINK, "'" + SUM, "'" + CMD, "'" + MINUS, "Plain title"]
     )
@@ -71,7 +72,7 @@ def test_the_reader_therapy_download_neutralises_formulas_in_joined_lists(client
 
     response = client.get("/treatments/?format=csv")
 
-    [row] = csv.DictReader(io.StringIO(response.content.decode()))
+    [row] = csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))
     assert row["name"] == "'" + MINUS
     assert row["aliases"] == f"'{CMD}; LDN"
 
@@ -88,7 +89,9 @@ def build_formula_knowledge_base() -> None:
 
 
 def csv_table(directory, name: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO((directory / f"{name}.csv").read_text())))
+    return list(
+        csv.DictReader(io.StringIO((directory / f"{name}.csv").read_text(encoding="utf-8-sig")))
+    )
 
 
 @pytest.mark.django_db

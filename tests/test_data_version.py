@@ -427,7 +427,7 @@ def test_exports_carry_the_version_in_the_header_the_file_name_and_the_json_body
     assert as_csv["X-Data-Version"] == "1"
     assert as_csv["Content-Disposition"] == 'attachment; filename="sources-v1.csv"'
     # The CSV file holds rows only: its first line is the header row.
-    assert next(csv.reader(io.StringIO(as_csv.content.decode())))[0] == "id"
+    assert next(csv.reader(io.StringIO(as_csv.content.decode("utf-8-sig"))))[0] == "id"
     assert as_json["Content-Disposition"] == 'attachment; filename="sources-v1.json"'
     assert as_json.json()["data_version"] == 1
 

@@ -561,10 +561,10 @@ def test_queries_for_previewing_draft_evidence_on_its_pair_page(
     client = client_for(curator)
     # Session, user, the user's and the group's permissions; the draft with its source,
     # abnormality and therapy, and its two contradiction lists; what it rests on
-    # (therapy, abnormality, source); the page: the pair's summary, its page of items
-    # with their two contradiction lists, its retracted items, its stored certainty rating
-    # (of the published evidence: a draft changes it only once published); the glossary.
-    queries_for(client, preview_url(draft), django_assert_num_queries, 17)
+    # (therapy, abnormality, source); the page: its stored rating with the counts (of
+    # the published evidence: a draft changes them only once published), its page of
+    # items with their two contradiction lists, its retracted items; the glossary.
+    queries_for(client, preview_url(draft), django_assert_num_queries, 16)
 
 
 @pytest.mark.parametrize("published", [1, 50])
@@ -615,8 +615,8 @@ def test_queries_for_previewing_a_suggestion(published, author, editor, django_a
     client = client_for(editor)
     # Session, user, permissions (2); the suggestion with its author, content type and
     # its record's version; then as for a draft: the record (3), what it rests on (3),
-    # the page (8, with its stored certainty rating and the glossary).
-    queries_for(client, suggestion_preview_url(suggestion), django_assert_num_queries, 18)
+    # the page (7, with its stored rating and counts and the glossary).
+    queries_for(client, suggestion_preview_url(suggestion), django_assert_num_queries, 17)
 
 
 # ---------------------------------------------------------------------------

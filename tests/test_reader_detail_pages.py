@@ -106,7 +106,8 @@ def test_the_pair_page_lists_only_that_pairs_published_evidence(client):
     assert "<h1>Rintatolimod and RNase L pathway dysfunction</h1>" in html
     assert "Pair claim." in html and "Against." in html
     assert "Other abnormality." not in html and "Draft." not in html
-    assert "2 in all: 1 for · 1 against" in html
+    assert 'data-pair="rintatolimod/rnase-l"' in html
+    assert "2 counted:" in html and ">1 for · 1 against · 0 other<" in html
 
 
 def test_a_pair_with_a_draft_side_is_not_found(client):
@@ -151,7 +152,7 @@ def test_an_abnormality_page_shows_findings_for_and_against_tests_and_ranked_the
     assert "NK cell function assay" in html
     assert "Specialist (immunology or referral labs)" in html
     assert "Draft test" not in html
-    assert [row["therapy__name"] for row in response.context["therapies"]] == [
+    assert [row.therapy.name for row in response.context["therapies"]] == [
         "Strong one",
         "Weak one",
     ]

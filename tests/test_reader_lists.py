@@ -30,12 +30,14 @@ def test_the_matrix_shows_the_best_level_and_the_counts_for_each_pair(client):
 
     [(_abnormality, [cell])] = response.context["matrix_rows"]
     assert (cell.best_level, cell.supporting, cell.not_supporting, cell.total) == ("A", 2, 1, 4)
-    assert '<td class="cell level-A">' in html
+    assert '<td class="cell level-A certainty-' in html
     assert '<a href="/treatments/ldn/abnormalities/low-nk/">' in html
-    assert "2 for · 1 against" in html
+    assert ">2 for · 1 against · 1 other<" in html
+    # The letter never goes without the way it points: the A is the item against.
+    assert '<span class="cell-letter">A</span> <span class="cell-letter-direction">against' in html
     # Colour is never the only signal: the letter and its name are in the text.
     assert "Low NK cell cytotoxicity and Low-dose naltrexone: level" in html
-    assert "(Replicated);" in html
+    assert "(Replicated: the strongest items do not support it);" in html
 
 
 def test_the_matrix_leaves_out_drafts_and_marks_empty_cells_in_words(client):
@@ -97,7 +99,11 @@ def test_the_abnormality_list_downloads_with_the_same_filters(client):
     data = client.get("/abnormalities/?category=cellular&format=json").json()
     rows = list(
         csv.DictReader(
-            io.StringIO(client.get("/abnormalities/?category=cellular&format=csv").content.decode())
+            io.StringIO(
+                client.get("/abnormalities/?category=cellular&format=csv").content.decode(
+                    "utf-8-sig"
+                )
+            )
         )
     )
 
@@ -131,7 +137,7 @@ def test_the_source_list_downloads_with_the_same_filters(client):
     factories.make_source(title="Something else")
 
     response = client.get("/sources/?kind=review&format=csv")
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
 
     assert response["Content-Disposition"] == 'attachment; filename="sources-v0.csv"'
     assert [(row["title"], row["doi"]) for row in rows] == [("A new review", "10.1000/xyz")]

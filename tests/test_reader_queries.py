@@ -59,9 +59,9 @@ def build(rows: int):
 PAGES = [
     (
         "/",
-        6,
-        "published abnormalities; published therapies; grouped pair summary; certainty of "
-        "the pairs shown; years of the earliest and latest published sources; data version",
+        5,
+        "published abnormalities; published therapies; the stored counts and certainty of "
+        "the pairs; years of the earliest and latest published sources; data version",
     ),
     (
         "/treatments/",
@@ -86,10 +86,10 @@ PAGES = [
     ),
     (
         "/treatments/main/abnormalities/target/",
-        10,
-        "therapy; abnormality; pair summary (also the page count); a page of the pair's "
-        "evidence with source; contradicting evidence; contradicting findings; the pair's "
-        "most recently retracted evidence with source; its certainty rating with override; "
+        9,
+        "therapy; abnormality; its stored rating with counts (also the page count) and "
+        "override; a page of the pair's evidence with source; contradicting evidence; "
+        "contradicting findings; the pair's most recently retracted evidence with source; "
         "glossary terms; data version",
     ),
     ("/abnormalities/", 3, "count; page with finding-count subqueries; data version"),
@@ -110,10 +110,10 @@ PAGES = [
     ),
     (
         "/search/?q=plain",
-        8,
-        "abnormalities; therapies; sources; findings; therapy evidence (each with whether "
-        "it is contradicted, as subqueries); retracted findings; retracted therapy "
-        "evidence; data version",
+        9,
+        "abnormalities; therapies; the stored counts of the therapies found; sources; "
+        "findings; therapy evidence (each with whether it is contradicted, as subqueries); retracted findings; retracted therapy evidence; data "
+        "version",
     ),
     (
         "/search/?q=target+name",
@@ -131,6 +131,10 @@ PAGES = [
     ("/treatments/?format=json&abnormality=target", 6, "slug validation + the five above"),
     ("/abnormalities/?format=json", 2, "all abnormalities with finding counts; data version"),
     ("/sources/?format=csv", 2, "all sources; data version"),
+    # The evidence behind a detail page: the page's own queries, no more.
+    ("/treatments/main/?format=csv", 8, "as /treatments/main/"),
+    ("/treatments/main/abnormalities/target/?format=json", 8, "as the pair page"),
+    ("/abnormalities/target/?format=csv", 6, "as /abnormalities/target/"),
 ]
 
 

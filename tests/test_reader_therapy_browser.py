@@ -177,12 +177,12 @@ def test_it_downloads_the_filtered_list_as_csv(client, nk):
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="therapies-v0.csv"'
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert len(rows) == 1
     # A cell starting with "=" would run as a formula in a spreadsheet.
     assert rows[0]["name"] == "'=Formula"
     assert rows[0]["best_level"] == "C"
-    assert rows[0]["abnormalities"] == "low-nk (C)"
+    assert rows[0]["abnormalities"] == "low-nk (C for: 1 for · 0 against · 0 other)"
     assert rows[0]["url"] == "http://testserver/treatments/formula/"
 
 
@@ -204,12 +204,16 @@ def test_it_downloads_the_filtered_list_as_json_without_pagination(client):
         "kind",
         "stage",
         "best_level",
+        "best_level_direction",
         "certainty",
         "net_direction",
         "supporting",
         "not_supporting",
+        "other",
+        "contested",
         "abnormalities",
         "access",
+        "access_history",
         "harms",
     }
 

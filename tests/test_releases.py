@@ -159,7 +159,7 @@ def test_it_exports_only_published_records_with_a_manifest_of_counts_and_checksu
         ("low-dose-naltrexone", None, "low", ""),
         ("low-dose-naltrexone", "low-nk-cell-cytotoxicity", "very_low", "uncertain"),
     ]
-    csv_lines = (tmp_path / "sources.csv").read_text().splitlines()
+    csv_lines = (tmp_path / "sources.csv").read_text(encoding="utf-8-sig").splitlines()
     assert csv_lines[0].startswith("key,kind,title")
     assert len(csv_lines) == 3
 

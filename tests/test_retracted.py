@@ -98,13 +98,13 @@ def test_a_pair_page_lists_retracted_evidence_apart_and_leaves_it_out_of_the_sum
 
     html = response.content.decode()
     summary = response.context["summary"]
-    assert (summary["best_level"], summary["total"], summary["supporting"]) == ("C", 1, 1)
+    assert (summary.best_level, summary.total, summary.supporting) == ("C", 1, 1)
     assert response.context["evidence"] == [kept]
     assert response.context["retracted_evidence"] == [withdrawn]
     assert '<section class="retracted-group" aria-labelledby="retracted-heading">' in html
     assert f'id="evidence-{withdrawn.pk}"' in html
     assert shown_reason(withdrawn) + "The quote is not in the paper." in html
-    assert "1 in all: 1 for · 0 against" in html
+    assert "1 counted:" in html and ">1 for · 0 against · 0 other<" in html
     assert "Another pair&#x27;s claim." not in html
 
 
@@ -149,7 +149,7 @@ def test_an_abnormality_page_shows_retracted_findings_and_evidence_apart_from_it
     assert response.context["retracted_findings"] == [withdrawn]
     assert shown_reason(withdrawn) + "The cohort was not ME/CFS." in html
     assert [
-        (row["therapy__name"], row["best_level"], row["total"])
+        (row.therapy.name, row.counts.best_level, row.counts.total)
         for row in response.context["therapies"]
     ] == [("Ranked therapy", "C", 1)]
     assert gone in response.context["retracted_evidence"]
@@ -355,7 +355,8 @@ def test_no_ranking_or_summary_counts_a_retracted_item(client, retract):
     assert matrix.pairs[(nk.pk, ldn.pk)]["total"] == 1
 
     summaries = pair_summaries([ldn.pk, ivig.pk])
-    assert [(r["best_level"], r["total"]) for r in summaries[ldn.pk]] == [("D", 1)]
+    # The pair, then the therapy as a whole.
+    assert [(r["best_level"], r["total"]) for r in summaries[ldn.pk]] == [("D", 1), ("D", 1)]
     assert [r["abnormality_id"] for r in summaries[ivig.pk]] == [None]
 
     therapies = client.get("/treatments/").context["rows"]
@@ -378,7 +379,7 @@ def test_exports_leave_retracted_items_out_of_their_rows_and_counts(client, retr
 
     [therapy] = client.get("/treatments/?format=json").json()["results"]
     assert (therapy["best_level"], therapy["supporting"]) == ("C", 1)
-    assert therapy["abnormalities"] == ["low-nk (C)"]
+    assert therapy["abnormalities"] == ["low-nk (C for: 1 for · 0 against · 0 other)"]
     abnormalities = client.get("/abnormalities/?format=json").json()["results"]
     assert {a["slug"]: a["findings_supporting"] for a in abnormalities}["low-nk"] == 1
 

@@ -15,7 +15,7 @@ from curation.services import (
 )
 from findings.models import Finding
 from tests import factories
-from treatments.models import Therapy, TherapyEvidence
+from treatments.models import PairCertainty, Therapy, TherapyEvidence
 
 pytestmark = pytest.mark.django_db
 
@@ -147,8 +147,8 @@ def test_a_retracted_record_is_kept_visible_but_out_of_published_lists(editor):
     assert set(TherapyEvidence.objects.visible()) == {kept, retracted}
     assert draft not in TherapyEvidence.objects.visible()
     # Rankings (the matrix, best levels) are built from published evidence only.
-    pairs = TherapyEvidence.objects.published().pair_summary()
-    assert {row["therapy_id"] for row in pairs} == {kept.therapy_id}
+    pairs = PairCertainty.objects.exclude(evidence_best_level="")
+    assert {rating.therapy_id for rating in pairs} == {kept.therapy_id}
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""Per-therapy evidence summaries, cached until the next publish (issue 6)."""
+"""Per-therapy evidence summaries (the stored counts), cached until the next publish
+(issues 6 and 18)."""
 
 import pytest
 from django.core.cache import cache
@@ -26,7 +27,7 @@ def test_each_therapy_gets_its_published_pairs_strongest_first(django_assert_num
     factories.make_evidence(therapy=ldn, abnormality=igg, level="A", status=Status.DRAFT)
     factories.make_evidence(therapy=other, abnormality=nk, level="D")
 
-    # One grouped query for every therapy asked for.
+    # One query of the stored counts for every therapy asked for.
     with django_assert_num_queries(1):
         summaries = pair_summaries([ldn.pk, other.pk])
 
@@ -34,10 +35,11 @@ def test_each_therapy_gets_its_published_pairs_strongest_first(django_assert_num
     assert [(r["abnormality_slug"], r["best_level"], r["total"]) for r in rows] == [
         ("igg", "A", 1),
         ("nk", "B", 2),
-        (None, "E", 1),
+        # The therapy as a whole: all its evidence, last.
+        (None, "A", 4),
     ]
     assert (rows[1]["supporting"], rows[1]["not_supporting"]) == (1, 1)
-    assert [r["abnormality_slug"] for r in summaries[other.pk]] == ["nk"]
+    assert [r["abnormality_slug"] for r in summaries[other.pk]] == ["nk", None]
 
 
 def test_a_therapy_without_published_evidence_gets_an_empty_list():
@@ -61,12 +63,14 @@ def test_summaries_are_read_from_the_cache_until_the_next_publish(
     with django_capture_on_commit_callbacks(execute=True):
         draft.status = Status.PUBLISHED
         draft.save()
+        factories.rate(therapy.pk)  # as publishing through the services does
 
-    assert len(pair_summaries([therapy.pk])[therapy.pk]) == 1
+    # The pair and the therapy as a whole.
+    assert len(pair_summaries([therapy.pk])[therapy.pk]) == 2
     cache.clear()
 
 
-def test_counts_from_the_summaries_equal_the_counts_in_sql():
+def test_a_therapys_counts_are_its_pairs_and_its_general_evidence():
     therapy = factories.make_therapy()
     for direction, abnormality in [
         (Direction.SUPPORTS, factories.make_abnormality()),
@@ -76,14 +80,9 @@ def test_counts_from_the_summaries_equal_the_counts_in_sql():
     ]:
         factories.make_evidence(therapy=therapy, abnormality=abnormality, direction=direction)
     factories.make_evidence(therapy=therapy, status=Status.DRAFT)
-    in_sql = Therapy.objects.with_evidence_summary().get(pk=therapy.pk)
-    light = Therapy.objects.with_evidence_summary(counts=False).get(pk=therapy.pk)
+    light = Therapy.objects.with_evidence_summary().get(pk=therapy.pk)
 
     attach_evidence_counts([light], pair_summaries([therapy.pk]))
 
-    assert (light.best_level, light.supporting, light.not_supporting) == (
-        in_sql.best_level,
-        in_sql.supporting,
-        in_sql.not_supporting,
-    )
-    assert (light.supporting, light.not_supporting) == (2, 1)
+    assert light.best_level == light.counts.best_level
+    assert (light.supporting, light.not_supporting, light.counts.other) == (2, 1, 1)

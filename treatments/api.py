@@ -103,7 +103,7 @@ class TherapyViewSet(ReadOnlyViewSet):
         # published harms of the whole page in one query, with their sources.
         return (
             Therapy.objects.visible_to(self.request.user)
-            .with_evidence_summary(counts=False)
+            .with_evidence_summary()
             .prefetch_related(
                 Prefetch(
                     "harms",

@@ -5,8 +5,10 @@ GRADE-style, computed from the structured study fields of the published evidence
 the fields and read why it is what it is. ``rate`` is the rule book (a pure function
 over ``Item`` rows); ``certainty_recompute`` stores its results in ``PairCertainty``
 (one query for the evidence of a batch of therapies, one for the overrides, one delete
-and one insert); ``certainty_on_change`` recomputes what a publish, retraction or
-accepted suggestion touched (registered with ``curation.versions`` in AppConfig.ready).
+and one insert), with the counts every page shows beside each rating
+(treatments/counts.py, ``count_evidence``); ``certainty_on_change`` recomputes what a
+publish, retraction or accepted suggestion touched (registered with ``curation.versions``
+in AppConfig.ready).
 
 The rules
 =========
@@ -110,6 +112,8 @@ from findings.models import (
     StudyDesign,
     source_held_q,
 )
+from treatments.counts import STORED as STORED_COUNTS
+from treatments.counts import EvidenceCounts, count_evidence
 from treatments.models import (
     CERTAINTY_ORDER,
     Certainty,
@@ -618,6 +622,10 @@ _ITEM_FIELDS = (
     "contradicted",
 )
 CHUNK = 500  # therapies per batch of queries
+# Raised whenever what is stored changes meaning (2: the counts of treatments/counts.py):
+# ``certainty_recompute_missing`` (``load_seed``, ``certainty_recompute --missing``)
+# rates again every therapy whose rows an older version stored.
+RULES_VERSION = 2
 
 
 def _rows(therapy_ids: Sequence[int]):
@@ -706,10 +714,11 @@ def _recompute_chunk(ids: list[int]) -> int:
     for (therapy_id, abnormality_id), items in by_pair.items():
         rating = rate(items, abnormality=names[abnormality_id])
         override = overrides.get((therapy_id, abnormality_id))
-        rows.append(_stored(therapy_id, abnormality_id, rating, override))
+        rows.append(_stored(therapy_id, abnormality_id, rating, count_evidence(items), override))
     for therapy_id, items in by_therapy.items():
         rating = rate(items)
-        rows.append(_stored(therapy_id, None, rating, overrides.get((therapy_id, None))))
+        override = overrides.get((therapy_id, None))
+        rows.append(_stored(therapy_id, None, rating, count_evidence(items), override))
     PairCertainty.objects.filter(therapy_id__in=ids).delete()
     PairCertainty.objects.bulk_create(rows)
     return len(rows)
@@ -719,9 +728,12 @@ def _stored(
     therapy_id: int,
     abnormality_id: int | None,
     rating: Rating,
+    counts: EvidenceCounts,
     override: CertaintyOverride | None,
 ) -> PairCertainty:
     return PairCertainty(
+        **{f"evidence_{name}": getattr(counts, name) for name in STORED_COUNTS},
+        rules_version=RULES_VERSION,
         therapy_id=therapy_id,
         abnormality_id=abnormality_id,
         certainty=rating.certainty,
@@ -740,7 +752,8 @@ def _stored(
 
 def certainty_recompute_missing() -> int:
     """Rate the therapies that have visible evidence but no stored rating (a database
-    migrated from before issue 12, a release just imported)."""
+    migrated from before issue 12, a release just imported), and those with a rating
+    stored by an older version of the rules (``RULES_VERSION``)."""
     rated = PairCertainty.objects.filter(therapy=OuterRef("therapy_id"), abnormality=None)
     missing = (
         TherapyEvidence.objects.visible()
@@ -749,7 +762,13 @@ def certainty_recompute_missing() -> int:
         .values_list("therapy_id", flat=True)
         .distinct()
     )
-    ids = list(missing)
+    outdated = (
+        PairCertainty.objects.filter(rules_version__lt=RULES_VERSION)
+        .order_by()
+        .values_list("therapy_id", flat=True)
+        .distinct()
+    )
+    ids = sorted({*missing, *outdated})
     return certainty_recompute(therapy_ids=ids) if ids else 0
 
 

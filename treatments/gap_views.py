@@ -66,6 +66,7 @@ class GapMapView(ReaderListView):
         "therapy",
         "therapy_slug",
         "studies",
+        "clinical_studies",
         "controlled_trials",
         "gap",
         "certainty",
@@ -78,7 +79,7 @@ class GapMapView(ReaderListView):
 
     def get_queryset(self):
         # One query: the published pairs' ratings with their therapy, abnormality and
-        # override, and the counts of studies and controlled trials as subqueries.
+        # override, and the counts of studies stored with them.
         return with_gaps(PairCertainty.objects.public().pairs().with_related()).order_by(
             "abnormality__name", "therapy__name", "pk"
         )
@@ -127,6 +128,7 @@ class GapMapView(ReaderListView):
                     "therapy": rating.therapy.name,
                     "therapy_slug": rating.therapy.slug,
                     "studies": rating.studies,
+                    "clinical_studies": rating.clinical,
                     "controlled_trials": rating.controlled,
                     "gap": "" if rating.gap == Gap.NONE else rating.gap,
                     "certainty": rating.shown_certainty,

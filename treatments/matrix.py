@@ -5,9 +5,10 @@ neither readable nor cheap: it shows the most-connected abnormalities and therap
 (those in the most pairs), at most ``MAX_ROWS`` by ``MAX_COLUMNS``, and says how many
 are not shown. With fewer than that (the seed), it is the whole matrix.
 
-The pair summary behind it is one grouped query over all published evidence; it is
-kept in the shared cache until the next publish (curation/cache.py), so readers do
-not pay for it on every visit.
+Each cell reads the stored counts and certainty of its pair (``PairCertainty``, written
+on publish by treatments/certainty.py with treatments/counts.py): the same numbers as
+every other page. The matrix is kept in the shared cache until the next publish
+(curation/cache.py), so readers do not pay for it on every visit.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from dataclasses import dataclass, field
 
 from curation.cache import public_cache_get_or_set
 from findings.models import Abnormality
-from treatments.models import PairCertainty, Therapy, TherapyEvidence
+from treatments.models import PairCertainty, Therapy
+from treatments.summaries import SUMMARY_FIELDS, summary_row
 
 # 20 by 20 cells (about 200 kB of accessible HTML) is as much as a reader can scan.
 MAX_ROWS = 20
@@ -31,7 +33,8 @@ class Matrix:
     # The rows and columns shown, most-connected first.
     rows: list[Abnormality]
     columns: list[Therapy]
-    # (abnormality id, therapy id) -> pair summary row (best_level, total, supporting …)
+    # (abnormality id, therapy id) -> summary row (treatments/summaries.py: counts,
+    # best_level, certainty …)
     pairs: dict[tuple[int, int], dict] = field(default_factory=dict)
     # (abnormality id, therapy id) -> (certainty, net direction) readers are shown: an
     # editor's override, else the stored computed rating (treatments/certainty.py).
@@ -41,17 +44,19 @@ class Matrix:
 
 
 def matrix_build(*, max_rows: int | None = None, max_columns: int | None = None) -> Matrix:
-    """Four queries: published abnormalities, published therapies, the pair summary, the
-    stored certainty of the pairs shown."""
+    """Three queries: published abnormalities, published therapies, the stored counts
+    and certainty of every pair with counted evidence."""
     max_rows = MAX_ROWS if max_rows is None else max_rows
     max_columns = MAX_COLUMNS if max_columns is None else max_columns
     abnormalities = list(Abnormality.objects.published().only("name", "slug"))
     therapies = list(Therapy.objects.published().only("name", "slug"))
     pairs = {
-        (row["abnormality_id"], row["therapy_id"]): row
-        for row in TherapyEvidence.objects.counted()
-        .filter(abnormality__isnull=False)
-        .pair_summary()
+        (row["abnormality_id"], row["therapy_id"]): summary_row(row)
+        for row in PairCertainty.objects.public()
+        .pairs()
+        .exclude(evidence_best_level="")
+        .order_by()
+        .values(*SUMMARY_FIELDS)
     }
     # Most-connected first (the most pairs), so that a phone's first screen of the
     # matrix shows filled cells; records with as many pairs keep their name order.
@@ -60,38 +65,18 @@ def matrix_build(*, max_rows: int | None = None, max_columns: int | None = None)
     rows = sorted(abnormalities, key=lambda a: -per_abnormality[a.pk])[:max_rows]
     columns = sorted(therapies, key=lambda t: -per_therapy[t.pk])[:max_columns]
     shown = {(a.pk, t.pk) for a in rows for t in columns}
+    shown_pairs = {key: row for key, row in pairs.items() if key in shown}
     return Matrix(
-        certainties=pair_certainties(
-            [a.pk for a in rows], [t.pk for t in columns], only=shown.__contains__
-        ),
+        certainties={
+            key: (row["certainty"], row["net_direction"]) for key, row in shown_pairs.items()
+        },
         abnormalities=abnormalities,
         rows=rows,
         columns=columns,
-        pairs={key: row for key, row in pairs.items() if key in shown},
+        pairs=shown_pairs,
         hidden_rows=len(abnormalities) - len(rows),
         hidden_columns=len(therapies) - len(columns),
     )
-
-
-def pair_certainties(abnormality_ids, therapy_ids, *, only=None) -> dict:
-    """One query: (abnormality id, therapy id) -> (certainty, direction) as readers see
-    them (an editor's published override first), for the given rows and columns."""
-    found = {}
-    for row in PairCertainty.objects.filter(
-        abnormality_id__in=abnormality_ids, therapy_id__in=therapy_ids
-    ).values_list(
-        "abnormality_id",
-        "therapy_id",
-        "certainty",
-        "net_direction",
-        "override__certainty",
-        "override__net_direction",
-    ):
-        abnormality_id, therapy_id, certainty, direction, set_certainty, set_direction = row
-        key = (abnormality_id, therapy_id)
-        if only is None or only(key):
-            found[key] = (set_certainty or certainty, set_direction or direction)
-    return found
 
 
 def matrix_cached() -> Matrix:

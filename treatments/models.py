@@ -1,17 +1,17 @@
 """Therapies, and the sourced evidence that ties them to abnormalities."""
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Count, Exists, Min, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from curation.models import Moderated, ModeratedQuerySet, Status, excerpt
 from findings.models import (
     Abnormality,
-    Direction,
     EvidenceFields,
     Finding,
     Selected,
@@ -19,6 +19,7 @@ from findings.models import (
     source_held_q,
     split_aliases,
 )
+from treatments.counts import EvidenceCounts, LevelDirection
 
 
 class TherapyKind(models.TextChoices):
@@ -45,37 +46,20 @@ class TherapyQuerySet(ModeratedQuerySet):
         """Therapies with at least one item of ``evidence`` (already filtered as wanted)."""
         return self.filter(Exists(evidence.filter(therapy=OuterRef("pk"))))
 
-    def with_evidence_summary(
-        self, evidence: "TherapyEvidenceQuerySet | None" = None, *, counts: bool = True
-    ):
-        """Annotate ``best_level`` (lowest letter = strongest), ``supporting`` and
-        ``not_supporting`` counts over ``evidence`` (default: all published evidence),
-        as correlated subqueries: one query for the whole page, whatever its size.
-
-        ``counts=False`` annotates ``best_level`` only (enough to filter or sort by
-        evidence): counting a popular therapy's tens of thousands of items on every
-        request is what treatments/summaries.py caches instead."""
+    def with_evidence_summary(self, evidence: "TherapyEvidenceQuerySet | None" = None):
+        """Annotate ``best_level`` (lowest letter = strongest) over ``evidence`` (default:
+        all counted evidence), as a correlated subquery: one query for the whole page,
+        to filter or sort by. The counts shown are read from the stored summaries
+        (treatments/counts.py, treatments/summaries.py), never counted here."""
         if evidence is None:
             evidence = TherapyEvidence.objects.counted()
-        per_therapy = evidence.filter(therapy=OuterRef("pk")).order_by().values("therapy")
-
-        def count(direction: str):
-            counted = per_therapy.filter(direction=direction).annotate(n=Count("pk")).values("n")
-            return Coalesce(Subquery(counted), Value(0))
-
-        annotated = self.annotate(
-            # The first level in index order rather than Min(): PostgreSQL stops at the
-            # first published item (index evidence_pub_therapy_level) instead of
-            # aggregating them all, which sorting a whole list by evidence needs per row.
+        # The first level in index order rather than Min(): PostgreSQL stops at the
+        # first published item (index evidence_pub_therapy_level) instead of aggregating
+        # them all, which sorting a whole list by evidence needs per row.
+        return self.annotate(
             best_level=Subquery(
                 evidence.filter(therapy=OuterRef("pk")).order_by("level").values("level")[:1]
             ),
-        )
-        if not counts:
-            return annotated
-        return annotated.annotate(
-            supporting=count(Direction.SUPPORTS),
-            not_supporting=count(Direction.DOES_NOT_SUPPORT),
         )
 
 
@@ -170,29 +154,6 @@ class TherapyEvidenceQuerySet(ModeratedQuerySet):
         on a source whose retraction no editor has reviewed yet (findings.models
         ``source_held_q``); such an item is listed, flagged, but counted nowhere."""
         return self.published().exclude(source_held_q("source__"))
-
-    def pair_summary(self):
-        """One row per (therapy, abnormality): best level and counts, for the matrix and
-        for "abnormalities this therapy is tied to", in a single grouped query.
-
-        The level and counts leave out items whose source's retraction awaits an
-        editor's review, even when called on ``published()``; ``listed`` counts every
-        row (what a page of the pair lists). Call it on ``counted()`` to leave out
-        the pairs that only such items make."""
-        counted = ~source_held_q("source__")
-        return (
-            self.order_by()
-            .values("therapy_id", "abnormality_id")
-            .annotate(
-                best_level=Min("level", filter=counted),
-                total=Count("pk", filter=counted),
-                listed=Count("pk"),
-                supporting=Count("pk", filter=counted & Q(direction=Direction.SUPPORTS)),
-                not_supporting=Count(
-                    "pk", filter=counted & Q(direction=Direction.DOES_NOT_SUPPORT)
-                ),
-            )
-        )
 
 
 class TherapyEvidence(EvidenceFields):
@@ -311,6 +272,43 @@ class RegulatoryStatusKind(models.TextChoices):
     NOT_APPROVED = "not_approved", "Not approved"
 
 
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+        start=1,
+    )
+}
+_DATE_PATTERNS = [
+    # 2009-11-25, 2025-08
+    (re.compile(r"\b(\d{4})-(\d{2})(?:-(\d{2}))?\b"), ("y", "m", "d")),
+    # 20 Dec 2012, 24 and 29 Aug 2016 (the first day)
+    (re.compile(r"\b(\d{1,2})(?: and \d{1,2})? ([A-Za-z]{3})[a-z]*\.? (\d{4})\b"), ("d", "m", "y")),
+    # March 1997, August 2016
+    (re.compile(r"\b([A-Za-z]{3})[a-z]* (\d{4})\b"), ("m", "y")),
+    (re.compile(r"\b(1[89]\d{2}|20\d{2})\b"), ("y",)),
+]
+
+
+def date_in_text(text: str) -> tuple[int, int, int] | None:
+    """The first date a curator's note gives, as (year, month, day) with 0 for what it
+    leaves out ('1997 per Wikipedia (2025-08 snapshot)' gives 1997); None when it gives
+    none. Only for ordering: readers see the note as written."""
+    found = []
+    for pattern, parts in _DATE_PATTERNS:
+        for match in pattern.finditer(text or ""):
+            values = dict(zip(parts, match.groups(), strict=True))
+            month = values.get("m") or "0"
+            if not month.isdigit():
+                month = _MONTHS.get(month[:3].lower())
+                if month is None:
+                    continue
+            day = int(values.get("d") or 0)
+            # First in the text; where two patterns start alike, the longer (more precise).
+            found.append((match.start(), -len(match[0]), (int(values["y"]), int(month), day)))
+    return min(found)[2] if found else None
+
+
 class RegulatoryStatusQuerySet(ModeratedQuerySet):
     def _with_public_parents(self):
         return self.filter(therapy__status=Status.PUBLISHED, source__status=Status.PUBLISHED)
@@ -354,6 +352,23 @@ class RegulatoryStatus(Moderated):
                 name="treatments_regulatorystatus_kind_valid",
             ),
         ]
+
+    @property
+    def sort_date(self) -> tuple[int, int, int] | None:
+        """When it took effect, for ordering a jurisdiction's history: ``date``, else the
+        first date the date note gives ('2009-11-25', '2025-08', '20 Dec 2012',
+        'March 1997', '2016'); None when neither says."""
+        if self.date:
+            return (self.date.year, self.date.month, self.date.day)
+        return date_in_text(self.date_note)
+
+    @property
+    def when(self) -> str:
+        """The date as readers are told it: '25 November 2009', or the note as written
+        (without its closing full stop: it is shown in brackets)."""
+        if self.date:
+            return f"{self.date.day} {self.date:%B %Y}"
+        return self.date_note.strip().removesuffix(".")
 
     def __str__(self) -> str:
         status = f"{self.get_regulatory_status_display()} in {self.jurisdiction}"
@@ -636,6 +651,34 @@ class PairCertainty(models.Model):
         related_name="+",
         help_text="The published override readers see beside this rating.",
     )
+    # The counts every surface shows (issue 18), by treatments/counts.py: see its table.
+    evidence_supporting = models.PositiveIntegerField("for", default=0)
+    evidence_not_supporting = models.PositiveIntegerField("against", default=0)
+    evidence_other = models.PositiveIntegerField(
+        "other", default=0, help_text="Mixed, descriptive or contested items."
+    )
+    evidence_contested = models.PositiveIntegerField(
+        "contested",
+        default=0,
+        help_text="Of the other items: contradicted by other evidence, or from a source its "
+        "publisher retracted.",
+    )
+    evidence_held = models.PositiveIntegerField(
+        "held", default=0, help_text="Items whose source's notice awaits an editor's review."
+    )
+    evidence_best_level = models.CharField("strongest level", max_length=1, blank=True)
+    evidence_best_direction = models.CharField(
+        "which way the strongest level points",
+        max_length=10,
+        choices=LevelDirection.choices,
+        blank=True,
+    )
+    evidence_studies = models.PositiveIntegerField("studies", default=0)
+    evidence_clinical_studies = models.PositiveIntegerField("clinical studies", default=0)
+    evidence_controlled_studies = models.PositiveIntegerField("controlled studies", default=0)
+    # Which version of the rules (treatments/certainty.py RULES_VERSION) stored this row:
+    # ``certainty_recompute --missing`` rates again the rows an older version stored.
+    rules_version = models.PositiveSmallIntegerField(default=0)
     computed_at = models.DateTimeField(auto_now=True)
 
     objects = PairCertaintyQuerySet.as_manager()
@@ -675,6 +718,10 @@ class PairCertainty(models.Model):
     def __str__(self) -> str:
         about = self.abnormality.name if self.abnormality_id else "as a whole"
         return f"{self.therapy} — {about}: {self.get_certainty_display().lower()}"
+
+    @property
+    def counts(self) -> EvidenceCounts:
+        return EvidenceCounts.of(self)
 
     @property
     def shown_certainty(self) -> str:

@@ -22,6 +22,7 @@ from treatments.views import (
     PairEvidenceView,
     TherapyDetailView,
     _evidence_with_contradictions,
+    by_jurisdiction,
     pair_url,
 )
 
@@ -33,6 +34,8 @@ class TherapyPreviewView(PreviewPageMixin, TherapyDetailView):
         claim = self.claim
         if claim is not None and all(s.pk != claim.source_id for s in context["sources"]):
             context["sources"] = [*context["sources"], claim.source]
+        # A previewed status is placed in the list: grouped by jurisdiction again.
+        context["jurisdictions"] = by_jurisdiction(context["regulatory_statuses"])
         return context
 
 

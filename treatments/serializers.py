@@ -18,6 +18,7 @@ from findings.serializers import (
     SlugLinkField,
     retraction_field,
 )
+from treatments.counts import LevelDirection
 from treatments.knowledge_base import HARM_CONTENT_FIELDS
 from treatments.models import (
     Certainty,
@@ -44,6 +45,44 @@ class CertaintyOverrideSerializer(serializers.Serializer):
     )
     reason = serializers.CharField(help_text="Why the editor overrode the computed rating.")
     published_at = serializers.DateTimeField(source="reviewed_at", allow_null=True)
+
+
+class CountsSerializer(serializers.Serializer):
+    """The counts every page shows for a pair (or a therapy as a whole), stored on
+    publish beside the rating (treatments/counts.py has the rules)."""
+
+    best_level = serializers.CharField(
+        help_text="The strongest level among the counted items; empty when none."
+    )
+    best_level_direction = serializers.ChoiceField(
+        source="best_direction",
+        choices=LevelDirection.choices,
+        allow_blank=True,
+        help_text="Which way the items at the strongest level point: for, against, mixed, "
+        "neither (they only describe) or contested (contradicted, or the source retracted).",
+    )
+    supporting = serializers.IntegerField(help_text="Counted items that support it.")
+    not_supporting = serializers.IntegerField(help_text="Counted items that do not.")
+    other = serializers.IntegerField(
+        help_text="Counted items with mixed results, that only describe, or contested."
+    )
+    contested = serializers.IntegerField(
+        help_text="Of the other items: contradicted by other published evidence or a "
+        "finding, or from a source its publisher retracted. Never counted as supporting."
+    )
+    total = serializers.IntegerField(help_text="supporting + not_supporting + other.")
+    held = serializers.IntegerField(
+        help_text="Items listed but counted nowhere while an editor reviews their source's "
+        "notice (retraction, expression of concern)."
+    )
+    studies = serializers.IntegerField(
+        help_text="Distinct sources of counted items with a study design (clinical or laboratory)."
+    )
+    clinical_studies = serializers.IntegerField(help_text="Of those, studies in people.")
+    controlled_studies = serializers.IntegerField(
+        help_text="Of those, studies with a control group (randomised or not, or a "
+        "systematic review of trials)."
+    )
 
 
 class RatingSerializer(serializers.ModelSerializer):
@@ -83,6 +122,10 @@ class RatingSerializer(serializers.ModelSerializer):
         child=serializers.IntegerField(),
         help_text="Ids of the evidence items the rating rests on (/api/v1/evidence/<id>/).",
     )
+    counts = CountsSerializer(
+        read_only=True,
+        help_text="For, against and other, as every page shows them (the same numbers).",
+    )
 
     class Meta:
         model = PairCertainty
@@ -100,6 +143,7 @@ class RatingSerializer(serializers.ModelSerializer):
             "studies_counted",
             "participants_counted",
             "evidence_counted",
+            "counts",
             "computed_at",
         ]
         read_only_fields = fields
@@ -133,9 +177,17 @@ class TherapyAbnormalitySerializer(serializers.Serializer):
         choices=Level.choices, help_text="The strongest level among the evidence items."
     )
     best_level_label = LevelLabelField(source="best_level")
-    total = serializers.IntegerField(help_text="Published evidence items for this pair.")
+    best_level_direction = serializers.ChoiceField(
+        source="best_direction",
+        choices=LevelDirection.choices,
+        help_text="Which way the items at the strongest level point.",
+    )
+    total = serializers.IntegerField(
+        help_text="Counted evidence items for this pair: supporting + not_supporting + other."
+    )
     supporting = serializers.IntegerField()
     not_supporting = serializers.IntegerField()
+    counts = CountsSerializer(read_only=True, help_text="The pair's counts in full.")
     certainty = serializers.ChoiceField(
         choices=Certainty.choices,
         allow_null=True,
@@ -184,10 +236,15 @@ class TherapySerializer(serializers.ModelSerializer):
         help_text="The strongest level among all its published evidence; null when none.",
     )
     supporting = serializers.IntegerField(
-        read_only=True, help_text="Published evidence items that support it."
+        read_only=True,
+        help_text="Counted evidence items that support it (all its evidence; never a "
+        "contradicted item).",
     )
     not_supporting = serializers.IntegerField(
-        read_only=True, help_text="Published evidence items that do not support it."
+        read_only=True, help_text="Counted evidence items that do not support it."
+    )
+    counts = CountsSerializer(
+        read_only=True, help_text="All its evidence counted, as its page shows it."
     )
     abnormalities = TherapyAbnormalitySerializer(
         source="abnormality_summaries",
@@ -224,6 +281,7 @@ class TherapySerializer(serializers.ModelSerializer):
             "best_level",
             "supporting",
             "not_supporting",
+            "counts",
             "abnormalities",
             "rating",
             "status",

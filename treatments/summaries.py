@@ -1,11 +1,12 @@
 """Per-therapy summaries of published evidence, kept until the next publish (issue 6).
 
 Every therapy list (API, pages, exports) shows, for each therapy on the page, the
-abnormalities its published evidence ties it to with the best level and counts: one
-grouped query over all of those therapies' evidence. At literature scale a popular
-therapy has tens of thousands of items, and the same therapies appear on many pages
-and filters, so each therapy's summary is kept in the shared cache under the public
-version (curation/cache.py): computed once per publish, then read with one MGET.
+abnormalities its published evidence ties it to with the strongest level and the
+counts. They are read from the stored ratings (``PairCertainty``: the counts of
+treatments/counts.py, stored on publish beside the certainty), one query for the whole
+page; the same therapies appear on many pages and filters, so each therapy's summary
+is also kept in the shared cache under the public version (curation/cache.py), then
+read with one MGET.
 """
 
 from __future__ import annotations
@@ -14,24 +15,62 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import F
 
 from curation.cache import public_cache_key, public_cache_version
-from treatments.models import TherapyEvidence
+from treatments.counts import STORED, EvidenceCounts
+from treatments.models import PairCertainty
 
 
 def _strongest_first(row: dict) -> tuple:
-    # General evidence (no abnormality) last; then strongest level, then name.
+    # The therapy as a whole last; then strongest level, then name.
     return (row["abnormality_id"] is None, row["best_level"], row["abnormality_name"] or "")
 
 
-def pair_summaries(therapy_ids: Iterable[int]) -> dict[int, list[dict]]:
-    """For each therapy id: one row per abnormality its published evidence names
-    (``abnormality_id`` None for evidence about ME/CFS generally), strongest first.
+def summary_row(rating: dict) -> dict:
+    """One stored rating (``values()`` of SUMMARY_FIELDS) as a summary row."""
+    counts = EvidenceCounts.of(rating)
+    return {
+        "therapy_id": rating["therapy_id"],
+        "abnormality_id": rating["abnormality_id"],
+        "abnormality_slug": rating["abnormality__slug"],
+        "abnormality_name": rating["abnormality__name"],
+        "counts": counts,
+        "best_level": counts.best_level,
+        "best_direction": counts.best_direction,
+        "total": counts.total,
+        "supporting": counts.supporting,
+        "not_supporting": counts.not_supporting,
+        "other": counts.other,
+        "listed": rating["items_total"],
+        # As readers are shown them: an editor's override first.
+        "certainty": rating["override__certainty"] or rating["certainty"],
+        "net_direction": rating["override__net_direction"] or rating["net_direction"],
+    }
 
-    Each row: therapy_id, abnormality_id, abnormality_slug, abnormality_name,
-    best_level, total, supporting, not_supporting. At most one query (none when every
-    therapy's summary is cached).
+
+SUMMARY_FIELDS = (
+    "therapy_id",
+    "abnormality_id",
+    "abnormality__slug",
+    "abnormality__name",
+    "items_total",
+    "certainty",
+    "net_direction",
+    "override__certainty",
+    "override__net_direction",
+    *(f"evidence_{name}" for name in STORED),
+)
+
+
+def pair_summaries(therapy_ids: Iterable[int]) -> dict[int, list[dict]]:
+    """For each therapy id: one row per abnormality its counted evidence names,
+    strongest first, then one row for the therapy as a whole (``abnormality_id`` None:
+    all its evidence, general evidence included).
+
+    Each row: therapy_id, abnormality_id, abnormality_slug, abnormality_name, counts
+    (an ``EvidenceCounts``), best_level, best_direction, total, supporting,
+    not_supporting, other, listed, certainty, net_direction. At most one query (none
+    when every therapy's summary is cached).
     """
     ids = list(dict.fromkeys(therapy_ids))
     found: dict[int, list[dict]] = {}
@@ -46,15 +85,15 @@ def pair_summaries(therapy_ids: Iterable[int]) -> dict[int, list[dict]]:
     if missing:
         computed: dict[int, list[dict]] = {pk: [] for pk in missing}
         rows = (
-            TherapyEvidence.objects.counted()
+            PairCertainty.objects.public()
             .filter(therapy_id__in=missing)
-            .pair_summary()
-            .annotate(
-                abnormality_slug=F("abnormality__slug"), abnormality_name=F("abnormality__name")
-            )
+            # Counted evidence only: a pair of held or retracted items alone is no tie.
+            .exclude(evidence_best_level="")
+            .order_by()
+            .values(*SUMMARY_FIELDS)
         )
         for row in rows:
-            computed[row["therapy_id"]].append(row)
+            computed[row["therapy_id"]].append(summary_row(row))
         for summary in computed.values():
             summary.sort(key=_strongest_first)
         found.update(computed)
@@ -65,11 +104,15 @@ def pair_summaries(therapy_ids: Iterable[int]) -> dict[int, list[dict]]:
     return found
 
 
+def whole(rows: list[dict]) -> EvidenceCounts:
+    """The counts of the therapy as a whole, from its summary rows."""
+    return next((row["counts"] for row in rows if row["abnormality_id"] is None), EvidenceCounts())
+
+
 def attach_evidence_counts(therapies: Iterable, summaries: dict[int, list[dict]]) -> None:
-    """Set ``supporting`` and ``not_supporting`` on each therapy from its summary (the
-    same numbers ``with_evidence_summary()`` counts in SQL: the pairs, general evidence
-    included, partition its published evidence)."""
+    """Set ``counts`` (an EvidenceCounts over all its evidence) and, from it,
+    ``supporting`` and ``not_supporting`` on each therapy, from its summary."""
     for therapy in therapies:
-        rows = summaries.get(therapy.pk, [])
-        therapy.supporting = sum(row["supporting"] for row in rows)
-        therapy.not_supporting = sum(row["not_supporting"] for row in rows)
+        therapy.counts = whole(summaries.get(therapy.pk, []))
+        therapy.supporting = therapy.counts.supporting
+        therapy.not_supporting = therapy.counts.not_supporting

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 from django import forms
 from django.conf import settings
@@ -34,8 +35,15 @@ from curation.models import Status
 from curation.pages import InputError, parse_page_number
 from findings.filters import MAX_QUERY_LENGTH
 from findings.models import LEVEL_SHORT, Abnormality, Finding, Level, Source, source_held_q
-from findings.pages import ReaderListView, form_errors, recently_retracted
+from findings.pages import (
+    DetailDownloadMixin,
+    ReaderListView,
+    claim_row,
+    form_errors,
+    recently_retracted,
+)
 from treatments.certainty_words import CERTAINTY_MARK, DIRECTION_MARK, plain_sentence
+from treatments.counts import EvidenceCounts, counted_as, is_contested
 from treatments.filters import TherapyFilter
 from treatments.matrix import matrix_cached
 from treatments.models import (
@@ -50,7 +58,7 @@ from treatments.models import (
     TherapyEvidence,
 )
 from treatments.search import search
-from treatments.summaries import attach_evidence_counts, pair_summaries
+from treatments.summaries import attach_evidence_counts, pair_summaries, whole
 
 
 def pair_url(therapy_slug: str, abnormality_slug: str) -> str:
@@ -75,19 +83,37 @@ DIRECTION_LEGEND = [(value, label, DIRECTION_MARK[value]) for value, label in Ne
 
 @dataclass
 class Tie:
-    """A therapy-abnormality pair with its published evidence summarised."""
+    """A therapy-abnormality pair with its stored counts (treatments/counts.py)."""
 
     abnormality: Abnormality
     therapy_slug: str
     therapy_name: str
-    best_level: str
-    supporting: int
-    not_supporting: int
-    total: int
+    counts: EvidenceCounts
     # The certainty and net direction readers are shown (treatments/certainty.py), when
     # the pair has a stored rating.
     certainty: str = ""
     direction: str = ""
+
+    @property
+    def best_level(self) -> str:
+        return self.counts.best_level
+
+    @property
+    def supporting(self) -> int:
+        return self.counts.supporting
+
+    @property
+    def not_supporting(self) -> int:
+        return self.counts.not_supporting
+
+    @property
+    def other(self) -> int:
+        """Mixed, descriptive or contested items: neither for nor against."""
+        return self.counts.other
+
+    @property
+    def total(self) -> int:
+        return self.counts.total
 
     @property
     def certainty_label(self) -> str:
@@ -106,13 +132,13 @@ class Tie:
         return DIRECTION_MARK.get(self.direction, "")
 
     @property
-    def other(self) -> int:
-        """Items that are mixed or only describe: listed, but neither for nor against."""
-        return self.total - self.supporting - self.not_supporting
-
-    @property
     def url(self) -> str:
         return pair_url(self.therapy_slug, self.abnormality.slug)
+
+    @property
+    def key(self) -> str:
+        """'ivig/igg1-subclass-deficiency': names the pair in ``data-pair``."""
+        return f"{self.therapy_slug}/{self.abnormality.slug}"
 
 
 class HomeView(TemplateView):
@@ -163,20 +189,14 @@ class HomeView(TemplateView):
             cells = []
             for therapy in matrix.columns:
                 row = matrix.pairs.get((abnormality.pk, therapy.pk))
-                certainty, direction = matrix.certainties.get(
-                    (abnormality.pk, therapy.pk), ("", "")
-                )
                 cells.append(
                     Tie(
                         abnormality=abnormality,
                         therapy_slug=therapy.slug,
                         therapy_name=therapy.name,
-                        best_level=row["best_level"],
-                        supporting=row["supporting"],
-                        not_supporting=row["not_supporting"],
-                        total=row["total"],
-                        certainty=certainty,
-                        direction=direction,
+                        counts=row["counts"],
+                        certainty=row["certainty"],
+                        direction=row["net_direction"],
                     )
                     if row
                     else None
@@ -212,10 +232,9 @@ def _tie(therapy: Therapy, row: dict) -> Tie:
         ),
         therapy_slug=therapy.slug,
         therapy_name=therapy.name,
-        best_level=row["best_level"],
-        supporting=row["supporting"],
-        not_supporting=row["not_supporting"],
-        total=row["total"],
+        counts=row["counts"],
+        certainty=row["certainty"] or "",
+        direction=row["net_direction"] or "",
     )
 
 
@@ -258,11 +277,43 @@ def card_ties(therapy: Therapy, rows: list[dict], selected: set[str]) -> tuple[l
     return shown, len(tied) - len(shown)
 
 
-def access_by_therapy(therapy_ids: list[int]) -> dict[int, list[RegulatoryStatus]]:
+@dataclass
+class Jurisdiction:
+    """A therapy's regulatory status in one jurisdiction: what holds now (the latest
+    dated entry), then its whole history, oldest first (undated entries last)."""
+
+    name: str
+    current: RegulatoryStatus
+    history: list[RegulatoryStatus]
+
+
+def by_jurisdiction(statuses) -> list[Jurisdiction]:
+    grouped: dict[str, list[RegulatoryStatus]] = defaultdict(list)
+    for status in statuses:
+        grouped[status.jurisdiction].append(status)
+    found = []
+    for name in sorted(grouped):
+        history = sorted(
+            grouped[name], key=lambda s: (s.sort_date is None, s.sort_date or (0, 0, 0), s.pk)
+        )
+        dated = [s for s in history if s.sort_date is not None]
+        found.append(Jurisdiction(name, (dated or history)[-1], history))
+    return found
+
+
+def access_words(status: RegulatoryStatus) -> str:
+    """'United States: Investigational (As of the 2025-08 Wikipedia snapshot.)': one
+    status with its date, for downloads."""
+    words = f"{status.jurisdiction}: {status.get_regulatory_status_display()}"
+    return f"{words} ({status.when})" if status.when else words
+
+
+def access_by_therapy(therapy_ids: list[int]) -> dict[int, list[Jurisdiction]]:
+    """The published statuses of a page of therapies, by jurisdiction: one query."""
     statuses: dict[int, list[RegulatoryStatus]] = defaultdict(list)
     for status in RegulatoryStatus.objects.published().filter(therapy_id__in=therapy_ids):
         statuses[status.therapy_id].append(status)
-    return statuses
+    return defaultdict(list, {pk: by_jurisdiction(rows) for pk, rows in statuses.items()})
 
 
 def harms_by_therapy(therapy_ids: list[int]) -> dict[int, list[Harm]]:
@@ -304,6 +355,13 @@ def with_certainty(therapies):
     )
 
 
+def level_words(counts: EvidenceCounts) -> str:
+    """'B against': a level letter never goes without its direction."""
+    if not counts.best_level:
+        return ""
+    return f"{counts.best_level} {counts.best_direction_label}"
+
+
 def certainty_words(certainty: str | None, direction: str | None) -> str:
     """'Low certainty, benefit' (for downloads and cards); empty without a rating."""
     if not certainty:
@@ -325,12 +383,16 @@ class TherapyListView(ReaderListView):
         "kind",
         "stage",
         "best_level",
+        "best_level_direction",
         "certainty",
         "net_direction",
         "supporting",
         "not_supporting",
+        "other",
+        "contested",
         "abnormalities",
         "access",
+        "access_history",
         "harms",
     )
 
@@ -338,9 +400,9 @@ class TherapyListView(ReaderListView):
         # Default order: strongest evidence first, therapies without evidence last.
         # The counts come from the per-therapy summaries (cached until the next
         # publish) rather than from SQL: see ties_and_counts().
-        return with_certainty(
-            Therapy.objects.published().with_evidence_summary(counts=False)
-        ).order_by(F("best_level").asc(nulls_last=True), "name", "pk")
+        return with_certainty(Therapy.objects.published().with_evidence_summary()).order_by(
+            F("best_level").asc(nulls_last=True), "name", "pk"
+        )
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -352,6 +414,8 @@ class TherapyListView(ReaderListView):
         rows = []
         for therapy in page:
             shown, therapy.more_ties = card_ties(therapy, summaries[therapy.pk], selected)
+            # Filtered by abnormality: that abnormality's own evidence, named, first.
+            therapy.selected_ties = [tie for tie in shown if tie.abnormality.slug in selected]
             therapy.certainty_words = certainty_words(
                 therapy.rated_certainty, therapy.rated_direction
             )
@@ -376,19 +440,27 @@ class TherapyListView(ReaderListView):
                 "aliases": therapy.alias_list,
                 "kind": therapy.get_kind_display(),
                 "stage": therapy.get_stage_display(),
-                "best_level": therapy.best_level or "",
+                # All its evidence (the stored counts of the therapy as a whole).
+                "best_level": therapy.counts.best_level,
+                "best_level_direction": therapy.counts.best_direction,
                 "certainty": therapy.rated_certainty or "",
                 "net_direction": therapy.rated_direction or "",
-                "supporting": therapy.supporting,
-                "not_supporting": therapy.not_supporting,
+                "supporting": therapy.counts.supporting,
+                "not_supporting": therapy.counts.not_supporting,
+                "other": therapy.counts.other,
+                "contested": therapy.counts.contested,
+                # Each abnormality's own evidence: "low-nk-cell-cytotoxicity (C for: 2 for ·
+                # 0 against · 0 other)" (a CSV cell joins them with "; ").
                 "abnormalities": [
-                    f"{row['abnormality_slug']} ({row['best_level']})"
+                    f"{row['abnormality_slug']} ({level_words(row['counts'])}: "
+                    f"{row['counts'].words})"
                     for row in summaries[therapy.pk]
                     if row["abnormality_id"] is not None
                 ],
-                "access": [
-                    f"{status.jurisdiction}: {status.get_regulatory_status_display()}"
-                    for status in access[therapy.pk]
+                # What holds now in each jurisdiction, then every entry, with dates.
+                "access": [access_words(j.current) for j in access[therapy.pk]],
+                "access_history": [
+                    access_words(status) for j in access[therapy.pk] for status in j.history
                 ],
                 # Empty: no harm data in the sources held (the page says so in words).
                 "harms": [harm_label(harm) for harm in harms[therapy.pk]],
@@ -435,9 +507,27 @@ EVIDENCE_PER_GROUP = 5
 MAX_GROUPS = 25
 
 
-class TherapyDetailView(DetailView):
+class TherapyDetailView(DetailDownloadMixin, DetailView):
+    """A therapy's page; ``?format=csv|json`` downloads the evidence it lists."""
+
     queryset = Therapy.objects.published()
     template_name = "treatments/therapy_detail.html"
+
+    def download_basename(self, context) -> str:
+        return f"{self.object.slug}-evidence"
+
+    def download_rows(self, context) -> list[dict]:
+        rows = []
+        therapy = self.object.name
+        for tie, items in context["groups"]:
+            rows += evidence_rows(self.request, items, group=tie.abnormality.name, therapy=therapy)
+        for key, group in [
+            ("general_evidence", "ME/CFS in general (no specific abnormality)"),
+            ("held_evidence", "Source's notice awaiting review"),
+            ("retracted_evidence", "Retracted"),
+        ]:
+            rows += evidence_rows(self.request, context[key], group=group, therapy=therapy)
+        return rows
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -445,9 +535,10 @@ class TherapyDetailView(DetailView):
         summaries = pair_summaries([therapy.pk])
         ties = ties_by_therapy([therapy], summaries)[therapy.pk]
         shown = ties[:MAX_GROUPS]
-        general_total = next(
-            (row["total"] for row in summaries[therapy.pk] if row["abnormality_id"] is None), 0
-        )
+        # The stored counts of the therapy as a whole (all its evidence); the items about
+        # ME/CFS in general are those of no pair.
+        counts = whole(summaries[therapy.pk])
+        general_total = counts.total - sum(tie.total for tie in ties)
         # The strongest few counted items per abnormality shown (and in general), the
         # strongest few retracted items whatever their abnormality, and likewise the items
         # whose source's retraction awaits an editor's review (held, shown apart).
@@ -489,6 +580,7 @@ class TherapyDetailView(DetailView):
             RegulatoryStatus.objects.visible().filter(therapy=therapy).select_related("source")
         )
         statuses = [s for s in visible_statuses if s.is_published]
+        jurisdictions = by_jurisdiction(statuses)
         # Harms, published and retracted in one query, with their sources.
         visible_harms = sorted(
             Harm.objects.visible().filter(therapy=therapy).select_related("source"),
@@ -505,6 +597,7 @@ class TherapyDetailView(DetailView):
         sources.update({h.source_id: h.source for h in harms})
         context.update(
             ties=ties,
+            counts=counts,
             groups=groups,
             hidden_groups=len(ties) - len(shown),
             general_evidence=general,
@@ -512,12 +605,54 @@ class TherapyDetailView(DetailView):
             retracted_evidence=retracted,
             held_evidence=held_evidence,
             regulatory_statuses=statuses,
+            jurisdictions=jurisdictions,
             retracted_statuses=[s for s in visible_statuses if s.is_retracted],
             harms=harms,
             retracted_harms=[h for h in visible_harms if h.is_retracted],
             sources=sorted(sources.values(), key=lambda s: (-(s.year or 0), s.title)),
         )
         return context
+
+
+def evidence_counted_as(item: TherapyEvidence) -> tuple[str, bool]:
+    """Where a listed item counts ('for', 'against', 'other', 'held', 'retracted') and
+    whether it is contested, by the rules of treatments/counts.py; its contradictions
+    are the page's prefetched ones."""
+    if item.is_retracted:
+        return "retracted", False
+    countable = SimpleNamespace(
+        direction=item.direction,
+        retracted=False,
+        held=item.source.notice_held,
+        source_retracted=item.source.retracted,
+        contradicted=bool(item.contradicted_by.all() or item.contradicting_findings.all()),
+    )
+    bucket = counted_as(countable)
+    return bucket, bucket == "other" and is_contested(countable)
+
+
+def evidence_rows(request, items, *, group: str, therapy: str, abnormality=None) -> list[dict]:
+    """Download rows of a page's items (``therapy``: their therapy's name; ``abnormality``
+    their abnormality's, when the page is about one pair)."""
+    rows = []
+    for item in items:
+        bucket, contested = evidence_counted_as(item)
+        rows.append(
+            claim_row(
+                request,
+                item,
+                kind="therapy evidence",
+                group=group,
+                counted_as=bucket,
+                anchor=f"evidence-{item.pk}",
+                therapy=therapy,
+                abnormality=abnormality
+                if abnormality is not None
+                else (item.abnormality.name if item.abnormality_id else ""),
+                contested="yes" if contested else "",
+            )
+        )
+    return rows
 
 
 PAIR_PAGE_SIZE = 50
@@ -550,12 +685,26 @@ def certainty_box(rating: PairCertainty, therapy: str, abnormality: str | None) 
     }
 
 
-class PairEvidenceView(TemplateView):
+class PairEvidenceView(DetailDownloadMixin, TemplateView):
     """Every published item tying one therapy to one abnormality: what a matrix cell
     shows, PAIR_PAGE_SIZE to a page (a popular pair has thousands). Retracted items
-    follow in a group of their own, with the reason, counted nowhere."""
+    follow in a group of their own, with the reason, counted nowhere. ``?format=csv|
+    json`` downloads the rows of the page (``page`` as on the page)."""
 
     template_name = "treatments/pair_evidence.html"
+
+    def download_basename(self, context) -> str:
+        return f"{context['therapy'].slug}-{context['abnormality'].slug}-evidence"
+
+    def download_rows(self, context) -> list[dict]:
+        names = {
+            "therapy": context["therapy"].name,
+            "abnormality": context["abnormality"].name,
+        }
+        return [
+            *evidence_rows(self.request, context["evidence"], group="Evidence", **names),
+            *evidence_rows(self.request, context["retracted_evidence"], group="Retracted", **names),
+        ]
 
     def get(self, request, *args, **kwargs):
         context = self.get_context_data(**kwargs)
@@ -572,21 +721,19 @@ class PairEvidenceView(TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         therapy, abnormality = self.get_pair(**kwargs)
-        # One row at most: the pair is fixed.
-        summary = next(
-            iter(
-                TherapyEvidence.objects.published()
-                .filter(therapy=therapy, abnormality=abnormality)
-                .pair_summary()
-            ),
-            None,
+        # The stored rating of the pair, with its counts and the editor's override, if
+        # any: one query.
+        rating = (
+            PairCertainty.objects.filter(therapy=therapy, abnormality=abnormality)
+            .select_related("override")
+            .first()
         )
         paginator = Paginator(
             TherapyEvidence.objects.published().filter(therapy=therapy, abnormality=abnormality),
             PAIR_PAGE_SIZE,
         )
-        # The summary already counted the items listed: no COUNT(*) of its own.
-        paginator.count = summary["listed"] if summary else 0
+        # The rating already counted the items listed: no COUNT(*) of its own.
+        paginator.count = rating.items_total if rating else 0
         input_errors = []
         number = parse_page_number(self.request.GET.get("page", ""))
         if number is None or number > paginator.num_pages:
@@ -605,12 +752,6 @@ class PairEvidenceView(TemplateView):
             .filter(therapy=therapy, abnormality=abnormality)
             .select_related("source")
         )
-        # The stored rating of the pair with the editor's override, if any: one query.
-        rating = (
-            PairCertainty.objects.filter(therapy=therapy, abnormality=abnormality)
-            .select_related("override")
-            .first()
-        )
         context.update(
             therapy=therapy,
             abnormality=abnormality,
@@ -619,7 +760,8 @@ class PairEvidenceView(TemplateView):
             evidence=evidence,
             retracted_evidence=retracted,
             more_retracted=more_retracted,
-            summary=summary,
+            summary=rating.counts if rating and rating.evidence_best_level else None,
+            pair_key=f"{therapy.slug}/{abnormality.slug}",
             page_obj=page,
             paginator=paginator,
             is_paginated=paginator.num_pages > 1,
@@ -646,6 +788,8 @@ def search_view(request):
     if form.is_valid():
         if form.cleaned_data["q"]:
             results = search(form.cleaned_data["q"])
+            # Each therapy found with the stored counts of all its evidence: one query.
+            summaries_and_counts(results.therapies)
     else:
         errors = form_errors(form)
     return render(

@@ -17,8 +17,24 @@ def level_name(letter: str | None) -> str:
 
 
 @register.inclusion_tag("_level.html")
-def level_badge(letter: str | None, *, words: bool = True):
-    return {"letter": letter, "name": LEVEL_SHORT.get(letter or "", ""), "words": words}
+def level_badge(letter: str | None, *, words: bool = True, direction: str = ""):
+    """The level's letter, colour and name; with ``direction`` (a label: 'for',
+    'against', 'supports' …) the way its item or items point, beside it."""
+    return {
+        "letter": letter,
+        "name": LEVEL_SHORT.get(letter or "", ""),
+        "words": words,
+        "direction": direction,
+    }
+
+
+@register.inclusion_tag("_counts.html")
+def counts_line(counts, *, pair: str = "", level: bool = True):
+    """The one line of counts every page shows for a pair or a therapy (``counts``: the
+    stored EvidenceCounts, treatments/counts.py): its strongest level with the way it
+    points, then for · against · other, contested items named. ``data-`` attributes
+    carry the same numbers, for tests and scripts."""
+    return {"c": counts, "pair": pair, "level": level}
 
 
 @register.filter

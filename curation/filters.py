@@ -137,8 +137,7 @@ class SyncTimeField(django_filters.fields.IsoDateTimeField):
         if isinstance(value, str) and not value.strip():
             # Present but empty: a sync client that lost its time, not "everything".
             raise forms.ValidationError(
-                "Enter a time (ISO 8601, e.g. 2026-11-30T10:00:00Z), or leave the parameter "
-                "out.",
+                "Enter a time (ISO 8601, e.g. 2026-11-30T10:00:00Z), or leave the parameter out.",
                 code="required",
             )
         result = super().to_python(value)

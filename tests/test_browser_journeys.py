@@ -119,11 +119,6 @@ def test_a_patient_finds_what_was_tried_for_low_nk_cytotoxicity_on_the_first_scr
         assert {"low-dose-naltrexone", "inosine-pranobex"} <= set(seen["listed"])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fixed by branch counts: the list filtered by an abnormality counts all of a "
-    "therapy's evidence, the matrix and pair page only the pair's (issue 18 item 1)",
-)
 def test_the_for_and_against_counts_of_a_pair_agree_on_the_matrix_the_list_and_its_page(
     live_server, browser, seed
 ):
@@ -226,10 +221,6 @@ def test_a_researcher_reaches_the_gap_map_and_a_pairs_evidence_on_their_first_sc
             context.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fixed by branch counts: evidence downloads from the pair page (issue 18 item 6)",
-)
 def test_a_researcher_downloads_the_evidence_behind_a_pair_from_its_page(
     live_server, browser, seed
 ):

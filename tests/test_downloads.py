@@ -87,7 +87,8 @@ def test_the_top_of_a_contradicted_card_says_so(client):
     html = client.get("/treatments/ia/abnormalities/low-nk/").content.decode()
 
     card = html[html.index(f'id="evidence-{web.pk}"') :]
-    head = card[: card.index("</p>")]
+    # Its head line, under the plain summary (issue 12) and above the statement.
+    head = card[: card.index('class="statement"')]
     assert "Contradicted by other evidence" in head and "not as for" in head
     # And the pair's letter says which way it points: the B is the trial against.
     assert "1 other (1 contested)" in " ".join(html.split())

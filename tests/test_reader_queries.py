@@ -112,8 +112,8 @@ PAGES = [
         "/search/?q=plain",
         9,
         "abnormalities; therapies; the stored counts of the therapies found; sources; "
-        "findings; therapy evidence (each with whether it is contradicted, as subqueries); retracted findings; retracted therapy evidence; data "
-        "version",
+        "findings; therapy evidence (each with whether it is contradicted, as subqueries); "
+        "retracted findings; retracted therapy evidence; data version",
     ),
     (
         "/search/?q=target+name",

@@ -86,7 +86,8 @@ def the_patients_journey(page, live_server, width: str) -> dict:
     cards = page.locator("#results .card")
     first = cards.first
     on_first_screen(page, first.locator("h3"), f"{width}: the first therapy's name")
-    evidence = first.locator(".facts div", has_text="Evidence items")
+    # The evidence about the chosen abnormality (not all of the therapy's).
+    evidence = first.locator(".facts .selected-counts", has_text=f"Evidence about {NK}")
     on_first_screen(page, evidence, f"{width}: the first therapy's for and against")
     on_first_screen(page, page.locator("#filter-summary"), "the filter panel's summary")
     assert "1 active" in page.locator("#filter-summary").inner_text()
@@ -131,7 +132,7 @@ def test_the_for_and_against_counts_of_a_pair_agree_on_the_matrix_the_list_and_i
             path = pair_path(slug, NK_SLUG)
             cell = page.locator(f'table.matrix a[href="{path}"]')
             on_matrix = counts(cell.inner_text()) if cell.count() else None
-            in_list = counts(card.split("Evidence items", 1)[-1])
+            in_list = counts(card.split(f"Evidence about {NK}", 1)[-1])
             pair = context.new_page()
             pair.goto(live_server.url + path)
             on_its_page = counts(pair.locator("dl.facts").first.inner_text())

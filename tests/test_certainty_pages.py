@@ -364,3 +364,19 @@ def test_each_therapy_card_says_how_sure_we_are_of_it_as_a_whole(client):
     assert '<span aria-hidden="true">●●●●</span> High certainty, benefit' in html
     assert '<span aria-hidden="true">●○○○</span> Very low certainty' in html
     assert 'name="certainty" value="very_low"' in html
+
+
+@pytest.mark.parametrize(
+    ("name", "reads"),
+    [
+        ("Low IgG subclasses", "people with low IgG subclasses"),
+        ("IgG1 subclass deficiency", "people with IgG1 subclass deficiency"),
+        ("NK cell dysfunction", "people with NK cell dysfunction"),
+        ("CD8+ T-cell exhaustion", "people with CD8+ T-cell exhaustion"),
+        ("Chronic immune activation", "people with chronic immune activation"),
+    ],
+)
+def test_the_sentence_keeps_the_capitals_of_an_abbreviation(name, reads):
+    from treatments.certainty_words import _people_with
+
+    assert _people_with(name) == reads

@@ -47,8 +47,9 @@ def _number(n: int) -> str:
 
 def _people_with(name: str) -> str:
     # "Low IgG subclasses" reads "people with low IgG subclasses"; an abbreviation
-    # ("NK cells ...") keeps its capitals.
-    if len(name) > 1 and name[0].isupper() and name[1].islower():
+    # ("NK cells ...", "IgG1 subclass deficiency") keeps its capitals.
+    first = name.split(" ", 1)[0]
+    if len(first) > 1 and first[0].isupper() and first[1:].islower():
         name = name[0].lower() + name[1:]
     return f"people with {name}"
 

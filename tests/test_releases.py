@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from curation.models import Status
-from findings.models import Abnormality, Finding, LabTest, Source
+from findings.models import Abnormality, Finding, GlossaryTerm, LabTest, Source
 from tests import factories
 from treatments.models import (
     CertaintyOverride,
@@ -31,6 +31,7 @@ from treatments.releases import (
 pytestmark = pytest.mark.django_db
 
 CURATED = (
+    GlossaryTerm,
     CertaintyOverride,
     Harm,
     RegulatoryStatus,
@@ -93,11 +94,38 @@ def build_knowledge_base() -> dict:
     CertaintyOverride.objects.create(
         therapy=therapy, abnormality=igg, certainty="high", reason="A draft.", status=Status.DRAFT
     )
+    # The glossary: a term defined from a source, one from a page read, one a draft; and
+    # one whose source is a draft (the term is public, its unpublished source not named).
+    GlossaryTerm.objects.create(
+        term="E:T ratio",
+        slug="e-t-ratio",
+        written="E:T ratios\neffector-to-target ratio",
+        definition="How many killer cells were mixed with each target cell in the test.",
+        source=source,
+        status=Status.PUBLISHED,
+    )
+    GlossaryTerm.objects.create(
+        term="Hedges g",
+        slug="hedges-g",
+        definition="A measure of how far apart two groups are, in standard deviations.",
+        source_note="A page read: the meta-analysis's methods.",
+        status=Status.PUBLISHED,
+    )
+    GlossaryTerm.objects.create(
+        term="CD56bright", slug="cd56bright", definition="A draft.", status=Status.DRAFT
+    )
     # Not in a release: a draft, a retracted claim, a claim on a draft source.
     draft_source = factories.make_source(key="draft_source", status=Status.DRAFT)
     factories.make_therapy(slug="draft-therapy", status=Status.DRAFT)
     factories.make_evidence(therapy=therapy, abnormality=nk, source=source, status=Status.RETRACTED)
     factories.make_finding(source=draft_source, abnormality=nk)
+    GlossaryTerm.objects.create(
+        term="NKH1+T3-",
+        slug="nkh1-t3",
+        definition="NK cells as an older marker names them.",
+        source=draft_source,
+        status=Status.PUBLISHED,
+    )
     return {"finding": finding, "specific": specific}
 
 
@@ -133,6 +161,7 @@ def test_it_exports_only_published_records_with_a_manifest_of_counts_and_checksu
         "regulatory_statuses": 1,
         "harms": 1,
         "certainty_overrides": 2,
+        "glossary_terms": 3,
     }
     written = json.loads((tmp_path / MANIFEST).read_text())
     assert written["release"] == "2026.11.21"
@@ -148,7 +177,12 @@ def test_it_exports_only_published_records_with_a_manifest_of_counts_and_checksu
         ("low-dose-naltrexone", "brenu2011_nk", "Vivid dreams")
     ]
     assert "harms" not in data["therapies"][0]  # the old free text is not released
-    assert written["format_version"] == data["format_version"] == 3
+    assert written["format_version"] == data["format_version"] == 4
+    assert [(g["slug"], g["source"]) for g in data["glossary_terms"]] == [
+        ("e-t-ratio", "brenu2011_nk"),
+        ("hedges-g", None),
+        ("nkh1-t3", None),  # its source is a draft: not named
+    ]
     assert [f["plain_summary"] for f in data["findings"]] == [
         "What this finding means, in plain words."
     ] * 2
@@ -231,21 +265,61 @@ def test_an_imported_release_keeps_the_editors_overrides_and_the_ratings_show_th
     assert not CertaintyOverride.objects.filter(status=Status.DRAFT).exists()
 
 
-def _as_format_2(directory: Path) -> None:
-    """Rewrite a release as format version 2 wrote it: no plain summaries, no overrides."""
+def _as_older_format(directory: Path, version: int) -> None:
+    """Rewrite a release as format ``version`` wrote it: 3 had no glossary; 2 had no
+    plain summaries and no overrides either."""
     data = json.loads((directory / RELEASE_JSON).read_text())
-    data["format_version"] = 2
-    for table in ("findings", "evidence"):
-        for row in data[table]:
-            del row["plain_summary"]
-    del data["certainty_overrides"]
+    data["format_version"] = version
+    dropped = ["glossary_terms"]
+    if version == 2:
+        for table in ("findings", "evidence"):
+            for row in data[table]:
+                del row["plain_summary"]
+        dropped.append("certainty_overrides")
+    for table in dropped:
+        del data[table]
     rewrite(directory, RELEASE_JSON, json.dumps(data).encode())
-    (directory / "certainty_overrides.csv").unlink()
     manifest = json.loads((directory / MANIFEST).read_text())
-    manifest["format_version"] = 2
-    del manifest["files"]["certainty_overrides.csv"]
-    del manifest["counts"]["certainty_overrides"]
+    manifest["format_version"] = version
+    for table in dropped:
+        (directory / f"{table}.csv").unlink()
+        del manifest["files"][f"{table}.csv"]
+        del manifest["counts"][table]
     (directory / MANIFEST).write_text(json.dumps(manifest))
+
+
+def _as_format_2(directory: Path) -> None:
+    _as_older_format(directory, 2)
+
+
+def test_a_format_3_release_imports_without_a_glossary(tmp_path):
+    build_knowledge_base()
+    release_export(directory=tmp_path, release="v3")
+    _as_older_format(tmp_path, 3)
+    empty_the_knowledge_base()
+
+    report = release_import(directory=tmp_path)
+
+    assert report.counts["glossary_terms"] == 0
+    assert report.drafts == 0
+    assert not GlossaryTerm.objects.exists()
+    assert CertaintyOverride.objects.count() == 2
+
+
+def test_the_glossary_comes_back_published_with_its_sources(tmp_path):
+    build_knowledge_base()
+    release_export(directory=tmp_path, release="r1")
+    empty_the_knowledge_base()
+
+    release_import(directory=tmp_path)
+
+    terms = {g.slug: g for g in GlossaryTerm.objects.select_related("source")}
+    assert set(terms) == {"e-t-ratio", "hedges-g", "nkh1-t3"}
+    assert {g.status for g in terms.values()} == {Status.PUBLISHED}
+    assert terms["e-t-ratio"].source.key == "brenu2011_nk"
+    assert terms["e-t-ratio"].written_list == ["E:T ratios", "effector-to-target ratio"]
+    assert terms["hedges-g"].source is None
+    assert terms["hedges-g"].source_note == "A page read: the meta-analysis's methods."
 
 
 def test_a_format_2_release_imports_its_claims_as_drafts_awaiting_a_plain_summary(tmp_path):

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db import models
 
-from findings.models import STUDY_FIELDS, Abnormality, Finding, LabTest, Source
+from findings.models import STUDY_FIELDS, Abnormality, Finding, GlossaryTerm, LabTest, Source
 from treatments.models import (
     CertaintyOverride,
     Harm,
@@ -29,6 +29,7 @@ CURATED_MODELS: tuple[type[models.Model], ...] = (
     RegulatoryStatus,
     Harm,
     CertaintyOverride,
+    GlossaryTerm,
 )
 
 # The fields of findings.models.EvidenceFields that a claim (a finding or a therapy

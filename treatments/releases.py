@@ -29,7 +29,7 @@ from curation.csvfile import csv_write
 from curation.models import Status
 from curation.services import record_publish_missing
 from curation.versions import data_version_current
-from findings.models import STUDY_FIELDS, Abnormality, Finding, LabTest, Source
+from findings.models import STUDY_FIELDS, Abnormality, Finding, GlossaryTerm, LabTest, Source
 from treatments.certainty import certainty_recompute
 from treatments.knowledge_base import (
     CURATED_MODELS,
@@ -53,11 +53,12 @@ from treatments.models import (
 RELEASE_FORMAT = "mecfs-kb-release"
 # 2: harms are a table of their own (``harms``), no longer a therapy's free text.
 # 3: every claim carries its ``plain_summary``; editors' certainty overrides are a
-#    table of their own (``certainty_overrides``). Version 2 still imports (below).
-RELEASE_FORMAT_VERSION = 3
-READABLE_FORMAT_VERSIONS = (2, 3)
+#    table of their own (``certainty_overrides``).
+# 4: the glossary readers see (``glossary_terms``). Versions 2 and 3 still import (below).
+RELEASE_FORMAT_VERSION = 4
+READABLE_FORMAT_VERSIONS = (2, 3, 4)
 # Tables a release of an older format version does not have: imported as empty.
-ADDED_TABLES = {"certainty_overrides": 3}
+ADDED_TABLES = {"certainty_overrides": 3, "glossary_terms": 4}
 MANIFEST = "manifest.json"
 RELEASE_JSON = "knowledge_base.json"
 
@@ -116,6 +117,7 @@ REGULATORY_RELEASE_FIELDS = (
     "statement",
 )
 OVERRIDE_RELEASE_FIELDS = ("certainty", "net_direction", "reason")
+GLOSSARY_RELEASE_FIELDS = ("slug", "term", "written", "definition", "source_note")
 
 # Table name → (columns in CSV order). References are natural keys: source keys, slugs,
 # and for claims a stable id made from what the claim says (never a primary key).
@@ -151,6 +153,9 @@ RELEASE_TABLES: dict[str, tuple[str, ...]] = {
     # place of the computed one. The computed ratings are not carried: an import
     # computes them again from the claims.
     "certainty_overrides": ("therapy", "abnormality", *OVERRIDE_RELEASE_FIELDS),
+    # The terms /glossary/ defines, each with the source of its definition when one is
+    # held (its key; empty otherwise).
+    "glossary_terms": ("source", *GLOSSARY_RELEASE_FIELDS),
 }
 
 
@@ -288,6 +293,9 @@ def release_data() -> dict[str, list[dict[str, Any]]]:
         key=lambda o: (o.therapy.slug, o.abnormality.slug if o.abnormality_id else "", o.pk),
     )
 
+    public_sources = {s.pk: s.key for s in sources}
+    glossary = sorted(GlossaryTerm.objects.published(), key=lambda g: g.slug)
+
     def ids(related, index: dict[int, str]) -> list[str]:
         return sorted(index[r.pk] for r in related.all() if r.pk in index)
 
@@ -353,6 +361,14 @@ def release_data() -> dict[str, list[dict[str, Any]]]:
                 **_json_values(o, OVERRIDE_RELEASE_FIELDS),
             }
             for o in overrides
+        ],
+        "glossary_terms": [
+            {
+                # A definition's source that is not public is not named.
+                "source": public_sources.get(g.source_id),
+                **_json_values(g, GLOSSARY_RELEASE_FIELDS),
+            }
+            for g in glossary
         ],
     }
 
@@ -741,6 +757,12 @@ def release_import(*, directory: Path, user=None) -> ReleaseReport:
                 abnormalities, values["abnormality"], "abnormality", where, optional=True
             )
             create(CertaintyOverride, where, values)
+
+        for i, row in enumerate(data["glossary_terms"]):
+            where = f"glossary_terms[{i}]"
+            values = pick(row, GlossaryTerm, RELEASE_TABLES["glossary_terms"], where)
+            values["source"] = ref(sources, values["source"], "source", where, optional=True)
+            create(GlossaryTerm, where, values)
 
         for claim_id, others, where in finding_links:
             findings[claim_id].contradicted_by.set(

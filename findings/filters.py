@@ -192,7 +192,9 @@ class ClaimFilter(SyncFilterSet):
         "may also ask for `draft`, `submitted` or `rejected`.",
     )
     q = django_filters.CharFilter(
-        method="filter_text", label="Statement or quote contains", max_length=MAX_QUERY_LENGTH
+        method="filter_text",
+        label="Statement, plain summary or quote contains",
+        max_length=MAX_QUERY_LENGTH,
     )
     sort = SortFilter(
         fields=(
@@ -208,7 +210,11 @@ class ClaimFilter(SyncFilterSet):
     sync_parents = ("source",)
 
     def filter_text(self, queryset, name, value):
-        return queryset.filter(Q(statement__icontains=value) | Q(quote__icontains=value))
+        return queryset.filter(
+            Q(statement__icontains=value)
+            | Q(plain_summary__icontains=value)
+            | Q(quote__icontains=value)
+        )
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)

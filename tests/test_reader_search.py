@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from curation.models import Status
-from findings.models import Abnormality
+from findings.models import Abnormality, Finding
 from tests import factories
 from treatments.models import Therapy, TherapyEvidence
 from treatments.search import SEARCH_CONFIG, search_vector
@@ -181,6 +181,7 @@ def test_a_query_longer_than_200_characters_is_refused_with_a_reason(client):
         (Therapy, "therapy_search"),
         (Abnormality, "abnormality_search"),
         (TherapyEvidence, "evidence_search"),
+        (Finding, "finding_search"),
     ],
 )
 def test_postgresql_answers_searches_from_the_gin_index(model, index):
@@ -239,3 +240,21 @@ def test_a_common_word_names_at_most_three_records_of_each_kind(client):
 
     kinds = [type(u.record).__name__ for u in understood]
     assert kinds == ["Abnormality"] * 3 + ["Therapy"] * 3
+
+
+def test_a_claim_is_found_by_the_words_of_its_plain_summary(client):
+    """Readers search in their own words; the plain-language summary is written in them."""
+    evidence = factories.make_evidence(
+        statement="NK cytotoxicity rose after 12 weeks of treatment.",
+        plain_summary="Immune cells that fight viruses worked better after three months.",
+    )
+    found = client.get("/search/?q=viruses").context["results"].evidence
+    assert found == [evidence]
+
+
+def test_the_api_q_filter_looks_in_the_plain_summary(client):
+    evidence = factories.make_evidence(
+        statement="NK cytotoxicity rose.", plain_summary="Killer cells worked better."
+    )
+    rows = client.get("/api/v1/evidence/?q=Killer").json()["results"]
+    assert [row["id"] for row in rows] == [evidence.pk]

@@ -68,8 +68,9 @@ SEARCH_FIELDS: dict[type, tuple[str, ...]] = {
     Abnormality: ("name", "aliases", "component", "summary"),
     Therapy: ("name", "aliases", "summary", "mechanism"),
     Source: ("title", "authors", "container"),
-    Finding: ("statement", "quote"),
-    TherapyEvidence: ("statement", "quote"),
+    # The plain-language summary is in readers' own words (findings 0015, treatments 0015).
+    Finding: ("statement", "plain_summary", "quote"),
+    TherapyEvidence: ("statement", "plain_summary", "quote"),
 }
 # Searched by trigram similarity on PostgreSQL (the indexes of treatments 0010).
 NAME_FIELDS: dict[type, tuple[str, ...]] = {

@@ -11,7 +11,7 @@ served by the GIN expression indexes that migrations findings 0002 and treatment
 expression matches the query's); English stemming makes "functions" find "function".
 Abnormalities and therapies are also found by a misspelt name or other name
 ("cytotoxcity", "Ampligin"): pg_trgm's word similarity (``%>``) over ``name`` and
-``aliases``, served by the trigram indexes of migration treatments 0010.
+``aliases``, served by the trigram indexes of migration treatments 0012.
 
 On SQLite (development and tests): every word must appear as a whole word, or with a
 plural "s"/"es", in one of the same fields (a regular expression per word); there is
@@ -72,7 +72,7 @@ SEARCH_FIELDS: dict[type, tuple[str, ...]] = {
     Finding: ("statement", "plain_summary", "quote"),
     TherapyEvidence: ("statement", "plain_summary", "quote"),
 }
-# Searched by trigram similarity on PostgreSQL (the indexes of treatments 0010).
+# Searched by trigram similarity on PostgreSQL (the indexes of treatments 0012).
 NAME_FIELDS: dict[type, tuple[str, ...]] = {
     Abnormality: ("name", "aliases"),
     Therapy: ("name", "aliases"),

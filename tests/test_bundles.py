@@ -13,7 +13,7 @@ from curation.models import DataVersion, Status
 from curation.services import ReviewError, ReviewPermissionError
 from tests import factories
 
-REVIEW_PAGE_QUERIES = 9
+REVIEW_PAGE_QUERIES = 10
 
 pytestmark = pytest.mark.django_db
 
@@ -314,7 +314,8 @@ class TestReviewPageCost:
             factories.make_regulatory_status(source=source, status=S, created_by=curator)
         url = reverse("admin:findings_source_review_with_claims", args=[source.pk])
         editor_client.get(url)  # warm the content-type and permission caches
-        # The editor's session and permissions, the source, one query per kind of claim,
+        # The editor's session and permissions, the source, one query per kind of record
+        # resting on it (findings, evidence, regulatory statuses, harms, glossary terms),
         # and what the change-form context reads; none per claim.
         with django_assert_max_num_queries(REVIEW_PAGE_QUERIES) as counted:
             page = editor_client.get(url)

@@ -182,7 +182,7 @@ def test_every_page_shows_each_pairs_counts_the_same(client, kb):
         listed = client.get(f"/treatments/?abnormality={slug}")
         assert only_pairs(spans(listed)) == own, slug
         if own:
-            assert "the evidence about the abnormality you chose" in listed.content.decode()
+            assert "counts the evidence about your choice first" in listed.content.decode()
     for therapy in Therapy.objects.published():
         slug = therapy.slug
         shown = spans(client.get(f"/treatments/{slug}/"))

@@ -284,7 +284,7 @@ settings.STORAGES["staticfiles"]["BACKEND"] = STATIC
 from django.test import Client
 client = Client(HTTP_HOST="kb.example.org")
 # Pages that need no database: the API's documentation (public) and the login form.
-docs = client.get("/api/docs/", secure=True, HTTP_ACCEPT_ENCODING="gzip")
+docs = client.get("/api/v1/docs/", secure=True, HTTP_ACCEPT_ENCODING="gzip")
 print("DOCS", docs.status_code, docs.headers.get("Content-Encoding", "plain"))
 print("DOCS_HTML", "<html" in gzip.decompress(docs.content).decode().lower())
 login = client.get("/admin/login/", secure=True, HTTP_ACCEPT_ENCODING="gzip")

@@ -341,10 +341,10 @@ def test_the_review_pages_take_a_fixed_number_of_queries(
     # AUTH + the suggestion as above; its diff names no link.
     with django_assert_num_queries(AUTH + 1):
         assert editor_client.get(page(last)).status_code == 200
-    # AUTH + the submitted records of each of the 9 curated models (what names them
-    # joined; harms and certainty overrides among them) + the pending suggestions + the
-    # staff listed in the author filter.
-    with django_assert_num_queries(AUTH + 9 + 1 + 1):
+    # AUTH + the submitted records of each of the 10 curated models (what names them
+    # joined; harms, certainty overrides and glossary terms among them) + the pending
+    # suggestions + the staff listed in the author filter.
+    with django_assert_num_queries(AUTH + 10 + 1 + 1):
         response = editor_client.get(QUEUE)
     assert len(response.context["rows"]) == 5 * rows
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import render
 
 # Longer than any real page number; also keeps int() away from 5,000-digit strings.
 MAX_PAGE_DIGITS = 9
@@ -66,3 +68,51 @@ class CheckedPageMixin:
         if errors:
             response_kwargs["status"] = 400
         return super().render_to_response(context, **response_kwargs)
+
+
+class RetractedPageMixin:
+    """A reader who asks for a record an editor retracted (a therapy, an abnormality, a
+    source) is told so, with the date and the reason, as 410 Gone, instead of a bare 404:
+    a bookmark or a link from elsewhere still explains itself. Nothing on the page
+    counts; it names only what readers may see of a retraction (``retraction``).
+
+    Views name the retracted record a 404 was about in ``retracted_record``; previews
+    (which carry ``preview``) keep their own 404s."""
+
+    retracted_template = "retracted_page.html"
+
+    def retracted_record(self, **kwargs):
+        """The retracted record this request was for, or None. For a DetailView: its
+        model's retracted record with the URL's slug or pk."""
+        model = self.get_queryset().model
+        slug = kwargs.get(self.slug_url_kwarg)
+        if slug is not None:
+            lookup = {self.get_slug_field(): slug}
+        elif kwargs.get(self.pk_url_kwarg) is not None:
+            lookup = {"pk": kwargs[self.pk_url_kwarg]}
+        else:
+            return None
+        return model._default_manager.retracted().filter(**lookup).first()
+
+    def get(self, request, *args, **kwargs):
+        try:
+            return super().get(request, *args, **kwargs)
+        except Http404:
+            response = self.retracted_response(request, **kwargs)
+            if response is None:
+                raise
+            return response
+
+    def retracted_response(self, request, **kwargs):
+        """The 410 page for the retracted record this request was for; None if none."""
+        if getattr(self, "preview", None) is not None:
+            return None
+        record = self.retracted_record(**kwargs)
+        if record is None:
+            return None
+        context = {
+            "record": record,
+            "kind": record._meta.verbose_name,
+            "retraction": record.retraction,
+        }
+        return render(request, self.retracted_template, context, status=410)

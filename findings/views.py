@@ -14,6 +14,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.generic import DetailView, TemplateView
 
+from curation.pages import RetractedPageMixin
 from curation.versions import data_version_of
 from findings.citations import (
     CITATION_FORMATS,
@@ -99,7 +100,7 @@ class AbnormalityListView(ReaderListView):
         ]
 
 
-class AbnormalityDetailView(DetailDownloadMixin, DetailView):
+class AbnormalityDetailView(RetractedPageMixin, DetailDownloadMixin, DetailView):
     """An abnormality's page; ``?format=csv|json`` downloads what it lists: a row per
     therapy tied to it (kind "pair", with the pair's stored counts), then its findings
     in the page's groups."""
@@ -264,7 +265,7 @@ class SourceListView(ReaderListView):
         ]
 
 
-class SourceDetailView(DetailView):
+class SourceDetailView(RetractedPageMixin, DetailView):
     """One source, what it claims here, and how to cite it (``?format=bibtex|ris``
     downloads the citation)."""
 

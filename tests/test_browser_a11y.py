@@ -17,7 +17,7 @@ from playwright.sync_api import expect
 
 from curation.accounts import account_password_link, account_set_role
 from curation.models import Status
-from curation.services import record_edit
+from curation.services import record_edit, record_retract
 from tests import factories
 from tests.browser import DESKTOP, PHONE, SCREENSHOTS, axe_report, axe_violations, screenshot
 from treatments.views import pair_url
@@ -299,6 +299,10 @@ def reader_paths(data) -> list[tuple[str, int]]:
         pass
     else:
         paths.append(("/glossary/", 200))
+    # A therapy an editor retracted, asked for by its address: 410, with the reason.
+    gone = factories.make_therapy(slug="withdrawn-therapy", name="Withdrawn therapy")
+    record_retract(record=gone, user=data["editor"], note="Entered twice by mistake.")
+    paths.append((gone.get_absolute_url(), 410))
     return paths
 
 

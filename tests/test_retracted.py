@@ -424,3 +424,67 @@ def test_the_feed_announces_a_retraction_as_an_entry_of_its_own_with_the_reason(
     # A new id: feed readers show it as news, not as a quiet edit of the old entry.
     assert retraction.find(f"{ATOM}id").text == f"{link}-retracted"
     assert entries[1].find(f"{ATOM}id").text != retraction.find(f"{ATOM}id").text
+
+
+# ---------------------------------------------------------------------------
+# A retracted therapy, abnormality or source asked for by its address
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("make", "path", "missing"),
+    [
+        (
+            lambda: factories.make_therapy(slug="sizofiran"),
+            lambda r: "/treatments/sizofiran/",
+            "/treatments/nothing/",
+        ),
+        (
+            lambda: factories.make_abnormality(slug="low-nk-cell-count"),
+            lambda r: "/abnormalities/low-nk-cell-count/",
+            "/abnormalities/nothing/",
+        ),
+        (
+            lambda: factories.make_source(key="uchida1992"),
+            lambda r: f"/sources/{r.pk}/",
+            "/sources/999999/",
+        ),
+    ],
+)
+def test_a_retracted_record_asked_for_by_its_address_says_so_with_its_reason(
+    client, retract, make, path, missing
+):
+    record = make()
+    url = path(record)
+    assert client.get(url).status_code == 200
+    retract(record, "Entered twice; the other record holds its evidence.")
+    record.refresh_from_db()
+
+    response = client.get(url)
+
+    assert response.status_code == 410
+    html = response.content.decode()
+    assert "Retracted" in html and str(record) in html
+    assert "Entered twice; the other record holds its evidence." in html
+    assert dateformat.format(record.reviewed_at, "j F Y") in html
+    # An address that never held a record is still a plain 404.
+    assert client.get(missing).status_code == 404
+
+
+def test_a_pair_page_of_a_retracted_therapy_says_the_therapy_was_retracted(client, retract):
+    therapy = factories.make_therapy(slug="sizofiran")
+    factories.make_abnormality(slug="low-nk-cell-cytotoxicity")
+    retract(therapy, "No trial of it was found.")
+
+    response = client.get("/treatments/sizofiran/abnormalities/low-nk-cell-cytotoxicity/")
+
+    assert response.status_code == 410
+    assert "No trial of it was found." in response.content.decode()
+    assert (
+        client.get("/treatments/nothing/abnormalities/low-nk-cell-cytotoxicity/").status_code == 404
+    )
+
+
+def test_a_draft_is_still_not_found(client):
+    factories.make_therapy(slug="draft-therapy", status=Status.DRAFT)
+    assert client.get("/treatments/draft-therapy/").status_code == 404

@@ -25,6 +25,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, NullIf, RowNumber
+from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
@@ -32,7 +33,7 @@ from django.views.generic import DetailView, TemplateView
 
 from curation.cache import public_cache_version
 from curation.models import Status
-from curation.pages import InputError, parse_page_number
+from curation.pages import InputError, RetractedPageMixin, parse_page_number
 from findings.filters import MAX_QUERY_LENGTH
 from findings.models import LEVEL_SHORT, Abnormality, Finding, Level, Source, source_held_q
 from findings.pages import (
@@ -507,7 +508,7 @@ EVIDENCE_PER_GROUP = 5
 MAX_GROUPS = 25
 
 
-class TherapyDetailView(DetailDownloadMixin, DetailView):
+class TherapyDetailView(RetractedPageMixin, DetailDownloadMixin, DetailView):
     """A therapy's page; ``?format=csv|json`` downloads the evidence it lists."""
 
     queryset = Therapy.objects.published()
@@ -685,7 +686,7 @@ def certainty_box(rating: PairCertainty, therapy: str, abnormality: str | None) 
     }
 
 
-class PairEvidenceView(DetailDownloadMixin, TemplateView):
+class PairEvidenceView(RetractedPageMixin, DetailDownloadMixin, TemplateView):
     """Every published item tying one therapy to one abnormality: what a matrix cell
     shows, PAIR_PAGE_SIZE to a page (a popular pair has thousands). Retracted items
     follow in a group of their own, with the reason, counted nowhere. ``?format=csv|
@@ -707,8 +708,21 @@ class PairEvidenceView(DetailDownloadMixin, TemplateView):
         ]
 
     def get(self, request, *args, **kwargs):
-        context = self.get_context_data(**kwargs)
+        try:
+            context = self.get_context_data(**kwargs)
+        except Http404:
+            # A therapy or abnormality an editor retracted: say so (RetractedPageMixin).
+            response = self.retracted_response(request, **kwargs)
+            if response is None:
+                raise
+            return response
         return self.render_to_response(context, status=400 if context["input_errors"] else 200)
+
+    def retracted_record(self, **kwargs):
+        return (
+            Therapy.objects.retracted().filter(slug=kwargs["slug"]).first()
+            or Abnormality.objects.retracted().filter(slug=kwargs["abnormality_slug"]).first()
+        )
 
     def get_pair(self, **kwargs) -> tuple[Therapy, Abnormality]:
         # A preview gives its own pair (treatments/previews.py).

@@ -66,7 +66,10 @@ def test_unpublishing_removes_the_page_at_once(client, cached, django_capture_on
         therapy.status = Status.RETRACTED
         therapy.save()
 
-    assert client.get(therapy.get_absolute_url()).status_code == 404
+    # Not the cached page: the retracted therapy's own page (410, RetractedPageMixin).
+    gone = client.get(therapy.get_absolute_url())
+    assert gone.status_code == 410
+    assert "An editor withdrew this therapy" in gone.content.decode()
 
 
 def test_a_browser_revalidates_with_the_etag_and_gets_304(client, cached):

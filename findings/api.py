@@ -140,6 +140,9 @@ class FindingViewSet(ReviewActionsMixin, DraftWriteViewSet):
             Finding.objects.visible_to(user, retracted=True)
             .select_related("abnormality", "lab_test", "source")
             .prefetch_related(
-                Prefetch("contradicted_by", queryset=Finding.objects.visible_to(user).only("pk"))
+                # Row by row, from the page's links (curation/models.py linked_visible_to).
+                Prefetch(
+                    "contradicted_by", queryset=Finding.objects.linked_visible_to(user).only("pk")
+                )
             )
         )

@@ -143,11 +143,14 @@ class TherapyEvidenceViewSet(ReviewActionsMixin, DraftWriteViewSet):
             TherapyEvidence.objects.visible_to(user, retracted=True)
             .select_related("therapy", "abnormality", "source")
             .prefetch_related(
+                # Row by row, from the page's links (curation/models.py linked_visible_to).
                 Prefetch(
-                    "contradicted_by", queryset=TherapyEvidence.objects.visible_to(user).only("pk")
+                    "contradicted_by",
+                    queryset=TherapyEvidence.objects.linked_visible_to(user).only("pk"),
                 ),
                 Prefetch(
-                    "contradicting_findings", queryset=Finding.objects.visible_to(user).only("pk")
+                    "contradicting_findings",
+                    queryset=Finding.objects.linked_visible_to(user).only("pk"),
                 ),
             )
         )

@@ -3,6 +3,7 @@
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
 
+from curation.rest import KeysetPagination
 from curation.services import record_create
 from curation.viewsets import (
     BundleActionsMixin,
@@ -131,6 +132,8 @@ class FindingViewSet(ReviewActionsMixin, DraftWriteViewSet):
     serializer_class = FindingSerializer
     filterset_class = FindingFilter
     lookup_value_regex = ID_REGEX
+    # Keyset paging (`cursor`) beside page numbers: claims are the long lists.
+    pagination_class = KeysetPagination
 
     def get_queryset(self):
         user = self.request.user

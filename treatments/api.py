@@ -12,6 +12,7 @@ from rest_framework import exceptions, mixins, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.views import APIView
 
+from curation.rest import KeysetPagination
 from curation.viewsets import (
     ApiViewSetMixin,
     DraftWriteViewSet,
@@ -134,6 +135,8 @@ class TherapyEvidenceViewSet(ReviewActionsMixin, DraftWriteViewSet):
     serializer_class = TherapyEvidenceSerializer
     filterset_class = TherapyEvidenceFilter
     lookup_value_regex = ID_REGEX
+    # Keyset paging (`cursor`) beside page numbers: claims are the long lists.
+    pagination_class = KeysetPagination
 
     def get_queryset(self):
         user = self.request.user

@@ -82,9 +82,9 @@ def test_the_task_fills_the_cache_and_the_first_reader_after_a_publish_gets_a_hi
     answers = warm.public_cache_warm.call()
 
     export = f"/treatments/?abnormality={abnormality.slug}&format=csv"
-    assert answers["/"] == "200 miss"
-    assert answers[export] == "200 miss"
-    assert answers["/treatments/?format=csv"] == "200 miss"
+    assert answers["/"].startswith("200 miss")
+    assert answers[export].startswith("200 miss")
+    assert answers["/treatments/?format=csv"].startswith("200 miss")
     for path in ["/", export, "/treatments/?format=json"]:
         response = client.get(path)
         assert response.status_code == 200

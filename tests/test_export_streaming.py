@@ -113,3 +113,70 @@ def test_records_are_read_a_chunk_at_a_time_in_the_lists_order():
 
     assert [len(chunk) for chunk in chunks] == [2, 2, 1]
     assert [s.pk for chunk in chunks for s in chunk] == list(sources.values_list("pk", flat=True))
+
+
+@pytest.fixture
+def cached(settings):
+    from django.core.cache import cache
+
+    settings.PUBLIC_CACHE_SECONDS = 600
+    cache.clear()
+    yield cache
+    cache.clear()
+
+
+def test_a_streamed_download_is_kept_in_pieces_and_served_again_from_the_cache(
+    client, cached, monkeypatch, django_assert_num_queries
+):
+    from mecfs_kb import response_cache
+
+    for n in range(5):
+        factories.make_evidence(statement=f"Item {n}")
+    monkeypatch.setattr(pages, "EXPORT_CHUNK_ROWS", 2)
+    monkeypatch.setattr(pages, "EXPORT_WHOLE_CHARS", 100)
+    monkeypatch.setattr(pages, "EXPORT_PIECE_CHARS", 50)
+    monkeypatch.setattr(response_cache, "PIECES_PER_TRIP", 3)
+    url = "/treatments/?format=json"
+
+    first = client.get(url)
+    first_body = b"".join(first.streaming_content)
+    with django_assert_num_queries(0):
+        second = client.get(url)
+        second_body = b"".join(second.streaming_content)
+
+    assert (first["X-Cache"], second["X-Cache"]) == ("miss", "hit")
+    assert second.streaming and second_body == first_body
+    assert second["X-Data-Version"] == first["X-Data-Version"]
+    assert second["Content-Disposition"] == first["Content-Disposition"]
+    # A browser's revalidation: 304, no body, no view.
+    assert client.get(url, HTTP_IF_NONE_MATCH=second["ETag"]).status_code == 304
+
+
+def test_a_stream_the_reader_abandons_is_not_kept(client, cached, monkeypatch):
+    for n in range(5):
+        factories.make_evidence(statement=f"Item {n}")
+    monkeypatch.setattr(pages, "EXPORT_WHOLE_CHARS", 100)
+    monkeypatch.setattr(pages, "EXPORT_PIECE_CHARS", 50)
+
+    first = client.get("/treatments/?format=csv")
+    next(iter(first.streaming_content))  # the first piece, then the reader goes away
+    first.close()
+
+    again = client.get("/treatments/?format=csv")
+    assert again["X-Cache"] == "miss"
+    assert b"".join(again.streaming_content).startswith(b"\xef\xbb\xbf")
+
+
+def test_a_streamed_entry_that_lost_a_piece_cuts_the_transfer(client, cached, monkeypatch):
+    for n in range(5):
+        factories.make_evidence(statement=f"Item {n}")
+    monkeypatch.setattr(pages, "EXPORT_WHOLE_CHARS", 100)
+    monkeypatch.setattr(pages, "EXPORT_PIECE_CHARS", 50)
+    b"".join(client.get("/treatments/?format=csv").streaming_content)
+    for key in list(cached._cache):  # locmem: drop a piece, as an eviction would
+        if key.endswith(":1"):
+            cached.delete(key.removeprefix(":1:"))
+
+    hit = client.get("/treatments/?format=csv")
+    with pytest.raises(ConnectionAbortedError):
+        b"".join(hit.streaming_content)

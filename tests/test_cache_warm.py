@@ -9,6 +9,7 @@ import pytest
 from django.core.cache import cache
 from django_tasks import default_task_backend
 
+from curation.cache import public_cache_key
 from curation.models import Status
 from curation.services import record_publish, record_submit
 from mecfs_kb import warm
@@ -69,8 +70,9 @@ def test_a_publish_queues_exactly_one_warm_task_after_its_commit(
         callback()  # the commit
     assert len(warm_tasks()) == 1
     # Queued, not run: the publishing request filled nothing.
-    assert cache.get(warm_tasks()[0].id) is None
-    assert abnormality.pk  # (the data is there for the task to read)
+    assert cache.get(public_cache_key("matrix")) is None
+    assert warm.warm_get("/") == (200, "miss")
+    assert abnormality.pk
 
 
 def test_the_task_fills_the_cache_and_the_first_reader_after_a_publish_gets_a_hit(
@@ -114,7 +116,6 @@ def test_the_warm_fills_the_data_caches_of_the_new_version(
     cached, curator, editor, django_capture_on_commit_callbacks
 ):
     published_through_review(curator, editor, django_capture_on_commit_callbacks)
-    from curation.cache import public_cache_key
 
     assert cache.get(public_cache_key("matrix")) is None
     warm.public_cache_warm.call()
@@ -126,7 +127,6 @@ def test_without_a_site_address_the_task_fills_the_data_caches_only(
 ):
     settings.SITE_URL = ""
     published_through_review(curator, editor, django_capture_on_commit_callbacks)
-    from curation.cache import public_cache_key
 
     assert warm.public_cache_warm.call() == {}
     assert cache.get(public_cache_key("matrix")) is not None

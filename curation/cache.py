@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 VERSION_KEY = "public:version"
 
@@ -64,6 +65,28 @@ def public_cache_invalidate() -> None:
     cache the old data under the new version.
     """
     transaction.on_commit(_bump)
+
+
+def public_cache_warm_later() -> None:
+    """Once the current transaction commits, queue one background task that fills the
+    public caches again for the new version (``PUBLIC_CACHE_WARM_TASK``, a task of
+    Django's task framework: mecfs_kb/warm.py), so that the first readers after a
+    publish are not the ones who pay for it. Called once per data version (a publish, an
+    accepted suggestion, a retraction, a batch: curation/versions.py).
+
+    Queued, never run here: with Redis a worker runs it (``manage.py rqworker``). Nothing
+    is queued when the cache is off (nothing to fill). A task that cannot be queued is
+    logged; the publish has committed and stands."""
+    if settings.PUBLIC_CACHE_SECONDS > 0 and settings.PUBLIC_CACHE_WARM_TASK:
+        transaction.on_commit(_warm_enqueue)
+
+
+def _warm_enqueue() -> None:
+    try:
+        import_string(settings.PUBLIC_CACHE_WARM_TASK).enqueue()
+    except Exception:
+        # Readers who come first compute what they need, as without the task.
+        logger.exception("could not queue the warming of the public cache")
 
 
 def public_cache_key(name: str, *parts: Any, version: int | None = None) -> str:

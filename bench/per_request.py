@@ -98,6 +98,7 @@ def main() -> None:
     parser.add_argument("--cache", action="store_true", help="caches on (needs --redis-url)")
     parser.add_argument("--redis-url", default="")
     parser.add_argument("--only", nargs="*", help="names of URLs to run")
+    parser.add_argument("--no-health-checks", action="store_true")
     parser.add_argument("--drop", nargs="*", help="middleware class names to leave out")
     parser.add_argument("--profile", type=Path, help="pyinstrument HTML report here")
     args = parser.parse_args()
@@ -107,12 +108,18 @@ def main() -> None:
         # Diagnosis only: what a middleware costs, by leaving it out.
         from django.conf import settings
 
-        settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m.rsplit(".", 1)[-1] not in args.drop]
+        settings.MIDDLEWARE = [
+            m for m in settings.MIDDLEWARE if m.rsplit(".", 1)[-1] not in args.drop
+        ]
     from django.core.wsgi import get_wsgi_application
     from django.db import connection
 
     app = get_wsgi_application()
     targets = urls()
+    if args.no_health_checks:
+        # Diagnosis only: what the per-request "SELECT 1" of CONN_HEALTH_CHECKS costs.
+        connection.close()
+        connection.settings_dict["CONN_HEALTH_CHECKS"] = False
     if args.only:
         targets = {name: url for name, url in targets.items() if name in args.only}
     profiler = None

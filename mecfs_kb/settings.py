@@ -282,9 +282,8 @@ REST_FRAMEWORK = {
     # generated clients send it; keys made with `manage.py drf_create_token <username>`);
     # no cookies, so no CSRF to get wrong. Any other scheme or a bad key is a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": ["curation.rest.TokenAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": [
-        "rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly"
-    ],
+    # DRF's DjangoModelPermissionsOrAnonReadOnly, without building the queryset on reads.
+    "DEFAULT_PERMISSION_CLASSES": ["curation.rest.ModelPermissionsOrAnonReadOnly"],
     # django-filter's, keeping the FilterSet for the list's tombstones (curation/sync.py).
     "DEFAULT_FILTER_BACKENDS": ["curation.sync.FilterBackend"],
     # orjson: the same JSON as DRF's renderer, several times faster (mecfs_kb/renderers.py).

@@ -141,6 +141,12 @@ DATABASES = {
     )
 }
 
+# Django's PostgreSQL backend with its health check ("SELECT 1" before a request's first
+# query) made only after the connection sat idle (mecfs_kb/postgresql/base.py).
+POSTGRESQL_ENGINE = "mecfs_kb.postgresql"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = POSTGRESQL_ENGINE
+
 # Read replicas (docs/deploy.md): REPLICA_DATABASE_URLS is a comma-separated list of
 # database URLs. Reads go to a replica, writes and reads-after-write to the primary
 # (mecfs_kb/db_router.py). Tests run every alias against the primary (MIRROR).
@@ -154,6 +160,8 @@ for _number, _url in enumerate(envlist("REPLICA_DATABASE_URLS")):
     DATABASES[_alias] = dj_database_url.parse(
         _url, conn_max_age=envint("CONN_MAX_AGE", 60), conn_health_checks=True
     )
+    if DATABASES[_alias]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES[_alias]["ENGINE"] = POSTGRESQL_ENGINE
     DATABASES[_alias]["TEST"] = {"MIRROR": "default"}
     DATABASES[_alias]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
     DATABASE_REPLICAS.append(_alias)

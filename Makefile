@@ -35,10 +35,11 @@ test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Production settings on plain http://127.0.0.1 (HTTPS=0: no redirect, no Secure cookies),
-# gunicorn as in production (docs/deploy.md). A throw-away
-# SECRET_KEY is made up unless one is given; SEED=0 serves the database as it is
-# (e.g. after generate_synthetic, which refuses to mix with the seed).
+# gunicorn as in production (docs/deploy.md): WORKERS threaded workers of THREADS
+# threads each. A throw-away SECRET_KEY is made up unless one is given; SEED=0 serves
+# the database as it is (e.g. after generate_synthetic, which refuses to mix with the seed).
 WORKERS ?= 2
+THREADS ?= 8
 SEED    ?= 1
 LOCAL_HOSTS := 127.0.0.1,localhost
 serve: export SECRET_KEY := $(or $(SECRET_KEY),$(shell $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))'))
@@ -54,7 +55,7 @@ serve: migrate
 			trap "kill $$! 2>/dev/null" EXIT INT TERM; \
 		fi; \
 		$(BIN)/gunicorn mecfs_kb.wsgi --config python:mecfs_kb.gunicorn_conf \
-			--bind 127.0.0.1:$(PORT) --workers $(WORKERS)'
+			--bind 127.0.0.1:$(PORT) --workers $(WORKERS) --threads $(THREADS)'
 
 # Known vulnerabilities in the installed dependencies (needs PyPI's JSON API).
 audit: install

@@ -124,19 +124,31 @@ def public_count(queryset) -> int:
 
 def connect_invalidation_signals() -> None:
     """Any ORM save or delete of a record readers may see invalidates the public cache
-    (admin edits, history reverts). Bulk writes bypass signals: call
-    ``public_cache_invalidate()`` after them."""
+    (admin edits, history reverts); a save of a record they neither saw nor will see (a
+    curator's draft, its edits, its submission) does not. Bulk writes bypass signals:
+    call ``public_cache_invalidate()`` after them."""
     from django.apps import apps
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
-    from curation.models import Moderated
+    from curation.models import VISIBLE_STATUSES, Moderated
 
     def receiver(**kwargs) -> None:
         public_cache_invalidate()
 
+    def saved(instance, created: bool, **kwargs) -> None:
+        # A record that readers could not see before this save (new, or as read from
+        # the database) and cannot see after it (a draft, submitted or rejected) changes
+        # nothing they are shown: curators' drafts leave the public cache alone. Status
+        # unknown (not read from the database, or deferred): invalidate.
+        before = None if created else getattr(instance, "status_as_read", None)
+        unseen_before = created or (before is not None and before not in VISIBLE_STATUSES)
+        if not (unseen_before and instance.status not in VISIBLE_STATUSES):
+            public_cache_invalidate()
+        instance.status_as_read = instance.status
+
     for model in apps.get_models():
         if issubclass(model, Moderated):
-            post_save.connect(receiver, sender=model, weak=False, dispatch_uid=f"pc-s-{model}")
+            post_save.connect(saved, sender=model, weak=False, dispatch_uid=f"pc-s-{model}")
             post_delete.connect(receiver, sender=model, weak=False, dispatch_uid=f"pc-d-{model}")
             for field in model._meta.local_many_to_many:
                 m2m_changed.connect(

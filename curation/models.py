@@ -144,6 +144,14 @@ class Moderated(models.Model):
             ),
         ]
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        record = super().from_db(db, field_names, values)
+        # The status as stored, so that a save can tell whether readers could see the
+        # record before it (curation/cache.py: a draft's saves leave their cache alone).
+        record.status_as_read = record.__dict__.get("status")
+        return record
+
     @property
     def is_published(self) -> bool:
         return self.status == Status.PUBLISHED

@@ -145,6 +145,12 @@ DATABASES = {
     )
 }
 
+# Django's PostgreSQL backend with its health check ("SELECT 1" before a request's first
+# query) made only after the connection sat idle (mecfs_kb/postgresql/base.py).
+POSTGRESQL_ENGINE = "mecfs_kb.postgresql"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = POSTGRESQL_ENGINE
+
 # Read replicas (docs/deploy.md): REPLICA_DATABASE_URLS is a comma-separated list of
 # database URLs. Reads go to a replica, writes and reads-after-write to the primary
 # (mecfs_kb/db_router.py). Tests run every alias against the primary (MIRROR).
@@ -158,6 +164,8 @@ for _number, _url in enumerate(envlist("REPLICA_DATABASE_URLS")):
     DATABASES[_alias] = dj_database_url.parse(
         _url, conn_max_age=envint("CONN_MAX_AGE", 60), conn_health_checks=True
     )
+    if DATABASES[_alias]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES[_alias]["ENGINE"] = POSTGRESQL_ENGINE
     DATABASES[_alias]["TEST"] = {"MIRROR": "default"}
     DATABASES[_alias]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
     DATABASE_REPLICAS.append(_alias)
@@ -326,9 +334,8 @@ REST_FRAMEWORK = {
     # generated clients send it; keys made with `manage.py drf_create_token <username>`);
     # no cookies, so no CSRF to get wrong. Any other scheme or a bad key is a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": ["curation.rest.TokenAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": [
-        "rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly"
-    ],
+    # DRF's DjangoModelPermissionsOrAnonReadOnly, without building the queryset on reads.
+    "DEFAULT_PERMISSION_CLASSES": ["curation.rest.ModelPermissionsOrAnonReadOnly"],
     # django-filter's, keeping the FilterSet for the list's tombstones (curation/sync.py).
     "DEFAULT_FILTER_BACKENDS": ["curation.sync.FilterBackend"],
     # orjson: the same JSON as DRF's renderer, several times faster (mecfs_kb/renderers.py).

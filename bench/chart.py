@@ -12,9 +12,18 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 from pathlib import Path
 
 BACKENDS = {"postgresql": "PG", "sqlite": "SQLite"}
+
+
+def size_label(size: float) -> str:
+    """10000 -> 10k, 2000000 -> 2M."""
+    for factor, suffix in ((1_000_000, "M"), (1_000, "k")):
+        if size >= factor:
+            return f"{size / factor:g}{suffix}"
+    return f"{size:g}"
 
 
 def series_name(backend: str, target: str) -> str:
@@ -63,8 +72,10 @@ def draw(results: dict, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
     data = chart_data(results)
+    sizes_run = sorted({run["evidence"] for run in results["runs"]})
     panels = [*data["latency"], "memory"] if data["memory"] else list(data["latency"])
     columns = 4
     rows = max(1, -(-len(panels) // columns))
@@ -88,9 +99,19 @@ def draw(results: dict, path: Path) -> None:
                 ax.plot(sizes, [p[2] for p in points], "o-", color=colours[name], label=name)
                 ax.plot(sizes, [p[1] for p in points], "o--", color=colours[name], alpha=0.6)
             ax.set_yscale("log")
-            ax.set_title(data["labels"].get(panel, panel), fontsize=10)
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            low, high = ax.get_ylim()
+            # Under a decade there is no major tick to label: label the minor ones.
+            ax.yaxis.set_minor_formatter(
+                FuncFormatter(lambda v, _: f"{v:g}") if high < 10 * low else NullFormatter()
+            )
+            ax.set_title(textwrap.fill(data["labels"].get(panel, panel), 48), fontsize=10)
             ax.set_ylabel("ms (p95 solid, p50 dashed)")
         ax.set_xscale("log")
+        ax.set_xticks(sizes_run, [size_label(x) for x in sizes_run])
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        if len(sizes_run) == 1:
+            ax.set_xlim(sizes_run[0] / 2, sizes_run[0] * 2)
         ax.set_xlabel("evidence items")
         ax.grid(True, which="both", alpha=0.3)
     for ax in list(axes.flat)[len(panels) :]:

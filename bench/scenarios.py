@@ -28,6 +28,14 @@ PUBLISHED_EVIDENCE = """
          WHERE a2.id = e.abnormality_id AND a2.status = 'published'))
 """
 
+PUBLISHED_FINDING = """
+    e.status = 'published'
+    AND EXISTS (SELECT 1 FROM findings_source s WHERE s.id = e.source_id
+                AND s.status = 'published')
+    AND (e.abnormality_id IS NULL OR EXISTS (SELECT 1 FROM findings_abnormality a2
+         WHERE a2.id = e.abnormality_id AND a2.status = 'published'))
+"""
+
 THERAPY_COLUMNS = "t.id, t.slug, t.name, t.kind, t.stage, t.summary"
 
 # The therapy list: a page of therapies with their evidence summary over all
@@ -281,20 +289,41 @@ DATASETTE_SQL: dict[str, str] = {
 APP_FILE_VIEWS = f"""WITH
     therapy AS NOT MATERIALIZED (SELECT id, slug, name, kind, stage, summary, aliases,
         mechanism FROM treatments_therapy WHERE status = 'published'),
-    abnormality AS NOT MATERIALIZED (SELECT id, slug, name, category, component, change,
+    abnormality AS NOT MATERIALIZED (SELECT id, slug, name, aliases, category, component, change,
         summary FROM findings_abnormality WHERE status = 'published'),
     source AS NOT MATERIALIZED (SELECT id, key, kind, title, authors, container, year
         FROM findings_source WHERE status = 'published'),
     evidence AS NOT MATERIALIZED (SELECT e.id, e.therapy_id, e.abnormality_id, e.source_id,
         e.level, e.direction, e.link_kind, e.statement, e.plain_summary, e.quote,
         e.study_design, e.participants, e.case_definition
-        FROM treatments_therapyevidence e WHERE {PUBLISHED_EVIDENCE})
+        FROM treatments_therapyevidence e WHERE {PUBLISHED_EVIDENCE}),
+    finding AS NOT MATERIALIZED (SELECT e.id, e.statement, e.plain_summary, e.quote
+        FROM findings_finding e WHERE {PUBLISHED_FINDING})
 """
-# No FTS5 table in the app's file: search by substring, as the app does on SQLite.
-_APP_FILE_SEARCH = """SELECT e.id, e.statement, th.slug AS therapy FROM evidence e
-        JOIN therapy th ON th.id = e.therapy_id
-        WHERE e.statement LIKE '%' || :q || '%' OR e.quote LIKE '%' || :q || '%'
-        ORDER BY e.id LIMIT 25"""
+
+
+def _app_file_kind(kind: str, table: str, fields: tuple[str, ...], order: str) -> str:
+    found = " OR ".join(f"x.{name} LIKE '%' || :q || '%'" for name in fields)
+    return f"""SELECT * FROM (SELECT '{kind}' AS kind, x.id FROM {table} x WHERE {found}
+        ORDER BY {order} LIMIT 25)"""
+
+
+# No FTS5 table in the app's file: the five kinds by substring on the fields the app
+# searches (treatments/search.py SEARCH_FIELDS), 25 of each, as the app does on SQLite
+# (it matches whole words with REGEXP, which SQLite has only where Django defines it).
+_APP_FILE_SEARCH = " UNION ALL ".join(
+    [
+        _app_file_kind(
+            "abnormality", "abnormality", ("name", "aliases", "component", "summary"), "x.name"
+        ),
+        _app_file_kind("therapy", "therapy", ("name", "aliases", "summary", "mechanism"), "x.name"),
+        _app_file_kind("source", "source", ("title", "authors", "container"), "x.id"),
+        _app_file_kind("finding", "finding", ("statement", "plain_summary", "quote"), "x.id"),
+        _app_file_kind(
+            "evidence", "evidence", ("statement", "plain_summary", "quote"), "x.level, x.id"
+        ),
+    ]
+)
 
 
 def datasette_sql(source: str) -> dict[str, str]:

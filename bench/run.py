@@ -546,7 +546,9 @@ def run_one(backend: str, size: int, args) -> dict:
     return run
 
 
-def run(args) -> dict:
+def run(args, save=None) -> dict:
+    """Every backend and size in turn; ``save(results)`` after each, so that a long sweep
+    stopped half-way keeps what it measured."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     results: dict = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -561,6 +563,8 @@ def run(args) -> dict:
     plan += [("sqlite", size) for size in args.sqlite_sizes]
     for backend, size in plan:
         results["runs"].append(run_one(backend, size, args))
+        if save:
+            save(results)
     return results
 
 
@@ -778,7 +782,7 @@ def parse_args(argv=None):
     )
     parser.add_argument("--memory-requests", type=int, default=10_000)
     parser.add_argument("--memory-concurrency", type=int, default=4)
-    parser.add_argument("--memory-seconds", type=float, default=900)
+    parser.add_argument("--memory-seconds", type=float, default=1800)
     parser.add_argument("--no-datasette", dest="datasette", action="store_false")
     parser.add_argument("--no-chart", dest="chart", action="store_false")
     parser.add_argument("--only", nargs="*", help="Scenario names to run.")
@@ -800,11 +804,14 @@ def parse_args(argv=None):
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    outcome = run(args)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    (RESULTS / f"{stamp}.json").write_text(json.dumps(outcome, indent=2))
+
+    def save(results: dict) -> None:
+        (RESULTS / f"{stamp}.json").write_text(json.dumps(results, indent=2))
+        (RESULTS / f"{stamp}.md").write_text(markdown(results))
+
+    outcome = run(args, save)
     table = markdown(outcome)
-    (RESULTS / f"{stamp}.md").write_text(table)
     if args.chart:
         from bench.chart import draw
 

@@ -58,14 +58,15 @@ def sqlite_connection() -> sqlite3.Connection:
     global _sqlite
     if _sqlite is None:
         path = sqlite_path(os.environ["FLOOR_DATABASE_URL"])
-        _sqlite = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-        _sqlite.row_factory = _dict_row
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         try:
             from django.db.backends.sqlite3._functions import register
         except ImportError:
             pass
         else:
-            register(_sqlite)
+            register(connection)  # before the row factory: it reads rows by index
+        connection.row_factory = _dict_row
+        _sqlite = connection
     return _sqlite
 
 

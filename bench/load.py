@@ -121,7 +121,14 @@ def interleaved(
     def one(name: str) -> tuple[int, bytes, str | None, float] | None:
         started = time.perf_counter()
         try:
-            status, body, queries = _get(conns[name], paths[name])
+            try:
+                status, body, queries = _get(conns[name], paths[name])
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # The server closed the idle keep-alive connection while the others
+                # answered (uvicorn, under Datasette, after 5 s): once more, on a new one.
+                conns[name].close()
+                started = time.perf_counter()
+                status, body, queries = _get(conns[name], paths[name])
         except (OSError, http.client.HTTPException) as exc:
             out.failed[name] = f"failed: {exc!r}"[:120]
             conns[name].close()

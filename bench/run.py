@@ -428,7 +428,10 @@ def urls_for(scenario: Scenario, bases: dict[str, str], params: dict[str, str]) 
 def measure(urls: dict[str, str], args) -> dict:
     """Concurrency 1, interleaved across the servers; then throughput, server by server."""
     timed = load.interleaved(
-        urls, max_requests=args.latency_requests, max_seconds=args.latency_seconds
+        urls,
+        max_requests=args.latency_requests,
+        max_seconds=args.latency_seconds,
+        warmup=args.warmup,
     )
     row = {}
     for name, url in urls.items():
@@ -779,6 +782,9 @@ def parse_args(argv=None):
     parser.add_argument("--latency-requests", type=int, default=200, help="Per server.")
     parser.add_argument(
         "--latency-seconds", type=float, default=30, help="Per scenario, all servers together."
+    )
+    parser.add_argument(
+        "--warmup", type=int, default=5, help="Untimed rounds before the latency phase."
     )
     parser.add_argument("--memory-requests", type=int, default=10_000)
     parser.add_argument("--memory-concurrency", type=int, default=4)

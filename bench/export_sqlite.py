@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psycopg
 
-from bench.scenarios import DATASETTE_SQL, PUBLISHED_EVIDENCE
+from bench.scenarios import PUBLISHED_EVIDENCE, datasette_sql
 
 TABLES = {
     "therapy": (
@@ -40,12 +40,14 @@ TABLES = {
     ),
     "evidence": (
         "SELECT e.id, e.therapy_id, e.abnormality_id, e.source_id, e.level, e.direction, "
-        "e.link_kind, e.statement, e.study_design, e.participants, e.case_definition "
+        "e.link_kind, e.statement, e.plain_summary, e.quote, e.study_design, e.participants, "
+        "e.case_definition "
         f"FROM treatments_therapyevidence e WHERE {PUBLISHED_EVIDENCE}",
         "id INTEGER PRIMARY KEY, therapy_id INTEGER REFERENCES therapy(id), "
         "abnormality_id INTEGER REFERENCES abnormality(id), "
         "source_id INTEGER REFERENCES source(id), level TEXT, direction TEXT, "
-        "link_kind TEXT, statement TEXT, study_design TEXT, participants TEXT, "
+        "link_kind TEXT, statement TEXT, plain_summary TEXT, quote TEXT, study_design TEXT, "
+        "participants TEXT, "
         "case_definition TEXT",
     ),
 }
@@ -89,12 +91,16 @@ def export(database_url: str, target: Path) -> None:
     partial.rename(target)
 
 
-def write_metadata(path: Path) -> None:
-    """Datasette metadata: one canned query per scenario, named like the scenario."""
+def write_metadata(path: Path, source: str = "export", database: str = "kb") -> None:
+    """Datasette metadata: one canned query per scenario, named like the scenario, over
+    the exported rows (``export``) or the app's own SQLite file (``app``); ``database``
+    is the name Datasette gives the file (its name without the extension)."""
     metadata = {
         "title": "Synthetic knowledge base (benchmark copy; not medical content)",
         "databases": {
-            "kb": {"queries": {name: {"sql": sql} for name, sql in DATASETTE_SQL.items()}}
+            database: {
+                "queries": {name: {"sql": sql} for name, sql in datasette_sql(source).items()}
+            }
         },
     }
     path.write_text(json.dumps(metadata, indent=2))
@@ -102,4 +108,5 @@ def write_metadata(path: Path) -> None:
 
 if __name__ == "__main__":
     export(sys.argv[1], Path(sys.argv[2]))
-    write_metadata(Path(sys.argv[2]).with_name("datasette-metadata.json"))
+    target = Path(sys.argv[2])
+    write_metadata(target.with_name("datasette-metadata.json"), database=target.stem)

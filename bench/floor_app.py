@@ -4,6 +4,12 @@ No framework, no ORM, no templates: what answering a scenario costs at the least
 this machine and this database. Served by gunicorn with the same workers as the app:
 
     FLOOR_DATABASE_URL=postgres://... gunicorn bench.floor_app:application
+    FLOOR_DATABASE_URL=sqlite:////path/to/db.sqlite3 gunicorn bench.floor_app:application
+
+On PostgreSQL through psycopg (client-side binding, as Django does); on SQLite through
+the standard library's sqlite3, with the app's ``%s`` placeholders turned into ``?`` as
+Django's SQLite backend turns them, and Django's SQL functions registered on the
+connection as Django registers them (a statement may call them).
 
 ``GET /<scenario>`` runs the statements the app ran for that scenario, captured by
 bench/run.py (``FLOOR_CAPTURED_SQL``), with the same parameters; a scenario the app
@@ -22,6 +28,8 @@ import hashlib
 import io
 import json
 import os
+import re
+import sqlite3
 import threading
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -33,11 +41,43 @@ from psycopg.rows import dict_row
 from bench.scenarios import FLOOR_SQL
 
 _local = threading.local()
+# Django's SQLite backend: "%s" (not "%%s") becomes "?", then "%%" becomes "%".
+QMARK = re.compile(r"(?<!%)%s")
 
 
 def url_scenario(path: str) -> str:
     """The name the app's SQL for this URL (path and query) is captured under."""
     return "url_" + hashlib.sha1(path.encode()).hexdigest()[:24]
+
+
+def sqlite_path(url: str) -> str | None:
+    """The file of a ``sqlite:///relative`` or ``sqlite:////absolute`` URL, else None."""
+    return url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else None
+
+
+def sqlite_query(sql: str) -> str:
+    return QMARK.sub("?", sql).replace("%%", "%")
+
+
+def _dict_row(cursor: sqlite3.Cursor, row: tuple) -> dict:
+    return {column[0]: value for column, value in zip(cursor.description, row, strict=True)}
+
+
+def sqlite_connection() -> sqlite3.Connection:
+    """One connection per worker thread, opened read-only, as the app keeps its own open."""
+    current = getattr(_local, "sqlite", None)
+    if current is None:
+        path = sqlite_path(os.environ["FLOOR_DATABASE_URL"])
+        current = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            from django.db.backends.sqlite3._functions import register
+        except ImportError:
+            pass
+        else:
+            register(current)  # before the row factory: it reads rows by index
+        current.row_factory = _dict_row
+        _local.sqlite = current
+    return current
 
 
 def connection() -> psycopg.Connection:
@@ -79,7 +119,17 @@ def application(environ, start_response):
         start_response("404 Not Found", [("Content-Type", "text/plain")])
         return [b"unknown scenario"]
     results = []
-    if app_statements is not None:
+    if sqlite_path(os.environ["FLOOR_DATABASE_URL"]) is not None:
+        if app_statements is None:
+            # The hand-written statements are PostgreSQL's: only the app's own run here.
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"no captured SQL for this scenario"]
+        cursor = sqlite_connection().cursor()
+        for sql, params in app_statements:
+            cursor.execute(sqlite_query(sql), params)
+            results.append(cursor.fetchall() if cursor.description else [])
+        cursor.close()
+    elif app_statements is not None:
         # Exactly the SQL and parameters the app ran, bound the way Django binds them.
         with psycopg.ClientCursor(connection()) as cursor:
             for sql, params in app_statements:

@@ -1,9 +1,13 @@
 """A small load driver, bounded in time and in count, for 127.0.0.1 only.
 
 ``latency``: one client, one request after another (concurrency 1): p50/p95/p99.
+``interleaved``: the same for several servers at once, one request to each in turn
+(round-robin), so that whatever else the machine does slows them all alike.
 ``throughput``: N clients at once for a few seconds: requests per second. Uses
 Debian's ``wrk`` when it is installed (C, so the driver takes little of the two
 cores from the servers), else Python threads.
+``mixed``: a fixed number of requests spread over many URLs by a few clients (the
+memory phase).
 """
 
 from __future__ import annotations
@@ -85,6 +89,135 @@ def latency(url: str, *, max_requests: int, max_seconds: float, warmup: int = 5)
             result.queries.append(int(queries))
     conn.close()
     return result
+
+
+def schedule(targets: list[str], rounds: int) -> list[str]:
+    """The order of the interleaved requests: every target once per round, the round
+    starting one target later each time, so that no target always follows the same one."""
+    count = len(targets)
+    return [targets[(r + i) % count] for r in range(rounds) for i in range(count)]
+
+
+@dataclass
+class Interleaved:
+    first_ms: dict[str, float] = field(default_factory=dict)
+    results: dict[str, Latency] = field(default_factory=dict)
+    # Targets dropped: a first answer other than 200, or an error (text).
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def interleaved(
+    urls: dict[str, str], *, max_requests: int, max_seconds: float, warmup: int = 5
+) -> Interleaved:
+    """Concurrency 1 against every target in ``urls`` (name: URL), round-robin: the
+    first request of each (nothing warm yet), ``warmup`` untimed rounds, then up to
+    ``max_requests`` timed requests each within ``max_seconds`` in all."""
+    out = Interleaved()
+    conns, paths = {}, {}
+    for name, url in urls.items():
+        host, port, paths[name] = _check(url)
+        conns[name] = http.client.HTTPConnection(host, port, timeout=120)
+
+    def one(name: str) -> tuple[int, bytes, str | None, float] | None:
+        started = time.perf_counter()
+        try:
+            try:
+                status, body, queries = _get(conns[name], paths[name])
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                # The server closed the idle keep-alive connection while the others
+                # answered (uvicorn, under Datasette, after 5 s): once more, on a new one.
+                conns[name].close()
+                started = time.perf_counter()
+                status, body, queries = _get(conns[name], paths[name])
+        except (OSError, http.client.HTTPException) as exc:
+            out.failed[name] = f"failed: {exc!r}"[:120]
+            conns[name].close()
+            return None
+        return status, body, queries, (time.perf_counter() - started) * 1000
+
+    live = []
+    for name in urls:
+        answer = one(name)
+        if answer is None:
+            continue
+        if answer[0] != 200:
+            out.failed[name] = str(answer[0])
+            continue
+        out.first_ms[name] = answer[3]
+        out.results[name] = Latency()
+        live.append(name)
+    for name in schedule(live, warmup):
+        if name not in out.failed:
+            one(name)
+    deadline = time.monotonic() + max_seconds
+    for name in schedule(live, max_requests):
+        if time.monotonic() >= deadline:
+            break
+        if name in out.failed:
+            continue
+        answer = one(name)
+        if answer is None:
+            continue
+        status, body, queries, elapsed = answer
+        result = out.results[name]
+        result.times_ms.append(elapsed)
+        result.statuses[status] = result.statuses.get(status, 0) + 1
+        result.bytes = len(body)
+        if queries is not None:
+            result.queries.append(int(queries))
+    for conn in conns.values():
+        conn.close()
+    return out
+
+
+def mixed(urls: list[str], *, total: int, concurrency: int, max_seconds: float) -> dict:
+    """``total`` requests in all, taken in turn from ``urls`` by ``concurrency`` clients,
+    stopping early after ``max_seconds``."""
+    targets = [_check(url) for url in urls]
+    lock = threading.Lock()
+    state = {"next": 0, "statuses": {}, "errors": 0}
+    deadline = time.monotonic() + max_seconds
+
+    def take() -> tuple[str, int, str] | None:
+        with lock:
+            if state["next"] >= total or time.monotonic() >= deadline:
+                return None
+            state["next"] += 1
+            return targets[(state["next"] - 1) % len(targets)]
+
+    def worker() -> None:
+        conns: dict[tuple[str, int], http.client.HTTPConnection] = {}
+        while (target := take()) is not None:
+            host, port, path = target
+            if (host, port) not in conns:
+                conns[host, port] = http.client.HTTPConnection(host, port, timeout=120)
+            conn = conns[host, port]
+            try:
+                status, _, _ = _get(conn, path)
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                with lock:
+                    state["errors"] += 1
+                continue
+            with lock:
+                state["statuses"][status] = state["statuses"].get(status, 0) + 1
+        for conn in conns.values():
+            conn.close()
+
+    started = time.monotonic()
+    workers = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for thread in workers:
+        thread.start()
+    for thread in workers:
+        thread.join()
+    return {
+        "requests": sum(state["statuses"].values()) + state["errors"],
+        "seconds": round(time.monotonic() - started, 1),
+        "statuses": state["statuses"],
+        "errors": state["errors"],
+        "urls": len(urls),
+        "concurrency": concurrency,
+    }
 
 
 def throughput(url: str, *, concurrency: int, seconds: float) -> dict:

@@ -1,13 +1,23 @@
-"""The benchmark (issue 6), in one command: ``bench/run.sh`` (or ``python -m bench.run``).
+"""The benchmark (issues 6 and 14), in one command: ``bench/run.sh`` (or ``python -m bench.run``).
 
-1. Makes sure the PostgreSQL database holds the synthetic knowledge base of the
-   size asked for (``generate_synthetic``), and exports its published rows to SQLite.
-2. Serves, side by side: the app (gunicorn, DEBUG off, Redis cache), the floor
-   (bench/floor_app.py, gunicorn with the same workers) and Datasette.
-3. For every scenario in bench/scenarios.py and every server: p50/p95/p99 at
-   concurrency 1, requests/s at 8 and 32, queries per request (the app's
-   X-DB-Queries header), then peak RSS per worker; ratios to the floor and Datasette.
-4. Writes bench/results/<date>.json and .md, and prints the table.
+For every size asked for (``--sizes`` on PostgreSQL, ``--sqlite-sizes`` on SQLite):
+
+1. Makes sure the database holds the synthetic knowledge base of that size
+   (``generate_synthetic``; PostgreSQL database ``<name>_<size>``, or the one named by
+   ``--database-url`` for ``--database-size``; SQLite file bench/results/kb_<size>.sqlite3),
+   and, on PostgreSQL, exports its published rows to SQLite for Datasette.
+2. Serves, side by side: the app with every cache off (``app-nocache``: no Redis,
+   ``PUBLIC_CACHE_SECONDS=0``), on PostgreSQL also as deployed (``app``: Redis, whole
+   responses cached) when ``--redis-url`` is given; the floor (bench/floor_app.py: the
+   app's own SQL through the driver and orjson); Datasette (on PostgreSQL runs the
+   exported published rows, on SQLite runs the app's own file).
+3. For every scenario in bench/scenarios.py: p50/p95/p99 at concurrency 1 with the
+   requests interleaved round-robin across the servers (so that noise from the shared
+   machine hits them alike), requests/s at ``--concurrency``, queries per request (the
+   app's X-DB-Queries header); then the memory phase: ``--memory-requests`` mixed
+   requests to each app server and the resident memory of each worker (VmRSS, VmHWM).
+4. Writes bench/results/<date>.json and .md and a chart of latency and memory against
+   size (bench/chart.py), and prints the tables.
 
 Everything is bounded in count and in time and talks to 127.0.0.1 only.
 """
@@ -15,29 +25,35 @@ Everything is bounded in count and in time and talks to 127.0.0.1 only.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import secrets
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import psycopg
 
 from bench import load
 from bench.export_sqlite import export, write_metadata
-from bench.scenarios import SCENARIOS, Scenario
+from bench.scenarios import SCENARIOS, Scenario, keyset_sql
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 BIN = Path(sys.executable).parent
-# Scenarios slower than this at concurrency 1 are not run at 8 and 32.
+# Scenarios slower than this at concurrency 1 are not run at higher concurrency.
 SLOW_MS = 2000
+APP_MODES = ("app", "app-nocache")
+TARGETS = (*APP_MODES, "floor", "datasette")
 
 # The heavy cases: the synthetic records ranked first hold the most evidence.
 PARAMS = {
@@ -49,6 +65,8 @@ PARAMS = {
 
 
 def fill(template: str, params: dict[str, str]) -> str:
+    """A URL or parameter with its ``{placeholders}`` filled; KeyError if one is missing
+    (the scenario is then not available: e.g. no cursor link in this version of the app)."""
     return template.format(**params)
 
 
@@ -59,39 +77,87 @@ def log(message: str) -> None:
 # --- data ---------------------------------------------------------------------
 
 
+def pg_url(base_url: str, size: int, base_size: int) -> str:
+    """The database of one size: the one named by ``base_url`` holds ``base_size``; every
+    other size has its own, named ``<name>_<size>`` beside it."""
+    if size == base_size:
+        return base_url
+    prefix, _, name = base_url.rpartition("/")
+    return f"{prefix}/{name}_{size}"
+
+
+def create_database(url: str) -> None:
+    prefix, _, name = url.rpartition("/")
+    with psycopg.connect(f"{prefix}/postgres", autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not found:
+            log(f"creating database {name}")
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def synthetic_count(database_url: str) -> int:
+    sql = (
+        "SELECT count(*) FROM treatments_therapyevidence e JOIN findings_source s "
+        "ON s.id = e.source_id WHERE s.key LIKE 'synthetic-%'"
+    )
+    path = sqlite_file(database_url)
+    if path is not None:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+            return conn.execute(sql).fetchone()[0]
     with psycopg.connect(database_url) as conn:
-        return conn.execute(
-            "SELECT count(*) FROM treatments_therapyevidence e JOIN findings_source s "
-            "ON s.id = e.source_id WHERE s.key LIKE 'synthetic-%'"
-        ).fetchone()[0]
+        return conn.execute(sql).fetchone()[0]
 
 
-def ensure_data(args) -> None:
-    env = {**os.environ, "DATABASE_URL": args.database_url, "DEBUG": "1"}
+def sqlite_file(database_url: str) -> str | None:
+    return database_url.removeprefix("sqlite:///") if database_url.startswith("sqlite:") else None
+
+
+def ensure_synthetic(database_url: str, size: int, args) -> bool:
+    """Migrates, and generates the data unless it holds ``size`` items; True if generated."""
+    env = {**os.environ, "DATABASE_URL": database_url, "DEBUG": "1"}
     subprocess.run([BIN / "python", "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    have = synthetic_count(args.database_url)
-    stamp = RESULTS / "kb.stamp"
-    wanted = f"{args.database_url} {args.evidence} {args.seed}"
-    if args.generate or have != args.evidence:
-        log(f"generating {args.evidence} synthetic evidence items (have {have})")
-        subprocess.run(
-            [BIN / "python", "manage.py", "generate_synthetic", "--evidence", str(args.evidence),
-             "--seed", str(args.seed)],
-            cwd=ROOT, env=env, check=True,
-        )  # fmt: skip
-        stamp.unlink(missing_ok=True)
+    have = synthetic_count(database_url)
+    if not args.generate and have == size:
+        return False
+    log(f"generating {size} synthetic evidence items in {database_url} (have {have})")
+    started = time.monotonic()
+    subprocess.run(
+        [BIN / "python", "manage.py", "generate_synthetic", "--evidence", str(size),
+         "--seed", str(args.seed)],
+        cwd=ROOT, env=env, check=True,
+    )  # fmt: skip
+    log(f"generated in {time.monotonic() - started:.0f} s")
+    if sqlite_file(database_url) is None:
         # The visibility map, so that the covering indexes give index-only scans now
         # rather than after autovacuum gets round to the new rows.
-        with psycopg.connect(args.database_url, autocommit=True) as conn:
+        with psycopg.connect(database_url, autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE")
-    sqlite = RESULTS / "kb.sqlite3"
-    fresh = sqlite.exists() and stamp.exists() and stamp.read_text() == wanted
+    return True
+
+
+def prepare_postgresql(size: int, args) -> dict:
+    url = pg_url(args.database_url, size, args.database_size)
+    create_database(url)
+    generated = ensure_synthetic(url, size, args)
+    target = RESULTS / f"export_{size}.sqlite3"
+    stamp = target.with_suffix(".stamp")
+    wanted = f"{url} {size} {args.seed}"
+    fresh = target.exists() and stamp.exists() and stamp.read_text() == wanted and not generated
     if args.datasette and not fresh:
-        log("exporting the published rows to SQLite for Datasette")
-        export(args.database_url, sqlite)
+        log(f"exporting the published rows of {size} to SQLite for Datasette")
+        export(url, target)
         stamp.write_text(wanted)
-    write_metadata(RESULTS / "datasette-metadata.json")
+    return {"database_url": url, "datasette_file": target, "datasette_reads": "export"}
+
+
+def prepare_sqlite(size: int, args) -> dict:
+    path = RESULTS / f"kb_{size}.sqlite3"
+    if not path.exists() and size in args.sqlite_copy:
+        log(f"copying {args.sqlite_copy[size]} to {path}")
+        shutil.copyfile(args.sqlite_copy[size], path)
+    url = f"sqlite:///{path}"
+    ensure_synthetic(url, size, args)
+    return {"database_url": url, "datasette_file": path, "datasette_reads": "app"}
 
 
 # --- servers ------------------------------------------------------------------
@@ -114,7 +180,7 @@ class Server:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def wait_ready(self, timeout: float = 60) -> None:
+    def wait_ready(self, timeout: float = 300) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -137,19 +203,23 @@ class Server:
             ppid = next(line for line in text.splitlines() if line.startswith("PPid:"))
             if int(ppid.split()[1]) == self.process.pid:
                 children.append(int(status.parent.name))
-        return children or [self.process.pid]
+        return sorted(children) or [self.process.pid]
 
-    def peak_rss_mb(self) -> list[float]:
-        """VmHWM: the most resident memory each worker has had since it started."""
-        peaks = []
+    def memory_mb(self) -> list[dict]:
+        """Per worker: VmRSS (resident now) and VmHWM (the most it has had), in MiB."""
+        workers = []
         for pid in self.pids():
             try:
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmHWM:"):
-                        peaks.append(round(int(line.split()[1]) / 1024, 1))
+                lines = Path(f"/proc/{pid}/status").read_text().splitlines()
             except OSError:
                 continue
-        return peaks
+            row = {"pid": pid}
+            for line in lines:
+                key = {"VmRSS:": "rss_mb", "VmHWM:": "hwm_mb"}.get(line.split(" ")[0].strip())
+                if key:
+                    row[key] = round(int(line.split()[1]) / 1024, 1)
+            workers.append(row)
+        return workers
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -158,21 +228,18 @@ class Server:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=20)
 
 
-def start_servers(args) -> dict[str, Server]:
+def app_env(database_url: str, redis_url: str) -> dict:
     base_env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "DATABASE_URL")}
-    gunicorn = [
-        str(BIN / "gunicorn"), "--config", "python:mecfs_kb.gunicorn_conf",
-        "--workers", str(args.workers), "--max-requests", "0", "--timeout", "120",
-    ]  # fmt: skip
-    servers = {}
-    app_env = {
+    base_env.pop("REDIS_URL", None)
+    env = {
         **base_env,
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DATABASE_URL": args.database_url,
+        "DATABASE_URL": database_url,
         "BENCH_QUERY_COUNT": "1",
         "LOG_LEVEL": "WARNING",
         # Plain HTTP on 127.0.0.1, and no throttling of the load driver's one address.
@@ -180,66 +247,71 @@ def start_servers(args) -> dict[str, Server]:
         "API_THROTTLE_ANON": "100000000/minute",
         "API_THROTTLE_USER": "100000000/minute",
     }
-    if args.redis_url:
-        app_env["REDIS_URL"] = args.redis_url
-        app_env["CACHE_KEY_PREFIX"] = "bench_perf"
-        # Start cold: nothing cached from an earlier run (our own Redis database only).
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+        env["CACHE_KEY_PREFIX"] = "bench_perf"
+    return env
+
+
+def start_servers(backend: str, data: dict, args) -> dict[str, Server]:
+    base_env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "DATABASE_URL")}
+    base_env.pop("REDIS_URL", None)
+    gunicorn = [
+        str(BIN / "gunicorn"), "--config", "python:mecfs_kb.gunicorn_conf",
+        "--workers", str(args.workers), "--max-requests", "0", "--timeout", "300",
+    ]  # fmt: skip
+    app_port, floor_port, datasette_port, nocache_port = args.ports
+    url = data["database_url"]
+    servers: dict[str, Server] = {}
+    deployed = backend == "postgresql" and bool(args.redis_url)
+    if deployed:
         import redis
 
+        # Start cold: nothing cached from an earlier run (our own Redis database only).
         redis.Redis.from_url(args.redis_url).flushdb()
     subprocess.run(
         [BIN / "python", "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=ROOT, env=app_env, check=True,
+        cwd=ROOT, env=app_env(url, ""), check=True,
     )  # fmt: skip
-    # "app": as deployed (whole responses cached until the next publish).
-    servers["app"] = Server(
-        "app",
-        args.ports[0],
-        [*gunicorn, "--bind", f"127.0.0.1:{args.ports[0]}", "mecfs_kb.wsgi"],
-        app_env,
-        "/healthz",
-    )
-    # "app-uncached": the same without the response cache, so every request runs its
-    # view and its queries (the per-publish matrix stays cached): what a URL costs the
-    # first time it is asked for after a publish.
-    servers["app-uncached"] = Server(
-        "app-uncached",
-        args.ports[3],
-        [*gunicorn, "--bind", f"127.0.0.1:{args.ports[3]}", "mecfs_kb.wsgi"],
-        {**app_env, "PUBLIC_RESPONSE_CACHE": "0"},
-        "/healthz",
-    )
-    # "capture": the app with every cache off, run once per scenario to record the SQL
-    # a request runs when nothing is cached; the floor then runs exactly that SQL.
+    if deployed:
+        # "app": as deployed (whole responses cached until the next publish).
+        servers["app"] = Server(
+            "app",
+            app_port,
+            [*gunicorn, "--bind", f"127.0.0.1:{app_port}", "mecfs_kb.wsgi"],
+            app_env(url, args.redis_url),
+            "/healthz",
+        )
+    # "app-nocache": every cache off (no Redis, PUBLIC_CACHE_SECONDS=0), as a new user's
+    # `make run` on SQLite: every request runs its view and all its SQL. It also records
+    # the SQL of a request that asks for it (X-Bench-Scenario), which the floor replays.
     capture_dir = RESULTS / "sql"
     shutil.rmtree(capture_dir, ignore_errors=True)
     capture_dir.mkdir(parents=True)
-    servers["capture"] = Server(
-        "capture",
-        args.ports[4],
-        [*gunicorn, "--bind", f"127.0.0.1:{args.ports[4]}", "mecfs_kb.wsgi"],
-        {**app_env, "PUBLIC_CACHE_SECONDS": "0", "BENCH_CAPTURE_SQL": str(capture_dir)},
+    servers["app-nocache"] = Server(
+        "app-nocache",
+        nocache_port,
+        [*gunicorn, "--bind", f"127.0.0.1:{nocache_port}", "mecfs_kb.wsgi"],
+        {**app_env(url, ""), "PUBLIC_CACHE_SECONDS": "0", "BENCH_CAPTURE_SQL": str(capture_dir)},
         "/healthz",
     )
     servers["floor"] = Server(
         "floor",
-        args.ports[1],
-        [*gunicorn, "--bind", f"127.0.0.1:{args.ports[1]}", "bench.floor_app:application"],
-        {
-            **base_env,
-            "FLOOR_DATABASE_URL": args.database_url,
-            "FLOOR_CAPTURED_SQL": str(capture_dir),
-        },
-        "/treatments_html",
+        floor_port,
+        [*gunicorn, "--bind", f"127.0.0.1:{floor_port}", "bench.floor_app:application"],
+        {**base_env, "FLOOR_DATABASE_URL": url, "FLOOR_CAPTURED_SQL": str(capture_dir)},
+        "/",
     )
     if args.datasette:
+        file = Path(data["datasette_file"])
+        metadata = RESULTS / f"datasette-{backend}-{file.stem}.json"
+        write_metadata(metadata, data["datasette_reads"], database=file.stem)
         servers["datasette"] = Server(
             "datasette",
-            args.ports[2],
+            datasette_port,
             [
-                str(BIN / "datasette"), "serve", "-i", str(RESULTS / "kb.sqlite3"),
-                "-m", str(RESULTS / "datasette-metadata.json"),
-                "-h", "127.0.0.1", "-p", str(args.ports[2]),
+                str(BIN / "datasette"), "serve", "-i", str(file), "-m", str(metadata),
+                "-h", "127.0.0.1", "-p", str(datasette_port),
                 "--setting", "sql_time_limit_ms", "60000",
                 "--setting", "max_returned_rows", "100000",
                 "--setting", "default_page_size", "50",
@@ -247,18 +319,73 @@ def start_servers(args) -> dict[str, Server]:
             base_env,
             "/-/versions.json",
         )  # fmt: skip
-    for server in servers.values():
-        server.wait_ready()
+    try:
+        for server in servers.values():
+            if server.name == "floor":
+                wait_floor(server)
+            else:
+                server.wait_ready()
+    except Exception:
+        for server in servers.values():
+            server.stop()
+        raise
     return servers
 
 
+def wait_floor(server: Server, timeout: float = 60) -> None:
+    """The floor answers 404 at / (no scenario): any HTTP answer means it is up."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(server.base + "/", timeout=5)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"floor did not answer; see {server.log_path}")
+
+
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=300) as response:
+        return json.loads(response.read())
+
+
+def cursor_page(base: str, page: int = 50) -> str | None:
+    """The path of page ``page`` of the evidence list reached through the app's ``next``
+    links, when they carry a ``cursor`` (keyset pagination); None for page numbers."""
+    link = get_json(base + "/api/v1/evidence/").get("next")
+    if not link or "cursor=" not in link:
+        return None
+    for _ in range(page - 2):
+        link = get_json(link).get("next")
+        if not link:
+            return None
+    parts = urlsplit(link)
+    return f"{parts.path}?{parts.query}"
+
+
+def keyset_params(file: Path, source: str) -> dict[str, str]:
+    """The sort key of the last row of page 49, from the file Datasette serves."""
+    with sqlite3.connect(f"file:{file}?mode=ro", uri=True) as conn:
+        row = conn.execute(keyset_sql(source)).fetchone()
+    if row is None:
+        return {}
+    return {"after_level": str(row[0]), "after_year": str(row[1]), "after_id": str(row[2])}
+
+
 def capture_sql(servers: dict[str, Server], params: dict[str, str]) -> dict[str, int]:
-    """Ask the capture server for every scenario once; returns statements per scenario."""
+    """Ask the app with every cache off for every scenario once, recording its SQL;
+    returns the statements per scenario."""
     counts = {}
     for scenario in SCENARIOS:
-        if not scenario.app:
+        try:
+            path = fill(scenario.app, params) if scenario.app else None
+        except KeyError:
             continue
-        url = servers["capture"].base + fill(scenario.app, params)
+        if path is None:
+            continue
+        url = servers["app-nocache"].base + path
         request = urllib.request.Request(url, headers={"X-Bench-Scenario": scenario.name})
         try:
             with urllib.request.urlopen(request, timeout=300) as response:
@@ -266,62 +393,76 @@ def capture_sql(servers: dict[str, Server], params: dict[str, str]) -> dict[str,
         except OSError as exc:
             log(f"capture of {scenario.name} failed: {exc}")
             continue
-        path = RESULTS / "sql" / f"{scenario.name}.json"
-        if path.exists():
-            counts[scenario.name] = len(json.loads(path.read_text()))
-    servers.pop("capture").stop()
+        captured = RESULTS / "sql" / f"{scenario.name}.json"
+        if captured.exists():
+            counts[scenario.name] = len(json.loads(captured.read_text()))
     return counts
 
 
 # --- measuring ----------------------------------------------------------------
 
 
-def urls_for(scenario: Scenario, servers: dict[str, Server], params: dict[str, str]) -> dict:
-    from urllib.parse import urlencode
-
-    query = urlencode({k: fill(v, params) for k, v in scenario.params.items()})
+def urls_for(scenario: Scenario, bases: dict[str, str], params: dict[str, str]) -> dict:
+    """Each server's URL for a scenario (``bases``: server name to base URL); a server
+    whose URL cannot be filled (a placeholder without a value) is left out."""
     urls = {}
-    if scenario.app:
-        for name in ("app", "app-uncached"):
-            urls[name] = servers[name].base + fill(scenario.app, params)
-    urls["floor"] = f"{servers['floor'].base}/{scenario.name}?{query}"
-    if "datasette" in servers:
+    try:
+        query = urlencode({k: fill(v, params) for k, v in scenario.params.items()})
+    except KeyError:
+        query = None
+    for name in APP_MODES:
+        if name in bases and scenario.app:
+            with contextlib.suppress(KeyError):
+                urls[name] = bases[name] + fill(scenario.app, params)
+    if query is not None and "floor" in bases:
+        urls["floor"] = f"{bases['floor']}/{scenario.name}?{query}"
+    if query is not None and "datasette" in bases:
         fmt = scenario.datasette_format
         suffix = {"json": ".json", "csv": ".csv", "html": ""}[fmt]
         extra = {"json": "_shape=array", "csv": "_size=max", "html": ""}[fmt]
         joined = "&".join(part for part in (query, extra) if part)
-        urls["datasette"] = f"{servers['datasette'].base}/kb/{scenario.name}{suffix}?{joined}"
+        urls["datasette"] = f"{bases['datasette']}/{scenario.name}{suffix}?{joined}"
     return urls
 
 
-def measure(url: str, args) -> dict:
-    try:
-        return _measure(url, args)
-    except (OSError, subprocess.SubprocessError) as exc:
-        # A request slower than the driver's timeout: reported, not fatal.
-        return {"url": url, "available": False, "status": f"failed: {exc!r}"[:120]}
-
-
-def _measure(url: str, args) -> dict:
-    probe = load.latency(url, max_requests=1, max_seconds=120, warmup=0)
-    status = next(iter(probe.statuses))
-    if status != 200:
-        return {"url": url, "available": False, "status": status}
-    # The first request: nothing cached for this URL yet.
-    result = {"url": url, "available": True, "first_ms": round(probe.times_ms[0], 1)}
-    result["c1"] = load.latency(
-        url, max_requests=args.latency_requests, max_seconds=args.latency_seconds
-    ).summary()
-    for concurrency in (8, 32):
-        if result["c1"]["p50_ms"] > SLOW_MS:
-            # Dozens of multi-second requests would only queue up behind each other.
-            result[f"c{concurrency}"] = {"rps": None, "skipped": f"p50 over {SLOW_MS} ms"}
+def measure(urls: dict[str, str], args) -> dict:
+    """Concurrency 1, interleaved across the servers; then throughput, server by server."""
+    timed = load.interleaved(
+        urls,
+        max_requests=args.latency_requests,
+        max_seconds=args.latency_seconds,
+        warmup=args.warmup,
+    )
+    row = {}
+    for name, url in urls.items():
+        if name not in timed.results:
+            row[name] = {"url": url, "available": False, "status": timed.failed.get(name)}
             continue
-        result[f"c{concurrency}"] = load.throughput(
-            url, concurrency=concurrency, seconds=args.duration
-        )
-        drain(url)
-    return result
+        result = {
+            "url": url,
+            "available": True,
+            "first_ms": round(timed.first_ms[name], 1),
+            "c1": timed.results[name].summary(),
+        }
+        if name in timed.failed:
+            result["failed_later"] = timed.failed[name]
+        row[name] = result
+    for concurrency in args.concurrency:
+        for result in row.values():
+            if not result["available"]:
+                continue
+            if (result["c1"]["p50_ms"] or 0) > SLOW_MS:
+                # Dozens of multi-second requests would only queue behind each other.
+                result[f"c{concurrency}"] = {"rps": None, "skipped": f"p50 over {SLOW_MS} ms"}
+                continue
+            try:
+                result[f"c{concurrency}"] = load.throughput(
+                    result["url"], concurrency=concurrency, seconds=args.duration
+                )
+            except (OSError, subprocess.SubprocessError) as exc:
+                result[f"c{concurrency}"] = {"rps": None, "skipped": repr(exc)[:120]}
+            drain(result["url"])
+    return row
 
 
 def drain(url: str, timeout: float = 300) -> None:
@@ -338,41 +479,106 @@ def drain(url: str, timeout: float = 300) -> None:
             return
 
 
-def run(args) -> dict:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    ensure_data(args)
-    log("starting servers")
-    servers = start_servers(args)
-    log("capturing the app's SQL for the floor")
-    captured = capture_sql(servers, PARAMS)
-    results: dict = {
-        "date": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": " ".join(sys.argv),
-        "evidence": args.evidence,
-        "seed": args.seed,
-        "workers": args.workers,
-        "machine": machine(args.database_url),
-        "params": PARAMS,
-        "floor_statements": captured,
+def memory_phase(servers: dict[str, Server], scenarios: dict, args) -> dict:
+    """``--memory-requests`` requests to each app server, spread over every scenario it
+    answered, then each worker's resident memory."""
+    memory = {}
+    for mode in APP_MODES:
+        if mode not in servers or args.memory_requests <= 0:
+            continue
+        urls = [
+            row[mode]["url"] for row in scenarios.values() if row.get(mode, {}).get("available")
+        ]
+        if not urls:
+            continue
+        log(f"memory: {args.memory_requests} mixed requests to {mode}")
+        sent = load.mixed(
+            urls,
+            total=args.memory_requests,
+            concurrency=args.memory_concurrency,
+            max_seconds=args.memory_seconds,
+        )
+        memory[mode] = {**sent, "workers": servers[mode].memory_mb()}
+    return memory
+
+
+def run_one(backend: str, size: int, args) -> dict:
+    prepare = prepare_postgresql if backend == "postgresql" else prepare_sqlite
+    data = prepare(size, args)
+    log(f"{backend} {size}: starting servers")
+    load_before = os.getloadavg()
+    servers = start_servers(backend, data, args)
+    params = dict(PARAMS)
+    run: dict = {
+        "backend": backend,
+        "evidence": size,
+        "database": data["database_url"].rpartition("/")[2],
+        "datasette_reads": data["datasette_reads"] if args.datasette else None,
+        "load_average_at_start": load_before,
         "scenarios": {},
     }
     try:
+        cursor = cursor_page(servers["app-nocache"].base)
+        if cursor:
+            params["cursor50"] = cursor
+        if args.datasette:
+            params.update(keyset_params(Path(data["datasette_file"]), data["datasette_reads"]))
+        run["params"] = params
+        log("capturing the app's SQL for the floor")
+        run["floor_statements"] = capture_sql(servers, params)
+        bases = {name: server.base for name, server in servers.items()}
+        bases["datasette"] = f"{bases.get('datasette')}/{Path(data['datasette_file']).stem}"
+        if not args.datasette:
+            bases.pop("datasette")
         for scenario in SCENARIOS:
             if args.only and scenario.name not in args.only:
                 continue
-            urls = urls_for(scenario, servers, PARAMS)
+            urls = urls_for(scenario, bases, params)
+            log(f"{backend} {size}: {scenario.name} on {', '.join(urls)}")
             row = {"label": scenario.label, "api_list": scenario.api_list}
-            if not scenario.app:
-                row["app"] = {"available": False, "status": "not built yet"}
-            for target, url in urls.items():
-                log(f"{scenario.name} on {target}")
-                row[target] = measure(url, args)
-            results["scenarios"][scenario.name] = row
-        results["peak_rss_mb"] = {name: s.peak_rss_mb() for name, s in servers.items()}
+            row.update(measure(urls, args))
+            if not scenario.app or not any(m in urls for m in APP_MODES):
+                row["app-nocache"] = {"available": False, "status": "not served by this app"}
+            run["scenarios"][scenario.name] = row
+        run["memory"] = memory_phase(servers, run["scenarios"], args)
+        run["memory_at_end"] = {name: s.memory_mb() for name, s in servers.items()}
+        run["load_average_at_end"] = os.getloadavg()
     finally:
         for server in servers.values():
             server.stop()
+    return run
+
+
+def run(args, save=None) -> dict:
+    """Every backend and size in turn; ``save(results)`` after each, so that a long sweep
+    stopped half-way keeps what it measured."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    results: dict = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": " ".join(sys.argv),
+        "commit": commit(),
+        "seed": args.seed,
+        "workers": args.workers,
+        "machine": machine(args.database_url),
+        "runs": [],
+    }
+    plan = [("postgresql", size) for size in args.sizes]
+    plan += [("sqlite", size) for size in args.sqlite_sizes]
+    for backend, size in plan:
+        results["runs"].append(run_one(backend, size, args))
+        if save:
+            save(results)
     return results
+
+
+def commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        )
+    except OSError:
+        return "unknown"
+    return out.stdout.strip() or "unknown"
 
 
 def machine(database_url: str) -> dict:
@@ -382,13 +588,17 @@ def machine(database_url: str) -> dict:
          if line.startswith("model name")),
         "unknown",
     )  # fmt: skip
-    with psycopg.connect(database_url) as conn:
-        pg = conn.execute("SHOW server_version").fetchone()[0]
+    try:
+        with psycopg.connect(database_url.rpartition("/")[0] + "/postgres") as conn:
+            pg = conn.execute("SHOW server_version").fetchone()[0]
+    except psycopg.Error:
+        pg = "unknown"
     return {
         "cores": os.cpu_count(),
         "memory_gib": round(int(meminfo[1]) / 1024 / 1024, 1),
         "cpu": cpu,
         "postgresql": pg,
+        "sqlite": sqlite3.sqlite_version,
         "python": sys.version.split()[0],
         "load_average_at_start": os.getloadavg(),
     }
@@ -397,43 +607,87 @@ def machine(database_url: str) -> dict:
 # --- report -------------------------------------------------------------------
 
 
-def ratio(a, b) -> str:
-    return f"{a / b:.2f}x" if a and b else "-"
+def ratio(a, b) -> float | None:
+    """``a / b`` rounded to two places, or None when either is missing or zero."""
+    return round(a / b, 2) if a and b else None
+
+
+def ratios(row: dict, mode: str) -> dict:
+    """The app's p50 and p95 (and req/s at 8, when measured) over the floor's and
+    Datasette's, for one scenario's row."""
+    app = row.get(mode) or {}
+    out = {}
+    if not app.get("available"):
+        return out
+    for ref in ("floor", "datasette"):
+        other = row.get(ref) or {}
+        if not other.get("available"):
+            continue
+        for key in ("p50_ms", "p95_ms"):
+            out[f"{key[:3]}/{ref}"] = ratio(app["c1"][key], other["c1"][key])
+        if "c8" in app and "c8" in other:
+            out[f"rps8/{ref}"] = ratio(app["c8"].get("rps"), other["c8"].get("rps"))
+    return out
 
 
 def fmt(value) -> str:
     return "-" if value is None else f"{value:g}"
 
 
+def fmt_ratio(value) -> str:
+    return "-" if value is None else f"{value:.2f}\N{MULTIPLICATION SIGN}"
+
+
 def markdown(results: dict) -> str:
     m = results["machine"]
-    with_datasette = any("datasette" in r for r in results["scenarios"].values())
     lines = [
-        f"Run {results['date']}: {results['evidence']} evidence items (seed {results['seed']}), "
-        f"{results['workers']} gunicorn workers for the app and the floor; Datasette "
-        f"{'included' if with_datasette else 'skipped'}.",
+        f"Run {results['date']} on commit `{results['commit']}`, {results['workers']} "
+        f"gunicorn workers for the app and the floor, Datasette as one process.",
         f"Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB, PostgreSQL "
-        f"{m['postgresql']}, Python {m['python']}; load average at start "
-        f"{', '.join(f'{x:.2f}' for x in m['load_average_at_start'])}.",
+        f"{m['postgresql']}, SQLite {m['sqlite']}, Python {m['python']}; load average at "
+        f"start {', '.join(f'{x:.2f}' for x in m['load_average_at_start'])}.",
         f"Command: `{results['command']}`",
+    ]
+    for run in results["runs"]:
+        lines += run_markdown(run)
+    return "\n".join(lines) + "\n"
+
+
+def run_markdown(run: dict) -> list[str]:
+    backend = {"postgresql": "PostgreSQL", "sqlite": "SQLite"}[run["backend"]]
+    reads = {"export": "the published rows exported to SQLite", "app": "the app's own file"}
+    loads = [", ".join(f"{x:.2f}" for x in run.get(k, ())) for k in
+             ("load_average_at_start", "load_average_at_end")]  # fmt: skip
+    concurrencies = sorted(
+        {int(k[1:]) for row in run["scenarios"].values() for r in row.values()
+         if isinstance(r, dict) for k in r if k.startswith("c") and k[1:].isdigit()} - {1}
+    )  # fmt: skip
+    lines = [
         "",
-        "| scenario | server | first ms | p50 ms | p95 ms | p99 ms | req/s @8 | req/s @32 "
-        "| queries/req | bytes |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"### {backend}, {run['evidence']:,} evidence items",
+        "",
+        f"Database `{run['database']}`; Datasette reads "
+        f"{reads.get(run.get('datasette_reads'), 'nothing (skipped)')}. Load average "
+        f"{loads[0]} at the start, {loads[1]} at the end. Concurrency 1, requests "
+        "interleaved round-robin across the servers.",
+        "",
+        "| scenario | server | first ms | p50 ms | p95 ms | p99 ms | n | "
+        + "".join(f"req/s @{c} | " for c in concurrencies)
+        + "queries/req | bytes |",
+        "|---|---|" + "---:|" * (7 + len(concurrencies)),
     ]
     ratio_lines = [
         "",
-        "| scenario | app | p95 / floor p95 | p95 / Datasette p95 | req/s@8 / floor | "
-        "req/s@8 / Datasette |",
+        "| scenario | app | p50 ÷ floor | p95 ÷ floor | p50 ÷ Datasette | p95 ÷ Datasette |",
         "|---|---|---:|---:|---:|---:|",
     ]
-    for name, row in results["scenarios"].items():
-        for target in ("app", "app-uncached", "floor", "datasette"):
+    for name, row in run["scenarios"].items():
+        for target in TARGETS:
             r = row.get(target)
             if r is None:
                 continue
             if not r.get("available"):
-                lines.append(f"| {name} | {target} | not available ({r.get('status')}) ||||||||")
+                lines.append(f"| {name} | {target} | not available ({r.get('status')}) |")
                 continue
             c1 = r["c1"]
             queries = (
@@ -445,36 +699,48 @@ def markdown(results: dict) -> str:
                     else f"{c1['queries_min']}-{c1['queries_max']}"
                 )
             )
+            rps = "".join(f"{fmt(r.get(f'c{c}', {}).get('rps'))} | " for c in concurrencies)
             lines.append(
                 f"| {name} | {target} | {fmt(r['first_ms'])} | {fmt(c1['p50_ms'])} | "
-                f"{fmt(c1['p95_ms'])} | "
-                f"{fmt(c1['p99_ms'])} | {fmt(r['c8']['rps'])} | {fmt(r['c32']['rps'])} | "
+                f"{fmt(c1['p95_ms'])} | {fmt(c1['p99_ms'])} | {c1['n']} | {rps}"
                 f"{queries} | {c1['bytes']} |"
             )
-        floor, ds = (row.get(t) or {} for t in ("floor", "datasette"))
-        for mode in ("app", "app-uncached"):
-            app = row.get(mode) or {}
-            if not app.get("available"):
-                continue
-            ratio_lines.append(
-                f"| {name} | {mode} | "
-                f"{ratio(app['c1']['p95_ms'], floor.get('c1', {}).get('p95_ms'))} | "
-                f"{ratio(app['c1']['p95_ms'], ds.get('c1', {}).get('p95_ms'))} | "
-                f"{ratio(app['c8']['rps'], floor.get('c8', {}).get('rps'))} | "
-                f"{ratio(app['c8']['rps'], ds.get('c8', {}).get('rps'))} |"
-            )
-    rss = results.get("peak_rss_mb", {})
+        for mode in APP_MODES:
+            r = ratios(row, mode)
+            if r:
+                ratio_lines.append(
+                    f"| {name} | {mode} | "
+                    + " | ".join(
+                        fmt_ratio(r.get(k))
+                        for k in ("p50/floor", "p95/floor", "p50/datasette", "p95/datasette")
+                    )
+                    + " |"
+                )
     lines += ratio_lines
-    captured = results.get("floor_statements", {})
+    captured = run.get("floor_statements", {})
     lines += [
         "",
         "Floor statements: the app's own SQL, captured with every cache off, for "
         + (", ".join(f"{k} ({n})" for k, n in captured.items()) or "no scenario")
-        + "; hand-written (bench/scenarios.py) for the others.",
+        + ".",
     ]
-    lines += ["", "Peak RSS per worker (MiB, VmHWM over the whole run):"]
-    lines += [f"- {name}: {', '.join(map(str, peaks))}" for name, peaks in rss.items()]
-    return "\n".join(lines) + "\n"
+    for mode, memory in run.get("memory", {}).items():
+        workers = ", ".join(
+            f"{w.get('rss_mb')} (peak {w.get('hwm_mb')})" for w in memory["workers"]
+        )
+        lines += [
+            "",
+            f"Memory of {mode} after {memory['requests']} mixed requests over "
+            f"{memory['urls']} URLs ({memory['concurrency']} clients, {memory['seconds']} s): "
+            f"VmRSS per worker {workers} MiB.",
+        ]
+    at_end = run.get("memory_at_end", {})
+    lines += ["", "VmRSS (VmHWM) per process at the end, MiB:"]
+    lines += [
+        f"- {name}: " + ", ".join(f"{w.get('rss_mb')} ({w.get('hwm_mb')})" for w in workers)
+        for name, workers in at_end.items()
+    ]
+    return lines
 
 
 def parse_args(argv=None):
@@ -482,33 +748,83 @@ def parse_args(argv=None):
     parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/kb_perf"),
+        help="The PostgreSQL database of --database-size items; other sizes get <name>_<size>.",
     )
+    parser.add_argument("--database-size", type=int, default=500_000)
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL", ""))
-    parser.add_argument("--evidence", type=int, default=500_000)
+    parser.add_argument(
+        "--sizes", type=int, nargs="*", default=[500_000], help="PostgreSQL runs (evidence)."
+    )
+    parser.add_argument(
+        "--sqlite-sizes", type=int, nargs="*", default=[100_000], help="SQLite runs (evidence)."
+    )
+    parser.add_argument(
+        "--sqlite-copy",
+        action="append",
+        default=[],
+        metavar="SIZE=PATH",
+        help="Start the SQLite file of SIZE as a copy of PATH (a file already generated).",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--generate", action="store_true", help="Regenerate the data.")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
-        "--ports",
-        default="8501,8502,8503,8504,8505",
-        help="app,floor,datasette,app-uncached,capture",
+        "--ports", default="8501,8502,8503,8504", help="app,floor,datasette,app-nocache"
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        nargs="*",
+        default=[8, 32],
+        help="Throughput runs (none: skip them).",
     )
     parser.add_argument("--duration", type=float, default=5, help="Seconds per throughput run.")
-    parser.add_argument("--latency-requests", type=int, default=200)
-    parser.add_argument("--latency-seconds", type=float, default=10)
+    parser.add_argument("--latency-requests", type=int, default=200, help="Per server.")
+    parser.add_argument(
+        "--latency-seconds", type=float, default=30, help="Per scenario, all servers together."
+    )
+    parser.add_argument(
+        "--warmup", type=int, default=5, help="Untimed rounds before the latency phase."
+    )
+    parser.add_argument("--memory-requests", type=int, default=10_000)
+    parser.add_argument("--memory-concurrency", type=int, default=4)
+    parser.add_argument("--memory-seconds", type=float, default=1800)
     parser.add_argument("--no-datasette", dest="datasette", action="store_false")
+    parser.add_argument("--no-chart", dest="chart", action="store_false")
     parser.add_argument("--only", nargs="*", help="Scenario names to run.")
     args = parser.parse_args(argv)
     args.ports = [int(p) for p in args.ports.split(",")]
+    if len(args.ports) != 4:
+        parser.error("--ports takes four ports: app,floor,datasette,app-nocache")
     if not args.database_url.startswith("postgres"):
-        parser.error("the benchmark runs on PostgreSQL: --database-url postgres://...")
+        parser.error("--database-url names the PostgreSQL database: postgres://...")
+    copies = {}
+    for item in args.sqlite_copy:
+        size, _, path = item.partition("=")
+        if not size.isdigit() or not Path(path).is_file():
+            parser.error(f"--sqlite-copy {item!r}: SIZE=PATH of an existing file")
+        copies[int(size)] = Path(path)
+    args.sqlite_copy = copies
     return args
 
 
-if __name__ == "__main__":
-    outcome = run(parse_args())
+def main(argv=None) -> None:
+    args = parse_args(argv)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    (RESULTS / f"{stamp}.json").write_text(json.dumps(outcome, indent=2))
+
+    def save(results: dict) -> None:
+        (RESULTS / f"{stamp}.json").write_text(json.dumps(results, indent=2))
+        (RESULTS / f"{stamp}.md").write_text(markdown(results))
+
+    outcome = run(args, save)
     table = markdown(outcome)
-    (RESULTS / f"{stamp}.md").write_text(table)
+    if args.chart:
+        from bench.chart import draw
+
+        draw(outcome, RESULTS / f"{stamp}.png")
+        log(f"chart: {RESULTS / f'{stamp}.png'}")
     print(table)
+
+
+if __name__ == "__main__":
+    main()

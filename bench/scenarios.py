@@ -28,6 +28,14 @@ PUBLISHED_EVIDENCE = """
          WHERE a2.id = e.abnormality_id AND a2.status = 'published'))
 """
 
+PUBLISHED_FINDING = """
+    e.status = 'published'
+    AND EXISTS (SELECT 1 FROM findings_source s WHERE s.id = e.source_id
+                AND s.status = 'published')
+    AND (e.abnormality_id IS NULL OR EXISTS (SELECT 1 FROM findings_abnormality a2
+         WHERE a2.id = e.abnormality_id AND a2.status = 'published'))
+"""
+
 THERAPY_COLUMNS = "t.id, t.slug, t.name, t.kind, t.stage, t.summary"
 
 # The therapy list: a page of therapies with their evidence summary over all
@@ -92,20 +100,34 @@ def _search(table: str, fields: tuple[str, ...], published: str, label: str) -> 
         ORDER BY rank DESC, x.id LIMIT 25"""
 
 
-FLOOR_SQL: dict[str, list[str]] = {
-    "therapies_by_abnormality": [_therapy_page(ONE), _page_pairs(_therapy_ids(ONE))],
-    "therapies_by_two_all": [_therapy_page(TWO), _page_pairs(_therapy_ids(TWO))],
-    "evidence_by_therapy_level": [
-        f"""SELECT e.id, e.level, e.direction, e.link_kind, e.statement, e.quote,
+EVIDENCE_ROWS = """SELECT e.id, e.level, e.direction, e.link_kind, e.statement, e.quote,
                e.study_design, e.participants, e.case_definition, e.curator_note,
                th.slug AS therapy, a.slug AS abnormality, s.id AS source, s.key, s.title,
                s.authors, s.container, s.year, s.doi, s.pmid, s.url
         FROM treatments_therapyevidence e
         JOIN treatments_therapy th ON th.id = e.therapy_id
         JOIN findings_source s ON s.id = e.source_id
-        LEFT JOIN findings_abnormality a ON a.id = e.abnormality_id
-        WHERE th.slug = %(therapy1)s AND e.level <= %(level)s AND {PUBLISHED_EVIDENCE}
-        ORDER BY e.level, s.year DESC, e.id LIMIT {PAGE}"""
+        LEFT JOIN findings_abnormality a ON a.id = e.abnormality_id"""
+EVIDENCE_ORDER = "ORDER BY e.level, s.year DESC, e.id"
+TEXT = """(e.statement ILIKE '%%' || %(q)s || '%%' OR e.plain_summary ILIKE '%%' || %(q)s || '%%'
+        OR e.quote ILIKE '%%' || %(q)s || '%%')"""
+
+
+def _evidence_page(where: str, offset: int = 0) -> str:
+    return f"""{EVIDENCE_ROWS}
+        WHERE {where} {PUBLISHED_EVIDENCE} {EVIDENCE_ORDER} LIMIT {PAGE} OFFSET {offset}"""
+
+
+FLOOR_SQL: dict[str, list[str]] = {
+    # Hand-written statements, used only where the app's own SQL was not captured.
+    "evidence_by_abnormality": [_evidence_page("a.slug = %(abn1)s AND")],
+    "evidence_list": [_evidence_page("")],
+    "evidence_page50": [_evidence_page("", offset=49 * PAGE)],
+    "evidence_search": [_evidence_page(f"{TEXT} AND")],
+    "therapies_by_abnormality": [_therapy_page(ONE), _page_pairs(_therapy_ids(ONE))],
+    "therapies_by_two_all": [_therapy_page(TWO), _page_pairs(_therapy_ids(TWO))],
+    "evidence_by_therapy_level": [
+        _evidence_page("th.slug = %(therapy1)s AND e.level <= %(level)s AND")
     ],
     "therapy_detail": [
         f"""SELECT {THERAPY_COLUMNS}, t.aliases, t.mechanism, {THERAPY_SUMMARY}
@@ -211,6 +233,24 @@ def _ds_therapies(where: str, order: str = "t.name", limit: str = f"LIMIT {PAGE}
 
 DS_BY_EVIDENCE = "best_level IS NULL, best_level, t.name, t.id"
 
+DS_EVIDENCE_ROWS = """SELECT e.id, e.level, e.direction, e.link_kind, e.statement, e.quote,
+               e.study_design, e.participants, e.case_definition,
+               th.slug AS therapy, a.slug AS abnormality, s.id AS source, s.key, s.title,
+               s.authors, s.container, s.year
+        FROM evidence e JOIN therapy th ON th.id = e.therapy_id
+        JOIN source s ON s.id = e.source_id
+        LEFT JOIN abnormality a ON a.id = e.abnormality_id"""
+DS_EVIDENCE_ORDER = f"ORDER BY e.level, s.year DESC, e.id LIMIT {PAGE}"
+# Page 50 by keyset (Datasette's way of paging, as its ``_next`` token does on a table):
+# the rows after the last one of page 49, whose key the harness reads once from the file
+# (KEYSET_SQL) and passes as parameters.
+DS_AFTER = """(e.level > :after_level OR (e.level = :after_level AND (s.year < :after_year
+        OR (s.year = :after_year AND e.id > :after_id))))"""
+KEYSET_SQL = f"""SELECT e.level, s.year, e.id FROM evidence e JOIN source s ON s.id = e.source_id
+        ORDER BY e.level, s.year DESC, e.id LIMIT 1 OFFSET {49 * PAGE - 1}"""
+DS_TEXT = """(e.statement LIKE '%' || :q || '%' OR e.plain_summary LIKE '%' || :q || '%'
+        OR e.quote LIKE '%' || :q || '%')"""
+
 DATASETTE_SQL: dict[str, str] = {
     "therapies_by_abnormality": _ds_therapies(f"AND {_ds_tied_to('abn1')}"),
     "therapies_by_two_all": _ds_therapies(f"AND {_ds_tied_to('abn1')} AND {_ds_tied_to('abn2')}"),
@@ -224,6 +264,11 @@ DATASETTE_SQL: dict[str, str] = {
         WHERE th.slug = :therapy1 AND e.level <= :level
         ORDER BY e.level, s.year DESC, e.id LIMIT {PAGE}""",
     "therapy_detail": _ds_therapies("AND t.slug = :therapy1", limit=""),
+    "evidence_by_abnormality": f"{DS_EVIDENCE_ROWS} WHERE a.slug = :abn1 {DS_EVIDENCE_ORDER}",
+    "evidence_list": f"{DS_EVIDENCE_ROWS} {DS_EVIDENCE_ORDER}",
+    "evidence_page50": f"{DS_EVIDENCE_ROWS} WHERE {DS_AFTER} {DS_EVIDENCE_ORDER}",
+    "evidence_page50_cursor": f"{DS_EVIDENCE_ROWS} WHERE {DS_AFTER} {DS_EVIDENCE_ORDER}",
+    "evidence_search": f"{DS_EVIDENCE_ROWS} WHERE {DS_TEXT} {DS_EVIDENCE_ORDER}",
     "search": """SELECT e.id, e.statement, th.slug AS therapy, rank
         FROM evidence_fts f JOIN evidence e ON e.id = f.rowid
         JOIN therapy th ON th.id = e.therapy_id
@@ -236,6 +281,62 @@ DATASETTE_SQL: dict[str, str] = {
     "csv_export": _ds_therapies(f"AND {_ds_tied_to('abn1')}", order=DS_BY_EVIDENCE, limit=""),
     "treatments_html": _ds_therapies("", order=DS_BY_EVIDENCE, limit="LIMIT 20"),
 }
+
+# Datasette on the app's own SQLite file (the SQLite runs): the same queries over the
+# app's tables, each table seen through the same visibility rules as the export applies
+# (bench/export_sqlite.py), written as CTEs that SQLite folds into the query like views
+# (NOT MATERIALIZED), so the status checks run per query as they do in the app.
+APP_FILE_VIEWS = f"""WITH
+    therapy AS NOT MATERIALIZED (SELECT id, slug, name, kind, stage, summary, aliases,
+        mechanism FROM treatments_therapy WHERE status = 'published'),
+    abnormality AS NOT MATERIALIZED (SELECT id, slug, name, aliases, category, component, change,
+        summary FROM findings_abnormality WHERE status = 'published'),
+    source AS NOT MATERIALIZED (SELECT id, key, kind, title, authors, container, year
+        FROM findings_source WHERE status = 'published'),
+    evidence AS NOT MATERIALIZED (SELECT e.id, e.therapy_id, e.abnormality_id, e.source_id,
+        e.level, e.direction, e.link_kind, e.statement, e.plain_summary, e.quote,
+        e.study_design, e.participants, e.case_definition
+        FROM treatments_therapyevidence e WHERE {PUBLISHED_EVIDENCE}),
+    finding AS NOT MATERIALIZED (SELECT e.id, e.statement, e.plain_summary, e.quote
+        FROM findings_finding e WHERE {PUBLISHED_FINDING})
+"""
+
+
+def _app_file_kind(kind: str, table: str, fields: tuple[str, ...], order: str) -> str:
+    found = " OR ".join(f"x.{name} LIKE '%' || :q || '%'" for name in fields)
+    return f"""SELECT * FROM (SELECT '{kind}' AS kind, x.id FROM {table} x WHERE {found}
+        ORDER BY {order} LIMIT 25)"""
+
+
+# No FTS5 table in the app's file: the five kinds by substring on the fields the app
+# searches (treatments/search.py SEARCH_FIELDS), 25 of each, as the app does on SQLite
+# (it matches whole words with REGEXP, which SQLite has only where Django defines it).
+_APP_FILE_SEARCH = " UNION ALL ".join(
+    [
+        _app_file_kind(
+            "abnormality", "abnormality", ("name", "aliases", "component", "summary"), "x.name"
+        ),
+        _app_file_kind("therapy", "therapy", ("name", "aliases", "summary", "mechanism"), "x.name"),
+        _app_file_kind("source", "source", ("title", "authors", "container"), "x.id"),
+        _app_file_kind("finding", "finding", ("statement", "plain_summary", "quote"), "x.id"),
+        _app_file_kind(
+            "evidence", "evidence", ("statement", "plain_summary", "quote"), "x.level, x.id"
+        ),
+    ]
+)
+
+
+def datasette_sql(source: str) -> dict[str, str]:
+    """The canned queries for Datasette reading ``export`` (published rows exported from
+    PostgreSQL) or ``app`` (the app's own SQLite file)."""
+    if source == "export":
+        return dict(DATASETTE_SQL)
+    queries = {**DATASETTE_SQL, "search": _APP_FILE_SEARCH}
+    return {name: APP_FILE_VIEWS + sql for name, sql in queries.items()}
+
+
+def keyset_sql(source: str) -> str:
+    return KEYSET_SQL if source == "export" else APP_FILE_VIEWS + KEYSET_SQL
 
 
 @dataclass(frozen=True)
@@ -251,6 +352,8 @@ class Scenario:
     # Whether the scenario is a filtered API list (the ≤ 30 ms p95 target).
     api_list: bool = False
 
+
+KEYSET_PARAMS = {key: "{" + key + "}" for key in ("after_level", "after_year", "after_id")}
 
 SCENARIOS: list[Scenario] = [
     Scenario(
@@ -272,6 +375,33 @@ SCENARIOS: list[Scenario] = [
         "evidence filtered by therapy + level (API)",
         "/api/v1/evidence/?therapy={therapy1}&level=B",
         {"therapy1": "{therapy1}", "level": "B"},
+        api_list=True,
+    ),
+    Scenario(
+        "evidence_by_abnormality",
+        "evidence filtered by one abnormality (API)",
+        "/api/v1/evidence/?abnormality={abn1}",
+        {"abn1": "{abn1}"},
+        api_list=True,
+    ),
+    Scenario("evidence_list", "the evidence list, unfiltered (API)", "/api/v1/evidence/"),
+    Scenario(
+        "evidence_page50",
+        "page 50 of the evidence list (API ?page=50; Datasette by keyset)",
+        "/api/v1/evidence/?page=50",
+        KEYSET_PARAMS,
+    ),
+    Scenario(
+        "evidence_page50_cursor",
+        "page 50 of the evidence list by the app's cursor link (API; Datasette by keyset)",
+        "{cursor50}",
+        KEYSET_PARAMS,
+    ),
+    Scenario(
+        "evidence_search",
+        "evidence whose text contains a word (API ?q=)",
+        "/api/v1/evidence/?q={q}",
+        {"q": "{q}"},
         api_list=True,
     ),
     Scenario(

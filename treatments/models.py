@@ -71,7 +71,10 @@ class TherapyQuerySet(ModeratedQuerySet):
         (treatments/counts.py, written on every publish), one indexed row per therapy.
         The counts shown are read from the stored summaries (treatments/summaries.py),
         never counted here."""
-        whole = PairCertainty.objects.filter(therapy=OuterRef("pk"), abnormality__isnull=True)
+        # No ordering: the rating's default one joins the therapy and abnormality names.
+        whole = PairCertainty.objects.filter(
+            therapy=OuterRef("pk"), abnormality__isnull=True
+        ).order_by()
         return self.annotate(
             best_level=Subquery(
                 whole.annotate(level=NullIf("evidence_best_level", Value(""))).values("level")[:1]

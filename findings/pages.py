@@ -8,17 +8,15 @@ Lives in findings (below treatments) so that both apps' list views can use it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from itertools import chain, islice
 from typing import Any
 
 from django.db.models import F, Model
-from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.utils.text import Truncator
 from django_filters.views import FilterView
 
 from curation.cache import public_count
-from curation.csvfile import BOM, csv_stream, csv_write
+from curation.csvfile import csv_write
 from curation.pages import InputError, page_number_check
 from curation.versions import data_version_of
 
@@ -97,9 +95,6 @@ class ReaderListView(FilterView):
     export_formats: tuple[str, ...] = EXPORT_FORMATS
     export_basename = ""
     export_fields: tuple[str, ...] = ()
-    # Set on a list whose download is large or costly per row: its CSV file is streamed,
-    # this many records at a time, in constant memory (``export_chunks``).
-    export_chunk_size: int | None = None
 
     def export_rows(self, object_list) -> list[dict[str, Any]]:
         raise NotImplementedError
@@ -142,14 +137,7 @@ class ReaderListView(FilterView):
         page = paginator.page(number)
         return paginator, page, page.object_list, page.has_other_pages()
 
-    def export(self, export_format: str) -> HttpResponse | StreamingHttpResponse:
-        if export_format == "csv" and self.export_chunk_size:
-            return export_csv_stream(
-                self.request,
-                chunks=self.export_chunks(),
-                fields=self.export_fields,
-                basename=self.export_basename,
-            )
+    def export(self, export_format: str) -> HttpResponse:
         return export_response(
             self.request,
             rows=self.export_rows(self.object_list),
@@ -157,14 +145,6 @@ class ReaderListView(FilterView):
             basename=self.export_basename,
             export_format=export_format,
         )
-
-    def export_chunks(self) -> Iterator[list[dict[str, Any]]]:
-        """The export's rows, ``export_chunk_size`` records at a time (a server-side
-        cursor on PostgreSQL): ``export_rows`` of each chunk, one chunk held at a time."""
-        size = self.export_chunk_size
-        records = self.object_list.iterator(chunk_size=size)
-        while chunk := list(islice(records, size)):
-            yield self.export_rows(chunk)
 
 
 def export_response(
@@ -188,29 +168,6 @@ def export_response(
             rows=({key: _csv_value(value) for key, value in row.items()} for row in rows),
         )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-def export_csv_stream(
-    request, *, chunks: Iterable[list[dict[str, Any]]], fields, basename: str
-) -> StreamingHttpResponse:
-    """The CSV file ``export_response`` writes, streamed a chunk of rows at a time: the
-    same bytes (byte-order mark, header, rows through the one CSV writer)."""
-    data_version = data_version_of(request).number
-    response = StreamingHttpResponse(
-        chain(
-            [BOM],
-            csv_stream(
-                fieldnames=fields,
-                chunks=(
-                    ({key: _csv_value(value) for key, value in row.items()} for row in rows)
-                    for rows in chunks
-                ),
-            ),
-        ),
-        content_type="text/csv; charset=utf-8",
-    )
-    response["Content-Disposition"] = f'attachment; filename="{basename}-v{data_version}.csv"'
     return response
 
 

@@ -255,10 +255,8 @@ DIRECTION_OF_LABEL = {label: value for value, label in LevelDirection.choices}
 
 
 def read_csv(response) -> list[dict]:
-    # The therapy list's download is streamed (findings/pages.py export_chunks).
-    content = b"".join(response.streaming_content) if response.streaming else response.content
-    assert content.startswith(b"\xef\xbb\xbf")  # Excel's byte-order mark
-    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
+    assert response.content.startswith(b"\xef\xbb\xbf")  # Excel's byte-order mark
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
 
 
 def test_the_downloads_give_each_pair_the_same_counts(client, kb):

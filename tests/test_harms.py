@@ -245,7 +245,7 @@ def test_a_draft_harm_is_hidden_from_readers_the_api_downloads_and_releases(clie
     page = client.get("/treatments/ldn/").content.decode()
     listed = api_client.get("/api/v1/harms/").json()["results"]
     nested = api_client.get("/api/v1/therapies/ldn/").json()["harms"]
-    download = b"".join(client.get("/treatments/?format=csv").streaming_content).decode("utf-8-sig")
+    download = client.get("/treatments/?format=csv").content.decode("utf-8-sig")
 
     assert "Vivid dreams" in page and "Draft nausea" not in page and "Unsourced yet" not in page
     assert [h["id"] for h in listed] == [shown.pk]

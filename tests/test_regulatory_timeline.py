@@ -67,7 +67,7 @@ def test_the_list_download_gives_each_status_with_its_date(client):
     build()
 
     response = client.get("/treatments/?format=csv")
-    [row] = csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig")))
+    [row] = csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")))
 
     assert row["access"] == (
         "Argentina: Approved for ME/CFS (Reported in August 2016); "

@@ -376,8 +376,6 @@ class TherapyListView(ReaderListView):
     template_name = "treatments/therapy_list.html"
     paginate_by = 20
     export_basename = "therapies"
-    # Each chunk: its stored summaries, regulatory statuses and harms, one query each.
-    export_chunk_size = 500
     export_fields = (
         "name",
         "slug",

@@ -35,10 +35,11 @@ test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Production settings on plain http://127.0.0.1 (HTTPS=0: no redirect, no Secure cookies),
-# gunicorn as in production (docs/deploy.md). A throw-away
-# SECRET_KEY is made up unless one is given; SEED=0 serves the database as it is
-# (e.g. after generate_synthetic, which refuses to mix with the seed).
+# gunicorn as in production (docs/deploy.md): WORKERS threaded workers of THREADS
+# threads each. A throw-away SECRET_KEY is made up unless one is given; SEED=0 serves
+# the database as it is (e.g. after generate_synthetic, which refuses to mix with the seed).
 WORKERS ?= 2
+THREADS ?= 8
 SEED    ?= 1
 LOCAL_HOSTS := 127.0.0.1,localhost
 serve: export SECRET_KEY := $(or $(SECRET_KEY),$(shell $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))'))
@@ -46,8 +47,15 @@ serve: export ALLOWED_HOSTS := $(or $(ALLOWED_HOSTS),$(LOCAL_HOSTS))
 serve: migrate
 	@if [ "$(SEED)" != "0" ]; then $(BIN)/python manage.py load_seed && $(BIN)/python manage.py load_literature && $(BIN)/python manage.py publish_release; fi
 	DEBUG=0 HTTPS=$${HTTPS:-0} $(BIN)/python manage.py collectstatic --noinput -v0
-	DEBUG=0 HTTPS=$${HTTPS:-0} $(BIN)/gunicorn mecfs_kb.wsgi --config python:mecfs_kb.gunicorn_conf \
-		--bind 127.0.0.1:$(PORT) --workers $(WORKERS)
+	@# With Redis, the worker that warms the caches after a publish (docs/deploy.md) runs
+	@# beside gunicorn and stops with it; without Redis there is nothing to warm.
+	DEBUG=0 HTTPS=$${HTTPS:-0} SITE_URL=$${SITE_URL:-http://127.0.0.1:$(PORT)} sh -c '\
+		if [ -n "$$REDIS_URL" ]; then \
+			$(BIN)/python manage.py rqworker --job-class django_tasks_rq.Job default & \
+			trap "kill $$! 2>/dev/null" EXIT INT TERM; \
+		fi; \
+		$(BIN)/gunicorn mecfs_kb.wsgi --config python:mecfs_kb.gunicorn_conf \
+			--bind 127.0.0.1:$(PORT) --workers $(WORKERS) --threads $(THREADS)'
 
 # Known vulnerabilities in the installed dependencies (needs PyPI's JSON API).
 audit: install

@@ -9,14 +9,20 @@ this machine and this database. Served by gunicorn with the same workers as the 
 bench/run.py (``FLOOR_CAPTURED_SQL``), with the same parameters; a scenario the app
 does not serve yet runs the hand-written statements of bench/scenarios.py with the
 query-string parameters. It answers every result set as JSON (CSV for csv_export).
+
+Any other URL (``/api/v1/therapies/<slug>/``, a reader page: bench/load_trust.py
+``--floor``) runs the SQL the app ran for that very URL, captured under a name made
+from it (``url_scenario``). One connection per thread, so that gthread workers work.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import os
+import threading
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -26,21 +32,26 @@ from psycopg.rows import dict_row
 
 from bench.scenarios import FLOOR_SQL
 
-_connection: psycopg.Connection | None = None
+_local = threading.local()
+
+
+def url_scenario(path: str) -> str:
+    """The name the app's SQL for this URL (path and query) is captured under."""
+    return "url_" + hashlib.sha1(path.encode()).hexdigest()[:24]
 
 
 def connection() -> psycopg.Connection:
-    """One persistent connection per worker, like the app's CONN_MAX_AGE."""
-    global _connection
-    if _connection is None or _connection.closed:
-        _connection = psycopg.connect(
+    """One persistent connection per worker thread, like the app's CONN_MAX_AGE."""
+    current = getattr(_local, "connection", None)
+    if current is None or current.closed:
+        current = _local.connection = psycopg.connect(
             os.environ["FLOOR_DATABASE_URL"],
             autocommit=True,
             row_factory=dict_row,
             # As the app connects (mecfs_kb/settings.py): no JIT for short queries.
             options="-c jit=off",
         )
-    return _connection
+    return current
 
 
 _captured: dict[str, list] = {}
@@ -59,6 +70,9 @@ def captured(name: str) -> list | None:
 
 def application(environ, start_response):
     name = environ.get("PATH_INFO", "/").strip("/")
+    if name not in FLOOR_SQL and captured(name) is None:
+        query = environ.get("QUERY_STRING", "")
+        name = url_scenario(environ.get("PATH_INFO", "/") + (f"?{query}" if query else ""))
     app_statements = captured(name)
     statements = FLOOR_SQL.get(name)
     if app_statements is None and statements is None:

@@ -10,6 +10,15 @@ If-Match, submit it for review). Bounded in time and in count; targets 127.0.0.1
 ``--serve`` migrates, loads the seed, makes a curator with a token, collects static
 files and starts gunicorn on the port (stopped at the end). Without it, point
 ``--base`` at a running server and pass ``--token``.
+
+Issue 14 added: the worker model (``--worker-class sync|gthread|uvicorn``,
+``--threads``), Redis for the cache (``--redis-url``), and ``--floor``: the same read
+URLs answered, in the same run, by bench/floor_app.py (a bare WSGI app running the SQL
+the app ran for each URL, captured first, through psycopg and orjson) with the same
+workers, so that the app's numbers stand next to what the machine does at the least.
+Each run reports the CPU the load driver itself used and the server's, and the load
+average before and after. Every client connects from its own loopback address
+(127.0.0.2, 127.0.0.3, ...): throttles count each client on its own, as in life.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ import json
 import math
 import os
 import random
+import resource
 import secrets
 import subprocess
 import sys
@@ -31,6 +41,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+from bench.floor_app import url_scenario  # noqa: E402
+
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 CURATOR = "bench-curator"
 
@@ -92,8 +106,11 @@ class Results:
 class Client:
     """One simulated client: its own connection, re-opened when the server closes it."""
 
-    def __init__(self, host: str, port: int, token: str | None):
+    def __init__(self, host: str, port: int, token: str | None, source: str | None = None):
         self.host, self.port, self.token = host, port, token
+        # Its own loopback address (127.0.0.0/8 is all ours), so that it is counted as
+        # one client by the throttles, not lumped with the 49 others.
+        self.source = (source, 0) if source else None
         self.conn: http.client.HTTPConnection | None = None
 
     def request(self, method: str, path: str, body: dict | None = None, headers=None):
@@ -104,7 +121,9 @@ class Client:
             headers["Content-Type"] = "application/json"
         for attempt in (1, 2):
             if self.conn is None:
-                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
+                self.conn = http.client.HTTPConnection(
+                    self.host, self.port, timeout=60, source_address=self.source
+                )
             try:
                 self.conn.request(method, path, body=payload, headers=headers)
                 response = self.conn.getresponse()
@@ -144,6 +163,20 @@ def discover(client: Client) -> dict:
         "evidence": evidence,
         "sources": sources,
     }
+
+
+def every_read_path(kb: dict) -> set[str]:
+    """Every URL ``read_paths`` can choose: the floor is given the SQL of each."""
+    paths = {"/api/v1/evidence/?page_size=20", "/", "/healthz"}
+    for therapy in kb["therapies"]:
+        paths |= {f"/api/v1/therapies/{therapy}/", f"/treatments/{therapy}/"}
+    for abnormality in kb["abnormalities"]:
+        paths |= {
+            f"/api/v1/therapies/?abnormality={abnormality}&level=C",
+            f"/abnormalities/{abnormality}/",
+        }
+    paths |= {f"/api/v1/evidence/{pk}/" for pk in kb["evidence"]}
+    return paths
 
 
 def read_paths(kb: dict, rng: random.Random) -> tuple[str, str]:
@@ -204,9 +237,11 @@ def run(
     seconds: float,
     max_requests: int,
     write_share: float,
+    kb: dict | None = None,
+    server_pid: int | None = None,
 ) -> dict:
     results = Results()
-    kb = discover(Client(host, port, None))
+    kb = kb or discover(Client(host, port, None))
     deadline = time.monotonic() + seconds
     issued = 0
     issued_lock = threading.Lock()
@@ -221,7 +256,7 @@ def run(
 
     def worker(index: int) -> None:
         rng = random.Random(index)
-        client = Client(host, port, token)
+        client = Client(host, port, token, source=f"127.0.{index // 250}.{index % 250 + 2}")
         n = 0
         while time.monotonic() < deadline:
             if rng.random() < write_share:
@@ -245,17 +280,73 @@ def run(
             results.add(kind, status, (time.perf_counter() - started) * 1000, status == 200)
 
     threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(clients)]
+    load_before = os.getloadavg()
+    cpu = CpuMeter(server_pid)
     started = time.monotonic()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=seconds + 120)
+    elapsed = time.monotonic() - started
     return {
         "clients": clients,
         "write_share": write_share,
         "max_requests": max_requests,
-        **results.summary(time.monotonic() - started),
+        **results.summary(elapsed),
+        "cpu": cpu.read(elapsed),
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
     }
+
+
+class CpuMeter:
+    """CPU used during a run, in cores (1.0 = one core busy the whole time): by this
+    load driver, by the server (gunicorn's master and workers, from /proc), and by the
+    whole machine (every process, the other users of a shared machine included)."""
+
+    def __init__(self, server_pid: int | None):
+        self.server_pid = server_pid
+        self.driver = self._driver()
+        self.server = self._server()
+        self.machine = self._machine()
+
+    @staticmethod
+    def _driver() -> float:
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return usage.ru_utime + usage.ru_stime
+
+    def _server(self) -> float:
+        if self.server_pid is None:
+            return 0.0
+        total = 0.0
+        tick = os.sysconf("SC_CLK_TCK")
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            pid, ppid = int(entry.name), int(fields[1])
+            if self.server_pid in (pid, ppid):
+                total += (int(fields[11]) + int(fields[12])) / tick
+        return total
+
+    @staticmethod
+    def _machine() -> tuple[float, float]:
+        values = [int(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+        idle = values[3] + values[4]
+        return sum(values) - idle, sum(values)
+
+    def read(self, elapsed: float) -> dict:
+        busy, total = self._machine()
+        busy0, total0 = self.machine
+        cores = os.cpu_count() or 1
+        return {
+            "driver_cores": round((self._driver() - self.driver) / elapsed, 2),
+            "server_cores": round((self._server() - self.server) / elapsed, 2),
+            "machine_busy_cores": round((busy - busy0) / max(1, total - total0) * cores, 2),
+        }
 
 
 # --- --serve: a production-like server of our own -----------------------------------------
@@ -274,7 +365,7 @@ def manage(env: dict, *args: str, capture: bool = False) -> str:
     return result.stdout if capture else ""
 
 
-def serve(port: int, workers: int) -> tuple[subprocess.Popen, str]:
+def server_env(redis_url: str) -> dict:
     if "DATABASE_URL" not in os.environ:
         raise SystemExit("set DATABASE_URL to your PostgreSQL database")
     env = {
@@ -283,42 +374,95 @@ def serve(port: int, workers: int) -> tuple[subprocess.Popen, str]:
         "HTTPS": "0",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1",
-        # One address sends everything here: the per-client throttles would refuse the
-        # test itself. They are tested in tests/; here the server's capacity is measured.
+        # Each client has its own address, but 50 of them read as fast as they can: the
+        # throttles would refuse them. They are tested in tests/; here the server's
+        # capacity is measured (with every request still counted by them).
         "API_THROTTLE_ANON": "1000000/minute",
         "API_THROTTLE_USER": "1000000/minute",
         "LOG_LEVEL": "WARNING",
     }
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+        env["CACHE_KEY_PREFIX"] = "bench_load_trust"
+    else:
+        env.pop("REDIS_URL", None)
+    return env
+
+
+def prepare(env: dict) -> str:
+    """Migrate, load the seed, collect static files; the curator's token."""
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "load_seed")
     manage(env, "collectstatic", "--noinput", "-v0")
-    token = manage(env, "shell", "-c", MAKE_CURATOR, capture=True).strip().splitlines()[-1]
+    return manage(env, "shell", "-c", MAKE_CURATOR, capture=True).strip().splitlines()[-1]
+
+
+WORKER_CLASSES = {
+    "sync": ("sync", "mecfs_kb.wsgi"),
+    "gthread": ("gthread", "mecfs_kb.wsgi"),
+    "uvicorn": ("uvicorn.workers.UvicornWorker", "mecfs_kb.asgi"),
+}
+
+
+def start_gunicorn(
+    port: int, env: dict, *, app: str, worker_class: str, workers: int, threads: int
+) -> subprocess.Popen:
     process = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "mecfs_kb.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--timeout",
-            "30",
-            "--backlog",
-            "256",
+            sys.executable, "-m", "gunicorn", app,
+            "--config", "python:mecfs_kb.gunicorn_conf",
+            "--bind", f"127.0.0.1:{port}",
+            "--workers", str(workers),
+            "--worker-class", worker_class,
+            "--threads", str(threads),
+            "--timeout", "30",
+            "--backlog", "256",
+            "--max-requests", "0",
         ],
         cwd=BASE_DIR,
         env=env,
-    )
-    for _ in range(100):
+    )  # fmt: skip
+    for _ in range(150):
         try:
             Client("127.0.0.1", port, None).request("GET", "/healthz")
-            return process, token
+            return process
         except OSError:
             time.sleep(0.2)
     process.terminate()
     raise SystemExit("gunicorn did not start")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def capture_floor_sql(port: int, env: dict, kb: dict, directory: Path) -> int:
+    """The SQL the app runs for each read URL, every cache off (mecfs_kb/querycount.py),
+    written where bench/floor_app.py reads it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for old in directory.glob("url_*.json"):
+        old.unlink()
+    capture_env = {
+        **env,
+        "BENCH_QUERY_COUNT": "1",
+        "BENCH_CAPTURE_SQL": str(directory),
+        "PUBLIC_CACHE_SECONDS": "0",
+    }
+    process = start_gunicorn(
+        port, capture_env, app="mecfs_kb.wsgi", worker_class="sync", workers=1, threads=1
+    )
+    try:
+        client = Client("127.0.0.1", port, None)
+        for path in sorted(every_read_path(kb)):
+            status, _, _ = client.request(
+                "GET", path, headers={"X-Bench-Scenario": url_scenario(path)}
+            )
+            if status != 200:
+                raise SystemExit(f"capturing {path}: {status}")
+    finally:
+        stop(process)
+    return len(list(directory.glob("url_*.json")))
 
 
 def main() -> None:
@@ -326,7 +470,19 @@ def main() -> None:
     parser.add_argument("--base", default=None, help="http://127.0.0.1:PORT of a running server")
     parser.add_argument("--port", type=int, default=8401)
     parser.add_argument("--serve", action="store_true", help="start gunicorn here (see above)")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers with --serve")
+    parser.add_argument(
+        "--skip-setup", action="store_true", help="with --serve: no migrate, seed or collectstatic"
+    )
+    parser.add_argument("--workers", type=int, default=None, help="gunicorn workers with --serve")
+    parser.add_argument("--worker-class", choices=sorted(WORKER_CLASSES), default=None)
+    parser.add_argument("--threads", type=int, default=None, help="per worker (gthread)")
+    parser.add_argument("--redis-url", default="", help="Redis for the cache (own db number)")
+    parser.add_argument(
+        "--floor", action="store_true", help="then the floor, same reads, same workers"
+    )
+    parser.add_argument(
+        "--warm", action="store_true", help="ask every read URL once before the timed run"
+    )
     parser.add_argument("--token", default=os.environ.get("BENCH_TOKEN"))
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60.0)
@@ -343,30 +499,102 @@ def main() -> None:
         raise SystemExit(f"refusing to load {parts.hostname}: this test targets 127.0.0.1 only")
     port = parts.port or 80
 
+    # The defaults are mecfs_kb/gunicorn_conf.py's (what `make serve` runs).
+    from mecfs_kb import gunicorn_conf
+
+    worker_class = args.worker_class or gunicorn_conf.worker_class
+    worker_class = {v[0]: k for k, v in WORKER_CLASSES.items()}.get(worker_class, worker_class)
+    workers = args.workers or gunicorn_conf.workers
+    threads = args.threads or getattr(gunicorn_conf, "threads", 1)
+    if worker_class != "gthread":
+        threads = 1
+
     process = None
     token = args.token
+    env = server_env(args.redis_url)
+    if args.redis_url:
+        import redis
+
+        # Start cold: nothing cached from an earlier run (our own Redis database only).
+        redis.Redis.from_url(args.redis_url).flushdb()
     if args.serve:
-        process, token = serve(port, args.workers)
+        if args.skip_setup:
+            token = token or manage(env, "shell", "-c", MAKE_CURATOR, capture=True).split()[-1]
+        else:
+            token = prepare(env)
+        klass, app = WORKER_CLASSES[worker_class]
+        process = start_gunicorn(
+            port, env, app=app, worker_class=klass, workers=workers, threads=threads
+        )
     if not token:
         raise SystemExit("a curator token is needed for the writes (--token or --serve)")
+    common = {
+        "host": parts.hostname,
+        "port": port,
+        "clients": args.clients,
+        "seconds": args.seconds,
+        "max_requests": args.max_requests,
+    }
     try:
+        kb = discover(Client(parts.hostname, port, None))
+        if args.warm:
+            # As after a publish once the cache is warmed: every read URL asked once.
+            warmer = Client(parts.hostname, port, None)
+            for path in sorted(every_read_path(kb)):
+                warmer.request("GET", path)
         summary = run(
-            host=parts.hostname,
-            port=port,
+            **common,
             token=token,
-            clients=args.clients,
-            seconds=args.seconds,
-            max_requests=args.max_requests,
             write_share=args.write_share,
+            kb=kb,
+            server_pid=process.pid if process else None,
         )
     finally:
         if process is not None:
-            process.terminate()
-            process.wait(timeout=30)
-    summary["load_average_after"] = os.getloadavg()
+            stop(process)
+    summary["server"] = {"worker_class": worker_class, "workers": workers, "threads": threads}
+    summary["redis"] = bool(args.redis_url)
+    summary["warmed"] = args.warm
+    report = {"app": summary}
+    if args.floor:
+        if not args.serve:
+            raise SystemExit("--floor needs --serve (it starts the floor itself)")
+        directory = BASE_DIR / "bench" / "results" / "load_trust_sql"
+        captured = capture_floor_sql(port, env, kb, directory)
+        floor_env = {
+            **os.environ,
+            "FLOOR_DATABASE_URL": os.environ["DATABASE_URL"],
+            "FLOOR_CAPTURED_SQL": str(directory),
+        }
+        # The floor is a WSGI app: under an ASGI choice it runs with gthread workers.
+        klass = "gthread" if worker_class != "sync" else "sync"
+        floor = start_gunicorn(
+            port,
+            floor_env,
+            app="bench.floor_app:application",
+            worker_class=klass,
+            workers=workers,
+            threads=max(threads, 1),
+        )
+        try:
+            # Reads only: the floor has no write path (write flows become reads).
+            report["floor"] = run(
+                **common, token=token, write_share=0.0, kb=kb, server_pid=floor.pid
+            )
+        finally:
+            stop(floor)
+        report["floor"]["server"] = {"worker_class": klass, "workers": workers, "threads": threads}
+        report["floor"]["captured_urls"] = captured
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(summary, indent=2) + "\n")
-    print(json.dumps(summary, indent=2))
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+    for name, result in report.items():
+        every = result["all"]
+        print(
+            f"{name:6} {result['requests_per_second']:7.1f} req/s  p50 {every['p50_ms']} ms  "
+            f"p95 {every['p95_ms']} ms  errors {result['errors']}  cpu {result['cpu']}  "
+            f"load {result['load_average_before'][0]:.2f}->{result['load_average_after'][0]:.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 VERSION_KEY = "public:version"
 
@@ -66,6 +67,28 @@ def public_cache_invalidate() -> None:
     transaction.on_commit(_bump)
 
 
+def public_cache_warm_later() -> None:
+    """Once the current transaction commits, queue one background task that fills the
+    public caches again for the new version (``PUBLIC_CACHE_WARM_TASK``, a task of
+    Django's task framework: mecfs_kb/warm.py), so that the first readers after a
+    publish are not the ones who pay for it. Called once per data version (a publish, an
+    accepted suggestion, a retraction, a batch: curation/versions.py).
+
+    Queued, never run here: with Redis a worker runs it (``manage.py rqworker``). Nothing
+    is queued when the cache is off (nothing to fill). A task that cannot be queued is
+    logged; the publish has committed and stands."""
+    if settings.PUBLIC_CACHE_SECONDS > 0 and settings.PUBLIC_CACHE_WARM_TASK:
+        transaction.on_commit(_warm_enqueue)
+
+
+def _warm_enqueue() -> None:
+    try:
+        import_string(settings.PUBLIC_CACHE_WARM_TASK).enqueue()
+    except Exception:
+        # Readers who come first compute what they need, as without the task.
+        logger.exception("could not queue the warming of the public cache")
+
+
 def public_cache_key(name: str, *parts: Any, version: int | None = None) -> str:
     version = public_cache_version() if version is None else version
     return ":".join(["public", str(version), name, *map(str, parts)])
@@ -101,19 +124,31 @@ def public_count(queryset) -> int:
 
 def connect_invalidation_signals() -> None:
     """Any ORM save or delete of a record readers may see invalidates the public cache
-    (admin edits, history reverts). Bulk writes bypass signals: call
-    ``public_cache_invalidate()`` after them."""
+    (admin edits, history reverts); a save of a record they neither saw nor will see (a
+    curator's draft, its edits, its submission) does not. Bulk writes bypass signals:
+    call ``public_cache_invalidate()`` after them."""
     from django.apps import apps
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
-    from curation.models import Moderated
+    from curation.models import VISIBLE_STATUSES, Moderated
 
     def receiver(**kwargs) -> None:
         public_cache_invalidate()
 
+    def saved(instance, created: bool, **kwargs) -> None:
+        # A record that readers could not see before this save (new, or as read from
+        # the database) and cannot see after it (a draft, submitted or rejected) changes
+        # nothing they are shown: curators' drafts leave the public cache alone. Status
+        # unknown (not read from the database, or deferred): invalidate.
+        before = None if created else getattr(instance, "status_as_read", None)
+        unseen_before = created or (before is not None and before not in VISIBLE_STATUSES)
+        if not (unseen_before and instance.status not in VISIBLE_STATUSES):
+            public_cache_invalidate()
+        instance.status_as_read = instance.status
+
     for model in apps.get_models():
         if issubclass(model, Moderated):
-            post_save.connect(receiver, sender=model, weak=False, dispatch_uid=f"pc-s-{model}")
+            post_save.connect(saved, sender=model, weak=False, dispatch_uid=f"pc-s-{model}")
             post_delete.connect(receiver, sender=model, weak=False, dispatch_uid=f"pc-d-{model}")
             for field in model._meta.local_many_to_many:
                 m2m_changed.connect(

@@ -20,7 +20,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, models, transaction
 from django.db.models import Max
 
-from curation.cache import public_cache_get_or_set, public_cache_invalidate
+from curation.cache import (
+    public_cache_get_or_set,
+    public_cache_invalidate,
+    public_cache_warm_later,
+)
 from curation.models import DataChange, DataChangeAction, DataVersion
 
 
@@ -72,6 +76,8 @@ def _new_version(using: str) -> DataVersion:
             # Saving the record does this too; said here so that the cached current
             # version (data_version_of) can never outlive the opening of a new one.
             public_cache_invalidate()
+            # Then, in the background, the caches are filled for the new version.
+            public_cache_warm_later()
             return version
         except IntegrityError:
             continue

@@ -129,7 +129,7 @@ class ApiViewSetMixin(CSVListMixin):
         page = super().paginate_queryset(queryset)
         if page is not None:
             self.prepare_rows(page)
-            if self.paginator.page.number == 1:
+            if self.paginator.is_first_page():
                 # A sync request (updated_since, since_version): what a copy must drop.
                 self.paginator.tombstones = sync_tombstones(getattr(self, "filterset", None))
         return page

@@ -3,6 +3,7 @@
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_view
 
+from curation.rest import KeysetPagination
 from curation.services import record_create
 from curation.viewsets import (
     BundleActionsMixin,
@@ -131,6 +132,8 @@ class FindingViewSet(ReviewActionsMixin, DraftWriteViewSet):
     serializer_class = FindingSerializer
     filterset_class = FindingFilter
     lookup_value_regex = ID_REGEX
+    # Keyset paging (`cursor`) beside page numbers: claims are the long lists.
+    pagination_class = KeysetPagination
 
     def get_queryset(self):
         user = self.request.user
@@ -140,6 +143,9 @@ class FindingViewSet(ReviewActionsMixin, DraftWriteViewSet):
             Finding.objects.visible_to(user, retracted=True)
             .select_related("abnormality", "lab_test", "source")
             .prefetch_related(
-                Prefetch("contradicted_by", queryset=Finding.objects.visible_to(user).only("pk"))
+                # Row by row, from the page's links (curation/models.py linked_visible_to).
+                Prefetch(
+                    "contradicted_by", queryset=Finding.objects.linked_visible_to(user).only("pk")
+                )
             )
         )

@@ -175,6 +175,9 @@ class ClaimFilter(SyncFilterSet):
         queryset=Abnormality.objects.published(),
         label="Abnormality",
         help_text="Abnormality slug; repeat the parameter for several.",
+        # The claim's own foreign key: one row per claim, so no DISTINCT (which made the
+        # database compare every column of every matching row, and count them so).
+        distinct=False,
     )
     level = django_filters.ChoiceFilter(
         choices=LEVEL_OR_BETTER,

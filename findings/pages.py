@@ -8,21 +8,38 @@ Lives in findings (below treatments) so that both apps' list views can use it.
 
 from __future__ import annotations
 
+import csv
+import io
+import json
+import textwrap
+from collections.abc import Callable, Iterable, Iterator
+from itertools import chain, islice
 from typing import Any
 
-from django.db.models import F, Model
-from django.http import HttpResponse, JsonResponse
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db.models import F, Model, QuerySet
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.text import Truncator
 from django_filters.views import FilterView
 
 from curation.cache import public_count
-from curation.csvfile import csv_write
+from curation.csvfile import BOM, csv_safe_cell
 from curation.pages import InputError, page_number_check
 from curation.versions import data_version_of
 
 EXPORT_FORMATS = ("csv", "json")
 # Retractions are rare: a page lists the most recent few, each with its reason.
 RETRACTED_SHOWN = 20
+# Downloads in constant memory (issue 14): a list's rows are read this many at a time
+# (one query, read in chunks; each chunk's own queries, such as its summaries) ...
+EXPORT_CHUNK_ROWS = 1000
+# ... and a file up to this many characters is answered whole (the response cache keeps
+# it until the next publish, and the warm after a publish fills it: mecfs_kb/warm.py);
+# a larger one streams, uncached: its first bytes leave at once and memory holds one
+# chunk. 8 MB is the whole therapy list at 500,000 evidence items (3.7 MB) twice over.
+EXPORT_WHOLE_CHARS = 8_000_000
+# A streamed file is written in pieces of about this size, not a write per row.
+EXPORT_PIECE_CHARS = 64_000
 
 
 def form_errors(form) -> list[InputError]:
@@ -137,36 +154,122 @@ class ReaderListView(FilterView):
         page = paginator.page(number)
         return paginator, page, page.object_list, page.has_other_pages()
 
-    def export(self, export_format: str) -> HttpResponse:
+    def export(self, export_format: str) -> HttpResponse | StreamingHttpResponse:
+        object_list = self.object_list
+
+        def count() -> int:
+            if self.request.user.is_authenticated:
+                return object_list.count()
+            return public_count(object_list)
+
         return export_response(
             self.request,
-            rows=self.export_rows(self.object_list),
+            rows=chain.from_iterable(
+                self.export_rows(chunk) for chunk in export_chunks(object_list)
+            ),
             fields=self.export_fields,
             basename=self.export_basename,
             export_format=export_format,
+            count=count,
         )
 
 
+def export_chunks(object_list: QuerySet, size: int | None = None) -> Iterator[list]:
+    """The list's records, ``size`` at a time (``EXPORT_CHUNK_ROWS``), in its order: one
+    query read in chunks (a server-side cursor on PostgreSQL), prefetches per chunk."""
+    size = size or EXPORT_CHUNK_ROWS
+    records = object_list.iterator(chunk_size=size)
+    while chunk := list(islice(records, size)):
+        yield chunk
+
+
+def _csv_lines(rows: Iterable[dict[str, Any]], fields) -> Iterator[str]:
+    """A byte-order mark and the header, then each row's line, every cell formula-safe
+    (the same text as curation.csvfile.csv_write, a line at a time)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\r\n")
+    writer.writeheader()
+    yield BOM + buffer.getvalue()
+    for row in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow({key: csv_safe_cell(_csv_value(value)) for key, value in row.items()})
+        yield buffer.getvalue()
+
+
+def _json_rows(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """Each row as ``json.dumps(..., indent=1)`` writes it two levels down (inside
+    ``results``), so that the file is byte for byte what JsonResponse wrote whole."""
+    for row in rows:
+        text = json.dumps(row, cls=DjangoJSONEncoder, ensure_ascii=False, indent=1)
+        # No line of JSON is blank (a newline inside a string is written \n).
+        yield textwrap.indent(text, "  ")
+
+
+def _json_file(count: int, data_version: int, rows: Iterable[str]) -> Iterator[str]:
+    yield f'{{\n "count": {count},\n "data_version": {data_version},\n "results": ['
+    first = True
+    for row in rows:
+        yield ("\n" if first else ",\n") + row
+        first = False
+    yield "]\n}" if first else "\n ]\n}"
+
+
+def _pieces(texts: Iterable[str]) -> Iterator[str]:
+    piece: list[str] = []
+    size = 0
+    for text in texts:
+        piece.append(text)
+        size += len(text)
+        if size >= EXPORT_PIECE_CHARS:
+            yield "".join(piece)
+            piece, size = [], 0
+    if piece:
+        yield "".join(piece)
+
+
 def export_response(
-    request, *, rows: list[dict[str, Any]], fields, basename: str, export_format: str
-) -> HttpResponse:
-    """``rows`` as a CSV (UTF-8 with a byte-order mark, for spreadsheets) or JSON file."""
+    request,
+    *,
+    rows: Iterable[dict[str, Any]],
+    fields,
+    basename: str,
+    export_format: str,
+    count: Callable[[], int] | None = None,
+) -> HttpResponse | StreamingHttpResponse:
+    """``rows`` as a CSV (UTF-8 with a byte-order mark, for spreadsheets) or JSON file.
+
+    Rows are read as they come: a file of up to ``EXPORT_WHOLE_CHARS`` is answered whole,
+    a larger one streams (``StreamingHttpResponse``), with the same bytes. A streamed
+    JSON file starts with its ``count``: ``count()`` gives it (default: the rows are
+    counted as they are read, which holds them all)."""
     # The data version the rows show: in the file name and, for JSON, the body
     # (X-Data-Version carries it too). A CSV file keeps plain rows for its parsers.
     data_version = data_version_of(request).number
     filename = f"{basename}-v{data_version}.{export_format}"
-    if export_format == "json":
-        response = JsonResponse(
-            {"count": len(rows), "data_version": data_version, "results": rows},
-            json_dumps_params={"ensure_ascii": False, "indent": 1},
-        )
+    json_file = export_format == "json"
+    texts = _json_rows(rows) if json_file else _csv_lines(rows, fields)
+    head: list[str] = []
+    size = 0
+    for text in texts:
+        head.append(text)
+        size += len(text)
+        if size > EXPORT_WHOLE_CHARS and (count is not None or not json_file):
+            break
     else:
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        csv_write(
-            response,
-            fieldnames=fields,
-            rows=({key: _csv_value(value) for key, value in row.items()} for row in rows),
+        # Read to the end within the bound: the whole file at once.
+        body = _json_file(len(head), data_version, head) if json_file else head
+        response = HttpResponse(
+            "".join(body),
+            content_type="application/json" if json_file else "text/csv; charset=utf-8",
         )
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+    rest = chain(head, texts)
+    response = StreamingHttpResponse(
+        _pieces(_json_file(count(), data_version, rest) if json_file else rest),
+        content_type="application/json" if json_file else "text/csv; charset=utf-8",
+    )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

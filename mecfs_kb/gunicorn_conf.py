@@ -10,11 +10,19 @@ from django.core.exceptions import ImproperlyConfigured
 
 from mecfs_kb.env import envnetworks
 
-# Sync workers: the views are short, CPU-bound and talk to a nearby database.
-# One or two per core; more only adds memory and context switches.
+# Threaded workers (gthread), chosen by measurement (docs/performance.md, "Per-request
+# cost and throughput (issue 14)"): a request spends much of its time waiting for
+# PostgreSQL (and Redis), and a sync worker sits idle while it waits; threads overlap
+# those waits, and under the 50-client load test two workers of 8 threads answered
+# 2-3x the requests of 4 sync workers at a lower p95. An ASGI server (uvicorn workers)
+# runs Django's sync views in a thread pool anyway and refused requests under load
+# (new database connections per request). One worker per core; each thread holds its
+# own database connection (CONN_MAX_AGE), so a server opens workers x threads of them.
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-worker_class = "sync"
-# Behind nginx, which buffers slow clients, keep-alive costs a worker for nothing.
+threads = int(os.environ.get("WEB_THREADS", "8"))
+worker_class = "gthread"
+# Behind nginx, which buffers slow clients; a gthread worker keeps idle keep-alive
+# connections without holding a thread.
 keepalive = 2
 timeout = 30
 graceful_timeout = 20

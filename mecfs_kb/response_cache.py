@@ -11,16 +11,28 @@ publish, on any app server. Django's own helpers build the keys, so responses th
 Readers' browsers may keep a page for ``PUBLIC_HTTP_MAX_AGE`` seconds and revalidate
 it with its ETag (304 without running the view).
 
+A streamed response (a large download, findings/pages.py) is kept too, in pieces: each
+piece is stored as it is sent, and the entry that names them once the last one has gone,
+so that neither the first reader nor the ones after hold the whole body in memory. A
+stream the reader abandons is not kept; one longer than ``STREAM_MAX_BYTES`` neither.
+
 Not cached: anything but GET/HEAD, requests with a token or a session (curators may
-see drafts), responses that are not 200, stream, set cookies or say private/no-store.
+see drafts), responses that are not 200, files (release downloads are read from disk),
+set cookies or say private/no-store.
 Off when ``PUBLIC_CACHE_SECONDS`` is 0 (the default under DEBUG, so that tests and
 development always see fresh data) or ``PUBLIC_RESPONSE_CACHE`` is off.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.cache import cache
+from django.http import FileResponse, StreamingHttpResponse
 from django.utils.cache import (
     get_cache_key,
     get_conditional_response,
@@ -34,6 +46,24 @@ from curation.cache import public_cache_version
 from mecfs_kb.data_version import HEADER as DATA_VERSION_HEADER
 
 UNCACHEABLE = ("private", "no-cache", "no-store")
+# A streamed body is kept up to this size (its pieces are written as it is sent).
+STREAM_MAX_BYTES = 64 * 1024 * 1024
+# Pieces written (and read) together, in one round trip to the cache.
+PIECES_PER_TRIP = 16
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class StreamedEntry:
+    """A streamed response in the cache: its status and headers here, its body in
+    ``pieces`` entries named ``<key>:<n>``."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    key: str
+    pieces: int
+    etag: str
 
 
 def _eligible(request) -> bool:
@@ -50,7 +80,7 @@ def _cacheable(response) -> bool:
     control = response.get("Cache-Control", "").lower()
     return (
         response.status_code == 200
-        and not response.streaming
+        and not isinstance(response, FileResponse)
         and not response.cookies
         and not any(word in control for word in UNCACHEABLE)
         and not has_vary_header(response, "*")
@@ -67,6 +97,8 @@ class PublicResponseCacheMiddleware:
         prefix = f"pv{public_cache_version()}"
         key = get_cache_key(request, prefix, "GET", cache=cache)
         cached = cache.get(key) if key else None
+        if isinstance(cached, StreamedEntry):
+            cached = _streamed_response(cached)
         if cached is not None:
             cached["X-Cache"] = "hit"
             # Revalidation by ETag: answered without running any view.
@@ -77,7 +109,9 @@ class PublicResponseCacheMiddleware:
             return response
         response = self.get_response(request)
         if _cacheable(response):
-            if hasattr(response, "render") and callable(response.render):
+            if response.streaming:
+                self._store_streamed(request, response, prefix)
+            elif hasattr(response, "render") and callable(response.render):
                 response.add_post_render_callback(lambda r: self._store(request, r, prefix))
             else:
                 self._store(request, response, prefix)
@@ -91,3 +125,66 @@ class PublicResponseCacheMiddleware:
         response["X-Cache"] = "miss"
         key = learn_cache_key(request, response, timeout, prefix, cache=cache)
         cache.set(key, response, timeout)
+
+    def _store_streamed(self, request, response, prefix: str) -> None:
+        timeout = settings.PUBLIC_CACHE_SECONDS
+        patch_cache_control(response, public=True, max_age=settings.PUBLIC_HTTP_MAX_AGE)
+        response["X-Cache"] = "miss"
+        key = learn_cache_key(request, response, timeout, prefix, cache=cache)
+        headers = [(name, value) for name, value in response.items() if name != "X-Cache"]
+        response.streaming_content = _kept(
+            response.streaming_content, key, timeout, response.status_code, headers
+        )
+
+
+def _kept(
+    content: Iterable[bytes], key: str, timeout: int, status: int, headers: list
+) -> Iterator[bytes]:
+    """``content`` as it is sent, each piece also written to the cache; the entry that
+    names the pieces is written last, once the whole body has gone."""
+    digest = hashlib.md5(usedforsecurity=False)
+    waiting: dict[str, bytes] = {}
+    count = size = 0
+    keeping = True
+    for piece in content:
+        yield piece
+        if not keeping:
+            continue
+        size += len(piece)
+        if size > STREAM_MAX_BYTES:
+            keeping, waiting = False, {}
+            continue
+        digest.update(piece)
+        waiting[f"{key}:{count}"] = piece
+        count += 1
+        if len(waiting) >= PIECES_PER_TRIP:
+            cache.set_many(waiting, timeout)
+            waiting = {}
+    if keeping:
+        if waiting:
+            cache.set_many(waiting, timeout)
+        etag = f'"{digest.hexdigest()}"'
+        cache.set(key, StreamedEntry(status, headers, key, count, etag), timeout)
+
+
+def _pieces(entry: StreamedEntry) -> Iterator[bytes]:
+    for start in range(0, entry.pieces, PIECES_PER_TRIP):
+        names = [
+            f"{entry.key}:{n}" for n in range(start, min(start + PIECES_PER_TRIP, entry.pieces))
+        ]
+        found = cache.get_many(names)
+        for name in names:
+            if name not in found:
+                # Evicted since: end the transfer unfinished (the client sees an
+                # incomplete download) rather than send a file with rows missing.
+                logger.error("cached download %s lost a piece; transfer cut", entry.key)
+                raise ConnectionAbortedError(name)
+            yield found[name]
+
+
+def _streamed_response(entry: StreamedEntry) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(_pieces(entry), status=entry.status)
+    for name, value in entry.headers:
+        response[name] = value
+    response["ETag"] = entry.etag
+    return response

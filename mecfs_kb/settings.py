@@ -60,6 +60,10 @@ INSTALLED_APPS = [
     "simple_history",
     "csp",
     "axes",
+    # Background work (issue 14: the caches warmed after a publish, mecfs_kb/warm.py):
+    # Django's task framework, backported (django-tasks), run by RQ workers with Redis.
+    "django_tasks",
+    *(["django_rq", "django_tasks_rq"] if os.environ.get("REDIS_URL") else []),
     # Ground floor first: curation ← findings ← treatments (each extends the one below).
     "curation",
     "findings",
@@ -141,6 +145,12 @@ DATABASES = {
     )
 }
 
+# Django's PostgreSQL backend with its health check ("SELECT 1" before a request's first
+# query) made only after the connection sat idle (mecfs_kb/postgresql/base.py).
+POSTGRESQL_ENGINE = "mecfs_kb.postgresql"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["ENGINE"] = POSTGRESQL_ENGINE
+
 # Read replicas (docs/deploy.md): REPLICA_DATABASE_URLS is a comma-separated list of
 # database URLs. Reads go to a replica, writes and reads-after-write to the primary
 # (mecfs_kb/db_router.py). Tests run every alias against the primary (MIRROR).
@@ -154,6 +164,8 @@ for _number, _url in enumerate(envlist("REPLICA_DATABASE_URLS")):
     DATABASES[_alias] = dj_database_url.parse(
         _url, conn_max_age=envint("CONN_MAX_AGE", 60), conn_health_checks=True
     )
+    if DATABASES[_alias]["ENGINE"] == "django.db.backends.postgresql":
+        DATABASES[_alias]["ENGINE"] = POSTGRESQL_ENGINE
     DATABASES[_alias]["TEST"] = {"MIRROR": "default"}
     DATABASES[_alias]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
     DATABASE_REPLICAS.append(_alias)
@@ -190,6 +202,46 @@ DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 # Off by default under DEBUG (tests and development always see fresh data) and without
 # Redis (a publish would reach only one process's memory cache, not its siblings').
 PUBLIC_CACHE_SECONDS = envint("PUBLIC_CACHE_SECONDS", 600 if REDIS_URL and not DEBUG else 0)
+# After a publish the public caches are filled again in the background (issue 14,
+# mecfs_kb/warm.py) rather than by the first readers: the home page, the list pages,
+# the therapy exports and the CSV of each most-connected abnormality. Off with the
+# cache (nothing to fill). The pages are asked for under SITE_URL, the address readers
+# use (the response cache keeps a page per scheme and host): by default the first of
+# ALLOWED_HOSTS; set it when that is a wildcard or not the public name.
+_SITE_URL_DEFAULT = (
+    ""
+    if not ALLOWED_HOSTS or ALLOWED_HOSTS[0].startswith((".", "*"))
+    else f"{'https' if envbool('HTTPS', '0' if DEBUG else '1') else 'http'}://{ALLOWED_HOSTS[0]}"
+)
+# Empty: no address to ask under; the warm then fills only the per-publish data caches.
+SITE_URL = (
+    envurl("SITE_URL", _SITE_URL_DEFAULT) if os.environ.get("SITE_URL") or _SITE_URL_DEFAULT else ""
+)
+PUBLIC_CACHE_WARM_TASK = os.environ.get("PUBLIC_CACHE_WARM_TASK", "mecfs_kb.warm.public_cache_warm")
+
+# Background tasks (Django's task framework, the django-tasks backport). With Redis, RQ:
+# a publish puts a job on Redis and returns; `manage.py rqworker --job-class
+# django_tasks_rq.Job default` runs it (docs/deploy.md). Without Redis (`make run`) the
+# cache is off and nothing is queued; TASKS_BACKEND=immediate runs tasks in the calling
+# process (after the commit), TASKS_BACKEND=dummy only records them (tests).
+_TASK_BACKENDS = {
+    "rq": "django_tasks_rq.RQBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "dummy": "django_tasks.backends.dummy.DummyBackend",
+}
+_task_backend = os.environ.get("TASKS_BACKEND", "rq" if REDIS_URL else "immediate")
+if _task_backend not in _TASK_BACKENDS or (_task_backend == "rq" and not REDIS_URL):
+    raise ImproperlyConfigured(
+        f"TASKS_BACKEND must be one of {', '.join(_TASK_BACKENDS)} (rq needs REDIS_URL); "
+        f"got {_task_backend!r}"
+    )
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[_task_backend], "QUEUES": ["default"]}}
+if REDIS_URL:
+    # django-rq's queues (the RQ backend's queue names must be listed here too). A warm
+    # took about a minute at 500,000 evidence items on a loaded machine; RQ ends a job
+    # running longer than DEFAULT_TIMEOUT.
+    RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 600}}
+
 # Whole anonymous responses too (mecfs_kb/response_cache.py); bench/ turns this off to
 # measure what a request costs when its URL was not asked for since the last publish.
 PUBLIC_RESPONSE_CACHE = envbool("PUBLIC_RESPONSE_CACHE", "1")
@@ -282,9 +334,8 @@ REST_FRAMEWORK = {
     # generated clients send it; keys made with `manage.py drf_create_token <username>`);
     # no cookies, so no CSRF to get wrong. Any other scheme or a bad key is a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": ["curation.rest.TokenAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": [
-        "rest_framework.permissions.DjangoModelPermissionsOrAnonReadOnly"
-    ],
+    # DRF's DjangoModelPermissionsOrAnonReadOnly, without building the queryset on reads.
+    "DEFAULT_PERMISSION_CLASSES": ["curation.rest.ModelPermissionsOrAnonReadOnly"],
     # django-filter's, keeping the FilterSet for the list's tombstones (curation/sync.py).
     "DEFAULT_FILTER_BACKENDS": ["curation.sync.FilterBackend"],
     # orjson: the same JSON as DRF's renderer, several times faster (mecfs_kb/renderers.py).

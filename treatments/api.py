@@ -12,6 +12,7 @@ from rest_framework import exceptions, mixins, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.views import APIView
 
+from curation.rest import KeysetPagination
 from curation.viewsets import (
     ApiViewSetMixin,
     DraftWriteViewSet,
@@ -133,6 +134,8 @@ class TherapyEvidenceViewSet(ReviewActionsMixin, DraftWriteViewSet):
     serializer_class = TherapyEvidenceSerializer
     filterset_class = TherapyEvidenceFilter
     lookup_value_regex = ID_REGEX
+    # Keyset paging (`cursor`) beside page numbers: claims are the long lists.
+    pagination_class = KeysetPagination
 
     def get_queryset(self):
         user = self.request.user
@@ -142,11 +145,14 @@ class TherapyEvidenceViewSet(ReviewActionsMixin, DraftWriteViewSet):
             TherapyEvidence.objects.visible_to(user, retracted=True)
             .select_related("therapy", "abnormality", "source")
             .prefetch_related(
+                # Row by row, from the page's links (curation/models.py linked_visible_to).
                 Prefetch(
-                    "contradicted_by", queryset=TherapyEvidence.objects.visible_to(user).only("pk")
+                    "contradicted_by",
+                    queryset=TherapyEvidence.objects.linked_visible_to(user).only("pk"),
                 ),
                 Prefetch(
-                    "contradicting_findings", queryset=Finding.objects.visible_to(user).only("pk")
+                    "contradicting_findings",
+                    queryset=Finding.objects.linked_visible_to(user).only("pk"),
                 ),
             )
         )

@@ -1,0 +1,49 @@
+"""Django's PostgreSQL backend, asking "are you there?" only after a pause.
+
+With ``CONN_HEALTH_CHECKS`` Django sends ``SELECT 1`` before the first query of
+every request that reuses a connection: one more round trip per request, to learn
+what the request before, a moment ago on the same connection, showed already. Here
+that check is skipped while the connection answered a request without error less
+than ``HEALTHY_FOR_SECONDS`` ago, and made as before after a pause (when a server
+restart, a failover or an idle timeout may have closed it unseen).
+
+What a skipped check can cost: a connection closed by the server in the last second
+is found dead by the request's first query instead of by the check. That request
+answers 503 (mecfs_kb/faults.py), Django drops the connection at its end, and the
+next request connects afresh: at most one failed request per connection, when the
+database went away under load, which fails the requests in flight anyway.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.db.backends.postgresql import base
+
+# Long enough to cover a busy server's back-to-back requests, short enough that a
+# connection idle for longer is checked as before.
+HEALTHY_FOR_SECONDS = 1.0
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    answered_at: float = float("-inf")
+
+    def close_if_unusable_or_obsolete(self):
+        # Called when a request starts and when it ends. At the end, a connection whose
+        # check was done (or skipped) this request was used by it; without an error
+        # since, it answered: remember when.
+        if self.connection is not None and self.health_check_done and not self.errors_occurred:
+            self.answered_at = time.monotonic()
+        super().close_if_unusable_or_obsolete()
+
+    def close_if_health_check_failed(self):
+        if (
+            self.connection is not None
+            and self.health_check_enabled
+            and not self.health_check_done
+            and not self.errors_occurred
+            and time.monotonic() - self.answered_at < HEALTHY_FOR_SECONDS
+        ):
+            self.health_check_done = True
+            return
+        super().close_if_health_check_failed()

@@ -732,3 +732,46 @@ def test_list_filters_are_unknown_parameters_of_a_single_record(api_client):
     # A record is fetched by its slug alone: a filter there is a mistake, said so.
     assert response.status_code == 400
     assert set(response.json()["errors"]) == {"level", "abnormality"}
+
+
+@pytest.mark.parametrize("certainty", [None, "low"])
+def test_the_direct_abnormality_summary_is_what_its_declared_fields_give(certainty):
+    # TherapyAbnormalitySerializer and CountsSerializer build their dicts directly (a
+    # thousand per list page); DRF's field-by-field way must give the same.
+    from rest_framework import serializers
+
+    from treatments.counts import EvidenceCounts, LevelDirection
+    from treatments.serializers import CountsSerializer, TherapyAbnormalitySerializer
+
+    counts = EvidenceCounts(
+        supporting=3,
+        not_supporting=1,
+        other=2,
+        contested=1,
+        held=1,
+        best_level="B",
+        best_direction=LevelDirection.MIXED,
+        studies=2,
+        clinical_studies=1,
+        controlled_studies=1,
+    )
+    row = {
+        "abnormality_slug": "low-nk",
+        "abnormality_name": "Low NK",
+        "counts": counts,
+        "best_level": counts.best_level,
+        "best_direction": counts.best_direction,
+        "total": counts.total,
+        "supporting": counts.supporting,
+        "not_supporting": counts.not_supporting,
+        "certainty": certainty,
+        "net_direction": certainty and "benefit",
+    }
+    declared = serializers.Serializer.to_representation
+    direct = TherapyAbnormalitySerializer(row).data
+    assert direct == declared(TherapyAbnormalitySerializer(row), row) | {
+        "counts": declared(CountsSerializer(counts), counts)
+    }
+    assert CountsSerializer(EvidenceCounts()).data == declared(
+        CountsSerializer(EvidenceCounts()), EvidenceCounts()
+    )

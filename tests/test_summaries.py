@@ -86,3 +86,15 @@ def test_a_therapys_counts_are_its_pairs_and_its_general_evidence():
 
     assert light.best_level == light.counts.best_level
     assert (light.supporting, light.not_supporting, light.counts.other) == (2, 1, 1)
+
+
+def test_stored_counts_are_read_back_field_by_field():
+    # EvidenceCounts.of reads the columns by position: STORED must list the fields in
+    # their order.
+    import dataclasses
+
+    from treatments.counts import STORED, EvidenceCounts
+
+    assert tuple(field.name for field in dataclasses.fields(EvidenceCounts)) == STORED
+    row = {f"evidence_{name}": number for number, name in enumerate(STORED)}
+    assert [getattr(EvidenceCounts.of(row), name) for name in STORED] == list(range(len(STORED)))

@@ -51,20 +51,19 @@ from treatments.summaries import attach_evidence_counts, pair_summaries
 
 
 def attach_ratings(therapies: Iterable[Therapy]) -> None:
-    """Set ``rating`` on each therapy (its rating as a whole, or None) and the shown
-    ``certainty`` and ``net_direction`` on each of its abnormality summaries: one query
-    for the whole page."""
+    """Set ``rating`` on each therapy: its rating as a whole, or None. One query for the
+    whole page, of the therapy-wide rows only: each abnormality summary already has its
+    shown ``certainty`` and ``net_direction`` (treatments/summaries.py), and a pair's
+    full rating (reasons, the ids it counts) is not part of a therapy's representation."""
     therapies = list(therapies)
-    ratings = PairCertainty.objects.filter(therapy_id__in=[t.pk for t in therapies]).select_related(
-        "override"
+    ratings = (
+        PairCertainty.objects.therapy_wide()
+        .filter(therapy_id__in=[t.pk for t in therapies])
+        .select_related("override")
     )
-    by_pair = {(r.therapy_id, r.abnormality_id): r for r in ratings}
+    by_therapy = {r.therapy_id: r for r in ratings}
     for therapy in therapies:
-        therapy.rating = by_pair.get((therapy.pk, None))
-        for row in therapy.abnormality_summaries:
-            rating = by_pair.get((therapy.pk, row["abnormality_id"]))
-            row["certainty"] = rating.shown_certainty if rating else None
-            row["net_direction"] = rating.shown_direction if rating else None
+        therapy.rating = by_therapy.get(therapy.pk)
 
 
 def attach_abnormality_summaries(therapies: Iterable[Therapy]) -> None:

@@ -171,14 +171,26 @@ class TherapyFilter(SyncFilterSet):
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
         data = self.form.cleaned_data
-        evidence = self.evidence()
         abnormalities = list(data.get("abnormality") or [])
+        level = data.get("level") or ""
+        if not data.get("direction"):
+            # Abnormality and level alone are in the stored counts of each pair (its
+            # strongest level, treatments/counts.py): no search through the evidence.
+            if abnormalities and data.get("match") == "all":
+                for abnormality in abnormalities:
+                    queryset = queryset.tied_by_ratings([abnormality], level=level)
+            elif abnormalities:
+                queryset = queryset.tied_by_ratings(abnormalities, level=level)
+            elif level:
+                queryset = queryset.tied_by_ratings(level=level)
+            return queryset
+        evidence = self.evidence()
         if abnormalities and data.get("match") == "all":
             for abnormality in abnormalities:
                 queryset = queryset.tied_to(evidence.filter(abnormality=abnormality))
         elif abnormalities:
             queryset = queryset.tied_to(evidence.filter(abnormality__in=abnormalities))
-        elif data.get("level") or data.get("direction"):
+        else:
             queryset = queryset.tied_to(evidence)
         return queryset
 

@@ -5,7 +5,8 @@ import re
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery, Value
+from django.db.models.functions import NullIf
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
@@ -46,19 +47,37 @@ class TherapyQuerySet(ModeratedQuerySet):
         """Therapies with at least one item of ``evidence`` (already filtered as wanted)."""
         return self.filter(Exists(evidence.filter(therapy=OuterRef("pk"))))
 
-    def with_evidence_summary(self, evidence: "TherapyEvidenceQuerySet | None" = None):
-        """Annotate ``best_level`` (lowest letter = strongest) over ``evidence`` (default:
-        all counted evidence), as a correlated subquery: one query for the whole page,
-        to filter or sort by. The counts shown are read from the stored summaries
-        (treatments/counts.py, treatments/summaries.py), never counted here."""
-        if evidence is None:
-            evidence = TherapyEvidence.objects.counted()
-        # The first level in index order rather than Min(): PostgreSQL stops at the
-        # first published item (index evidence_pub_therapy_level) instead of aggregating
-        # them all, which sorting a whole list by evidence needs per row.
+    def tied_by_ratings(self, abnormalities=None, *, level: str = ""):
+        """Therapies whose counted evidence ties them to one of ``abnormalities`` (None:
+        any evidence at all, general evidence included), at ``level`` or stronger when
+        given. Read from the stored counts (``PairCertainty``, written on every publish
+        by treatments/certainty.py): the same therapies as ``tied_to`` over
+        ``TherapyEvidence.objects.counted()``, one indexed row per therapy and
+        abnormality instead of a search through its evidence."""
+        ratings = PairCertainty.objects.filter(therapy=OuterRef("pk")).exclude(
+            evidence_best_level=""
+        )
+        if abnormalities is None:
+            ratings = ratings.filter(abnormality__isnull=True)
+        else:
+            ratings = ratings.filter(abnormality__in=abnormalities)
+        if level:
+            ratings = ratings.filter(evidence_best_level__lte=level)
+        return self.filter(Exists(ratings))
+
+    def with_evidence_summary(self):
+        """Annotate ``best_level`` (lowest letter = strongest; None without counted
+        evidence), to filter or sort by: the stored level of its rating as a whole
+        (treatments/counts.py, written on every publish), one indexed row per therapy.
+        The counts shown are read from the stored summaries (treatments/summaries.py),
+        never counted here."""
+        # No ordering: the rating's default one joins the therapy and abnormality names.
+        whole = PairCertainty.objects.filter(
+            therapy=OuterRef("pk"), abnormality__isnull=True
+        ).order_by()
         return self.annotate(
             best_level=Subquery(
-                evidence.filter(therapy=OuterRef("pk")).order_by("level").values("level")[:1]
+                whole.annotate(level=NullIf("evidence_best_level", Value(""))).values("level")[:1]
             ),
         )
 

@@ -8,7 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from findings.models import Abnormality, Level, Source
+from findings.models import LEVEL_SHORT, Abnormality, Level, Source
 from findings.serializers import (
     EVIDENCE_API_FIELDS,
     EVIDENCE_API_READ_ONLY,
@@ -18,7 +18,7 @@ from findings.serializers import (
     SlugLinkField,
     retraction_field,
 )
-from treatments.counts import LevelDirection
+from treatments.counts import EvidenceCounts, LevelDirection
 from treatments.knowledge_base import HARM_CONTENT_FIELDS
 from treatments.models import (
     Certainty,
@@ -45,6 +45,28 @@ class CertaintyOverrideSerializer(serializers.Serializer):
     )
     reason = serializers.CharField(help_text="Why the editor overrode the computed rating.")
     published_at = serializers.DateTimeField(source="reviewed_at", allow_null=True)
+
+
+def _choice(value):
+    """What a ChoiceField gives for a stored choice: its plain string (None and "" kept)."""
+    return value if value in ("", None) else str(value)
+
+
+def counts_representation(counts: EvidenceCounts) -> dict:
+    """``CountsSerializer``'s representation of ``counts``, built directly."""
+    return {
+        "best_level": str(counts.best_level),
+        "best_level_direction": _choice(counts.best_direction),
+        "supporting": int(counts.supporting),
+        "not_supporting": int(counts.not_supporting),
+        "other": int(counts.other),
+        "contested": int(counts.contested),
+        "total": int(counts.total),
+        "held": int(counts.held),
+        "studies": int(counts.studies),
+        "clinical_studies": int(counts.clinical_studies),
+        "controlled_studies": int(counts.controlled_studies),
+    }
 
 
 class CountsSerializer(serializers.Serializer):
@@ -83,6 +105,11 @@ class CountsSerializer(serializers.Serializer):
         help_text="Of those, studies with a control group (randomised or not, or a "
         "systematic review of trials)."
     )
+
+    def to_representation(self, instance: EvidenceCounts) -> dict:
+        # A list page holds a thousand of these (one per abnormality of each therapy):
+        # the values the fields above give, read directly rather than field by field.
+        return counts_representation(instance)
 
 
 class RatingSerializer(serializers.ModelSerializer):
@@ -195,6 +222,24 @@ class TherapyAbnormalitySerializer(serializers.Serializer):
         "reasons); null while it is not rated.",
     )
     net_direction = serializers.ChoiceField(choices=NetDirection.choices, allow_null=True)
+
+    def to_representation(self, instance: dict) -> dict:
+        # A thousand per list page: the values the fields above give, read directly
+        # (tests/test_api_reads.py compares both ways).
+        counts = instance["counts"]
+        return {
+            "slug": str(instance["abnormality_slug"]),
+            "name": str(instance["abnormality_name"]),
+            "best_level": _choice(instance["best_level"]),
+            "best_level_label": LEVEL_SHORT[instance["best_level"]],
+            "best_level_direction": _choice(instance["best_direction"]),
+            "total": int(instance["total"]),
+            "supporting": int(instance["supporting"]),
+            "not_supporting": int(instance["not_supporting"]),
+            "counts": counts_representation(counts),
+            "certainty": _choice(instance["certainty"]),
+            "net_direction": _choice(instance["net_direction"]),
+        }
 
 
 def control_comparison_field(**kwargs) -> serializers.ChoiceField:

@@ -752,11 +752,15 @@ def synthetic_generate(
 
     writer.write(Harm, harm_rows(), "harms")
     writer.reset_sequences(CURATED_MODELS)
-    if writer.postgres:
-        # Fresh statistics, or the planner guesses on a table it thinks is empty.
-        with connection.cursor() as cursor:
+    # Fresh statistics, or the planner guesses on a table it thinks is empty (PostgreSQL)
+    # or has none at all (SQLite: it then takes a status index, which matches most rows,
+    # for a selective one: a therapy's page read every published item, issue 14).
+    with connection.cursor() as cursor:
+        if writer.postgres:
             for model in (Abnormality, Therapy, Source, TherapyEvidence, Finding):
                 cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+        elif connection.vendor == "sqlite":
+            cursor.execute("ANALYZE")
     report.written = writer.written
     # Bulk writes send no signals: tell the shared cache that public data changed.
     public_cache_invalidate()

@@ -3,6 +3,8 @@
 import re
 
 from django import template
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from findings.glossary import gloss as gloss_text
 from findings.models import LEVEL_SHORT, Source
@@ -16,25 +18,81 @@ def level_name(letter: str | None) -> str:
     return LEVEL_SHORT.get(letter or "", "")
 
 
-@register.inclusion_tag("_level.html")
-def level_badge(letter: str | None, *, words: bool = True, direction: str = ""):
+# The two tags below are written out in Python rather than as inclusion templates: a
+# list page shows hundreds of them, and a template per badge was most of its rendering
+# (issue 14). tests/test_reader_html.py checks them against the markup they replaced.
+
+
+@register.simple_tag
+def level_badge(letter: str | None, *, words: bool = True, direction: str = "") -> str:
     """The level's letter, colour and name; with ``direction`` (a label: 'for',
     'against', 'supports' …) the way its item or items point, beside it."""
-    return {
-        "letter": letter,
-        "name": LEVEL_SHORT.get(letter or "", ""),
-        "words": words,
-        "direction": direction,
-    }
+    if not letter:
+        return mark_safe('<span class="level level-none">no published evidence</span>')
+    name = LEVEL_SHORT.get(letter, "")
+    html = format_html(
+        '<span class="level level-{}"><span class="level-letter">{}</span>', letter, letter
+    )
+    if words:
+        html += format_html(' <span class="level-name">{}</span>', name)
+    else:
+        html += format_html('<span class="visually-hidden"> ({})</span>', name)
+    if direction:
+        html += format_html(' <span class="level-direction">· {}</span>', direction)
+    return mark_safe(html + "</span>")
 
 
-@register.inclusion_tag("_counts.html")
-def counts_line(counts, *, pair: str = "", level: bool = True):
+@register.simple_tag
+def counts_line(counts, *, pair: str = "", level: bool = True) -> str:
     """The one line of counts every page shows for a pair or a therapy (``counts``: the
     stored EvidenceCounts, treatments/counts.py): its strongest level with the way it
     points, then for · against · other, contested items named. ``data-`` attributes
     carry the same numbers, for tests and scripts."""
-    return {"c": counts, "pair": pair, "level": level}
+    c = counts
+    html = format_html(
+        '<span class="counts" data-pair="{}" data-level="{}" data-level-direction="{}" '
+        'data-for="{}" data-against="{}" data-other="{}" data-contested="{}">',
+        pair,
+        c.best_level,
+        c.best_direction,
+        c.supporting,
+        c.not_supporting,
+        c.other,
+        c.contested,
+    )
+    if level:
+        html += level_badge(c.best_level, direction=c.best_direction_label) + ", "
+    html += format_html("{} for · {} against · {} other", c.supporting, c.not_supporting, c.other)
+    if c.contested:
+        html += format_html(" ({} contested)", c.contested)
+    return mark_safe(html + "</span>")
+
+
+@register.simple_tag
+def checkboxes(field) -> str:
+    """The checkboxes of a multiple-choice filter (a thousand abnormalities), one
+    ``<div class="check">`` each, as the loop over the field's options wrote them
+    (``{{ box.tag }}`` with its label): one string instead of a template per option."""
+    chosen = {str(value) for value in field.value() or [] if value is not None}
+    name = field.html_name
+    auto_id = field.auto_id
+    parts = []
+    for index, (value, label) in enumerate(field.field.choices):
+        value = str(value)
+        check_id = f"{auto_id}_{index}"
+        parts.append(
+            format_html(
+                '\n        \n        <div class="check"><input type="checkbox" name="{}" '
+                'value="{}" id="{}"{}> <label for="{}">{}</label></div>\n        ',
+                name,
+                value,
+                check_id,
+                mark_safe(" checked") if value in chosen else "",
+                check_id,
+                label,
+            )
+        )
+    return mark_safe("".join(parts))
 
 
 @register.filter

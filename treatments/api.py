@@ -143,7 +143,8 @@ class TherapyEvidenceViewSet(ReviewActionsMixin, DraftWriteViewSet):
         return (
             # Retracted items too: read by id they answer as retracted, with the reason;
             # lists leave them out unless asked (TherapyEvidenceFilter's `status`).
-            TherapyEvidence.objects.visible_to(user, retracted=True)
+            # Parents tested row by row: a page is read from the order index.
+            TherapyEvidence.objects.listed_visible_to(user, retracted=True)
             .select_related("therapy", "abnormality", "source")
             .prefetch_related(
                 # Row by row, from the page's links (curation/models.py linked_visible_to).

@@ -492,17 +492,28 @@ class EvidenceFields(Moderated):
         super().clean()
         study_fields_check(self)
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        claim = super().from_db(db, field_names, values)
+        # The source as read, so that ``save`` knows whether the sort key must follow.
+        claim._source_read = claim.__dict__.get("source_id", models.DEFERRED)
+        return claim
+
     def save(self, *args, **kwargs):
-        # A copy kept in step, not a rule: whoever saves a claim saves its sort key.
-        if self._meta.get_field("source").is_cached(self):
-            self.source_year = self.source.year if self.source else None
-        elif self.source_id is not None:
-            self.source_year = (
-                Source.objects.filter(pk=self.source_id).values_list("year", flat=True).first()
-            )
-        if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "source_year"}
+        # A copy kept in step, not a rule: whoever saves a claim's source saves its sort
+        # key (a save of other fields only, a publish, an edit, leaves both as they are).
+        only = kwargs.get("update_fields")
+        moved = getattr(self, "_source_read", models.DEFERRED) != self.source_id
+        if moved and (only is None or {"source", "source_id"} & set(only)):
+            if self._meta.get_field("source").is_cached(self):
+                self.source_year = self.source.year if self.source else None
+            elif self.source_id is not None:
+                years = Source.objects.filter(pk=self.source_id).values_list("year", flat=True)
+                self.source_year = years.first()
+            if only is not None:
+                kwargs["update_fields"] = {*only, "source_year"}
         super().save(*args, **kwargs)
+        self._source_read = self.source_id
 
     # What must be filled before readers see the claim (curation's publish rule,
     # ``record_publish_blocker``): a draft may leave it empty.
@@ -1022,8 +1033,7 @@ class Finding(EvidenceFields):
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="findings")
 
     objects = FindingQuerySet.as_manager()
-    # ``source_year`` is a copy of the source's (EvidenceFields), not the claim's content.
-    history = HistoricalRecords(m2m_fields=["contradicted_by"], excluded_fields=["source_year"])
+    history = HistoricalRecords(m2m_fields=["contradicted_by"])
 
     class Meta(EvidenceFields.Meta):
         permissions = [("review_finding", "Can publish, reject or retract findings")]

@@ -181,11 +181,7 @@ class TherapyEvidence(EvidenceFields):
 
     objects = TherapyEvidenceQuerySet.as_manager()
     # Links are versioned with the record, so a restore from history brings them back.
-    history = HistoricalRecords(
-        m2m_fields=["contradicted_by", "contradicting_findings"],
-        # A copy of the source's year (findings.models.EvidenceFields), not content.
-        excluded_fields=["source_year"],
-    )
+    history = HistoricalRecords(m2m_fields=["contradicted_by", "contradicting_findings"])
 
     class Meta(EvidenceFields.Meta):
         permissions = [

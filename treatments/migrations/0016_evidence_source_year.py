@@ -37,6 +37,11 @@ class Migration(migrations.Migration):
             name="source_year",
             field=models.PositiveSmallIntegerField(editable=False, null=True),
         ),
+        migrations.AddField(
+            model_name="historicaltherapyevidence",
+            name="source_year",
+            field=models.PositiveSmallIntegerField(editable=False, null=True),
+        ),
         migrations.RunPython(copy_source_years, migrations.RunPython.noop),
         migrations.AddIndex(
             model_name="therapyevidence",

@@ -290,7 +290,8 @@ def claim_details(claim: Moderated, *, parent: Moderated) -> list[tuple[str, str
     nor the link to the record under review, which the page names already."""
     details = []
     for f in claim._meta.concrete_fields:
-        if f.name in MODERATION_FIELDS:
+        # Not what no one types either (a claim's copy of its source's year, its sort key).
+        if f.name in MODERATION_FIELDS or not f.editable:
             continue
         if f.is_relation and f.related_model is type(parent):
             continue

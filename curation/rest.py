@@ -14,6 +14,7 @@ import operator
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import Page
@@ -230,7 +231,17 @@ class Pagination(PageNumberPagination):
         # Anonymous readers all see the same published rows: their count is kept until
         # the next publish (curation/cache.py) instead of a COUNT(*) per request.
         self.shared_count = not request.user.is_authenticated
+        # Without that cache, a count the list keeps stored for readers where its filters
+        # allow (TherapyEvidenceViewSet.stored_count): read, not counted (issue 14).
+        stored = getattr(view, "stored_count", None)
+        uncached = settings.PUBLIC_CACHE_SECONDS <= 0
+        self.stored_count = stored() if self.shared_count and stored and uncached else None
         return super().paginate_queryset(queryset, request, view)
+
+    def shared_count_of(self, queryset) -> int:
+        if self.stored_count is not None:
+            return self.stored_count
+        return public_count(queryset)
 
     def query_parameters(self) -> list[str]:
         """The query parameters this pagination reads (the strict-input check's list)."""
@@ -276,7 +287,7 @@ class Pagination(PageNumberPagination):
     def django_paginator_class(self, queryset, page_size):
         paginator = DjangoPaginator(queryset, page_size)
         if self.shared_count:
-            paginator.count = public_count(queryset)
+            paginator.count = self.shared_count_of(queryset)
         return paginator
 
     # Set by the list for a sync request (curation/sync.py), on its first page.
@@ -379,7 +390,7 @@ class KeysetPagination(Pagination):
     def django_paginator_class(self, queryset, page_size):
         paginator = NarrowPaginator(queryset, page_size)
         if self.shared_count:
-            paginator.count = public_count(queryset)
+            paginator.count = self.shared_count_of(queryset)
         return paginator
 
     def query_parameters(self) -> list[str]:

@@ -140,7 +140,8 @@ class FindingViewSet(ReviewActionsMixin, DraftWriteViewSet):
         return (
             # Retracted findings too: read by id they answer as retracted, with the reason;
             # lists leave them out unless asked (FindingFilter's `status`).
-            Finding.objects.visible_to(user, retracted=True)
+            # Parents tested row by row: a page is read from the order index.
+            Finding.objects.listed_visible_to(user, retracted=True)
             .select_related("abnormality", "lab_test", "source")
             .prefetch_related(
                 # Row by row, from the page's links (curation/models.py linked_visible_to).

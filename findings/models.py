@@ -463,6 +463,12 @@ class EvidenceFields(Moderated):
         default=Selected.NOT_REPORTED,
         help_text="Whether the patients were chosen because they had the abnormality.",
     )
+    # A copy of the source's year, so that the default order (level, newest source first)
+    # is read from an index on the claim and a page stops after its rows, instead of a
+    # join to every source and a sort of every visible claim (issue 14). Set on every
+    # save from the source (``save``) and on every change of a source's year
+    # (``Source.save``); bulk writers set it themselves (treatments/synthetic.py).
+    source_year = models.PositiveSmallIntegerField(null=True, editable=False)
 
     class Meta(Moderated.Meta):
         abstract = True
@@ -485,6 +491,29 @@ class EvidenceFields(Moderated):
     def clean(self):
         super().clean()
         study_fields_check(self)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        claim = super().from_db(db, field_names, values)
+        # The source as read, so that ``save`` knows whether the sort key must follow.
+        claim._source_read = claim.__dict__.get("source_id", models.DEFERRED)
+        return claim
+
+    def save(self, *args, **kwargs):
+        # A copy kept in step, not a rule: whoever saves a claim's source saves its sort
+        # key (a save of other fields only, a publish, an edit, leaves both as they are).
+        only = kwargs.get("update_fields")
+        moved = getattr(self, "_source_read", models.DEFERRED) != self.source_id
+        if moved and (only is None or {"source", "source_id"} & set(only)):
+            if self._meta.get_field("source").is_cached(self):
+                self.source_year = self.source.year if self.source else None
+            elif self.source_id is not None:
+                years = Source.objects.filter(pk=self.source_id).values_list("year", flat=True)
+                self.source_year = years.first()
+            if only is not None:
+                kwargs["update_fields"] = {*only, "source_year"}
+        super().save(*args, **kwargs)
+        self._source_read = self.source_id
 
     # What must be filled before readers see the claim (curation's publish rule,
     # ``record_publish_blocker``): a draft may leave it empty.
@@ -727,6 +756,31 @@ class Source(Moderated):
                 name="findings_source_notice_kind_valid",
             ),
         ]
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        source = super().from_db(db, field_names, values)
+        # The year as read, so that ``save`` knows whether its claims must follow.
+        source._year_read = source.__dict__.get("year", models.DEFERRED)
+        return source
+
+    def save(self, *args, **kwargs):
+        existed = self.pk is not None
+        super().save(*args, **kwargs)
+        if existed and getattr(self, "_year_read", models.DEFERRED) != self.year:
+            self.claims_follow_year()
+        self._year_read = self.year
+
+    def claims_follow_year(self) -> None:
+        """Copy the year onto every claim resting on this source (their sort key,
+        ``EvidenceFields.source_year``); found in ``_meta``, so that findings names no
+        model of the apps above it."""
+        for rel in self._meta.related_objects:
+            model = rel.related_model
+            if rel.one_to_many and any(f.name == "source_year" for f in model._meta.fields):
+                model._base_manager.filter(**{rel.field.name: self}).exclude(
+                    source_year=self.year
+                ).update(source_year=self.year)
 
     def __str__(self) -> str:
         # A long title is shortened visibly: cut mid-word without a mark, it read as lost.
@@ -983,7 +1037,7 @@ class Finding(EvidenceFields):
 
     class Meta(EvidenceFields.Meta):
         permissions = [("review_finding", "Can publish, reject or retract findings")]
-        ordering = ["level", "-source__year", "pk"]
+        ordering = ["level", "-source_year", "pk"]
         constraints = [
             *EvidenceFields.Meta.constraints,
             models.CheckConstraint(
@@ -997,6 +1051,9 @@ class Finding(EvidenceFields):
             models.Index(
                 fields=["abnormality", "status", "level"], name="finding_abn_status_level"
             ),
+            # The list in its default order, walked a page at a time (issue 14); not led
+            # by status, which lists ask for as "not retracted" (an inequality).
+            models.Index(fields=["level", "-source_year", "id"], name="finding_list_order"),
         ]
 
     def __str__(self) -> str:

@@ -504,11 +504,12 @@ def test_a_write_takes_a_fixed_number_of_queries(curator_api, django_assert_num_
     # 3 therapy by slug, abnormality by slug, source by id (the serializer),
     # 1 SAVEPOINT (record_create), 4 full_clean: do the creator, therapy, abnormality and
     # source exist, 15 full_clean: five check constraints, each SAVEPOINT/SELECT/RELEASE,
-    # 6 SAVEPOINT, INSERT evidence, INSERT its history row, its two many-to-many links
-    # for the history, RELEASE, 2 the content type and INSERT the creator's
-    # contribution, 1 RELEASE, 5 the response's therapy, abnormality, source,
-    # contradicted_by and contradicting_findings, 1 the data version (X-Data-Version).
-    with django_assert_num_queries(41):
+    # 7 SAVEPOINT, the source's year (the claim's sort key, source_year), INSERT evidence,
+    # INSERT its history row, its two many-to-many links for the history, RELEASE, 2 the
+    # content type and INSERT the creator's contribution, 1 RELEASE, 5 the response's
+    # therapy, abnormality, source, contradicted_by and contradicting_findings, 1 the data
+    # version (X-Data-Version).
+    with django_assert_num_queries(42):
         response = curator_api.post("/api/v1/evidence/", payload, format="json")
     assert response.status_code == 201, response.content
 

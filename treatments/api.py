@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch, Sum
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
@@ -137,12 +137,39 @@ class TherapyEvidenceViewSet(ReviewActionsMixin, DraftWriteViewSet):
     # Keyset paging (`cursor`) beside page numbers: claims are the long lists.
     pagination_class = KeysetPagination
 
+    # The query parameters whose list a reader's count is read for from the stored
+    # counts (``stored_count``); any other filter is counted row by row.
+    stored_count_parameters = frozenset({"therapy", "abnormality", "page", "page_size", "sort"})
+
+    def stored_count(self) -> int | None:
+        """For a reader, the list's count as stored on every publish (PairCertainty, by
+        treatments/counts.py: the published items whose therapy, source and abnormality,
+        if any, are published, held ones included: what the list shows) instead of a
+        COUNT(*) joining each item to its parents (~70 ms at 100k items). None where the
+        filters go beyond one therapy and abnormalities: then the rows are counted."""
+        params = self.request.query_params
+        if not set(params) <= self.stored_count_parameters:
+            return None
+        therapies, abnormalities = params.getlist("therapy"), params.getlist("abnormality")
+        if len(therapies) > 1 or not all([*therapies, *abnormalities]):
+            return None  # left to the filter to judge (or refuse)
+        rows = PairCertainty.objects.public()
+        if therapies:
+            rows = rows.filter(therapy__slug=therapies[0])
+        if abnormalities:
+            rows = rows.filter(abnormality__slug__in=abnormalities)
+        else:
+            rows = rows.therapy_wide()
+        listed = sum(F(f"evidence_{name}") for name in ("supporting", "not_supporting", "other"))
+        return rows.aggregate(n=Sum(listed + F("evidence_held")))["n"] or 0
+
     def get_queryset(self):
         user = self.request.user
         return (
             # Retracted items too: read by id they answer as retracted, with the reason;
             # lists leave them out unless asked (TherapyEvidenceFilter's `status`).
-            TherapyEvidence.objects.visible_to(user, retracted=True)
+            # Parents tested row by row: a page is read from the order index.
+            TherapyEvidence.objects.listed_visible_to(user, retracted=True)
             .select_related("therapy", "abnormality", "source")
             .prefetch_related(
                 # Row by row, from the page's links (curation/models.py linked_visible_to).

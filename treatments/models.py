@@ -206,7 +206,7 @@ class TherapyEvidence(EvidenceFields):
         permissions = [
             ("review_therapyevidence", "Can publish, reject or retract therapy evidence")
         ]
-        ordering = ["level", "-source__year", "pk"]
+        ordering = ["level", "-source_year", "pk"]
         verbose_name = "therapy evidence"
         verbose_name_plural = "therapy evidence"
         constraints = [
@@ -234,6 +234,9 @@ class TherapyEvidence(EvidenceFields):
             ),
             # Therapy pages list one therapy's published evidence.
             models.Index(fields=["therapy", "status", "level"], name="evidence_thx_status_level"),
+            # The list in its default order, walked a page at a time (issue 14); not led
+            # by status, which lists ask for as "not retracted" (an inequality).
+            models.Index(fields=["level", "-source_year", "id"], name="evidence_list_order"),
             # Partial indexes over published items only (what readers see), whose trailing
             # columns hold what the public queries read, for index-only scans at scale
             # (checked with EXPLAIN ANALYZE at 500k items; docs/performance.md).

@@ -645,12 +645,14 @@ def synthetic_generate(
             direction = pick_direction()
             subject = f"found that {therapy_words[t]} {OUTCOMES[direction]} {about}"
             row = claim_fields(pick_level(), direction, subject, "evidence")
+            s = pick_source()
             row.update(
                 id=evidence_base + i,
                 therapy_id=therapy_ids[t],
                 abnormality_id=abnormality,
                 link_kind=link,
-                source_id=source_ids[pick_source()],
+                source_id=source_ids[s],
+                source_year=source_years[s],  # the sort key (EvidenceFields.source_year)
             )
             yield row
 
@@ -674,8 +676,9 @@ def synthetic_generate(
                 id=finding_base + i,
                 abnormality_id=abn_ids[a],
                 lab_test_id=test_ids[a % plan.lab_tests] if rng.random() < 0.1 else None,
-                source_id=source_ids[pick_source()],
             )
+            s = pick_source()
+            row.update(source_id=source_ids[s], source_year=source_years[s])
             yield row
 
     say(f"writing {plan.findings} findings")

@@ -15,6 +15,10 @@ def analyze(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("treatments", "0015_search_plain_summary")]
+    # After the sort keys and their indexes (issue 14): statistics of the final tables.
+    dependencies = [
+        ("treatments", "0016_evidence_source_year"),
+        ("findings", "0016_claim_source_year"),
+    ]
 
     operations = [migrations.RunPython(analyze, migrations.RunPython.noop, elidable=True)]

@@ -1047,9 +1047,11 @@ class Finding(EvidenceFields):
             ),
         ]
         indexes = [
-            # Abnormality pages list the published findings of one abnormality by level.
+            # Abnormality pages list the published findings of one abnormality by level;
+            # the API list of one abnormality's findings in its default order (issue 14).
             models.Index(
-                fields=["abnormality", "status", "level"], name="finding_abn_status_level"
+                fields=["abnormality", "status", "level", "-source_year", "id"],
+                name="finding_abn_order",
             ),
             # The list in its default order, walked a page at a time (issue 14); not led
             # by status, which lists ask for as "not retracted" (an inequality).

@@ -228,12 +228,19 @@ class TherapyEvidence(EvidenceFields):
             ),
         ]
         indexes = [
-            # The therapy browser and the matrix filter by abnormality and level.
+            # The therapy browser and the matrix filter by abnormality and level; the API
+            # list of one abnormality's evidence is read in its default order from here and
+            # stops after the page (issue 14: 43 ms to 2 ms at 100k on SQLite).
             models.Index(
-                fields=["abnormality", "status", "level"], name="evidence_abn_status_level"
+                fields=["abnormality", "status", "level", "-source_year", "id"],
+                name="evidence_abn_order",
             ),
-            # Therapy pages list one therapy's published evidence.
-            models.Index(fields=["therapy", "status", "level"], name="evidence_thx_status_level"),
+            # Therapy pages list one therapy's published evidence; the API list of one
+            # therapy's evidence (and a level) in its default order, likewise.
+            models.Index(
+                fields=["therapy", "status", "level", "-source_year", "id"],
+                name="evidence_thx_order",
+            ),
             # The list in its default order, walked a page at a time (issue 14); not led
             # by status, which lists ask for as "not retracted" (an inequality).
             models.Index(fields=["level", "-source_year", "id"], name="evidence_list_order"),

@@ -15,10 +15,10 @@ def analyze(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    # After the sort keys and their indexes (issue 14): statistics of the final tables.
+    # After the sort keys and the order indexes (issue 14): statistics of the final tables.
     dependencies = [
-        ("treatments", "0016_evidence_source_year"),
-        ("findings", "0016_claim_source_year"),
+        ("treatments", "0017_order_indexes"),
+        ("findings", "0017_order_indexes"),
     ]
 
     operations = [migrations.RunPython(analyze, migrations.RunPython.noop, elidable=True)]

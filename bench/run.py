@@ -353,8 +353,12 @@ def get_json(url: str) -> dict:
 
 def cursor_page(base: str, page: int = 50) -> str | None:
     """The path of page ``page`` of the evidence list reached through the app's ``next``
-    links, when they carry a ``cursor`` (keyset pagination); None for page numbers."""
-    link = get_json(base + "/api/v1/evidence/").get("next")
+    links, starting from its first cursor page (``?cursor=start``: keyset pagination);
+    None when the app has no cursor pages (its links carry page numbers)."""
+    try:
+        link = get_json(base + "/api/v1/evidence/?cursor=start").get("next")
+    except urllib.error.HTTPError:
+        return None  # an app without cursors refuses the unknown parameter (400)
     if not link or "cursor=" not in link:
         return None
     for _ in range(page - 2):

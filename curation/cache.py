@@ -128,6 +128,7 @@ def connect_invalidation_signals() -> None:
     curator's draft, its edits, its submission) does not. Bulk writes bypass signals:
     call ``public_cache_invalidate()`` after them."""
     from django.apps import apps
+    from django.db.models import DEFERRED
     from django.db.models.signals import m2m_changed, post_delete, post_save
 
     from curation.models import VISIBLE_STATUSES, Moderated
@@ -140,11 +141,10 @@ def connect_invalidation_signals() -> None:
         # the database) and cannot see after it (a draft, submitted or rejected) changes
         # nothing they are shown: curators' drafts leave the public cache alone. Status
         # unknown (not read from the database, or deferred): invalidate.
-        before = None if created else getattr(instance, "status_as_read", None)
-        unseen_before = created or (before is not None and before not in VISIBLE_STATUSES)
+        before = instance.as_read("status")
+        unseen_before = created or (before is not DEFERRED and before not in VISIBLE_STATUSES)
         if not (unseen_before and instance.status not in VISIBLE_STATUSES):
             public_cache_invalidate()
-        instance.status_as_read = instance.status
 
     for model in apps.get_models():
         if issubclass(model, Moderated):

@@ -76,13 +76,13 @@ class ModeratedQuerySet(models.QuerySet):
         list 1.5x slower): there it is ``visible_to``."""
         if connections[self.db].vendor != "sqlite":
             return self.visible_to(user, retracted=retracted)
-        visible = self.model._default_manager.visible_to(user, retracted=retracted)
-        if not visible.query.where:
-            return self  # a curator sees every row: nothing to test
-        statuses = VISIBLE_STATUSES if retracted else (Status.PUBLISHED,)
-        return self.filter(status__in=statuses).filter(Exists(visible.filter(pk=OuterRef("pk"))))
+        rows = self.linked_visible_to(user, retracted=retracted)
+        if rows is self:
+            return rows  # a curator sees every row: nothing to test
+        # Their own status in the outer query too: the order index is walked for it.
+        return rows.filter(status__in=VISIBLE_STATUSES if retracted else (Status.PUBLISHED,))
 
-    def linked_visible_to(self, user):
+    def linked_visible_to(self, user, *, retracted: bool = False):
         """The rows ``visible_to(user)`` shows, tested row by row (a correlated EXISTS on
         the primary key) rather than by joins in the outer query: for a prefetch that
         reaches a few rows through a link table (a page's contradiction links). With the
@@ -90,7 +90,7 @@ class ModeratedQuerySet(models.QuerySet):
         (SQLite before ANALYZE) starts from the status index and reads every published
         row to find the few linked ones (seconds at 100k); here the only condition it can
         start from is the link table's."""
-        visible = self.model._default_manager.visible_to(user)
+        visible = self.model._default_manager.visible_to(user, retracted=retracted)
         if not visible.query.where:
             return self  # a curator sees every row: nothing to test
         return self.filter(Exists(visible.filter(pk=OuterRef("pk"))))
@@ -161,13 +161,31 @@ class Moderated(models.Model):
             ),
         ]
 
+    # Fields (by attname) whose stored value a save compares with the new one
+    # (``as_read``): the status, so that a save can tell whether readers could see the
+    # record before it (curation/cache.py: a draft's saves leave their cache alone);
+    # models add their own (findings/models.py: a claim's source, a source's year).
+    kept_as_read: tuple[str, ...] = ("status",)
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        self.keep_as_read()
+
     @classmethod
     def from_db(cls, db, field_names, values):
         record = super().from_db(db, field_names, values)
-        # The status as stored, so that a save can tell whether readers could see the
-        # record before it (curation/cache.py: a draft's saves leave their cache alone).
-        record.status_as_read = record.__dict__.get("status")
+        record.keep_as_read()
         return record
+
+    def keep_as_read(self) -> None:
+        self._as_read = {
+            name: self.__dict__.get(name, models.DEFERRED) for name in self.kept_as_read
+        }
+
+    def as_read(self, name: str):
+        """The value of ``name`` (one of ``kept_as_read``) as last read from or saved to
+        the database; ``models.DEFERRED`` when unknown (built in memory, or deferred)."""
+        return getattr(self, "_as_read", {}).get(name, models.DEFERRED)
 
     @property
     def is_published(self) -> bool:

@@ -492,18 +492,14 @@ class EvidenceFields(Moderated):
         super().clean()
         study_fields_check(self)
 
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        claim = super().from_db(db, field_names, values)
-        # The source as read, so that ``save`` knows whether the sort key must follow.
-        claim._source_read = claim.__dict__.get("source_id", models.DEFERRED)
-        return claim
+    # The source as read, so that ``save`` knows whether the sort key must follow.
+    kept_as_read = (*Moderated.kept_as_read, "source_id")
 
     def save(self, *args, **kwargs):
         # A copy kept in step, not a rule: whoever saves a claim's source saves its sort
         # key (a save of other fields only, a publish, an edit, leaves both as they are).
         only = kwargs.get("update_fields")
-        moved = getattr(self, "_source_read", models.DEFERRED) != self.source_id
+        moved = self.as_read("source_id") != self.source_id
         if moved and (only is None or {"source", "source_id"} & set(only)):
             if self._meta.get_field("source").is_cached(self):
                 self.source_year = self.source.year if self.source else None
@@ -513,7 +509,6 @@ class EvidenceFields(Moderated):
             if only is not None:
                 kwargs["update_fields"] = {*only, "source_year"}
         super().save(*args, **kwargs)
-        self._source_read = self.source_id
 
     # What must be filled before readers see the claim (curation's publish rule,
     # ``record_publish_blocker``): a draft may leave it empty.
@@ -757,19 +752,14 @@ class Source(Moderated):
             ),
         ]
 
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        source = super().from_db(db, field_names, values)
-        # The year as read, so that ``save`` knows whether its claims must follow.
-        source._year_read = source.__dict__.get("year", models.DEFERRED)
-        return source
+    # The year as read, so that ``save`` knows whether its claims must follow.
+    kept_as_read = (*Moderated.kept_as_read, "year")
 
     def save(self, *args, **kwargs):
-        existed = self.pk is not None
+        year_changed = self.pk is not None and self.as_read("year") != self.year
         super().save(*args, **kwargs)
-        if existed and getattr(self, "_year_read", models.DEFERRED) != self.year:
+        if year_changed:
             self.claims_follow_year()
-        self._year_read = self.year
 
     def claims_follow_year(self) -> None:
         """Copy the year onto every claim resting on this source (their sort key,

@@ -172,26 +172,26 @@ class TherapyFilter(SyncFilterSet):
         queryset = super().filter_queryset(queryset)
         data = self.form.cleaned_data
         abnormalities = list(data.get("abnormality") or [])
-        level = data.get("level") or ""
-        if not data.get("direction"):
+        level, direction = data.get("level") or "", data.get("direction")
+        if direction:
+            evidence = self.evidence()
+
+            def tie(rows, group):
+                tying = evidence if group is None else evidence.filter(abnormality__in=group)
+                return rows.tied_to(tying)
+        else:
             # Abnormality and level alone are in the stored counts of each pair (its
             # strongest level, treatments/counts.py): no search through the evidence.
-            if abnormalities and data.get("match") == "all":
-                for abnormality in abnormalities:
-                    queryset = queryset.tied_by_ratings([abnormality], level=level)
-            elif abnormalities:
-                queryset = queryset.tied_by_ratings(abnormalities, level=level)
-            elif level:
-                queryset = queryset.tied_by_ratings(level=level)
-            return queryset
-        evidence = self.evidence()
+            def tie(rows, group):
+                return rows.tied_by_ratings(group, level=level)
+
         if abnormalities and data.get("match") == "all":
             for abnormality in abnormalities:
-                queryset = queryset.tied_to(evidence.filter(abnormality=abnormality))
+                queryset = tie(queryset, [abnormality])
         elif abnormalities:
-            queryset = queryset.tied_to(evidence.filter(abnormality__in=abnormalities))
-        else:
-            queryset = queryset.tied_to(evidence)
+            queryset = tie(queryset, abnormalities)
+        elif level or direction:
+            queryset = tie(queryset, None)
         return queryset
 
     def filter_text(self, queryset, name, value):

@@ -96,12 +96,17 @@ class RetractedPageMixin:
 
     def get(self, request, *args, **kwargs):
         try:
-            return super().get(request, *args, **kwargs)
+            return self.page_response(request, *args, **kwargs)
         except Http404:
             response = self.retracted_response(request, **kwargs)
             if response is None:
                 raise
             return response
+
+    def page_response(self, request, *args, **kwargs):
+        """The page itself: the view's own ``get`` (a view that builds its page another
+        way overrides this, not ``get``)."""
+        return super().get(request, *args, **kwargs)
 
     def retracted_response(self, request, **kwargs):
         """The 410 page for the retracted record this request was for; None if none."""

@@ -25,7 +25,6 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, NullIf, RowNumber
-from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
@@ -707,15 +706,9 @@ class PairEvidenceView(RetractedPageMixin, DetailDownloadMixin, TemplateView):
             *evidence_rows(self.request, context["retracted_evidence"], group="Retracted", **names),
         ]
 
-    def get(self, request, *args, **kwargs):
-        try:
-            context = self.get_context_data(**kwargs)
-        except Http404:
-            # A therapy or abnormality an editor retracted: say so (RetractedPageMixin).
-            response = self.retracted_response(request, **kwargs)
-            if response is None:
-                raise
-            return response
+    def page_response(self, request, *args, **kwargs):
+        # A retracted therapy or abnormality is said so by RetractedPageMixin.get.
+        context = self.get_context_data(**kwargs)
         return self.render_to_response(context, status=400 if context["input_errors"] else 200)
 
     def retracted_record(self, **kwargs):

@@ -8,8 +8,6 @@ Lives in findings (below treatments) so that both apps' list views can use it.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import textwrap
 from collections.abc import Callable, Iterable, Iterator
@@ -23,7 +21,7 @@ from django.utils.text import Truncator
 from django_filters.views import FilterView
 
 from curation.cache import public_count
-from curation.csvfile import BOM, csv_safe_cell
+from curation.csvfile import BOM, csv_stream
 from curation.pages import InputError, page_number_check
 from curation.versions import data_version_of
 
@@ -184,17 +182,13 @@ def export_chunks(object_list: QuerySet, size: int | None = None) -> Iterator[li
 
 
 def _csv_lines(rows: Iterable[dict[str, Any]], fields) -> Iterator[str]:
-    """A byte-order mark and the header, then each row's line, every cell formula-safe
-    (the same text as curation.csvfile.csv_write, a line at a time)."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\r\n")
-    writer.writeheader()
-    yield BOM + buffer.getvalue()
-    for row in rows:
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow({key: csv_safe_cell(_csv_value(value)) for key, value in row.items()})
-        yield buffer.getvalue()
+    """A byte-order mark, then ``csv_stream``'s header and each row's line, every cell
+    formula-safe (the same text as curation.csvfile.csv_write, a line at a time)."""
+    yield BOM
+    yield from csv_stream(
+        fieldnames=fields,
+        chunks=([{key: _csv_value(value) for key, value in row.items()}] for row in rows),
+    )
 
 
 def _json_rows(rows: Iterable[dict[str, Any]]) -> Iterator[str]:

@@ -17,7 +17,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connections, models, transaction
 from django.db.models import Max
 
 from curation.cache import (
@@ -26,6 +26,7 @@ from curation.cache import (
     public_cache_warm_later,
 )
 from curation.models import DataChange, DataChangeAction, DataVersion
+from curation.sqlite_statistics import refresh_sqlite_statistics
 
 
 @dataclass
@@ -78,6 +79,9 @@ def _new_version(using: str) -> DataVersion:
             public_cache_invalidate()
             # Then, in the background, the caches are filled for the new version.
             public_cache_warm_later()
+            # SQLite's planner statistics follow the data's growth (PostgreSQL: no-op).
+            if connections[using].vendor == "sqlite":
+                transaction.on_commit(lambda: refresh_sqlite_statistics(using), using=using)
             return version
         except IntegrityError:
             continue

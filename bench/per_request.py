@@ -8,7 +8,10 @@ server. ``--profile`` writes a pyinstrument report of the URLs asked for.
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/kb_x \\
         .venv/bin/python bench/per_request.py --requests 300
 
-The database must hold the seed (load_seed, load_literature, publish_release).
+The database must hold the seed (load_seed, load_literature, publish_release), and the
+static files must be collected with DEBUG off (pages name their hashed file names):
+``DEBUG=0 HTTPS=0 ALLOWED_HOSTS=127.0.0.1 SECRET_KEY=<50 random characters> manage.py
+collectstatic --noinput``.
 """
 
 from __future__ import annotations

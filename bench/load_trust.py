@@ -393,9 +393,19 @@ def prepare(env: dict) -> str:
     """Migrate, load the seed, collect static files; the curator's token."""
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "load_seed")
+    # Planner statistics, as autovacuum gathers them soon after a load in production
+    # (this machine's PostgreSQL runs with autovacuum off: without this, every query is
+    # planned for tables it believes empty).
+    manage(env, "shell", "-c", ANALYZE)
     manage(env, "collectstatic", "--noinput", "-v0")
     return manage(env, "shell", "-c", MAKE_CURATOR, capture=True).strip().splitlines()[-1]
 
+
+ANALYZE = """
+from django.db import connection
+if connection.vendor == "postgresql":
+    connection.cursor().execute("ANALYZE")
+"""
 
 WORKER_CLASSES = {
     "sync": ("sync", "mecfs_kb.wsgi"),

@@ -11,7 +11,8 @@ server. ``--profile`` writes a pyinstrument report of the URLs asked for.
 The database must hold the seed (load_seed, load_literature, publish_release), and the
 static files must be collected with DEBUG off (pages name their hashed file names):
 ``DEBUG=0 HTTPS=0 ALLOWED_HOSTS=127.0.0.1 SECRET_KEY=<50 random characters> manage.py
-collectstatic --noinput``.
+collectstatic --noinput``. On PostgreSQL, run ``ANALYZE`` after loading (autovacuum does
+it soon after in production; without statistics every query is planned for empty tables).
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.utils.functional import SimpleLazyObject
 from django.utils.html import conditional_escape, escape
@@ -43,12 +44,18 @@ def glossary_lazy() -> SimpleLazyObject:
     return SimpleLazyObject(lambda: public_cache_get_or_set("glossary", glossary_entries))
 
 
+@lru_cache(maxsize=2048)
 def _pattern(written: str) -> re.Pattern:
     # Whole words only: "CI" never inside "CIRCLE"; "NKH1+T3-" ends in a sign, so the
     # boundary is checked against word characters, not with \b. A term written in
     # lower case ("meta-analysis") matches any case; "CI" or "CD56bright" only as written.
     flags = re.IGNORECASE if written.islower() else 0
     return re.compile(rf"(?<![\w+-]){re.escape(written)}(?![\w+])", flags)
+
+
+@lru_cache(maxsize=2048)
+def _escaped(written: str) -> str:
+    return str(escape(written))
 
 
 def gloss(text: str, entries) -> SafeString:
@@ -59,10 +66,21 @@ def gloss(text: str, entries) -> SafeString:
     done: set[str] = set()
     taken: list[tuple[int, int]] = []
     marks: list[tuple[int, int, Gloss]] = []
+    # Most texts hold none of the terms: a plain substring test rules a term out first.
+    # Only where it is exact: on ASCII text and terms (under re.IGNORECASE a few other
+    # letters match ASCII ones: the Kelvin sign a "k", the long s an "s").
+    folded = html.lower() if html.isascii() else None
     for entry in entries:
         if entry.slug in done:
             continue
-        for match in _pattern(str(escape(entry.written))).finditer(html):
+        written = _escaped(entry.written)
+        if (
+            folded is not None
+            and written.isascii()
+            and written not in (folded if written.islower() else html)
+        ):
+            continue
+        for match in _pattern(written).finditer(html):
             start, end = match.span()
             if any(start < e and s < end for s, e in taken):
                 continue

@@ -71,3 +71,69 @@ def test_a_draft_term_is_previewed_on_the_glossary_page(client):
 
     assert "<dfn>Hedges g</dfn>" in html
     assert 'class="glossary-term previewed"' in html
+
+
+def _gloss_by_patterns_alone(text: str, entries) -> str:
+    """The marking as it was before the substring test (issue 14): every term's pattern
+    run over every text. The reference the faster version must equal."""
+    import re
+
+    from django.utils.html import conditional_escape, escape
+
+    html = str(conditional_escape(text or ""))
+    done, taken, marks = set(), [], []
+    for entry in entries:
+        if entry.slug in done:
+            continue
+        written = str(escape(entry.written))
+        flags = re.IGNORECASE if written.islower() else 0
+        pattern = re.compile(rf"(?<![\w+-]){re.escape(written)}(?![\w+])", flags)
+        for match in pattern.finditer(html):
+            start, end = match.span()
+            if any(start < e and s < end for s, e in taken):
+                continue
+            marks.append((start, end, entry))
+            taken.append((start, end))
+            done.add(entry.slug)
+            break
+    for start, end, entry in sorted(marks, key=lambda m: m[0], reverse=True):
+        html = (
+            f'{html[:start]}<abbr class="gloss" title="{escape(entry.title)}">'
+            f"{html[start:end]}</abbr>{html[end:]}"
+        )
+    return html
+
+
+GLOSS_ENTRIES = sorted(
+    [
+        Gloss(written="E:T ratios", slug="et", title="Effector to target."),
+        Gloss(written="E:T ratio", slug="et", title="Effector to target."),
+        Gloss(written="meta-analysis", slug="meta", title="Pooled <studies>."),
+        Gloss(written="CI", slug="ci", title="Confidence interval."),
+        Gloss(written="CD56bright", slug="cd56", title="A subset."),
+        Gloss(written="NKH1+T3-", slug="nkh", title="A phenotype."),
+        Gloss(written="skin", slug="skin", title="A long-s test."),
+        Gloss(written="killer", slug="killer", title="A Kelvin-sign test."),
+        Gloss(written="café", slug="cafe", title="Not ASCII."),
+    ],
+    key=lambda e: (-len(e.written), e.written),
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "Nothing to explain here.",
+        "A Meta-Analysis of E:T ratios, then an E:T ratio (95% CI 1-2) and CIRCLE.",
+        "META-ANALYSIS twice: meta-analysis.",
+        "ci in lower case is not CI; CD56BRIGHT is not CD56bright.",
+        "NKH1+T3- cells, NKH1+T3-x and xNKH1+T3-.",
+        '<script>CI</script> & CI\'s "quotes"',
+        "The \u017fkin (long s) and the \u212ailler (Kelvin sign) match under IGNORECASE.",
+        "Caf\u00e9 and CAF\u00c9 and cafe.",
+        "Non-ASCII text \u2014 with a meta-analysis and CI.",
+    ],
+)
+def test_the_substring_test_changes_no_marking(text):
+    assert str(gloss(text, GLOSS_ENTRIES)) == _gloss_by_patterns_alone(text, GLOSS_ENTRIES)

@@ -83,7 +83,7 @@ class AbnormalityFilter(SyncFilterSet):
         fields = ["category", "change", "q"]
 
     def filter_text(self, queryset, name, value):
-        return narrowed(queryset, [value]).filter(
+        return narrowed(queryset, [value], drive=False).filter(
             Q(name__icontains=value)
             | Q(aliases__icontains=value)
             | Q(component__icontains=value)
@@ -214,7 +214,7 @@ class ClaimFilter(SyncFilterSet):
     sync_parents = ("source",)
 
     def filter_text(self, queryset, name, value):
-        return narrowed(queryset, [value]).filter(
+        return narrowed(queryset, [value], drive=False).filter(
             Q(statement__icontains=value)
             | Q(plain_summary__icontains=value)
             | Q(quote__icontains=value)

@@ -13,8 +13,9 @@ in a trigram index: they leave the query as it was (a scan).
 Why a superset: SQLite's ``LIKE`` ignores the case of ASCII letters only, and the
 tokenizer folds the case of every letter, so a row that ``LIKE`` matches holds the string
 in the index too. Python's case-insensitive regular expressions (Django's ``iregex`` on
-SQLite) also take "İ" and "ı" for an "i", which the tokenizer does not: both are written
-"i" in the index and in what is looked up (``NORMALISE``). A word with any other
+SQLite) also take the dotted capital I and the dotless i (U+0130, U+0131) for an "i",
+which the tokenizer does not: both are written "i" in the index and in what is looked up
+(``NORMALISE``). A word with any other
 character outside ASCII may have case variants the tokenizer does not fold (the Greek
 final sigma): the search page looks such a word up by scanning, as before.
 
@@ -32,7 +33,7 @@ from collections.abc import Iterable
 
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import QuerySet
+from django.db.models import F, Func, IntegerField, QuerySet
 from django.db.models.expressions import RawSQL
 
 # The trigram tokenizer needs SQLite 3.34; a trigram index cannot look up less than this.
@@ -139,7 +140,7 @@ def _can_look_up(string: str) -> bool:
     return True
 
 
-def narrowed(queryset: QuerySet, strings: Iterable[str]) -> QuerySet:
+def narrowed(queryset: QuerySet, strings: Iterable[str], drive: bool = True) -> QuerySet:
     """``queryset`` kept to the rows whose indexed fields hold every one of ``strings``
     (ignoring case) that is long enough to look up; unchanged on PostgreSQL, or when no
     string is. The caller's exact condition still applies: this only narrows."""
@@ -152,4 +153,10 @@ def narrowed(queryset: QuerySet, strings: Iterable[str]) -> QuerySet:
     # Each string is one quoted phrase: no character in it is an FTS5 operator.
     match = " AND ".join('"' + phrase.replace('"', '""') + '"' for phrase in phrases)
     fts = _quote(fts_table(table))
-    return queryset.filter(pk__in=RawSQL(f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s", (match,)))
+    candidates = RawSQL(f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s", (match,))
+    if not drive:
+        # "+id": SQLite then keeps the plan it had (the order index, stopping at the page's
+        # last row) and only checks each row against the candidates.
+        pk = Func(F("pk"), template="+%(expressions)s", output_field=IntegerField())
+        return queryset.alias(fulltext_pk=pk).filter(fulltext_pk__in=candidates)
+    return queryset.filter(pk__in=candidates)

@@ -196,7 +196,7 @@ class TherapyFilter(SyncFilterSet):
         return queryset
 
     def filter_text(self, queryset, name, value):
-        return narrowed(queryset, [value]).filter(
+        return narrowed(queryset, [value], drive=False).filter(
             Q(name__icontains=value) | Q(aliases__icontains=value) | Q(summary__icontains=value)
         )
 

@@ -8,6 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from curation.filters import BooleanFilter, IdFilter, SortFilter, SyncFilterSet
 from curation.models import Status
+from findings.fulltext import narrowed
 from findings.models import (
     Abnormality,
     AbnormalityCategory,
@@ -82,7 +83,7 @@ class AbnormalityFilter(SyncFilterSet):
         fields = ["category", "change", "q"]
 
     def filter_text(self, queryset, name, value):
-        return queryset.filter(
+        return narrowed(queryset, [value], drive=False).filter(
             Q(name__icontains=value)
             | Q(aliases__icontains=value)
             | Q(component__icontains=value)
@@ -213,7 +214,7 @@ class ClaimFilter(SyncFilterSet):
     sync_parents = ("source",)
 
     def filter_text(self, queryset, name, value):
-        return queryset.filter(
+        return narrowed(queryset, [value], drive=False).filter(
             Q(statement__icontains=value)
             | Q(plain_summary__icontains=value)
             | Q(quote__icontains=value)

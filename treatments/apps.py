@@ -12,3 +12,11 @@ class TreatmentsConfig(AppConfig):
         from treatments.certainty import certainty_on_change
 
         data_version_subscribe(certainty_on_change)
+
+        # SQLite's trigram indexes (findings/fulltext.py) over the searched fields.
+        from findings import fulltext
+        from treatments.models import Therapy, TherapyEvidence
+        from treatments.search import SEARCH_FIELDS
+
+        for model in (Therapy, TherapyEvidence):
+            fulltext.register(model._meta.db_table, SEARCH_FIELDS[model])

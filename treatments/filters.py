@@ -8,6 +8,7 @@ from django_filters.constants import EMPTY_VALUES
 from curation.filters import SortFilter, SyncFilterSet
 from curation.models import Status
 from findings.filters import MAX_QUERY_LENGTH, ClaimFilter, IdFilter, SlugsFilter
+from findings.fulltext import narrowed
 from findings.models import Abnormality, Direction, Level
 from treatments.gaps import Gap
 from treatments.models import (
@@ -195,7 +196,7 @@ class TherapyFilter(SyncFilterSet):
         return queryset
 
     def filter_text(self, queryset, name, value):
-        return queryset.filter(
+        return narrowed(queryset, [value], drive=False).filter(
             Q(name__icontains=value) | Q(aliases__icontains=value) | Q(summary__icontains=value)
         )
 

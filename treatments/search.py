@@ -15,7 +15,12 @@ Abnormalities and therapies are also found by a misspelt name or other name
 
 On SQLite (development and tests): every word must appear as a whole word, or with a
 plural "s"/"es", in one of the same fields (a regular expression per word); there is
-no stemming, ranking or typo tolerance (docs/data-model.md, "Search").
+no stemming, ranking or typo tolerance (docs/data-model.md, "Search"). The expressions
+run only on the rows that an FTS5 trigram index (findings/fulltext.py, migrations
+findings 0018 and treatments 0019) finds holding every word of three or more ASCII
+letters, anywhere, ignoring case: a superset of the matches, so the results are the
+same as a scan's, at a fraction of the cost. A query made only of shorter words is a
+scan.
 
 A query that names an abnormality or a therapy by its name or one of its other names
 (all its words in one of them: "NK cell function" is an other name of low NK cell
@@ -48,6 +53,7 @@ from django.db import connections
 from django.db.models import Exists, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Greatest
 
+from findings import fulltext
 from findings.models import Abnormality, Finding, Source
 from treatments.models import Therapy, TherapyEvidence
 
@@ -127,7 +133,11 @@ def matching(queryset: QuerySet, q: str) -> QuerySet:
         reduce(or_, (Q(**{f"{field}__iregex": _whole_word(word)}) for field in fields))
         for word in words
     ]
-    return queryset.filter(reduce(and_, each_word))
+    # A whole word is a substring too: the trigram index finds the rows holding each word
+    # (of three letters or more) and the expressions decide on those alone. A word with
+    # a letter outside ASCII may have case variants the index does not fold: scanned.
+    candidates = fulltext.narrowed(queryset, [word for word in words if word.isascii()])
+    return candidates.filter(reduce(and_, each_word))
 
 
 def _stem(word: str) -> str:

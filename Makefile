@@ -31,8 +31,13 @@ seed: migrate
 run: seed
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
+# The suite runs on every core with pytest-xdist: each worker has its own test database
+# (pytest-django adds _gw0, _gw1, ... to its name) and takes whole test files, so a
+# module's shared data is made once. PYTEST_WORKERS=0 runs it serially in one process;
+# `.venv/bin/pytest tests/test_x.py` runs one file serially as before.
+PYTEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Production settings on plain http://127.0.0.1 (HTTPS=0: no redirect, no Secure cookies),
 # gunicorn as in production (docs/deploy.md): WORKERS threaded workers of THREADS

@@ -14,16 +14,18 @@ from tests.factories import (
     make_harm,
     make_source,
     make_therapy,
+    rated_once,
 )
 from treatments.models import TherapyEvidence
 
 
 def fill(rows: int) -> None:
     """``rows`` sources, each backing one finding and one item of therapy evidence."""
-    for _ in range(rows):
-        evidence = make_evidence()
-        make_finding(source=evidence.source, abnormality=evidence.abnormality)
-        make_harm(therapy=evidence.therapy, source=evidence.source)
+    with rated_once():
+        for _ in range(rows):
+            evidence = make_evidence()
+            make_finding(source=evidence.source, abnormality=evidence.abnormality)
+            make_harm(therapy=evidence.therapy, source=evidence.source)
 
 
 # Every admin page for a logged-in curator starts with the same 4 queries:

@@ -50,6 +50,11 @@ def wrote(user, record, kind=ContributionKind.EDITED) -> None:
 
 def fill(rows: int, author) -> None:
     """``rows`` of every curated kind, each written by ``author``."""
+    with factories.rated_once():
+        _fill(rows, author)
+
+
+def _fill(rows: int, author) -> None:
     for _ in range(rows):
         evidence = factories.make_evidence(created_by=author)
         finding = factories.make_finding(

@@ -9,7 +9,7 @@ import pytest
 from curation.models import Status
 from curation.rest import KeysetPagination
 from findings.models import Level
-from tests.factories import make_evidence, make_finding, make_source, make_therapy
+from tests.factories import make_evidence, make_finding, make_source, make_therapy, rated_once
 
 
 def ids(response) -> list[int]:
@@ -216,12 +216,13 @@ def test_cursor_pages_take_a_fixed_number_of_queries(
     api_client, curator_api, django_assert_num_queries, n
 ):
     therapy = make_therapy()
-    for _ in range(n):
-        evidence = make_evidence(therapy=therapy)
-        evidence.contradicted_by.add(make_evidence(therapy=therapy))
-        finding = make_finding(abnormality=evidence.abnormality, source=evidence.source)
-        evidence.contradicting_findings.add(finding)
-        finding.contradicted_by.add(make_finding(abnormality=evidence.abnormality))
+    with rated_once():
+        for _ in range(n):
+            evidence = make_evidence(therapy=therapy)
+            evidence.contradicted_by.add(make_evidence(therapy=therapy))
+            finding = make_finding(abnormality=evidence.abnormality, source=evidence.source)
+            evidence.contradicting_findings.add(finding)
+            finding.contradicted_by.add(make_finding(abnormality=evidence.abnormality))
     for client, extra in [(api_client, 0), (curator_api, 3)]:
         for url, queries in [
             ("/api/v1/evidence/?cursor=start&page_size=100", 5),

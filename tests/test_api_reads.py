@@ -13,6 +13,7 @@ from tests.factories import (
     make_source,
     make_therapy,
     make_user,
+    rated_once,
 )
 from treatments.certainty import certainty_recompute
 from treatments.models import CertaintyOverride, Stage, TherapyKind
@@ -526,8 +527,9 @@ def test_a_page_holds_at_most_100_records(api_client):
     abnormality = make_abnormality()
     source = make_source()
     therapy = make_therapy()
-    for _ in range(101):
-        make_evidence(therapy=therapy, abnormality=abnormality, source=source)
+    with rated_once():
+        for _ in range(101):
+            make_evidence(therapy=therapy, abnormality=abnormality, source=source)
 
     body = api_client.get("/api/v1/evidence/?page_size=100").json()
     too_many = api_client.get("/api/v1/evidence/?page_size=1000")
@@ -611,24 +613,25 @@ def test_responses_vary_with_the_token(api_client):
 def _rows(n: int) -> dict:
     """n of everything, all tied together, and the url parameters to reach the last."""
     abnormality = make_abnormality()
-    for _ in range(n):
-        evidence = make_evidence(abnormality=abnormality)
-        make_evidence(therapy=evidence.therapy, abnormality=None)
-        evidence.contradicted_by.add(make_evidence(therapy=evidence.therapy))
-        finding = make_finding(abnormality=abnormality, source=evidence.source)
-        evidence.contradicting_findings.add(finding)
-        lab_test = make_lab_test()
-        lab_test.abnormalities.add(abnormality, make_abnormality())
-        status = make_regulatory_status(therapy=evidence.therapy, source=evidence.source)
-        harm = make_harm(therapy=evidence.therapy, source=evidence.source)
-        # An editor's override on each pair, shown beside its computed rating.
-        CertaintyOverride.objects.create(
-            therapy=evidence.therapy,
-            abnormality=abnormality,
-            certainty="low",
-            reason="An editor's reason.",
-            status=Status.PUBLISHED,
-        )
+    with rated_once():  # and all of them again below
+        for _ in range(n):
+            evidence = make_evidence(abnormality=abnormality)
+            make_evidence(therapy=evidence.therapy, abnormality=None)
+            evidence.contradicted_by.add(make_evidence(therapy=evidence.therapy))
+            finding = make_finding(abnormality=abnormality, source=evidence.source)
+            evidence.contradicting_findings.add(finding)
+            lab_test = make_lab_test()
+            lab_test.abnormalities.add(abnormality, make_abnormality())
+            status = make_regulatory_status(therapy=evidence.therapy, source=evidence.source)
+            harm = make_harm(therapy=evidence.therapy, source=evidence.source)
+            # An editor's override on each pair, shown beside its computed rating.
+            CertaintyOverride.objects.create(
+                therapy=evidence.therapy,
+                abnormality=abnormality,
+                certainty="low",
+                reason="An editor's reason.",
+                status=Status.PUBLISHED,
+            )
     certainty_recompute()  # the ratings, as publishing would store them
     return {
         "therapy": evidence.therapy.slug,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import socket
 import subprocess
 import sys
 import time
@@ -23,7 +24,16 @@ from tests import factories
 from tests.tcp_proxy import CuttableProxy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-SERVER_PORT = int(os.environ.get("FAULTS_TEST_PORT", "8408"))
+
+
+def _server_port() -> int:
+    """FAULTS_TEST_PORT if set, else a port free now: parallel runs (pytest-xdist, other
+    checkouts on the same machine) never meet a server that is not theirs."""
+    if os.environ.get("FAULTS_TEST_PORT"):
+        return int(os.environ["FAULTS_TEST_PORT"])
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 # --- in-process: the middleware and the handler ------------------------------------------
@@ -133,6 +143,7 @@ def server_behind_a_cuttable_proxy(transactional_db):
         DATABASE_URL=f"postgres://{db['USER']}@127.0.0.1:{proxy.port}/{db['NAME']}",
         CONN_MAX_AGE="60",
     )
+    port = _server_port()
     subprocess.run(
         [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
         cwd=BASE_DIR,
@@ -147,7 +158,7 @@ def server_behind_a_cuttable_proxy(transactional_db):
             "gunicorn",
             "mecfs_kb.wsgi",
             "--bind",
-            f"127.0.0.1:{SERVER_PORT}",
+            f"127.0.0.1:{port}",
             "--workers",
             "1",
             "--timeout",
@@ -159,7 +170,7 @@ def server_behind_a_cuttable_proxy(transactional_db):
         stderr=subprocess.STDOUT,
         text=True,
     )
-    base = f"http://127.0.0.1:{SERVER_PORT}"
+    base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base, process)
         yield base, proxy

@@ -25,7 +25,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.generic import DetailView, TemplateView
 
-from curation.cache import public_cache_get_or_set
+from curation.cache import public_cache_get_or_set, public_count
 from curation.models import Status
 from curation.pages import RetractedPageMixin, page_number_check
 from curation.versions import data_version_of
@@ -399,6 +399,10 @@ class SourceListView(ReaderListView):
         ]
 
 
+# A source's page lists its claims this many to a page (issue 14).
+SOURCE_PAGE_SIZE = 50
+
+
 class SourceDetailView(RetractedPageMixin, DetailView):
     """One source, what it claims here, and how to cite it (``?format=bibtex|ris``
     downloads the citation)."""
@@ -424,20 +428,58 @@ class SourceDetailView(RetractedPageMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         source = self.object
-        # Each kind of claim in one query, published and retracted together; the
-        # retracted ones are shown apart, with the editor's reason, and counted nowhere.
-        claims = {
-            "findings": Finding.objects.visible()
+        # What it claims about abnormalities, then about therapies: one list of pages,
+        # SOURCE_PAGE_SIZE claims to a page (a review can make thousands of claims);
+        # each kind's number counts all of its claims (kept until the next publish).
+        paged = {
+            "findings": Finding.objects.published()
             .filter(source=source)
             .select_related("abnormality", "lab_test"),
-            "therapy_evidence": source.therapy_evidence.visible().select_related(
+            "therapy_evidence": source.therapy_evidence.published().select_related(
                 "therapy", "abnormality"
             ),
+        }
+        counts = {name: public_count(queryset) for name, queryset in paged.items()}
+        paginator = Paginator(range(sum(counts.values())), SOURCE_PAGE_SIZE)
+        number, error = page_number_check(self.request.GET.get("page", ""), paginator)
+        context["input_errors"] = [error] if error else []
+        page = paginator.page(number)
+        context["claim_pages"] = {}
+        offset = 0  # where this kind's claims start in the list of pages
+        for name, queryset in paged.items():
+            low = max(page.start_index() - 1 - offset, 0)
+            high = min(page.end_index() - offset, counts[name])
+            # A slice of one kind's claims: one query, none when it is not on this page.
+            context[name] = list(queryset[low:high]) if low < high else []
+            if counts[name] and not context[name]:
+                context["claim_pages"][name] = (
+                    offset // SOURCE_PAGE_SIZE + 1,
+                    (offset + counts[name] - 1) // SOURCE_PAGE_SIZE + 1,
+                )
+            offset += counts[name]
+        context.update(
+            claim_counts=counts,
+            page_obj=page,
+            paginator=paginator,
+            is_paginated=paginator.num_pages > 1,
+        )
+        # The retracted are shown apart, with the editor's reason, and counted nowhere:
+        # the most recent few findings and therapy evidence (a query each, in the order
+        # the page lists claims), then every retracted status and harm (few per source;
+        # published and retracted in one query each).
+        retracted = []
+        context["more_retracted_claims"] = False
+        for queryset in [
+            Finding.objects.retracted().filter(source=source).select_related("abnormality"),
+            source.therapy_evidence.retracted().select_related("therapy", "abnormality"),
+        ]:
+            recent, more = recently_retracted(queryset)
+            retracted += sorted(recent, key=lambda claim: (claim.level, claim.pk))
+            context["more_retracted_claims"] |= more
+        for name, queryset in {
             "regulatory_statuses": source.regulatory_statuses.visible().select_related("therapy"),
             "harms": source.harms.visible().select_related("therapy"),
-        }
-        retracted = []
-        for name, queryset in claims.items():
+        }.items():
             rows = list(queryset)
             context[name] = [claim for claim in rows if claim.is_published]
             retracted += [claim for claim in rows if claim.is_retracted]
@@ -446,6 +488,19 @@ class SourceDetailView(RetractedPageMixin, DetailView):
         context["ris"] = sources_ris([source])
         context["citation"] = source_citation(source)
         return context
+
+    def render_to_response(self, context, **kwargs):
+        # As on an abnormality's page: a previewed claim readers do not see yet is one
+        # more of its kind (findings/previews.py places it after get_context_data).
+        for name in context["claim_counts"]:
+            context["claim_counts"][name] += sum(
+                1
+                for claim in context[name]
+                if getattr(claim, "previewed", False) and claim.status != Status.PUBLISHED
+            )
+        if context["input_errors"]:
+            kwargs["status"] = 400
+        return super().render_to_response(context, **kwargs)
 
 
 class GlossaryView(TemplateView):

@@ -18,9 +18,8 @@ from django.db.models import (
     Subquery,
     Value,
     When,
-    Window,
 )
-from django.db.models.functions import Coalesce, Lower, RowNumber
+from django.db.models.functions import Coalesce, Lower
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.generic import DetailView, TemplateView
@@ -186,14 +185,10 @@ def finding_view(request, pk: int):
         return redirect(f"{finding.source.get_absolute_url()}#finding-{pk}")
     url = finding.abnormality.get_absolute_url()
     if finding.status == Status.PUBLISHED:
-        position = (
-            abnormality_findings(finding.abnormality)
-            .annotate(position=Window(RowNumber(), order_by=FINDING_PAGE_ORDER))
-            .filter(pk=pk)
-            .values_list("position", flat=True)
-            .first()
-        )
-        number = (position - 1) // FINDINGS_PAGE_SIZE + 1 if position else 1
+        # Its place in the list: the list's ids in order (one query of ids, however the
+        # ordering treats a missing year on each database).
+        ids = list(abnormality_findings(finding.abnormality).values_list("pk", flat=True))
+        number = ids.index(pk) // FINDINGS_PAGE_SIZE + 1 if pk in ids else 1
         if number > 1:
             url = f"{url}?page={number}"
     # A retracted finding is listed apart on the first page (the most recent few).

@@ -173,26 +173,31 @@ def finding_group_counts(abnormality: Abnormality) -> dict[str, int]:
     return public_cache_get_or_set("finding-groups", count, abnormality.pk)
 
 
+def finding_url(finding: Finding) -> str:
+    """Where readers find ``finding`` (a published or retracted one, with its abnormality
+    and source): on its abnormality's page, on the page of the list that holds it (a
+    retracted one is listed apart on the first page); a finding about a lab test only,
+    on its source's page. One query of ids for a published finding on an abnormality."""
+    if finding.abnormality_id is None:
+        return f"{finding.source.get_absolute_url()}#finding-{finding.pk}"
+    url = finding.abnormality.get_absolute_url()
+    if finding.status == Status.PUBLISHED:
+        # Its place in the list: the list's ids in order (however the ordering treats a
+        # missing year on each database).
+        ids = list(abnormality_findings(finding.abnormality).values_list("pk", flat=True))
+        if finding.pk in ids and (number := ids.index(finding.pk) // FINDINGS_PAGE_SIZE + 1) > 1:
+            url = f"{url}?page={number}"
+    return f"{url}#finding-{finding.pk}"
+
+
 def finding_view(request, pk: int):
-    """/findings/<pk>/: a finding's own address, for links from elsewhere (search, a
-    preview's public link). It redirects to the finding on its abnormality's page, on
-    the page of the list that holds it (or, for a finding about a lab test only, on
-    its source's page). Queries: the finding; its place in the list."""
+    """/findings/<pk>/: a finding's own address, for links from elsewhere (search
+    results): a redirect to where readers find it (``finding_url``). Queries: the
+    finding; its place in the list."""
     finding = get_object_or_404(
         Finding.objects.visible().select_related("abnormality", "source"), pk=pk
     )
-    if finding.abnormality_id is None:
-        return redirect(f"{finding.source.get_absolute_url()}#finding-{pk}")
-    url = finding.abnormality.get_absolute_url()
-    if finding.status == Status.PUBLISHED:
-        # Its place in the list: the list's ids in order (one query of ids, however the
-        # ordering treats a missing year on each database).
-        ids = list(abnormality_findings(finding.abnormality).values_list("pk", flat=True))
-        number = ids.index(pk) // FINDINGS_PAGE_SIZE + 1 if pk in ids else 1
-        if number > 1:
-            url = f"{url}?page={number}"
-    # A retracted finding is listed apart on the first page (the most recent few).
-    return redirect(f"{url}#finding-{pk}")
+    return redirect(finding_url(finding))
 
 
 class AbnormalityDetailView(RetractedPageMixin, DetailDownloadMixin, DetailView):

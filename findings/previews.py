@@ -17,7 +17,12 @@ from curation.preview import (
     preview_register,
 )
 from findings.models import Abnormality, Direction, Finding, GlossaryTerm, LabTest, Source
-from findings.views import AbnormalityDetailView, GlossaryView, SourceDetailView
+from findings.views import (
+    AbnormalityDetailView,
+    GlossaryView,
+    SourceDetailView,
+    finding_url,
+)
 
 
 class AbnormalityPreviewView(PreviewPageMixin, AbnormalityDetailView):
@@ -53,8 +58,8 @@ class FindingPreview(RecordPreview):
         return queryset.select_related("abnormality", "source", "lab_test")
 
     def public_url(self, record):
-        page = record.abnormality if record.abnormality_id else record.source
-        return f"{page.get_absolute_url()}#finding-{record.pk}"
+        # On the page of its abnormality's list that holds it.
+        return finding_url(record)
 
     def render(self, request, record, preview: Preview):
         if record.abnormality_id:

@@ -13,5 +13,6 @@ urlpatterns = [
     ),
     path("sources/", views.SourceListView.as_view(), name="source-list"),
     path("sources/<int:pk>/", views.SourceDetailView.as_view(), name="source-detail"),
+    path("findings/<int:pk>/", views.finding_view, name="finding"),
     path("glossary/", views.GlossaryView.as_view(), name="glossary"),
 ]

@@ -8,13 +8,25 @@ own ``.published()`` rules: the visibility logic is still written once.
 
 from __future__ import annotations
 
-from django.db.models import Count, IntegerField, OuterRef, Subquery, Value
+from django.core.paginator import Paginator
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Subquery,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, Lower
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.generic import DetailView, TemplateView
 
-from curation.pages import RetractedPageMixin
+from curation.cache import public_cache_get_or_set, public_count
+from curation.models import Status
+from curation.pages import RetractedPageMixin, page_number_check
 from curation.versions import data_version_of
 from findings.citations import (
     CITATION_FORMATS,
@@ -33,6 +45,7 @@ from findings.models import (
     LabTest,
     Level,
     Source,
+    source_held_q,
 )
 from findings.pages import (
     EVIDENCE_EXPORT_FIELDS,
@@ -100,6 +113,93 @@ class AbnormalityListView(ReaderListView):
         ]
 
 
+# An abnormality's page lists its findings this many to a page (issue 14): at
+# literature scale one abnormality has thousands, and the page read them all.
+FINDINGS_PAGE_SIZE = 50
+
+# The page's groups of published findings, in the page's order: each is a list in the
+# template's context, and its number in the ``finding_group`` annotation below.
+FINDING_GROUPS = ("findings_for", "findings_against", "findings_other", "held_findings")
+
+
+def _finding_group():
+    """Which of FINDING_GROUPS a published finding is listed in: a finding whose
+    source's notice awaits review is shown apart (held), whatever its direction."""
+    return Case(
+        When(source_held_q("source__"), then=Value(3)),
+        When(direction=Direction.SUPPORTS, then=Value(0)),
+        When(direction=Direction.DOES_NOT_SUPPORT, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+
+
+# The page's order: group by group, strongest evidence first within each (Finding's
+# Meta.ordering, as the page listed them before it had pages).
+FINDING_PAGE_ORDER = (
+    F("finding_group").asc(),
+    F("level").asc(),
+    F("source_year").desc(),
+    F("pk").asc(),
+)
+
+
+def abnormality_findings(abnormality: Abnormality):
+    """The published findings an abnormality's page lists, in the page's order."""
+    return (
+        Finding.objects.published()
+        .filter(abnormality=abnormality)
+        .annotate(finding_group=_finding_group())
+        .order_by(*FINDING_PAGE_ORDER)
+    )
+
+
+def finding_group_counts(abnormality: Abnormality) -> dict[str, int]:
+    """How many published findings each group of the page has, whatever page is shown:
+    one grouped query, kept until the next publish (every reader sees the same)."""
+
+    def count() -> dict[str, int]:
+        counts = dict.fromkeys(FINDING_GROUPS, 0)
+        rows = (
+            abnormality_findings(abnormality)
+            .order_by()
+            .values("finding_group")
+            .annotate(n=Count("pk"))
+        )
+        for row in rows:
+            counts[FINDING_GROUPS[row["finding_group"]]] = row["n"]
+        return counts
+
+    return public_cache_get_or_set("finding-groups", count, abnormality.pk)
+
+
+def finding_url(finding: Finding) -> str:
+    """Where readers find ``finding`` (a published or retracted one, with its abnormality
+    and source): on its abnormality's page, on the page of the list that holds it (a
+    retracted one is listed apart on the first page); a finding about a lab test only,
+    on its source's page. One query of ids for a published finding on an abnormality."""
+    if finding.abnormality_id is None:
+        return f"{finding.source.get_absolute_url()}#finding-{finding.pk}"
+    url = finding.abnormality.get_absolute_url()
+    if finding.status == Status.PUBLISHED:
+        # Its place in the list: the list's ids in order (however the ordering treats a
+        # missing year on each database).
+        ids = list(abnormality_findings(finding.abnormality).values_list("pk", flat=True))
+        if finding.pk in ids and (number := ids.index(finding.pk) // FINDINGS_PAGE_SIZE + 1) > 1:
+            url = f"{url}?page={number}"
+    return f"{url}#finding-{finding.pk}"
+
+
+def finding_view(request, pk: int):
+    """/findings/<pk>/: a finding's own address, for links from elsewhere (search
+    results): a redirect to where readers find it (``finding_url``). Queries: the
+    finding; its place in the list."""
+    finding = get_object_or_404(
+        Finding.objects.visible().select_related("abnormality", "source"), pk=pk
+    )
+    return redirect(finding_url(finding))
+
+
 class AbnormalityDetailView(RetractedPageMixin, DetailDownloadMixin, DetailView):
     """An abnormality's page; ``?format=csv|json`` downloads what it lists: a row per
     therapy tied to it (kind "pair", with the pair's stored counts), then its findings
@@ -160,27 +260,33 @@ class AbnormalityDetailView(RetractedPageMixin, DetailDownloadMixin, DetailView)
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         abnormality = self.object
-        # Published and retracted findings in one query: the retracted ones are shown
-        # apart, with the editor's reason, and never counted with the rest.
-        visible = list(
-            Finding.objects.visible()
+        # The findings of one page (FINDINGS_PAGE_SIZE), in the page's order, split into
+        # its groups; each group's number counts all of its findings (stored counts).
+        counts = dict(finding_group_counts(abnormality))
+        paginator = Paginator(
+            abnormality_findings(abnormality).select_related("source", "lab_test"),
+            FINDINGS_PAGE_SIZE,
+        )
+        paginator.count = sum(counts.values())
+        number, error = page_number_check(self.request.GET.get("page", ""), paginator)
+        context["input_errors"] = [error] if error else []
+        page = paginator.page(number)
+        shown = list(page.object_list)
+        for group, key in enumerate(FINDING_GROUPS):
+            context[key] = [f for f in shown if f.finding_group == group]
+        context["finding_counts"] = counts
+        context["finding_pages"] = self.group_pages(counts, paginator, page)
+        context.update(page_obj=page, paginator=paginator, is_paginated=paginator.num_pages > 1)
+        # Retracted findings are shown apart, with the editor's reason, and never
+        # counted: the most recent few (one query), in the page's order.
+        retracted, context["more_retracted_findings"] = recently_retracted(
+            Finding.objects.retracted()
             .filter(abnormality=abnormality)
             .select_related("source", "lab_test")
         )
-        # A finding whose source's retraction awaits an editor's review is shown apart,
-        # flagged, and counted in no group's number.
-        findings = [f for f in visible if f.is_published and not f.source.notice_held]
-        context["held_findings"] = [f for f in visible if f.is_published and f.source.notice_held]
-        context["retracted_findings"] = [f for f in visible if f.is_retracted]
-        context["findings_for"] = [f for f in findings if f.direction == Direction.SUPPORTS]
-        context["findings_against"] = [
-            f for f in findings if f.direction == Direction.DOES_NOT_SUPPORT
-        ]
-        context["findings_other"] = [
-            f
-            for f in findings
-            if f.direction not in (Direction.SUPPORTS, Direction.DOES_NOT_SUPPORT)
-        ]
+        context["retracted_findings"] = sorted(
+            retracted, key=lambda f: (f.level, -(f.source_year or 0), f.pk)
+        )
         context["lab_tests"] = list(
             LabTest.objects.published().filter(abnormalities=abnormality).order_by("name")
         )
@@ -199,6 +305,34 @@ class AbnormalityDetailView(RetractedPageMixin, DetailDownloadMixin, DetailView)
             abnormality.therapy_evidence.retracted().select_related("therapy", "source")
         )
         return context
+
+    @staticmethod
+    def group_pages(counts: dict[str, int], paginator, page) -> dict[str, tuple[int, int]]:
+        """For each group with findings on none of this page: the first and last pages
+        that list it (the groups follow each other in FINDING_GROUPS' order)."""
+        pages = {}
+        start = 0
+        for key in FINDING_GROUPS:
+            end = start + counts[key]
+            first = start // paginator.per_page + 1
+            last = (end - 1) // paginator.per_page + 1
+            if counts[key] and not first <= page.number <= last:
+                pages[key] = (first, last)
+            start = end
+        return pages
+
+    def render_to_response(self, context, **kwargs):
+        # A preview (findings/previews.py) places its claim in a list after
+        # get_context_data: a claim readers do not see yet is one more in its group.
+        for key in FINDING_GROUPS:
+            context["finding_counts"][key] += sum(
+                1
+                for f in context[key]
+                if getattr(f, "previewed", False) and f.status != Status.PUBLISHED
+            )
+        if context["input_errors"]:
+            kwargs["status"] = 400
+        return super().render_to_response(context, **kwargs)
 
 
 class SourceListView(ReaderListView):
@@ -265,6 +399,10 @@ class SourceListView(ReaderListView):
         ]
 
 
+# A source's page lists its claims this many to a page (issue 14).
+SOURCE_PAGE_SIZE = 50
+
+
 class SourceDetailView(RetractedPageMixin, DetailView):
     """One source, what it claims here, and how to cite it (``?format=bibtex|ris``
     downloads the citation)."""
@@ -290,20 +428,58 @@ class SourceDetailView(RetractedPageMixin, DetailView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         source = self.object
-        # Each kind of claim in one query, published and retracted together; the
-        # retracted ones are shown apart, with the editor's reason, and counted nowhere.
-        claims = {
-            "findings": Finding.objects.visible()
+        # What it claims about abnormalities, then about therapies: one list of pages,
+        # SOURCE_PAGE_SIZE claims to a page (a review can make thousands of claims);
+        # each kind's number counts all of its claims (kept until the next publish).
+        paged = {
+            "findings": Finding.objects.published()
             .filter(source=source)
             .select_related("abnormality", "lab_test"),
-            "therapy_evidence": source.therapy_evidence.visible().select_related(
+            "therapy_evidence": source.therapy_evidence.published().select_related(
                 "therapy", "abnormality"
             ),
+        }
+        counts = {name: public_count(queryset) for name, queryset in paged.items()}
+        paginator = Paginator(range(sum(counts.values())), SOURCE_PAGE_SIZE)
+        number, error = page_number_check(self.request.GET.get("page", ""), paginator)
+        context["input_errors"] = [error] if error else []
+        page = paginator.page(number)
+        context["claim_pages"] = {}
+        offset = 0  # where this kind's claims start in the list of pages
+        for name, queryset in paged.items():
+            low = max(page.start_index() - 1 - offset, 0)
+            high = min(page.end_index() - offset, counts[name])
+            # A slice of one kind's claims: one query, none when it is not on this page.
+            context[name] = list(queryset[low:high]) if low < high else []
+            if counts[name] and not context[name]:
+                context["claim_pages"][name] = (
+                    offset // SOURCE_PAGE_SIZE + 1,
+                    (offset + counts[name] - 1) // SOURCE_PAGE_SIZE + 1,
+                )
+            offset += counts[name]
+        context.update(
+            claim_counts=counts,
+            page_obj=page,
+            paginator=paginator,
+            is_paginated=paginator.num_pages > 1,
+        )
+        # The retracted are shown apart, with the editor's reason, and counted nowhere:
+        # the most recent few findings and therapy evidence (a query each, in the order
+        # the page lists claims), then every retracted status and harm (few per source;
+        # published and retracted in one query each).
+        retracted = []
+        context["more_retracted_claims"] = False
+        for queryset in [
+            Finding.objects.retracted().filter(source=source).select_related("abnormality"),
+            source.therapy_evidence.retracted().select_related("therapy", "abnormality"),
+        ]:
+            recent, more = recently_retracted(queryset)
+            retracted += sorted(recent, key=lambda claim: (claim.level, claim.pk))
+            context["more_retracted_claims"] |= more
+        for name, queryset in {
             "regulatory_statuses": source.regulatory_statuses.visible().select_related("therapy"),
             "harms": source.harms.visible().select_related("therapy"),
-        }
-        retracted = []
-        for name, queryset in claims.items():
+        }.items():
             rows = list(queryset)
             context[name] = [claim for claim in rows if claim.is_published]
             retracted += [claim for claim in rows if claim.is_retracted]
@@ -312,6 +488,19 @@ class SourceDetailView(RetractedPageMixin, DetailView):
         context["ris"] = sources_ris([source])
         context["citation"] = source_citation(source)
         return context
+
+    def render_to_response(self, context, **kwargs):
+        # As on an abnormality's page: a previewed claim readers do not see yet is one
+        # more of its kind (findings/previews.py places it after get_context_data).
+        for name in context["claim_counts"]:
+            context["claim_counts"][name] += sum(
+                1
+                for claim in context[name]
+                if getattr(claim, "previewed", False) and claim.status != Status.PUBLISHED
+            )
+        if context["input_errors"]:
+            kwargs["status"] = 400
+        return super().render_to_response(context, **kwargs)
 
 
 class GlossaryView(TemplateView):

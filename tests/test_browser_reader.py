@@ -16,6 +16,8 @@ from tests import factories
 from tests.browser import (
     PHONE,
     SCREENSHOTS,
+    axe_report,
+    axe_violations,
     has_sideways_scroll,
     screenshot,
 )
@@ -374,4 +376,50 @@ def test_on_the_seed_pair_page_every_card_opens_with_its_plain_summary(live_serv
         assert top < card.locator(".statement").bounding_box()["y"]
     screenshot(page, "pair-plain-summary-phone")
     assert not has_sideways_scroll(page)
+    assert page.console_errors == []
+
+
+def _tab_to(page, name: str) -> None:
+    """Tab from where the focus is until the link named ``name`` has it."""
+    for _ in range(200):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent.trim()") == name:
+            return
+    pytest.fail(f"the link {name!r} was never reached with Tab")
+
+
+def test_a_reader_pages_through_an_abnormalitys_findings_by_keyboard(
+    live_server, page, monkeypatch
+):
+    from playwright.sync_api import expect
+
+    monkeypatch.setattr("findings.views.FINDINGS_PAGE_SIZE", 2)
+    abnormality = factories.make_abnormality(name="Busy abnormality", slug="busy")
+    for n in range(3):
+        factories.make_finding(abnormality=abnormality, statement=f"Supporting finding {n}.")
+    for n in range(2):
+        factories.make_finding(
+            abnormality=abnormality,
+            direction=Direction.DOES_NOT_SUPPORT,
+            level=Level.A,
+            statement=f"Finding against {n}.",
+        )
+    page.goto(f"{live_server.url}/abnormalities/busy/?view=all")
+    expect(page.get_by_text("Showing findings 1\N{EN DASH}2 of 5")).to_be_visible()
+
+    _tab_to(page, "Next page")
+    page.keyboard.press("Enter")
+
+    page.wait_for_url("**/abnormalities/busy/?view=all&page=2#findings-heading")
+    expect(page.get_by_text("Showing findings 3\N{EN DASH}4 of 5")).to_be_visible()
+    expect(page.get_by_text("Supporting finding 2.")).to_be_visible()
+    expect(page.get_by_text("Finding against 0.")).to_be_visible()
+    expect(page.get_by_text("Findings that support it (3)")).to_be_visible()
+    assert not axe_violations(page), axe_report("page 2", axe_violations(page))
+    screenshot(page, "abnormality-findings-page-2-phone")
+
+    _tab_to(page, "Previous page")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/abnormalities/busy/?view=all&page=1#findings-heading")
+    expect(page.get_by_text("Supporting finding 0.")).to_be_visible()
     assert page.console_errors == []

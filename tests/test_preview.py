@@ -600,9 +600,10 @@ def test_queries_for_previewing_a_draft_finding(published, curator, django_asser
     draft = factories.make_finding(abnormality=abnormality, status=Status.DRAFT)
     client = client_for(curator)
     # Session, user, permissions (2); the finding with its abnormality, source and lab
-    # test; what it rests on (abnormality, source); the page: its findings, lab tests,
-    # therapies tied to it, retracted therapy evidence; the glossary.
-    queries_for(client, preview_url(draft), django_assert_num_queries, 12)
+    # test; what it rests on (abnormality, source); the page: its findings counted by
+    # group, the page of them, its recently retracted findings, lab tests, therapies tied
+    # to it, retracted therapy evidence; the glossary.
+    queries_for(client, preview_url(draft), django_assert_num_queries, 14)
 
 
 @pytest.mark.parametrize("published", [1, 50])

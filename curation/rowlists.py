@@ -27,6 +27,7 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model, Prefetch, QuerySet
+from django.db.models.query import BaseIterable, ModelIterable
 from rest_framework import serializers
 from rest_framework.relations import ManyRelatedField, PrimaryKeyRelatedField, SlugRelatedField
 
@@ -159,9 +160,18 @@ class RowPlan:
         return {name: step(row) for name, step in self.steps}
 
     def values(self, queryset: QuerySet, extra: Iterable[str] = ()) -> QuerySet:
-        """``queryset``'s rows as the dicts this plan reads (its prefetches left to
-        ``represent``), with ``extra`` columns (a cursor's keys)."""
-        return queryset.prefetch_related(None).values(*dict.fromkeys([*self.columns, "pk", *extra]))
+        """``queryset``, whose rows come as the dicts this plan reads (its prefetches
+        left to ``represent``), with ``extra`` columns (a cursor's keys).
+
+        The query itself is left as it is until its rows are read: ``values()`` with
+        the parents' columns would add their joins to it at once, and every query built
+        from it after (the count, SQLite's narrow subquery of a page's keys:
+        curation/rest.py ``page_rows``) would carry them; SQLite then read a page of
+        the 100k evidence list by abnormality in 230 ms instead of 15 ms."""
+        columns = tuple(dict.fromkeys([*self.columns, "pk", *extra]))
+        rows = queryset.prefetch_related(None)
+        rows._iterable_class = type("RowPlanIterable", (_ValuesWhenRead,), {"columns": columns})
+        return rows
 
     def represent(self, rows: list[dict], prefetches: Iterable[Any] = ()) -> list[dict]:
         """The serializer's representation of each row, with the rows' links read in one
@@ -188,6 +198,17 @@ class RowPlan:
         for owner, pk in pairs:
             linked.setdefault(owner, []).append(pk)
         return linked
+
+
+class _ValuesWhenRead(BaseIterable):
+    """The rows of the queryset as ``values(*columns)`` gives them, asked for only now."""
+
+    columns: tuple[str, ...] = ()
+
+    def __iter__(self):
+        rows = self.queryset._chain()
+        rows._iterable_class = ModelIterable
+        return iter(rows.values(*self.columns))
 
 
 def _raw(column: str) -> Callable[[dict], Any]:

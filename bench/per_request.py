@@ -86,6 +86,8 @@ def urls() -> dict[str, str]:
         "api detail evidence": f"/api/v1/evidence/{evidence.pk}/",
         "api list therapies 20": "/api/v1/therapies/?page_size=20",
         "api list evidence 20": "/api/v1/evidence/?page_size=20",
+        "api list evidence 50": "/api/v1/evidence/?page_size=50",
+        "api list findings 50": "/api/v1/findings/?page_size=50",
         "api list therapies filtered": (
             f"/api/v1/therapies/?abnormality={abnormality.slug}&level=C"
         ),
@@ -105,8 +107,16 @@ def main() -> None:
     parser.add_argument("--no-health-checks", action="store_true")
     parser.add_argument("--drop", nargs="*", help="middleware class names to leave out")
     parser.add_argument("--profile", type=Path, help="pyinstrument HTML report here")
+    parser.add_argument(
+        "--drf", action="store_true", help="lists through DRF's serializers, not values() rows"
+    )
     args = parser.parse_args()
     setup(args.cache, args.redis_url)
+    if args.drf:
+        # Before/after of curation/rowlists.py, in one checkout.
+        from curation.viewsets import RowListMixin
+
+        RowListMixin.rows_from_values = False
 
     if args.drop:
         # Diagnosis only: what a middleware costs, by leaving it out.

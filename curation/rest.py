@@ -537,6 +537,8 @@ def _field(model, path: str):
 
 
 def _value(row, path: str):
+    if isinstance(row, dict):  # a row read with values() (curation/rowlists.py)
+        return row[path]
     value = functools.reduce(getattr, path.split("__"), row)
     return getattr(value, "pk", value)
 

@@ -4,6 +4,7 @@ Resource code lives in ``<app>/api.py``."""
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 from functools import wraps
 
@@ -27,6 +28,7 @@ from curation.preconditions import data_etag, if_match_version, record_etag
 from curation.resources import api_kind, api_resource_model
 from curation.rest import ErrorSerializer, PreconditionFailed, error_body
 from curation.revisions import suggestion_diff
+from curation.rowlists import RowPlan
 from curation.serializers import SuggestionDetailSerializer
 from curation.services import TRANSITIONS, record_check_can_edit, record_create, record_edit
 from curation.sync import sync_tombstones
@@ -173,6 +175,46 @@ class ApiViewSetMixin(CSVListMixin):
 
 class ReadOnlyViewSet(ApiViewSetMixin, viewsets.ReadOnlyModelViewSet):
     pass
+
+
+class RowListMixin:
+    """A JSON list page represented from ``values()`` rows by a ``RowPlan`` compiled from
+    the view's serializer (curation/rowlists.py): the same body, without a model
+    instance per row (issue 14). The rows are the view's queryset, filtered and paged as
+    DRF would; CSV lists stay on DRF. ``row_reads`` names the columns of each property
+    the serializer shows. ``rows_from_values = False`` serves the list through DRF (the
+    tests compare both)."""
+
+    rows_from_values = True
+    row_reads: dict = {}
+
+    @classmethod
+    def row_plan(cls) -> RowPlan:
+        plan = cls.__dict__.get("_row_plan")
+        if plan is None:
+            serializer = cls.serializer_class()
+            plan = RowPlan(serializer, serializer.Meta.model, cls.row_reads)
+            cls._row_plan = plan
+        return plan
+
+    def list(self, request, *args, **kwargs):
+        if not self.rows_from_values or self.wants_csv():
+            return super().list(request, *args, **kwargs)
+        plan = self.row_plan()
+        queryset = self.filter_queryset(self.get_queryset())
+        keys = []
+        cursor = getattr(self.paginator, "cursor_query_param", None)
+        if cursor in request.query_params:
+            # Not an order a cursor follows (TypeError): the paginator says so (400).
+            with contextlib.suppress(TypeError):
+                keys = [name for name, _ in self.paginator._keys(queryset)]
+        rows = self.paginate_queryset(plan.values(queryset, keys))
+        if rows is None:
+            rows = list(plan.values(queryset))
+        data = plan.represent(rows, queryset._prefetch_related_lookups)
+        if self.paginator is None:
+            return Response(data)
+        return self.get_paginated_response(data)
 
 
 # ---------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from curation.viewsets import (
     DraftWriteViewSet,
     ReadOnlyViewSet,
     ReviewActionsMixin,
+    RowListMixin,
 )
 from findings.citations import (
     CITATION_FORMAT_PARAMETER,
@@ -28,6 +29,17 @@ from findings.serializers import (
 )
 
 SLUG_REGEX = "[-a-zA-Z0-9_]+"
+
+# The columns each model property a claim's representation shows reads, for a list
+# represented from values() rows (curation/rowlists.py): its citation's notice, and its
+# own retraction.
+CLAIM_ROW_READS = {
+    Source: {
+        "notice_held": ("retracted", "notice_kind", "notice_reviewed_at"),
+        "notice_link": ("notice_url", "notice_doi"),
+    },
+    Finding: {"retraction": ("status", "reviewed_at", "review_note")},
+}
 ID_REGEX = "[0-9]+"
 
 
@@ -121,7 +133,7 @@ class SourceViewSet(
         return f"{given} ({note})" if given and note else given or note
 
 
-class FindingViewSet(ReviewActionsMixin, DraftWriteViewSet):
+class FindingViewSet(RowListMixin, ReviewActionsMixin, DraftWriteViewSet):
     """Sourced claims that an abnormality is (or is not) seen in ME/CFS, or about how it
     is tested. Curators and editors (token) create drafts and edit draft or rejected
     findings; a finding names an abnormality, a lab test, or both.
@@ -131,6 +143,7 @@ class FindingViewSet(ReviewActionsMixin, DraftWriteViewSet):
 
     serializer_class = FindingSerializer
     filterset_class = FindingFilter
+    row_reads = CLAIM_ROW_READS
     lookup_value_regex = ID_REGEX
     # Keyset paging (`cursor`) beside page numbers: claims are the long lists.
     pagination_class = KeysetPagination

@@ -18,8 +18,9 @@ from curation.viewsets import (
     DraftWriteViewSet,
     ReadOnlyViewSet,
     ReviewActionsMixin,
+    RowListMixin,
 )
-from findings.api import ID_REGEX, SLUG_REGEX
+from findings.api import CLAIM_ROW_READS, ID_REGEX, SLUG_REGEX
 from findings.models import Finding
 from treatments.filters import (
     HarmFilter,
@@ -122,7 +123,7 @@ class TherapyViewSet(ReadOnlyViewSet):
         return therapy
 
 
-class TherapyEvidenceViewSet(ReviewActionsMixin, DraftWriteViewSet):
+class TherapyEvidenceViewSet(RowListMixin, ReviewActionsMixin, DraftWriteViewSet):
     """Sourced claims tying a therapy to an abnormality (or to ME/CFS in general).
     Curators and editors (token) create drafts and edit draft or rejected items;
     therapy and abnormality are given by slug, the source by id.
@@ -133,6 +134,10 @@ class TherapyEvidenceViewSet(ReviewActionsMixin, DraftWriteViewSet):
 
     serializer_class = TherapyEvidenceSerializer
     filterset_class = TherapyEvidenceFilter
+    row_reads = {
+        **CLAIM_ROW_READS,
+        TherapyEvidence: {"retraction": CLAIM_ROW_READS[Finding]["retraction"]},
+    }
     lookup_value_regex = ID_REGEX
     # Keyset paging (`cursor`) beside page numbers: claims are the long lists.
     pagination_class = KeysetPagination

@@ -1,0 +1,230 @@
+"""The evidence and findings lists represented from values() rows (curation/rowlists.py)
+answer byte for byte what DRF's serializers answered, headers included."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from curation.models import Status
+from curation.rowlists import RowPlan, RowPlanError
+from curation.viewsets import RowListMixin
+from findings.api import FindingViewSet
+from findings.models import Direction, Level, NoticeKind
+from findings.serializers import CitationSerializer, FindingSerializer
+from tests.factories import (
+    make_abnormality,
+    make_evidence,
+    make_finding,
+    make_lab_test,
+    make_source,
+    make_therapy,
+    rate,
+)
+from treatments.api import TherapyEvidenceViewSet
+from treatments.serializers import TherapyEvidenceSerializer, TherapySerializer
+
+VIEWS = [TherapyEvidenceViewSet, FindingViewSet]
+
+
+def build_mixed_data() -> dict:
+    """Published, contradicted, retracted and linked, held, draft rows over two
+    therapies and abnormalities, enough for several pages of 5."""
+    nk, il6 = make_abnormality(slug="low-nk"), make_abnormality(slug="high-il6")
+    test = make_lab_test()
+    one, two = make_therapy(slug="one"), make_therapy(slug="two")
+    notice = make_source(
+        retracted=True,
+        notice_kind=NoticeKind.RETRACTION,
+        notice_doi="10.1000/notice",
+        year=None,
+        doi="10.1000/x",
+        pmid="123",
+        url="https://example.org/a",
+    )
+    reviewed = make_source(
+        notice_kind=NoticeKind.EXPRESSION_OF_CONCERN,
+        notice_url="https://example.org/n",
+        notice_reviewed_at=timezone.now(),
+    )
+    plain = make_source(year=2020)
+    evidence, findings = [], []
+    for i in range(14):
+        source = [notice, reviewed, plain][i % 3]
+        evidence.append(
+            make_evidence(
+                therapy=[one, two][i % 2],
+                abnormality=[nk, il6, None][i % 3],
+                source=source,
+                level=[Level.A, Level.B, Level.C][i % 3],
+                direction=[Direction.SUPPORTS, Direction.DOES_NOT_SUPPORT][i % 2],
+                effect_measure="smd" if i % 4 == 0 else "none",
+                effect_value=Decimal("1.2500") if i % 4 == 0 else None,
+                follow_up_weeks=12 if i % 5 == 0 else None,
+                quote="“Quoted” text, ünïcode" if i % 2 else "",
+            )
+        )
+        findings.append(
+            make_finding(
+                abnormality=[nk, il6][i % 2],
+                lab_test=test if i % 3 == 0 else None,
+                source=source,
+                level=[Level.B, Level.C][i % 2],
+                statement=f"cytotoxicity finding {i}" if i % 4 == 0 else f"finding {i}",
+            )
+        )
+    retracted_at = timezone.make_aware(datetime.datetime(2024, 5, 6, 7, 8, 9, 123456))
+    for rows in (evidence, findings):
+        rows[1].status = Status.RETRACTED
+        rows[1].reviewed_at = retracted_at
+        rows[1].review_note = "Withdrawn: the numbers were wrong."
+        rows[1].save()
+        rows[2].status = Status.DRAFT
+        rows[2].save()
+        # Contradicted by a published row, a retracted one and a draft: readers see
+        # the published one only, a curator all three.
+        rows[0].contradicted_by.add(rows[3], rows[1], rows[2])
+        rows[4].contradicted_by.add(rows[3])
+    evidence[0].contradicting_findings.add(findings[0], findings[1], findings[2])
+    evidence[5].contradicting_findings.add(findings[0])
+    rate()
+    return {"therapy": one, "abnormality": nk}
+
+
+def urls(data: dict) -> list[str]:
+    therapy, abnormality = data["therapy"].slug, data["abnormality"].slug
+    evidence = [
+        "/api/v1/evidence/",
+        "/api/v1/evidence/?page_size=5",
+        "/api/v1/evidence/?page_size=5&page=2",
+        "/api/v1/evidence/?page_size=5&page=3",
+        f"/api/v1/evidence/?therapy={therapy}",
+        f"/api/v1/evidence/?abnormality={abnormality}&level=B",
+        "/api/v1/evidence/?status=retracted",
+        "/api/v1/evidence/?sort=-level",
+        "/api/v1/evidence/?q=cytotoxicity",
+        "/api/v1/evidence/?cursor=start&page_size=4",
+    ]
+    findings = [
+        "/api/v1/findings/",
+        "/api/v1/findings/?page_size=5&page=2",
+        f"/api/v1/findings/?abnormality={abnormality}",
+        "/api/v1/findings/?level=C",
+        "/api/v1/findings/?status=retracted",
+        "/api/v1/findings/?q=cytotoxicity",
+        "/api/v1/findings/?cursor=start&page_size=4",
+    ]
+    return evidence + findings
+
+
+def _not_called(self, instance):
+    raise AssertionError("a row represented by DRF")
+
+
+def both_ways(client, url: str, monkeypatch) -> tuple:
+    answers = []
+    for from_values in (False, True):
+        with monkeypatch.context() as patch:
+            patch.setattr(RowListMixin, "rows_from_values", from_values)
+            if from_values:  # and not by the serializers, which would hide a broken plan
+                for serializer in (
+                    TherapyEvidenceSerializer,
+                    FindingSerializer,
+                    CitationSerializer,
+                ):
+                    patch.setattr(serializer, "to_representation", _not_called, raising=False)
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.content[:300])
+        answers.append(response)
+    return tuple(answers)
+
+
+def assert_same(drf, fast, url: str) -> None:
+    assert fast.content == drf.content, url
+    assert fast["ETag"] == drf["ETag"], url
+    assert sorted(fast.headers.items()) == sorted(drf.headers.items()), url
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("reader", ["anonymous", "curator"])
+def test_it_answers_every_list_page_as_the_serializers_did(
+    reader, api_client, curator_api, monkeypatch
+):
+    client = api_client if reader == "anonymous" else curator_api
+    data = build_mixed_data()
+    seen_retracted = seen_contradicted = seen_held = False
+    for url in urls(data):
+        drf, fast = both_ways(client, url, monkeypatch)
+        assert_same(drf, fast, url)
+        results = fast.json()["results"]
+        seen_retracted |= any(row["retraction"] for row in results)
+        seen_contradicted |= any(row["contradicted_by"] for row in results)
+        seen_held |= any(row["citation"]["notice_held"] for row in results)
+        # Every cursor page after the first, as the links lead.
+        next_url = fast.json()["next"] if "cursor=" in url else None
+        while next_url:
+            drf, fast = both_ways(client, next_url, monkeypatch)
+            assert_same(drf, fast, next_url)
+            next_url = fast.json()["next"]
+    assert seen_retracted and seen_contradicted and seen_held
+
+
+@pytest.mark.django_db
+def test_it_hides_draft_rows_and_draft_links_from_readers(api_client, monkeypatch):
+    build_mixed_data()
+    monkeypatch.setattr(RowListMixin, "rows_from_values", True)
+    rows = api_client.get("/api/v1/findings/?page_size=100").json()["results"]
+    assert all(row["status"] == "published" for row in rows)
+    contradicted = next(row for row in rows if len(row["contradicted_by"]) > 0)
+    listed = {row["id"] for row in rows}
+    assert set(contradicted["contradicted_by"]) <= listed
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_its_plan_produces_every_field_the_serializer_shows(view):
+    plan = view.row_plan()
+    serializer = view.serializer_class()
+    shown = [field.field_name for field in serializer._readable_fields]
+    assert [name for name, _ in plan.steps] == shown
+    assert [name for name, _ in plan.steps_of("citation").steps] == list(
+        serializer.fields["citation"].fields
+    )
+
+
+def test_it_refuses_a_serializer_it_cannot_read_from_columns():
+    from treatments.models import Therapy
+
+    with pytest.raises(RowPlanError, match="alias_list"):
+        RowPlan(TherapySerializer(), Therapy, {})
+    # A property without its columns named.
+    with pytest.raises(RowPlanError, match="notice_link"):
+        RowPlan(FindingSerializer(), FindingSerializer.Meta.model, {})
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("n", [1, 30])
+def test_its_pages_take_a_fixed_number_of_queries(
+    api_client, django_assert_num_queries, monkeypatch, n
+):
+    monkeypatch.setattr(RowListMixin, "rows_from_values", True)
+    therapy = make_therapy()
+    for _ in range(n):
+        evidence = make_evidence(therapy=therapy)
+        evidence.contradicted_by.add(make_evidence(therapy=therapy))
+        finding = make_finding(abnormality=evidence.abnormality, source=evidence.source)
+        evidence.contradicting_findings.add(finding)
+        finding.contradicted_by.add(make_finding(abnormality=evidence.abnormality))
+    rate()
+    # The data version, the count (read from the stored counts for the evidence list
+    # unfiltered), the page's rows and one query per kind of link.
+    for url, queries in [
+        ("/api/v1/evidence/?page_size=100", 5),
+        ("/api/v1/findings/?page_size=100", 4),
+        ("/api/v1/evidence/?cursor=start&page_size=100", 5),
+        ("/api/v1/findings/?cursor=start&page_size=100", 4),
+    ]:
+        with django_assert_num_queries(queries):
+            response = api_client.get(url)
+        assert response.status_code == 200
+        assert len(response.json()["results"]) >= n

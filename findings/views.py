@@ -200,6 +200,17 @@ def finding_view(request, pk: int):
     return redirect(finding_url(finding))
 
 
+def count_previewed(counts: dict, context: dict, lists) -> None:
+    """A preview (findings/previews.py) places its claim in a list after
+    get_context_data: a claim readers do not see yet is one more in its group's count."""
+    for name in lists:
+        counts[name] += sum(
+            1
+            for claim in context[name]
+            if getattr(claim, "previewed", False) and claim.status != Status.PUBLISHED
+        )
+
+
 class AbnormalityDetailView(RetractedPageMixin, DetailDownloadMixin, DetailView):
     """An abnormality's page; ``?format=csv|json`` downloads what it lists: a row per
     therapy tied to it (kind "pair", with the pair's stored counts), then its findings
@@ -322,14 +333,7 @@ class AbnormalityDetailView(RetractedPageMixin, DetailDownloadMixin, DetailView)
         return pages
 
     def render_to_response(self, context, **kwargs):
-        # A preview (findings/previews.py) places its claim in a list after
-        # get_context_data: a claim readers do not see yet is one more in its group.
-        for key in FINDING_GROUPS:
-            context["finding_counts"][key] += sum(
-                1
-                for f in context[key]
-                if getattr(f, "previewed", False) and f.status != Status.PUBLISHED
-            )
+        count_previewed(context["finding_counts"], context, FINDING_GROUPS)
         if context["input_errors"]:
             kwargs["status"] = 400
         return super().render_to_response(context, **kwargs)
@@ -490,14 +494,7 @@ class SourceDetailView(RetractedPageMixin, DetailView):
         return context
 
     def render_to_response(self, context, **kwargs):
-        # As on an abnormality's page: a previewed claim readers do not see yet is one
-        # more of its kind (findings/previews.py places it after get_context_data).
-        for name in context["claim_counts"]:
-            context["claim_counts"][name] += sum(
-                1
-                for claim in context[name]
-                if getattr(claim, "previewed", False) and claim.status != Status.PUBLISHED
-            )
+        count_previewed(context["claim_counts"], context, list(context["claim_counts"]))
         if context["input_errors"]:
             kwargs["status"] = 400
         return super().render_to_response(context, **kwargs)

@@ -18,6 +18,7 @@ from tests.factories import (
     make_evidence,
     make_finding,
     make_lab_test,
+    make_linked_claims,
     make_source,
     make_therapy,
     rate,
@@ -209,12 +210,7 @@ def test_its_pages_take_a_fixed_number_of_queries(
 ):
     monkeypatch.setattr(RowListMixin, "rows_from_values", True)
     therapy = make_therapy()
-    for _ in range(n):
-        evidence = make_evidence(therapy=therapy)
-        evidence.contradicted_by.add(make_evidence(therapy=therapy))
-        finding = make_finding(abnormality=evidence.abnormality, source=evidence.source)
-        evidence.contradicting_findings.add(finding)
-        finding.contradicted_by.add(make_finding(abnormality=evidence.abnormality))
+    make_linked_claims(therapy, n)
     rate()
     # The data version, the count (read from the stored counts for the evidence list
     # unfiltered), the page's rows and one query per kind of link.

@@ -9,7 +9,14 @@ import pytest
 from curation.models import Status
 from curation.rest import KeysetPagination
 from findings.models import Level
-from tests.factories import make_evidence, make_finding, make_source, make_therapy, rated_once
+from tests.factories import (
+    make_evidence,
+    make_finding,
+    make_linked_claims,
+    make_source,
+    make_therapy,
+    rated_once,
+)
 
 
 def ids(response) -> list[int]:
@@ -217,12 +224,7 @@ def test_cursor_pages_take_a_fixed_number_of_queries(
 ):
     therapy = make_therapy()
     with rated_once():
-        for _ in range(n):
-            evidence = make_evidence(therapy=therapy)
-            evidence.contradicted_by.add(make_evidence(therapy=therapy))
-            finding = make_finding(abnormality=evidence.abnormality, source=evidence.source)
-            evidence.contradicting_findings.add(finding)
-            finding.contradicted_by.add(make_finding(abnormality=evidence.abnormality))
+        make_linked_claims(therapy, n)
     for client, extra in [(api_client, 0), (curator_api, 3)]:
         for url, queries in [
             ("/api/v1/evidence/?cursor=start&page_size=100", 5),

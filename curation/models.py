@@ -96,6 +96,38 @@ class ModeratedQuerySet(models.QuerySet):
         return self.filter(Exists(visible.filter(pk=OuterRef("pk"))))
 
 
+def choices_judged_by_field(model: type[models.Model], constraint) -> bool:
+    """Whether ``constraint`` is a ``CheckConstraint`` that only says one editable field
+    holds one of its choices (``Q(<field>__in=<values>)``, the values covering the
+    field's choices, and "" too when the field may be blank): then every value
+    ``Model.clean_fields`` accepts satisfies it, so asking the database again in
+    ``validate_constraints`` can only agree (issue 14: four such queries per claim
+    saved). A field that ``clean_fields`` skips (not editable) or any other condition is
+    left to the database query."""
+    if not isinstance(constraint, models.CheckConstraint):
+        return False
+    condition = constraint.condition
+    if not isinstance(condition, Q) or condition.negated or len(condition.children) != 1:
+        return False
+    child = condition.children[0]
+    if not isinstance(child, tuple):
+        return False
+    lookup, values = child
+    name, _, operator = lookup.partition("__")
+    if operator != "in" or not isinstance(values, (list, tuple, set, frozenset)):
+        return False
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return False
+    if not field.concrete or field.is_relation or not field.editable or not field.choices:
+        return False
+    allowed = set(values)
+    if field.blank and "" not in allowed:
+        return False  # clean_fields lets an empty value through: the constraint may not
+    return {value for value, _ in field.flatchoices} <= allowed
+
+
 @dataclass(frozen=True)
 class Retraction:
     """What readers are told about a withdrawn record: when, and the editor's reason."""
@@ -170,6 +202,17 @@ class Moderated(models.Model):
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
         self.keep_as_read()
+
+    def get_constraints(self):
+        """The constraints ``validate_constraints`` asks the database about, one query
+        (and a savepoint) each: not those that only say a field holds one of its choices,
+        which ``clean_fields`` has judged already, with Django's message at the field
+        (``choices_judged_by_field``). The database still enforces them on every write;
+        a model that narrows the list further calls this through ``super()``."""
+        return [
+            (model, [c for c in constraints if not choices_judged_by_field(model, c)])
+            for model, constraints in super().get_constraints()
+        ]
 
     @classmethod
     def from_db(cls, db, field_names, values):

@@ -8,6 +8,8 @@ import contextlib
 import difflib
 from functools import wraps
 
+from django.db import models
+from django.db.models import prefetch_related_objects
 from django.http import JsonResponse
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_vary_headers
@@ -405,7 +407,19 @@ class ApiSchema(CSVSchemaMixin, AutoSchema):
                 "schema": {"type": "string"},
                 "description": "The suggestion's own resource: /api/v1/suggestions/<id>/.",
             }
+        elif self._is_draft_create() and str(status_code) == "201":
+            headers["ETag"] = {
+                "schema": {"type": "string"},
+                "description": "The new draft's version: send it in If-Match to edit it.",
+            }
+            headers["Location"] = {
+                "schema": {"type": "string"},
+                "description": "The new record's own resource (/api/v1/<resource>/<id>/).",
+            }
         return headers
+
+    def _is_draft_create(self) -> bool:
+        return isinstance(self.view, DraftWriteViewSet) and self.view.action == "create"
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
@@ -450,6 +464,34 @@ class DraftWriteViewSet(
         serializer.instance = record_create(
             model=serializer.Meta.model, fields=serializer.validated_data, user=self.request.user
         )
+        self.created_as_read(serializer)
+
+    def get_success_headers(self, data):
+        """``Location`` of the new record's own resource (DRF's default would copy a
+        ``url`` field of the body, which for a source is the document's web address)."""
+        record = self.etag_record
+        if record is None:
+            return {}
+        return {"Location": reverse(f"api:{self.basename}-detail", args=[record.pk])}
+
+    def created_as_read(self, serializer) -> None:
+        """The new record, shown as a read shows it: its parents are the records the
+        serializer just read to judge the body (no second read of each), its links are
+        prefetched as the view's queryset prefetches them. Tagged like a read of it
+        (``finalize_response``), to be edited with If-Match at once; a viewset with its
+        own ``perform_create`` calls this after its ``record_create``."""
+        record = self.etag_record = serializer.instance
+        for field in record._meta.concrete_fields:
+            given = serializer.validated_data.get(field.name)
+            if (
+                field.many_to_one
+                and isinstance(given, models.Model)
+                and given.pk == getattr(record, field.attname)
+            ):
+                field.set_cached_value(record, given)
+        lookups = self.get_queryset()._prefetch_related_lookups
+        if lookups:
+            prefetch_related_objects([record], *lookups)
 
     def update(self, request, *args, **kwargs):
         response = super().update(request, *args, **kwargs)
@@ -481,8 +523,38 @@ class DraftWriteViewSet(
         )
         self.suggestion = result.suggestion
         # Answer with what a read shows now, related records included, in a fixed
-        # number of queries.
-        serializer.instance = self.etag_record = self.get_queryset().get(pk=result.record.pk)
+        # number of queries: read again where the edit changed a relation, else the
+        # saved row with the parents and links this request read (as_read_after).
+        model = type(result.record)
+        if result.suggestion is None and not any(
+            model._meta.get_field(name).is_relation for name in result.changed
+        ):
+            record = as_read_after(result.record, serializer.instance)
+        else:
+            record = self.get_queryset().get(pk=result.record.pk)
+        serializer.instance = self.etag_record = record
+
+
+def as_read_after(saved: models.Model, read: models.Model) -> models.Model:
+    """``saved``, the row a service has just written (every column, as locked and saved),
+    with the related records and prefetched links ``read`` holds (the same record as this
+    request read it before the write), where the write left them as they were: a parent
+    is kept while its key is unchanged; links are kept whole, so a caller passes only a
+    write that changed none (a review transition, an edit of plain fields). The response
+    then shows what a second read would, without it."""
+    if saved.pk != read.pk or type(saved) is not type(read):
+        raise ValueError("as_read_after: not the same record")
+    for field in saved._meta.concrete_fields:
+        if (
+            field.many_to_one
+            and field.is_cached(read)
+            and getattr(read, field.attname) == getattr(saved, field.attname)
+        ):
+            field.set_cached_value(saved, field.get_cached_value(read))
+    prefetched = getattr(read, "_prefetched_objects_cache", None)
+    if prefetched is not None:
+        saved._prefetched_objects_cache = dict(prefetched)
+    return saved
 
 
 def suggestion_read(pk: int) -> Suggestion:
@@ -524,13 +596,15 @@ def _review_action(name: str, summary: str):
         record = self.get_object()
         body = ReviewNoteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        TRANSITIONS[name](
+        saved = TRANSITIONS[name](
             record=record,
             user=request.user,
             note=body.validated_data["note"],
             expected_version=self.expected_version(),
         )
-        self.etag_record = self.get_queryset().get(pk=record.pk)
+        # A transition changes the record's review fields only, never its parents or
+        # links: the saved row with those this request read is what a read shows now.
+        self.etag_record = as_read_after(saved, record)
         return Response(self.get_serializer(self.etag_record).data)
 
     # Named before @action reads the name: the router maps POST to the method by it.

@@ -120,6 +120,7 @@ class SourceViewSet(
         serializer.instance = record_create(
             model=Source, fields=serializer.validated_data, user=self.request.user, reason=reason
         )
+        self.created_as_read(serializer)
 
     def perform_update(self, serializer):
         self.duplicate_reason = api_duplicate_check(

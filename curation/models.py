@@ -17,6 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
 
+from curation.checks import DecidedInPython
+
 
 class Status(models.TextChoices):
     DRAFT = "draft", "Draft"
@@ -204,13 +206,22 @@ class Moderated(models.Model):
         self.keep_as_read()
 
     def get_constraints(self):
-        """The constraints ``validate_constraints`` asks the database about, one query
-        (and a savepoint) each: not those that only say a field holds one of its choices,
-        which ``clean_fields`` has judged already, with Django's message at the field
-        (``choices_judged_by_field``). The database still enforces them on every write;
-        a model that narrows the list further calls this through ``super()``."""
+        """The constraints ``validate_constraints`` judges: not those that only say a
+        field holds one of its choices, which ``clean_fields`` has judged already, with
+        Django's message at the field (``choices_judged_by_field``); the other check
+        constraints decided in Python where that is certain, else by a query and a
+        savepoint each, as Django does (curation/checks.py). The database still enforces
+        every constraint on every write; a model that narrows the list further calls
+        this through ``super()``."""
         return [
-            (model, [c for c in constraints if not choices_judged_by_field(model, c)])
+            (
+                model,
+                [
+                    DecidedInPython(c) if isinstance(c, models.CheckConstraint) else c
+                    for c in constraints
+                    if not choices_judged_by_field(model, c)
+                ],
+            )
             for model, constraints in super().get_constraints()
         ]
 

@@ -29,7 +29,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from curation.models import Contribution, ContributionKind, DataChangeAction, Moderated, Status
@@ -442,6 +442,20 @@ def _apply(record: Moderated, changes: dict[str, Any]) -> dict[str, list[int]]:
     return many
 
 
+def _hold_given_parents(record: Moderated, fields: dict[str, Any]) -> None:
+    """The parents given as records (a serializer's or a form's cleaned value, read in
+    this request) kept on the new record beside their ids: what it shows and its sort
+    key (a claim's source year) need not read them again."""
+    for name, value in fields.items():
+        field = _field(type(record), name)
+        if (
+            field.many_to_one
+            and isinstance(value, models.Model)
+            and value.pk == getattr(record, field.attname)
+        ):
+            field.set_cached_value(record, value)
+
+
 def _save_checked(record: Moderated) -> None:
     """Full model validation (field validators, check and unique constraints), then save.
 
@@ -530,6 +544,7 @@ def record_create(
     values = {name: _normalise(model, name, value) for name, value in fields.items()}
     record = model(status=Status.DRAFT, created_by=user)
     many = _apply(record, values)
+    _hold_given_parents(record, fields)
     record._history_user = user
     record._change_reason = reason.strip() or "Created"
     _save_checked(record)

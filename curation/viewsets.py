@@ -476,22 +476,29 @@ class DraftWriteViewSet(
 
     def created_as_read(self, serializer) -> None:
         """The new record, shown as a read shows it: its parents are the records the
-        serializer just read to judge the body (no second read of each), its links are
-        prefetched as the view's queryset prefetches them. Tagged like a read of it
-        (``finalize_response``), to be edited with If-Match at once; a viewset with its
-        own ``perform_create`` calls this after its ``record_create``."""
+        serializer read to judge the body (``record_create`` keeps them on it); of its
+        links, those the body did not give are empty (a row just inserted has none), the
+        others are prefetched as the view's queryset prefetches them. Tagged like a read
+        of it (``finalize_response``), to be edited with If-Match at once; a viewset
+        with its own ``perform_create`` calls this after its ``record_create``."""
         record = self.etag_record = serializer.instance
-        for field in record._meta.concrete_fields:
-            given = serializer.validated_data.get(field.name)
-            if (
-                field.many_to_one
-                and isinstance(given, models.Model)
-                and given.pk == getattr(record, field.attname)
-            ):
-                field.set_cached_value(record, given)
-        lookups = self.get_queryset()._prefetch_related_lookups
-        if lookups:
-            prefetch_related_objects([record], *lookups)
+        given = serializer.validated_data
+        to_read = []
+        for lookup in self.get_queryset()._prefetch_related_lookups:
+            name = getattr(lookup, "prefetch_through", lookup)
+            field = next(
+                (f for f in record._meta.many_to_many if f.name == name and not given.get(name)),
+                None,
+            )
+            if field is None:
+                to_read.append(lookup)
+            else:
+                manager = getattr(record, name)
+                record.__dict__.setdefault("_prefetched_objects_cache", {})[
+                    manager.prefetch_cache_name
+                ] = manager.none()
+        if to_read:
+            prefetch_related_objects([record], *to_read)
 
     def update(self, request, *args, **kwargs):
         response = super().update(request, *args, **kwargs)

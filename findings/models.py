@@ -13,6 +13,7 @@ from django.db.models.functions import Lower
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from curation.history import History
 from curation.models import Moderated, ModeratedQuerySet, Status, excerpt
 from findings.fields import DOIField, NCTField, PMCIDField, PMIDField
 from findings.readability import reading_grade
@@ -961,7 +962,7 @@ class LabTest(Moderated):
     notes = models.TextField(blank=True)
 
     # Links are versioned with the record, so a restore from history brings them back.
-    history = HistoricalRecords(m2m_fields=["abnormalities"])
+    history = History(m2m_fields=["abnormalities"])
 
     class Meta(Moderated.Meta):
         permissions = [("review_labtest", "Can publish, reject or retract lab tests")]
@@ -1023,7 +1024,7 @@ class Finding(EvidenceFields):
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="findings")
 
     objects = FindingQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=["contradicted_by"])
+    history = History(m2m_fields=["contradicted_by"])
 
     class Meta(EvidenceFields.Meta):
         permissions = [("review_finding", "Can publish, reject or retract findings")]

@@ -503,15 +503,15 @@ def test_a_write_takes_a_fixed_number_of_queries(curator_api, django_assert_num_
     # 1 token with its user, 2 the user's and the groups' permissions,
     # 3 therapy by slug, abnormality by slug, source by id (the serializer),
     # 1 SAVEPOINT (record_create), 4 full_clean: do the creator, therapy, abnormality and
-    # source exist, 3 full_clean: the one check constraint no field judges (link kind with
-    # abnormality) in its SAVEPOINT/SELECT/RELEASE (status, level, direction and case
-    # definition are judged by their fields: curation/models.py choices_judged_by_field),
-    # 7 SAVEPOINT, the source's year (the claim's sort key, source_year), INSERT evidence,
-    # INSERT its history row, its two many-to-many links for the history, RELEASE, 2 the
-    # content type and INSERT the creator's contribution, 1 RELEASE, 2 the response's
-    # contradicted_by and contradicting_findings (its therapy, abnormality and source are
-    # those the serializer read), 1 the data version (X-Data-Version).
-    with django_assert_num_queries(27):
+    # source exist (no query for the check constraints: status, level, direction and
+    # case definition are judged by their fields, curation/models.py
+    # choices_judged_by_field; link kind with abnormality is decided in Python,
+    # curation/checks.py), 4 SAVEPOINT, INSERT evidence, INSERT its history row (a new
+    # row has no links to copy: curation/history.py; the source's year, its sort key, is
+    # the serializer's source's), RELEASE, 2 the content type and INSERT the creator's
+    # contribution, 1 RELEASE, 1 the data version (X-Data-Version). The response needs no
+    # query: its parents are the serializer's, its links are empty (none were given).
+    with django_assert_num_queries(19):
         response = curator_api.post("/api/v1/evidence/", payload, format="json")
     assert response.status_code == 201, response.content
 
@@ -532,13 +532,13 @@ def test_an_edit_takes_a_fixed_number_of_queries(curator_api, django_assert_num_
     # 1 token with its user, 2 the user's and the groups' permissions, 3 the record
     # (therapy, abnormality and source joined) and the prefetches of its contradictions,
     # 1 SAVEPOINT (record_edit), 1 the record again, locked (SELECT ... FOR UPDATE on
-    # PostgreSQL), 3 full_clean: do its therapy, abnormality and source exist (it has
-    # no creator), 3 full_clean: the link kind's check constraint, SAVEPOINT/SELECT/RELEASE,
-    # 7 SAVEPOINT, UPDATE, INSERT its history row, read its two many-to-many links and
-    # INSERT the one it has into the history, RELEASE, 2 the content type and INSERT the
-    # editor's contribution, 1 RELEASE, 1 the data version (X-Data-Version). The response
-    # is the saved row with the parents and links read first (no relation changed).
-    with django_assert_num_queries(25):
+    # PostgreSQL), 3 full_clean: do its therapy, abnormality and source exist (it has no
+    # creator; the check constraints need no query), 7 SAVEPOINT, UPDATE, INSERT its
+    # history row, read its two many-to-many links and INSERT the one it has into the
+    # history, RELEASE, 2 the content type and INSERT the editor's contribution,
+    # 1 RELEASE, 1 the data version (X-Data-Version). The response is the saved row with
+    # the parents and links read first (no relation changed).
+    with django_assert_num_queries(22):
         response = curator_api.patch(f"/api/v1/evidence/{draft.pk}/", {"level": "C"}, format="json")
     assert response.status_code == 200, response.content
 

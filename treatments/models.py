@@ -10,6 +10,7 @@ from django.db.models.functions import NullIf
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from curation.history import History
 from curation.models import Moderated, ModeratedQuerySet, Status, excerpt
 from findings.models import (
     Abnormality,
@@ -200,7 +201,7 @@ class TherapyEvidence(EvidenceFields):
 
     objects = TherapyEvidenceQuerySet.as_manager()
     # Links are versioned with the record, so a restore from history brings them back.
-    history = HistoricalRecords(m2m_fields=["contradicted_by", "contradicting_findings"])
+    history = History(m2m_fields=["contradicted_by", "contradicting_findings"])
 
     class Meta(EvidenceFields.Meta):
         permissions = [

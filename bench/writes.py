@@ -124,6 +124,8 @@ def main() -> None:
     if profiler:
         profiler.stop()
         args.profile.write_text(profiler.output_html())
+        if os.environ.get("BENCH_PROFILE_TEXT"):
+            print(profiler.output_text(unicode=False, color=False))
     results = {
         name: {
             "p50_ms": round(statistics.median(wall[name]), 2),

@@ -1,0 +1,137 @@
+"""The links kept with each history row (curation/history.py, issue 14).
+
+simple-history copies a record's chosen many-to-many links into every historical row.
+``History`` reads them as the link table's columns instead of as link rows with both
+linked records built, and not at all for a row just inserted. What is kept must be what
+simple-history kept: the same link ids and linked ids, row by row.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from curation.models import Status
+from curation.services import record_create, record_edit, record_submit
+from findings.models import Direction, Finding, Level
+from tests import factories
+from treatments.models import TherapyEvidence
+
+pytestmark = pytest.mark.django_db
+
+
+def kept_links(historical) -> dict[str, list[tuple]]:
+    """Every link a historical row keeps, as (link id, its columns' values)."""
+    kept = {}
+    for field in historical._history_m2m_fields:
+        through = field.remote_field.through
+        columns = [f.attname for f in through._meta.fields]
+        kept[field.name] = sorted(
+            tuple(row) for row in getattr(historical, field.name).values_list(*columns)
+        )
+    return kept
+
+
+def current_links(record) -> dict[str, list[tuple]]:
+    found = {}
+    for field in record.history.model._history_m2m_fields:
+        through = getattr(record, field.name).through
+        columns = [f.attname for f in through._meta.fields]
+        source = f"{field.m2m_field_name()}_id"
+        found[field.name] = sorted(
+            tuple(row)
+            for row in through.objects.filter(**{source: record.pk}).values_list(*columns)
+        )
+    return found
+
+
+def test_an_edit_keeps_every_link_the_record_has(curator):
+    evidence = factories.make_evidence(status=Status.DRAFT, created_by=curator)
+    evidence.contradicted_by.add(
+        factories.make_evidence(therapy=evidence.therapy),
+        factories.make_evidence(therapy=evidence.therapy),
+    )
+    evidence.contradicting_findings.add(factories.make_finding())
+
+    record_edit(record=evidence, fields={"curator_note": "Checked."}, user=curator)
+
+    latest = evidence.history.first()
+    assert latest.history_change_reason == "Edited"
+    assert kept_links(latest) == current_links(evidence)
+    assert len(kept_links(latest)["contradicted_by"]) == 2
+    assert len(kept_links(latest)["contradicting_findings"]) == 1
+
+
+def test_a_review_action_keeps_the_links_of_a_finding(curator):
+    finding = factories.make_finding(status=Status.DRAFT, created_by=curator)
+    finding.contradicted_by.add(factories.make_finding())
+
+    record_submit(record=finding, user=curator)
+
+    assert kept_links(finding.history.first()) == current_links(finding)
+
+
+def test_a_record_without_links_keeps_none(curator):
+    evidence = factories.make_evidence(status=Status.DRAFT, created_by=curator)
+    record_edit(record=evidence, fields={"curator_note": "Checked."}, user=curator)
+    assert kept_links(evidence.history.first()) == {
+        "contradicted_by": [],
+        "contradicting_findings": [],
+    }
+
+
+def test_a_new_rows_history_reads_no_link_and_the_links_set_next_are_kept(curator):
+    linked = factories.make_finding()
+    fields = {
+        "therapy": factories.make_therapy(),
+        "source": factories.make_source(),
+        "statement": "A claim.",
+        "direction": Direction.DESCRIBES,
+        "level": Level.E,
+        "contradicting_findings": [linked],
+    }
+    with CaptureQueriesContext(connection) as queries:
+        evidence = record_create(model=TherapyEvidence, fields=fields, user=curator)
+    created, linked_row = evidence.history.order_by("history_id")[:2]
+    assert created.history_type == "+"
+    assert kept_links(created) == {"contradicted_by": [], "contradicting_findings": []}
+    # The links set after the insert are kept by the next history row, as before.
+    assert kept_links(linked_row) == current_links(evidence)
+    assert [row[2] for row in kept_links(linked_row)["contradicting_findings"]] == [linked.pk]
+    link_tables = ('"treatments_therapyevidence_contradicted_by"',)
+    reads_before_the_links_were_set = [
+        q["sql"]
+        for q in queries.captured_queries[: _index_of_first_link_write(queries)]
+        if q["sql"].startswith("SELECT") and any(t in q["sql"] for t in link_tables)
+    ]
+    assert reads_before_the_links_were_set == []
+
+
+def _index_of_first_link_write(queries) -> int:
+    for i, q in enumerate(queries.captured_queries):
+        # SQLite writes INSERT OR IGNORE.
+        sql = q["sql"]
+        if (
+            sql.startswith("INSERT")
+            and '"treatments_therapyevidence_contradicting_findings" (' in sql
+        ):
+            return i
+    return len(queries.captured_queries)
+
+
+def test_a_revert_in_the_admin_brings_the_links_back(editor_client, curator):
+    """The admin's history revert reads the kept links (curation/admin.py)."""
+    finding = factories.make_finding(status=Status.DRAFT, created_by=curator)
+    other = factories.make_finding()
+    finding.contradicted_by.add(other)
+    record_edit(record=finding, fields={"curator_note": "With its link."}, user=curator)
+    version = finding.history.first()
+    finding.contradicted_by.clear()
+
+    page = editor_client.get(f"/admin/findings/finding/{finding.pk}/history/{version.history_id}/")
+
+    assert page.status_code == 200
+    field = page.context["adminform"].form["contradicted_by"]
+    assert [int(v) for v in field.value()] == [other.pk]
+    assert Finding.objects.get(pk=finding.pk).contradicted_by.count() == 0

@@ -298,8 +298,12 @@ EVIDENCE_EXPORT_FIELDS = (
 )
 
 
-def claim_row(request, claim, *, kind: str, group: str, counted_as: str, anchor: str, **more):
-    """One claim (a finding or an evidence item) as a download row."""
+def claim_row(
+    request, claim, *, kind: str, group: str, counted_as: str, anchor: str, page: int = 1, **more
+):
+    """One claim (a finding or an evidence item) as a download row; ``url`` is where the
+    page downloaded shows it: that page (``page``, of a page with pages) at ``anchor``."""
+    query = f"?page={page}" if page > 1 else ""
     source = claim.source
     # 'Fluge 2019', as readers read it (an organisation or title when no author).
     source_name = f"{source.first_author or source.container or source.title} {source.year or ''}"
@@ -319,7 +323,7 @@ def claim_row(request, claim, *, kind: str, group: str, counted_as: str, anchor:
         doi=source.doi,
         pmid=source.pmid,
         source_page=request.build_absolute_uri(source.get_absolute_url()),
-        url=request.build_absolute_uri(f"{request.path}#{anchor}"),
+        url=request.build_absolute_uri(f"{request.path}{query}#{anchor}"),
     )
     row.update(more)
     return row

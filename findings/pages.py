@@ -54,13 +54,21 @@ def form_errors(form) -> list[InputError]:
     return errors
 
 
+# Most recently retracted first (the review date is when it was retracted).
+RETRACTED_ORDER = (F("reviewed_at").desc(nulls_last=True), F("pk").desc())
+
+
 def recently_retracted(retracted) -> tuple[list, bool]:
     """The RETRACTED_SHOWN most recently retracted records of ``retracted`` (a
     queryset), and whether there are more: one query, whatever their number."""
-    items = list(
-        retracted.order_by(F("reviewed_at").desc(nulls_last=True), "-pk")[: RETRACTED_SHOWN + 1]
-    )
+    items = list(retracted.order_by(*RETRACTED_ORDER)[: RETRACTED_SHOWN + 1])
     return items[:RETRACTED_SHOWN], len(items) > RETRACTED_SHOWN
+
+
+def recently_retracted_holds(retracted, pk: int) -> bool:
+    """Whether ``recently_retracted(retracted)`` lists the record ``pk``: one query."""
+    shown = retracted.order_by(*RETRACTED_ORDER).values_list("pk", flat=True)[:RETRACTED_SHOWN]
+    return pk in list(shown)
 
 
 def _csv_value(value: Any) -> Any:

@@ -55,6 +55,7 @@ from findings.pages import (
     ReaderListView,
     claim_row,
     recently_retracted,
+    recently_retracted_holds,
 )
 
 
@@ -184,10 +185,12 @@ def page_url(url: str, ids: list[int], pk: int, page_size: int, *, before: int =
 
 def finding_url(finding: Finding) -> str:
     """Where readers find ``finding`` (a published or retracted one, with its abnormality
-    and source): on its abnormality's page, on the page of the list that holds it (a
-    retracted one is listed apart on the first page); a finding about a lab test only,
-    on its source's page, likewise (``source_claim_url``). One query of ids for a
-    published finding on an abnormality."""
+    and source): on its abnormality's page, on the page of the list that holds it; a
+    retracted one on the first page, where the most recently retracted are listed apart,
+    or, when it is not one of them, on its source's page (which lists them too). A
+    finding about a lab test only, on its source's page, likewise
+    (``source_claim_url``). One query (the list's ids, or the recently retracted) for a
+    finding on an abnormality."""
     anchor = f"finding-{finding.pk}"
     if finding.abnormality_id is None:
         return source_claim_url(finding, "findings", anchor)
@@ -197,6 +200,10 @@ def finding_url(finding: Finding) -> str:
         # missing year on each database).
         ids = list(abnormality_findings(finding.abnormality).values_list("pk", flat=True))
         url = page_url(url, ids, finding.pk, FINDINGS_PAGE_SIZE)
+    elif not recently_retracted_holds(
+        Finding.objects.retracted().filter(abnormality=finding.abnormality_id), finding.pk
+    ):
+        return source_claim_url(finding, "findings", anchor)
     return f"{url}#{anchor}"
 
 
@@ -435,9 +442,10 @@ def source_claim_lists(source: Source) -> dict:
 def source_claim_url(claim, kind: str, anchor: str) -> str:
     """Where readers find ``claim`` (with its source) on its source's page: a published
     one on the page that lists it, after every claim of the kinds listed before
-    ``kind`` (a key of ``source_claim_lists``); a retracted one is listed apart on the
-    first page. Queries, for a published claim: a count per kind before it (kept until
-    the next publish, as the page's own); the ids of its kind."""
+    ``kind`` (a key of ``source_claim_lists``); a retracted one where the most recently
+    retracted are listed apart, on every page (the first). Queries, for a published
+    claim: a count per kind before it (kept until the next publish, as the page's own);
+    the ids of its kind. None for a retracted one."""
     source = claim.source
     url = source.get_absolute_url()
     if claim.status == Status.PUBLISHED:

@@ -5,9 +5,11 @@ item past the first page. The address redirects to the page that lists the item,
 the rules of /findings/<id>/, and every link from elsewhere goes through it."""
 
 import re
+from datetime import timedelta
 from xml.etree import ElementTree
 
 import pytest
+from django.utils import timezone
 
 from curation.models import Status
 from curation.preview import preview_url
@@ -21,19 +23,35 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 
 @pytest.fixture
 def small_pages(monkeypatch):
-    """Two claims a page everywhere, and two items per group on a therapy's page."""
+    """Two claims a page everywhere, two items per group on a therapy's page, and the one
+    most recently retracted claim of a list shown apart."""
     monkeypatch.setattr("treatments.views.PAIR_PAGE_SIZE", 2)
     monkeypatch.setattr("treatments.views.EVIDENCE_PER_GROUP", 2)
     monkeypatch.setattr("findings.views.SOURCE_PAGE_SIZE", 2)
     monkeypatch.setattr("findings.views.FINDINGS_PAGE_SIZE", 2)
+    monkeypatch.setattr("findings.pages.RETRACTED_SHOWN", 1)
+
+
+def retracted(days_ago: int, **kwargs):
+    """An item an editor retracted ``days_ago`` days ago, on a source of its own (whose
+    page lists it among its retracted claims)."""
+    return factories.make_evidence(
+        status=Status.RETRACTED,
+        review_note="Wrong.",
+        reviewed_at=timezone.now() - timedelta(days=days_ago),
+        source=factories.make_source(),
+        **kwargs,
+    )
 
 
 @pytest.fixture
 def world(small_pages):
     """One therapy with a pair of five items (three pages), three items about ME/CFS in
     general (two on the therapy's page, the third only on its source's page, page 3),
-    one resting on a source whose retraction awaits review, retracted items, and items
-    readers must not see."""
+    one resting on a source whose retraction awaits review, retracted items (of the
+    pair: the most recent on its page, the other on its source's; in general: the two
+    strongest of the therapy's retracted on its page, the third on its source's), and
+    items readers must not see."""
     therapy = factories.make_therapy(name="Busy therapy", slug="busy")
     nk = factories.make_abnormality(name="Low NK", slug="low-nk")
     source = factories.make_source()
@@ -58,20 +76,13 @@ def world(small_pages):
         items["general held"] = factories.make_evidence(
             therapy=therapy, abnormality=None, source=held_source
         )
-        items["pair retracted"] = factories.make_evidence(
-            therapy=therapy,
-            abnormality=nk,
-            source=source,
-            status=Status.RETRACTED,
-            review_note="Wrong.",
-        )
-        items["general retracted"] = factories.make_evidence(
-            therapy=therapy,
-            abnormality=None,
-            source=source,
-            status=Status.RETRACTED,
-            review_note="Wrong.",
-        )
+        pair = {"therapy": therapy, "abnormality": nk}
+        items["pair retracted"] = retracted(1, level=Level.D, **pair)
+        items["pair retracted earlier"] = retracted(2, level=Level.E, **pair)
+        general = {"therapy": therapy, "abnormality": None}
+        items["general retracted"] = retracted(3, level=Level.A, **general)
+        items["general retracted B"] = retracted(4, level=Level.B, **general)
+        items["general retracted past the few"] = retracted(5, level=Level.C, **general)
         for status in [Status.DRAFT, Status.SUBMITTED, Status.REJECTED]:
             items[status] = factories.make_evidence(therapy=therapy, abnormality=nk, status=status)
         items["therapy a draft"] = factories.make_evidence(
@@ -90,8 +101,10 @@ CASES = [
     ("pair C", f"{PAIR}?page=2"),
     ("pair D", f"{PAIR}?page=2"),
     ("pair E", f"{PAIR}?page=3"),
-    # Listed apart, with the reason, on the first page (as a retracted finding).
+    # Listed apart, with the reason, on the first page (as a retracted finding) when it
+    # is one of the most recently retracted; else on its source's page, which lists them.
     ("pair retracted", PAIR),
+    ("pair retracted earlier", "OWN SOURCE"),
     ("general A", THERAPY),
     ("general B", THERAPY),
     # Not among the few the therapy's page shows: on its source's page, after the
@@ -99,6 +112,8 @@ CASES = [
     ("general past the few", "SOURCE?page=3"),
     ("general held", THERAPY),
     ("general retracted", THERAPY),
+    ("general retracted B", THERAPY),
+    ("general retracted past the few", "OWN SOURCE"),
 ]
 
 
@@ -106,6 +121,7 @@ CASES = [
 def test_an_items_address_leads_to_the_page_that_lists_it(client, world, name, page):
     items, review = world
     item = items[name]
+    page = page.replace("OWN SOURCE", f"/sources/{item.source_id}/")
     page = page.replace("SOURCE", f"/sources/{review.pk}/")
 
     response = client.get(f"/evidence/{item.pk}/")
@@ -174,15 +190,24 @@ def test_queries_for_a_general_item(client, small_pages, django_assert_num_queri
         assert client.get(f"/evidence/{past.pk}/")["Location"].startswith("/sources/")
 
 
-def test_queries_for_a_retracted_item_and_an_unknown_one(client, django_assert_num_queries):
-    retracted = factories.make_evidence(status=Status.RETRACTED, review_note="Wrong.")
+@pytest.mark.parametrize("items", [1, 30])
+def test_queries_for_a_retracted_item_and_an_unknown_one(
+    client, small_pages, django_assert_num_queries, items
+):
+    therapy, nk = factories.make_therapy(), factories.make_abnormality()
+    with factories.rated_once():
+        for n in range(items):
+            last = retracted(n, therapy=therapy, abnormality=nk)
+            general = retracted(n, therapy=therapy, abnormality=None, level=Level.E)
 
-    # The item (a retracted item is listed apart on the first page); data version.
-    with django_assert_num_queries(2):
-        assert client.get(f"/evidence/{retracted.pk}/").status_code == 302
+    # The item; whether its page lists it (the recently retracted, or the few its
+    # therapy's page shows); data version. Its source's page needs none more.
+    for item in (last, general):
+        with django_assert_num_queries(3):
+            assert client.get(f"/evidence/{item.pk}/").status_code == 302
     # The item, not found; the 404 page's data version.
     with django_assert_num_queries(2):
-        assert client.get(f"/evidence/{retracted.pk + 1000}/").status_code == 404
+        assert client.get(f"/evidence/{general.pk + 1000}/").status_code == 404
 
 
 # ---------------------------------------------------------------------------
@@ -266,3 +291,27 @@ def test_a_finding_about_a_lab_test_only_leads_to_the_page_of_its_source_that_li
     # Search links it too (it used to print the test's name only).
     html = client.get("/search/", {"q": findings[2].statement}).content.decode()
     assert f'<a href="/findings/{findings[2].pk}/">{test.name}</a>' in html
+
+
+def test_a_retracted_finding_leads_to_its_abnormalitys_page_or_else_its_sources(
+    client, small_pages
+):
+    abnormality = factories.make_abnormality(slug="busy")
+    findings = [
+        factories.make_finding(
+            abnormality=abnormality,
+            status=Status.RETRACTED,
+            review_note="Wrong.",
+            reviewed_at=timezone.now() - timedelta(days=days_ago),
+        )
+        for days_ago in (1, 2)
+    ]
+
+    recent, earlier = (client.get(f"/findings/{f.pk}/")["Location"] for f in findings)
+
+    # The one most recently retracted is listed on its abnormality's page; the other
+    # only on its source's.
+    assert recent == f"/abnormalities/busy/#finding-{findings[0].pk}"
+    assert earlier == f"/sources/{findings[1].source_id}/#finding-{findings[1].pk}"
+    for location, finding in zip((recent, earlier), findings, strict=True):
+        assert f'id="finding-{finding.pk}"' in client.get(location).content.decode()

@@ -41,6 +41,7 @@ from findings.pages import (
     claim_row,
     form_errors,
     recently_retracted,
+    recently_retracted_holds,
 )
 from findings.views import page_url, source_claim_url
 from treatments.certainty_words import CERTAINTY_MARK, DIRECTION_MARK, plain_sentence
@@ -674,16 +675,17 @@ def evidence_url(item: TherapyEvidence) -> str:
     """Where readers find ``item`` (a published or retracted one, with its therapy,
     abnormality and source), by the rules of ``finding_url``:
 
-    - about an abnormality: on its pair's page, on the page of the list that holds it
-      (a retracted one is listed apart on the first page);
-    - about ME/CFS in general: on its therapy's page when it is one of the few that
-      page shows of its group (EVIDENCE_PER_GROUP: the general items, or those whose
-      source's notice awaits review), else on its source's page, on the page that
-      lists it (``source_claim_url``); a retracted one on its therapy's page, where
-      the retracted are listed apart.
+    - about an abnormality: on its pair's page, on the page of the list that holds it;
+      a retracted one on the first page, where the most recently retracted are listed
+      apart, or, when it is not one of them, on its source's page;
+    - about ME/CFS in general: on its therapy's page when it is one of the few
+      (EVIDENCE_PER_GROUP) that page shows of its group (the general items; those whose
+      source's notice awaits review; the retracted), else on its source's page, on the
+      page that lists it (``source_claim_url``).
 
-    Queries, for a published item: the ids of its pair's list; or the ids of the few
-    its therapy's page shows, then, if it is not one of them, as ``source_claim_url``."""
+    Queries: one (the ids of its pair's list, of the recently retracted, or of the few
+    its therapy's page shows), then, for an item on its source's page, as
+    ``source_claim_url``."""
     anchor = f"evidence-{item.pk}"
     if item.abnormality_id is not None:
         url = pair_url(item.therapy.slug, item.abnormality.slug)
@@ -691,20 +693,29 @@ def evidence_url(item: TherapyEvidence) -> str:
             # Its place in the list: the list's ids in order (as finding_url).
             ids = list(pair_evidence(item.therapy, item.abnormality).values_list("pk", flat=True))
             url = page_url(url, ids, item.pk, PAIR_PAGE_SIZE)
+        elif not recently_retracted_holds(
+            TherapyEvidence.objects.retracted().filter(
+                therapy=item.therapy_id, abnormality=item.abnormality_id
+            ),
+            item.pk,
+        ):
+            return source_claim_url(item, "therapy_evidence", anchor)
         return f"{url}#{anchor}"
-    therapy_page = f"{item.therapy.get_absolute_url()}#{anchor}"
-    if item.status != Status.PUBLISHED:
-        return therapy_page
     # The group the therapy's page puts it in (TherapyDetailView's window partitions).
     held = source_held_q("source__")
-    group = TherapyEvidence.objects.published().filter(therapy=item.therapy_id)
-    if item.source.notice_held:
-        group = group.filter(held)
+    if item.status != Status.PUBLISHED:
+        group = TherapyEvidence.objects.retracted().filter(therapy=item.therapy_id)
+    elif item.source.notice_held:
+        group = TherapyEvidence.objects.published().filter(held, therapy=item.therapy_id)
     else:
-        group = group.filter(abnormality__isnull=True).exclude(held)
+        group = (
+            TherapyEvidence.objects.published()
+            .filter(therapy=item.therapy_id, abnormality__isnull=True)
+            .exclude(held)
+        )
     shown = group.order_by(*GROUP_ORDER).values_list("pk", flat=True)[:EVIDENCE_PER_GROUP]
     if item.pk in list(shown):
-        return therapy_page
+        return f"{item.therapy.get_absolute_url()}#{anchor}"
     return source_claim_url(item, "therapy_evidence", anchor)
 
 

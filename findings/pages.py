@@ -54,13 +54,21 @@ def form_errors(form) -> list[InputError]:
     return errors
 
 
+# Most recently retracted first (the review date is when it was retracted).
+RETRACTED_ORDER = (F("reviewed_at").desc(nulls_last=True), F("pk").desc())
+
+
 def recently_retracted(retracted) -> tuple[list, bool]:
     """The RETRACTED_SHOWN most recently retracted records of ``retracted`` (a
     queryset), and whether there are more: one query, whatever their number."""
-    items = list(
-        retracted.order_by(F("reviewed_at").desc(nulls_last=True), "-pk")[: RETRACTED_SHOWN + 1]
-    )
+    items = list(retracted.order_by(*RETRACTED_ORDER)[: RETRACTED_SHOWN + 1])
     return items[:RETRACTED_SHOWN], len(items) > RETRACTED_SHOWN
+
+
+def recently_retracted_holds(retracted, pk: int) -> bool:
+    """Whether ``recently_retracted(retracted)`` lists the record ``pk``: one query."""
+    shown = retracted.order_by(*RETRACTED_ORDER).values_list("pk", flat=True)[:RETRACTED_SHOWN]
+    return pk in list(shown)
 
 
 def _csv_value(value: Any) -> Any:
@@ -298,8 +306,12 @@ EVIDENCE_EXPORT_FIELDS = (
 )
 
 
-def claim_row(request, claim, *, kind: str, group: str, counted_as: str, anchor: str, **more):
-    """One claim (a finding or an evidence item) as a download row."""
+def claim_row(
+    request, claim, *, kind: str, group: str, counted_as: str, anchor: str, page: int = 1, **more
+):
+    """One claim (a finding or an evidence item) as a download row; ``url`` is where the
+    page downloaded shows it: that page (``page``, of a page with pages) at ``anchor``."""
+    query = f"?page={page}" if page > 1 else ""
     source = claim.source
     # 'Fluge 2019', as readers read it (an organisation or title when no author).
     source_name = f"{source.first_author or source.container or source.title} {source.year or ''}"
@@ -319,7 +331,7 @@ def claim_row(request, claim, *, kind: str, group: str, counted_as: str, anchor:
         doi=source.doi,
         pmid=source.pmid,
         source_page=request.build_absolute_uri(source.get_absolute_url()),
-        url=request.build_absolute_uri(f"{request.path}#{anchor}"),
+        url=request.build_absolute_uri(f"{request.path}{query}#{anchor}"),
     )
     row.update(more)
     return row

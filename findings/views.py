@@ -55,6 +55,7 @@ from findings.pages import (
     ReaderListView,
     claim_row,
     recently_retracted,
+    recently_retracted_holds,
 )
 
 
@@ -173,21 +174,37 @@ def finding_group_counts(abnormality: Abnormality) -> dict[str, int]:
     return public_cache_get_or_set("finding-groups", count, abnormality.pk)
 
 
+def page_url(url: str, ids: list[int], pk: int, page_size: int, *, before: int = 0) -> str:
+    """``url`` with the ``?page=`` of a list that shows ``page_size`` claims a page and
+    holds the claims ``ids`` (in its order) after ``before`` others: the page that lists
+    ``pk``; ``url`` itself for the first page, or for a claim the list does not hold."""
+    if pk in ids and (number := (before + ids.index(pk)) // page_size + 1) > 1:
+        return f"{url}?page={number}"
+    return url
+
+
 def finding_url(finding: Finding) -> str:
     """Where readers find ``finding`` (a published or retracted one, with its abnormality
-    and source): on its abnormality's page, on the page of the list that holds it (a
-    retracted one is listed apart on the first page); a finding about a lab test only,
-    on its source's page. One query of ids for a published finding on an abnormality."""
+    and source): on its abnormality's page, on the page of the list that holds it; a
+    retracted one on the first page, where the most recently retracted are listed apart,
+    or, when it is not one of them, on its source's page (which lists them too). A
+    finding about a lab test only, on its source's page, likewise
+    (``source_claim_url``). One query (the list's ids, or the recently retracted) for a
+    finding on an abnormality."""
+    anchor = f"finding-{finding.pk}"
     if finding.abnormality_id is None:
-        return f"{finding.source.get_absolute_url()}#finding-{finding.pk}"
+        return source_claim_url(finding, "findings", anchor)
     url = finding.abnormality.get_absolute_url()
     if finding.status == Status.PUBLISHED:
         # Its place in the list: the list's ids in order (however the ordering treats a
         # missing year on each database).
         ids = list(abnormality_findings(finding.abnormality).values_list("pk", flat=True))
-        if finding.pk in ids and (number := ids.index(finding.pk) // FINDINGS_PAGE_SIZE + 1) > 1:
-            url = f"{url}?page={number}"
-    return f"{url}#finding-{finding.pk}"
+        url = page_url(url, ids, finding.pk, FINDINGS_PAGE_SIZE)
+    elif not recently_retracted_holds(
+        Finding.objects.retracted().filter(abnormality=finding.abnormality_id), finding.pk
+    ):
+        return source_claim_url(finding, "findings", anchor)
+    return f"{url}#{anchor}"
 
 
 def finding_view(request, pk: int):
@@ -262,6 +279,7 @@ class AbnormalityDetailView(RetractedPageMixin, DetailDownloadMixin, DetailView)
                         group=group,
                         counted_as=counted_as,
                         anchor=f"finding-{finding.pk}",
+                        page=context["page_obj"].number,
                         abnormality=abnormality.name,
                         lab_test=finding.lab_test.name if finding.lab_test_id else "",
                     )
@@ -407,6 +425,40 @@ class SourceListView(ReaderListView):
 SOURCE_PAGE_SIZE = 50
 
 
+def source_claim_lists(source: Source) -> dict:
+    """The published claims a source's page lists, one kind after the other, each in
+    its order (the models' ``Meta.ordering``): its findings, then its therapy evidence
+    (read through the reverse relation treatments adds)."""
+    return {
+        "findings": Finding.objects.published()
+        .filter(source=source)
+        .select_related("abnormality", "lab_test"),
+        "therapy_evidence": source.therapy_evidence.published().select_related(
+            "therapy", "abnormality"
+        ),
+    }
+
+
+def source_claim_url(claim, kind: str, anchor: str) -> str:
+    """Where readers find ``claim`` (with its source) on its source's page: a published
+    one on the page that lists it, after every claim of the kinds listed before
+    ``kind`` (a key of ``source_claim_lists``); a retracted one where the most recently
+    retracted are listed apart, on every page (the first). Queries, for a published
+    claim: a count per kind before it (kept until the next publish, as the page's own);
+    the ids of its kind. None for a retracted one."""
+    source = claim.source
+    url = source.get_absolute_url()
+    if claim.status == Status.PUBLISHED:
+        before = 0
+        for name, claims in source_claim_lists(source).items():
+            if name == kind:
+                ids = list(claims.values_list("pk", flat=True))
+                url = page_url(url, ids, claim.pk, SOURCE_PAGE_SIZE, before=before)
+                break
+            before += public_count(claims)
+    return f"{url}#{anchor}"
+
+
 class SourceDetailView(RetractedPageMixin, DetailView):
     """One source, what it claims here, and how to cite it (``?format=bibtex|ris``
     downloads the citation)."""
@@ -435,14 +487,7 @@ class SourceDetailView(RetractedPageMixin, DetailView):
         # What it claims about abnormalities, then about therapies: one list of pages,
         # SOURCE_PAGE_SIZE claims to a page (a review can make thousands of claims);
         # each kind's number counts all of its claims (kept until the next publish).
-        paged = {
-            "findings": Finding.objects.published()
-            .filter(source=source)
-            .select_related("abnormality", "lab_test"),
-            "therapy_evidence": source.therapy_evidence.published().select_related(
-                "therapy", "abnormality"
-            ),
-        }
+        paged = source_claim_lists(source)
         counts = {name: public_count(queryset) for name, queryset in paged.items()}
         paginator = Paginator(range(sum(counts.values())), SOURCE_PAGE_SIZE)
         number, error = page_number_check(self.request.GET.get("page", ""), paginator)

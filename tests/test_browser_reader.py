@@ -423,3 +423,42 @@ def test_a_reader_pages_through_an_abnormalitys_findings_by_keyboard(
     page.wait_for_url("**/abnormalities/busy/?view=all&page=1#findings-heading")
     expect(page.get_by_text("Supporting finding 0.")).to_be_visible()
     assert page.console_errors == []
+
+
+def test_a_search_result_on_page_2_of_its_pair_opens_at_the_item(live_server, page, monkeypatch):
+    from playwright.sync_api import expect
+
+    monkeypatch.setattr("treatments.views.PAIR_PAGE_SIZE", 2)
+    therapy = factories.make_therapy(name="Busy therapy", slug="busy")
+    nk = factories.make_abnormality(name="Low NK", slug="low-nk")
+    source = factories.make_source()
+    with factories.rated_once():
+        for level in [Level.A, Level.B, Level.C]:
+            factories.make_evidence(
+                therapy=therapy,
+                abnormality=nk,
+                source=source,
+                level=level,
+                statement=f"Stronger item at level {level}.",
+            )
+        item = factories.make_evidence(
+            therapy=therapy,
+            abnormality=nk,
+            source=source,
+            level=Level.E,
+            plain_summary="The item the reader looked for.",
+            statement="Quinoxaline lowered fatigue in one case report.",
+        )
+    page.goto(f"{live_server.url}/search/?q=quinoxaline")
+
+    page.get_by_role("link", name="Busy therapy and Low NK").click()
+
+    page.wait_for_url(f"**/treatments/busy/abnormalities/low-nk/?page=2#evidence-{item.pk}")
+    card = page.locator(f"#evidence-{item.pk}")
+    expect(card).to_be_in_viewport()
+    expect(card.get_by_text("The item the reader looked for.")).to_be_visible()
+    expect(page.get_by_text("Page 2 of 2")).to_be_visible()
+    assert page.console_errors == []
+    # What the reader sees on arrival (not the whole page): the item at the top.
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "search-to-evidence-page-2-phone.png"))

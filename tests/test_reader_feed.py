@@ -37,8 +37,14 @@ def test_it_lists_published_evidence_newest_first(client):
         "Rintatolimod — ME/CFS in general: level B",
         "Rintatolimod — RNase L pathway dysfunction: level B",
     ]
+    # Each item's own address, which leads to the page that lists it (a pair's page has
+    # pages); the entry's id is the link it had before, its page and anchor.
     links = [e.find(f"{ATOM}link").get("href") for e in found]
     assert links == [
+        f"http://testserver/evidence/{newer.pk}/",
+        f"http://testserver/evidence/{older.pk}/",
+    ]
+    assert [e.find(f"{ATOM}id").text for e in found] == [
         f"http://testserver/treatments/rintatolimod/#evidence-{newer.pk}",
         f"http://testserver/treatments/rintatolimod/abnormalities/rnase-l/#evidence-{older.pk}",
     ]

@@ -419,10 +419,10 @@ def test_the_feed_announces_a_retraction_as_an_entry_of_its_own_with_the_reason(
     assert "The cited trial was never run." in summary
     assert "The claim was: Withdrawn." in summary
     link = retraction.find(f"{ATOM}link").get("href")
+    assert link == f"http://testserver/evidence/{withdrawn.pk}/"
     pair = "http://testserver/treatments/rintatolimod/abnormalities/rnase-l/"
-    assert link == f"{pair}#evidence-{withdrawn.pk}"
     # A new id: feed readers show it as news, not as a quiet edit of the old entry.
-    assert retraction.find(f"{ATOM}id").text == f"{link}-retracted"
+    assert retraction.find(f"{ATOM}id").text == f"{pair}#evidence-{withdrawn.pk}-retracted"
     assert entries[1].find(f"{ATOM}id").text != retraction.find(f"{ATOM}id").text
 
 

@@ -1,7 +1,8 @@
 """Atom feed of newly published, and newly retracted, therapy evidence
 (django.contrib.syndication)."""
 
-from django.contrib.syndication.views import Feed
+from django.contrib.sites.shortcuts import get_current_site
+from django.contrib.syndication.views import Feed, add_domain
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import dateformat, timezone
@@ -13,6 +14,19 @@ from findings.templatetags.reader import citation
 from treatments.models import TherapyEvidence
 
 FEED_LENGTH = 50
+
+
+def first_link(item: TherapyEvidence) -> str:
+    """The link the feed gave an item before items had their own address: its pair's
+    page, or its therapy's, at its anchor. Kept as the entry's id."""
+    if item.abnormality_id:
+        url = reverse(
+            "treatments:pair-evidence",
+            kwargs={"slug": item.therapy.slug, "abnormality_slug": item.abnormality.slug},
+        )
+    else:
+        url = item.therapy.get_absolute_url()
+    return f"{url}#evidence-{item.pk}"
 
 
 class NewEvidenceFeed(Feed):
@@ -74,25 +88,25 @@ class NewEvidenceFeed(Feed):
         )
 
     def item_link(self, item):
-        # Pair and therapy pages show a retracted item too, under the same anchor.
-        if item.abnormality_id:
-            url = reverse(
-                "treatments:pair-evidence",
-                kwargs={"slug": item.therapy.slug, "abnormality_slug": item.abnormality.slug},
-            )
-        else:
-            url = item.therapy.get_absolute_url()
-        return f"{url}#evidence-{item.pk}"
+        # The item's own address, which leads to the page that lists it now (a pair's
+        # list has pages; a therapy's page shows the strongest few of a group): one
+        # fixed link, however later publishing moves the item (treatments/views.py,
+        # evidence_view). Retracted items are found there too.
+        return reverse("treatments:evidence", args=[item.pk])
 
     def item_extra_kwargs(self, item):
-        return {"retracted": item.is_retracted}
+        return {"retracted": item.is_retracted, "first_link": first_link(item)}
 
     def get_feed(self, obj, request):
         feed = super().get_feed(obj, request)
+        domain = get_current_site(request).domain
         for entry in feed.items:
+            # The entry's id as it was before items had their own address: subscribers'
+            # feed readers keep their entries instead of showing every one as new.
+            entry["unique_id"] = add_domain(domain, entry.pop("first_link"), request.is_secure())
             if entry.pop("retracted"):
-                # The entry's id is its link, which the published entry had too: a new
-                # id makes feed readers show the retraction as news, not as a quiet edit.
+                # The published entry had the same id: a new one makes feed readers show
+                # the retraction as news, not as a quiet edit.
                 entry["unique_id"] += "-retracted"
         return feed
 

@@ -23,7 +23,7 @@ from treatments.views import (
     TherapyDetailView,
     _evidence_with_contradictions,
     by_jurisdiction,
-    pair_url,
+    evidence_url,
 )
 
 
@@ -58,11 +58,8 @@ class TherapyEvidencePreview(RecordPreview):
         return _evidence_with_contradictions(queryset).select_related("therapy")
 
     def public_url(self, record):
-        if record.abnormality_id:
-            page = pair_url(record.therapy.slug, record.abnormality.slug)
-        else:
-            page = record.therapy.get_absolute_url()
-        return f"{page}#evidence-{record.pk}"
+        # On the page that lists it (of its pair's list, or its therapy's or source's).
+        return evidence_url(record)
 
     def render(self, request, record, preview: Preview):
         if record.abnormality_id:

@@ -14,6 +14,7 @@ urlpatterns = [
         views.PairEvidenceView.as_view(),
         name="pair-evidence",
     ),
+    path("evidence/<int:pk>/", views.evidence_view, name="evidence"),
     path("gaps/", gap_views.GapMapView.as_view(), name="gaps"),
     path("search/", views.search_view, name="search"),
     path("feeds/evidence/", NewEvidenceFeed(), name="evidence-feed"),

@@ -25,7 +25,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, NullIf, RowNumber
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 from django.views.generic import DetailView, TemplateView
@@ -41,7 +41,9 @@ from findings.pages import (
     claim_row,
     form_errors,
     recently_retracted,
+    recently_retracted_holds,
 )
+from findings.views import page_url, source_claim_url
 from treatments.certainty_words import CERTAINTY_MARK, DIRECTION_MARK, plain_sentence
 from treatments.counts import EvidenceCounts, counted_as, is_contested
 from treatments.filters import TherapyFilter
@@ -505,6 +507,8 @@ HARM_KIND_ORDER = {
 # links every pair to its own page, which lists all of them.
 EVIDENCE_PER_GROUP = 5
 MAX_GROUPS = 25
+# Which few of a group a therapy's page shows: the strongest, then the oldest entered.
+GROUP_ORDER = (F("level").asc(), F("pk").asc())
 
 
 class TherapyDetailView(RetractedPageMixin, DetailDownloadMixin, DetailView):
@@ -554,7 +558,7 @@ class TherapyDetailView(RetractedPageMixin, DetailDownloadMixin, DetailView):
                     output_field=BigIntegerField(),
                 ),
             ],
-            order_by=[F("level").asc(), F("pk").asc()],
+            order_by=list(GROUP_ORDER),
         )
         # Published and retracted in one query: a retracted item is kept and shown as
         # retracted, with the editor's reason, but never ranked or grouped with the rest.
@@ -631,9 +635,12 @@ def evidence_counted_as(item: TherapyEvidence) -> tuple[str, bool]:
     return bucket, bucket == "other" and is_contested(countable)
 
 
-def evidence_rows(request, items, *, group: str, therapy: str, abnormality=None) -> list[dict]:
+def evidence_rows(
+    request, items, *, group: str, therapy: str, abnormality=None, page: int = 1
+) -> list[dict]:
     """Download rows of a page's items (``therapy``: their therapy's name; ``abnormality``
-    their abnormality's, when the page is about one pair)."""
+    their abnormality's, when the page is about one pair; ``page``: the page's number,
+    on a page with pages)."""
     rows = []
     for item in items:
         bucket, contested = evidence_counted_as(item)
@@ -645,6 +652,7 @@ def evidence_rows(request, items, *, group: str, therapy: str, abnormality=None)
                 group=group,
                 counted_as=bucket,
                 anchor=f"evidence-{item.pk}",
+                page=page,
                 therapy=therapy,
                 abnormality=abnormality
                 if abnormality is not None
@@ -656,6 +664,71 @@ def evidence_rows(request, items, *, group: str, therapy: str, abnormality=None)
 
 
 PAIR_PAGE_SIZE = 50
+
+
+def pair_evidence(therapy: Therapy, abnormality: Abnormality):
+    """The published items a pair's page lists, in its order (``Meta.ordering``)."""
+    return TherapyEvidence.objects.published().filter(therapy=therapy, abnormality=abnormality)
+
+
+def evidence_url(item: TherapyEvidence) -> str:
+    """Where readers find ``item`` (a published or retracted one, with its therapy,
+    abnormality and source), by the rules of ``finding_url``:
+
+    - about an abnormality: on its pair's page, on the page of the list that holds it;
+      a retracted one on the first page, where the most recently retracted are listed
+      apart, or, when it is not one of them, on its source's page;
+    - about ME/CFS in general: on its therapy's page when it is one of the few
+      (EVIDENCE_PER_GROUP) that page shows of its group (the general items; those whose
+      source's notice awaits review; the retracted), else on its source's page, on the
+      page that lists it (``source_claim_url``).
+
+    Queries: one (the ids of its pair's list, of the recently retracted, or of the few
+    its therapy's page shows), then, for an item on its source's page, as
+    ``source_claim_url``."""
+    anchor = f"evidence-{item.pk}"
+    if item.abnormality_id is not None:
+        url = pair_url(item.therapy.slug, item.abnormality.slug)
+        if item.status == Status.PUBLISHED:
+            # Its place in the list: the list's ids in order (as finding_url).
+            ids = list(pair_evidence(item.therapy, item.abnormality).values_list("pk", flat=True))
+            url = page_url(url, ids, item.pk, PAIR_PAGE_SIZE)
+        elif not recently_retracted_holds(
+            TherapyEvidence.objects.retracted().filter(
+                therapy=item.therapy_id, abnormality=item.abnormality_id
+            ),
+            item.pk,
+        ):
+            return source_claim_url(item, "therapy_evidence", anchor)
+        return f"{url}#{anchor}"
+    # The group the therapy's page puts it in (TherapyDetailView's window partitions).
+    held = source_held_q("source__")
+    if item.status != Status.PUBLISHED:
+        group = TherapyEvidence.objects.retracted().filter(therapy=item.therapy_id)
+    elif item.source.notice_held:
+        group = TherapyEvidence.objects.published().filter(held, therapy=item.therapy_id)
+    else:
+        group = (
+            TherapyEvidence.objects.published()
+            .filter(therapy=item.therapy_id, abnormality__isnull=True)
+            .exclude(held)
+        )
+    shown = group.order_by(*GROUP_ORDER).values_list("pk", flat=True)[:EVIDENCE_PER_GROUP]
+    if item.pk in list(shown):
+        return f"{item.therapy.get_absolute_url()}#{anchor}"
+    return source_claim_url(item, "therapy_evidence", anchor)
+
+
+def evidence_view(request, pk: int):
+    """/evidence/<pk>/: an item of therapy evidence's own address, for links from
+    elsewhere (search results, the feed): a redirect to where readers find it
+    (``evidence_url``); a draft, or an item resting on a record readers do not see, is
+    a 404. Queries: the item; its place (``evidence_url``)."""
+    item = get_object_or_404(
+        TherapyEvidence.objects.visible().select_related("therapy", "abnormality", "source"),
+        pk=pk,
+    )
+    return redirect(evidence_url(item))
 
 
 def certainty_box(rating: PairCertainty, therapy: str, abnormality: str | None) -> dict:
@@ -700,6 +773,7 @@ class PairEvidenceView(RetractedPageMixin, DetailDownloadMixin, TemplateView):
         names = {
             "therapy": context["therapy"].name,
             "abnormality": context["abnormality"].name,
+            "page": context["page_obj"].number,
         }
         return [
             *evidence_rows(self.request, context["evidence"], group="Evidence", **names),
@@ -735,10 +809,7 @@ class PairEvidenceView(RetractedPageMixin, DetailDownloadMixin, TemplateView):
             .select_related("override")
             .first()
         )
-        paginator = Paginator(
-            TherapyEvidence.objects.published().filter(therapy=therapy, abnormality=abnormality),
-            PAIR_PAGE_SIZE,
-        )
+        paginator = Paginator(pair_evidence(therapy, abnormality), PAIR_PAGE_SIZE)
         # The rating already counted the items listed: no COUNT(*) of its own.
         paginator.count = rating.items_total if rating else 0
         input_errors = []

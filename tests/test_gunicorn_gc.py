@@ -1,11 +1,15 @@
 """gunicorn's workers freeze what lives for their whole life out of the garbage
 collector's way (mecfs_kb/gunicorn_conf.py, issue 14): once the app is loaded, and
-once more after the first requests, never again."""
+once more after the first requests, never again. Their threads take turns at the GIL
+every millisecond."""
 
 from __future__ import annotations
 
 import gc
+import sys
 from types import SimpleNamespace
+
+import pytest
 
 from tests.test_security_proxy import gunicorn_conf
 
@@ -16,6 +20,7 @@ def test_a_worker_freezes_after_loading_the_app_and_once_after_its_first_request
     calls: list[str] = []
     monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
     monkeypatch.setattr(gc, "collect", lambda *args: calls.append("collect") or 0)
+    monkeypatch.setattr(sys, "setswitchinterval", lambda seconds: None)
     config = gunicorn_conf(monkeypatch)
     worker = SimpleNamespace(nr=0)
 
@@ -45,3 +50,17 @@ def test_a_thread_that_misses_the_exact_count_still_freezes_once(monkeypatch):
     config.post_request(SimpleNamespace(nr=203), None, None, None)
     config.post_request(SimpleNamespace(nr=204), None, None, None)
     assert calls == ["freeze"]
+
+
+@pytest.mark.parametrize(
+    ("env", "interval"), [({}, 0.001), ({"WEB_SWITCH_INTERVAL": "0.002"}, 0.002)]
+)
+def test_a_worker_lets_its_threads_take_turns_every_millisecond(monkeypatch, env, interval):
+    """1 ms instead of Python's 5 (mecfs_kb/gunicorn_conf.py), unless set otherwise; the
+    process running the tests keeps its own."""
+    set_to: list[float] = []
+    monkeypatch.setattr(sys, "setswitchinterval", set_to.append)
+    monkeypatch.setattr(gc, "freeze", lambda: None)
+    config = gunicorn_conf(monkeypatch, **env)
+    config.post_worker_init(SimpleNamespace(nr=0))
+    assert set_to == [interval]

@@ -33,16 +33,20 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 from django.http import FileResponse, StreamingHttpResponse
+from django.middleware.gzip import re_accepts_gzip
 from django.utils.cache import (
     get_cache_key,
     get_conditional_response,
     has_vary_header,
     learn_cache_key,
     patch_cache_control,
+    patch_vary_headers,
     set_response_etag,
 )
+from django.utils.text import compress_string
 
 from curation.cache import public_cache_version
+from mecfs_kb.compression import PublicGZipMiddleware
 from mecfs_kb.data_version import HEADER as DATA_VERSION_HEADER
 
 UNCACHEABLE = ("private", "no-cache", "no-store")
@@ -106,6 +110,8 @@ class PublicResponseCacheMiddleware:
             if response is not cached and cached.has_header(DATA_VERSION_HEADER):
                 # Django's 304 keeps only the caching headers; the version is still true.
                 response[DATA_VERSION_HEADER] = cached[DATA_VERSION_HEADER]
+            if response is cached:
+                _send_kept_gzip(request, cached)
             return response
         response = self.get_response(request)
         if _cacheable(response):
@@ -124,7 +130,10 @@ class PublicResponseCacheMiddleware:
         patch_cache_control(response, public=True, max_age=settings.PUBLIC_HTTP_MAX_AGE)
         response["X-Cache"] = "miss"
         key = learn_cache_key(request, response, timeout, prefix, cache=cache)
+        _keep_gzip(response)
         cache.set(key, response, timeout)
+        # The response on its way out is compressed by the gzip middleware as usual.
+        response.__dict__.pop(KEPT_GZIP, None)
 
     def _store_streamed(self, request, response, prefix: str) -> None:
         timeout = settings.PUBLIC_CACHE_SECONDS
@@ -135,6 +144,48 @@ class PublicResponseCacheMiddleware:
         response.streaming_content = _kept(
             response.streaming_content, key, timeout, response.status_code, headers
         )
+
+
+# The body compressed once, when the response is cached, kept with it (issue 14):
+# PublicGZipMiddleware, outside this cache, compressed the same body again on every hit
+# (about half the CPU of a cached list). Only while that middleware is on.
+KEPT_GZIP = "_kept_gzip"
+GZIP_MIDDLEWARE = "mecfs_kb.compression.PublicGZipMiddleware"
+
+
+def _keep_gzip(response) -> None:
+    """Keep ``response``'s body compressed as GZipMiddleware would compress it, when it
+    would (200 bytes or more, and smaller for it)."""
+    if GZIP_MIDDLEWARE not in settings.MIDDLEWARE or response.has_header("Content-Encoding"):
+        return
+    body = response.content
+    if len(body) < 200:
+        return
+    packed = compress_string(body, max_random_bytes=PublicGZipMiddleware.max_random_bytes)
+    if len(packed) < len(body):
+        setattr(response, KEPT_GZIP, packed)
+
+
+def _send_kept_gzip(request, response) -> None:
+    """A cached response sent compressed from its kept copy, as GZipMiddleware sends a
+    response it compresses (its ``Vary``, ``Content-Length``, weak ETag and
+    ``Content-Encoding``), to a client that accepts gzip; the middleware then leaves it
+    (it has a ``Content-Encoding``). A response with no kept copy, or a client that
+    does not accept gzip, is left to the middleware as before. Responses here carry no
+    secret (no session, no token, no cookie: ``_eligible``, ``_cacheable``), the
+    condition PublicGZipMiddleware compresses under."""
+    packed = response.__dict__.pop(KEPT_GZIP, None)
+    if packed is None or GZIP_MIDDLEWARE not in settings.MIDDLEWARE:
+        return
+    patch_vary_headers(response, ("Accept-Encoding",))
+    if not re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")):
+        return
+    response.content = packed
+    response.headers["Content-Length"] = str(len(packed))
+    etag = response.get("ETag")
+    if etag and etag.startswith('"'):
+        response.headers["ETag"] = "W/" + etag
+    response.headers["Content-Encoding"] = "gzip"
 
 
 def _kept(

@@ -149,3 +149,80 @@ def test_list_counts_are_kept_until_the_next_publish_and_a_refused_filter_counts
 
     assert b"2 sources" in client.get("/sources/?page=1&x=1").content
     assert client.get("/sources/?year_min=nineteen").status_code == 400
+
+
+# --- the compressed copy kept with a cached response (issue 14) -------------------------
+
+
+def _gunzip(body: bytes) -> bytes:
+    import gzip
+
+    return gzip.decompress(body)
+
+
+@pytest.mark.parametrize("url", ["/", "/api/v1/therapies/", "therapy page", "/feeds/evidence/"])
+def test_a_hit_sends_the_body_compressed_once_when_it_was_cached(client, cached, url, monkeypatch):
+    """What a client that accepts gzip gets from a hit is what it got from the miss:
+    the same body once decompressed, and the headers GZipMiddleware gives (weak ETag,
+    Vary: Accept-Encoding, Content-Encoding, Content-Length); nothing is compressed
+    again for it."""
+    therapy = factories.make_evidence().therapy
+    url = therapy.get_absolute_url() if url == "therapy page" else url
+    first = client.get(url, HTTP_ACCEPT_ENCODING="gzip, deflate")
+    assert first["X-Cache"] == "miss"
+    assert first["Content-Encoding"] == "gzip"
+
+    import django.middleware.gzip
+    import django.utils.text
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("compressed again on a hit")
+
+    monkeypatch.setattr(django.middleware.gzip, "compress_string", refuse)
+    monkeypatch.setattr(django.utils.text, "compress_string", refuse)
+    hit = client.get(url, HTTP_ACCEPT_ENCODING="gzip, deflate")
+
+    assert hit["X-Cache"] == "hit"
+    assert hit["Content-Encoding"] == "gzip"
+    assert _gunzip(hit.content) == _gunzip(first.content)
+    assert hit["ETag"] == first["ETag"]
+    assert hit["ETag"].startswith('W/"')
+    assert hit["Content-Length"] == str(len(hit.content))
+    assert "Accept-Encoding" in hit["Vary"]
+    assert hit["Content-Type"] == first["Content-Type"]
+    # A later hit gets the same again (the copy is kept, not used up).
+    again = client.get(url, HTTP_ACCEPT_ENCODING="gzip")
+    assert again.content == hit.content
+
+
+def test_a_hit_for_a_client_without_gzip_is_the_plain_body(client, cached):
+    therapy = factories.make_evidence().therapy
+    url = therapy.get_absolute_url()
+    plain = client.get(url)
+    client.get(url, HTTP_ACCEPT_ENCODING="gzip")  # a compressed hit before it
+
+    hit = client.get(url)
+
+    assert hit["X-Cache"] == "hit"
+    assert not hit.has_header("Content-Encoding")
+    assert hit.content == plain.content
+    assert hit["ETag"] == plain["ETag"]
+    assert "Accept-Encoding" in hit["Vary"]
+
+
+def test_a_compressed_hit_revalidates_with_its_weak_etag(client, cached):
+    therapy = factories.make_evidence().therapy
+    url = therapy.get_absolute_url()
+    client.get(url, HTTP_ACCEPT_ENCODING="gzip")
+    hit = client.get(url, HTTP_ACCEPT_ENCODING="gzip")
+
+    again = client.get(url, HTTP_ACCEPT_ENCODING="gzip", HTTP_IF_NONE_MATCH=hit["ETag"])
+
+    assert again.status_code == 304
+    assert again.content == b""
+
+
+def test_a_short_response_is_kept_and_sent_plain(client, cached):
+    client.get("/healthz", HTTP_ACCEPT_ENCODING="gzip")
+    hit = client.get("/healthz", HTTP_ACCEPT_ENCODING="gzip")
+    assert not hit.has_header("Content-Encoding")

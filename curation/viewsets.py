@@ -5,12 +5,14 @@ Resource code lives in ``<app>/api.py``."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 from functools import wraps
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import prefetch_related_objects
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
@@ -25,7 +27,7 @@ from rest_framework.settings import api_settings
 from curation import openapi  # noqa: F401  (registers the schema extensions)
 from curation.apicsv import CSVListMixin, CSVSchemaMixin
 from curation.bundles import bundle_publish, bundle_submit
-from curation.models import Suggestion
+from curation.models import Suggestion, version_token
 from curation.preconditions import data_etag, if_match_version, record_etag
 from curation.resources import api_kind, api_resource_model
 from curation.rest import ErrorSerializer, PreconditionFailed, error_body
@@ -217,6 +219,41 @@ class RowListMixin:
         if self.paginator is None:
             return Response(data)
         return self.get_paginated_response(data)
+
+    def retrieve(self, request, *args, **kwargs):
+        """One record from its ``values()`` row, as ``list`` represents rows: the same
+        body and ETag as DRF's ``retrieve`` (``get_object``, the serializer), without
+        building the serializer's fields and a model instance for it. Through DRF where
+        a permission judges objects (none of ours does) or ``rows_from_values`` is off."""
+        if not self.rows_from_values or not self._objects_not_judged():
+            return super().retrieve(request, *args, **kwargs)
+        plan = self.row_plan()
+        queryset = self.get_queryset()
+        lookup = self.lookup_url_kwarg or self.lookup_field
+        # What DRF's get_object_or_404 says, in the same words.
+        missing = Http404(f"No {queryset.model._meta.object_name} matches the given query.")
+        try:
+            one = queryset.filter(**{self.lookup_field: self.kwargs[lookup]})
+            rows = list(plan.values(one, ["updated_at"])[:2])
+        except (TypeError, ValueError, ValidationError):
+            raise missing from None
+        if len(rows) != 1:
+            raise missing  # none; two cannot be, by key
+        self.etag_record = _Version(version_token(rows[0]["updated_at"]))
+        return Response(plan.represent(rows, queryset._prefetch_related_lookups)[0])
+
+    def _objects_not_judged(self) -> bool:
+        base = permissions.BasePermission.has_object_permission
+        return all(
+            type(permission).has_object_permission is base for permission in self.get_permissions()
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class _Version:
+    """What ``finalize_response`` reads of a record for its ETag."""
+
+    version: str
 
 
 # ---------------------------------------------------------------------------

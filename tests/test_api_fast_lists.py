@@ -224,3 +224,75 @@ def test_its_pages_take_a_fixed_number_of_queries(
             response = api_client.get(url)
         assert response.status_code == 200
         assert len(response.json()["results"]) >= n
+
+
+# --- one record: retrieve from its values() row (issue 14) -----------------------------
+
+
+def both_ways_any_status(client, url: str, monkeypatch) -> tuple:
+    answers = []
+    for from_values in (False, True):
+        with monkeypatch.context() as patch:
+            patch.setattr(RowListMixin, "rows_from_values", from_values)
+            if from_values:
+                for serializer in (
+                    TherapyEvidenceSerializer,
+                    FindingSerializer,
+                    CitationSerializer,
+                ):
+                    patch.setattr(serializer, "to_representation", _not_called, raising=False)
+            answers.append(client.get(url))
+    return tuple(answers)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("reader", ["anonymous", "curator"])
+def test_it_answers_every_record_as_the_serializers_did(
+    reader, api_client, curator_api, monkeypatch
+):
+    """Every evidence item and finding, published, retracted, contradicted, held, draft
+    (a 404 for readers), read by id both ways: the same status, body and headers."""
+    from findings.models import Finding
+    from treatments.models import TherapyEvidence
+
+    client = api_client if reader == "anonymous" else curator_api
+    build_mixed_data()
+    statuses = set()
+    for resource, model in (("evidence", TherapyEvidence), ("findings", Finding)):
+        for record in model.objects.all():
+            url = f"/api/v1/{resource}/{record.pk}/"
+            drf, fast = both_ways_any_status(client, url, monkeypatch)
+            assert fast.status_code == drf.status_code, url
+            assert fast.content == drf.content, url
+            assert sorted(fast.headers.items()) == sorted(drf.headers.items()), url
+            statuses.add((record.status, fast.status_code))
+            if fast.status_code == 200:
+                # An ETag that an edit's If-Match accepts: the record's own version.
+                assert fast["ETag"].startswith(f'"v{record.version}-')
+    expected = {(Status.PUBLISHED, 200), (Status.RETRACTED, 200)}
+    expected.add((Status.DRAFT, 404 if reader == "anonymous" else 200))
+    assert statuses == expected
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "ident", ["0", "999999", "9223372036854775807", "9223372036854775808", "9" * 400]
+)
+def test_an_unknown_id_is_a_404_both_ways(api_client, monkeypatch, ident):
+    make_evidence()
+    for resource in ("evidence", "findings"):
+        drf, fast = both_ways_any_status(api_client, f"/api/v1/{resource}/{ident}/", monkeypatch)
+        assert (drf.status_code, fast.status_code) == (404, 404)
+        assert fast.content == drf.content
+
+
+@pytest.mark.django_db
+def test_a_record_takes_a_fixed_number_of_queries(api_client, django_assert_num_queries):
+    """The row, its two kinds of links (one query each), the data version."""
+    evidence = make_evidence()
+    evidence.contradicted_by.add(make_evidence(therapy=evidence.therapy))
+    evidence.contradicting_findings.add(make_finding(), make_finding())
+    with django_assert_num_queries(4):
+        response = api_client.get(f"/api/v1/evidence/{evidence.pk}/")
+    assert response.status_code == 200
+    assert len(response.json()["contradicting_findings"]) == 2

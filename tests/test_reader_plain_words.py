@@ -14,6 +14,7 @@ from django.core.management import call_command
 from django.db import transaction
 
 from findings.models import Abnormality, GlossaryTerm, Source
+from tests import factories
 from treatments.models import Therapy, TherapyEvidence
 from treatments.search import search
 
@@ -27,6 +28,7 @@ def seeded(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), transaction.atomic():
         call_command("load_seed", stdout=StringIO())
         call_command("load_literature", stdout=StringIO())
+        factories.gather_statistics()
         yield
         transaction.set_rollback(True)
 

@@ -151,7 +151,9 @@ def built(request, django_db_setup, django_db_blocker):
     """``build(rows)`` once for every page of that size (``indirect`` parametrisation:
     pytest runs the pages of one size together); rolled back after them."""
     with django_db_blocker.unblock(), transaction.atomic():
-        yield build(request.param)
+        source = build(request.param)
+        factories.gather_statistics()
+        yield source
         transaction.set_rollback(True)
 
 

@@ -97,6 +97,23 @@ def editor_client(editor):
     return client
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_collected_static_files(tmp_path_factory):
+    """No test needs collected static files (a fresh checkout has none), but a
+    ``staticfiles/`` left by ``make serve``, or by the collectstatic that
+    tests/test_faults.py runs for its gunicorn on PostgreSQL, was read file by file
+    (711 files) by WhiteNoise's middleware each time a test client built its handler:
+    every test after it paid about 0.05 s per client. The tests' STATIC_ROOT is an
+    empty folder instead, as in a fresh checkout; the production setting is unchanged,
+    and so is what test_faults' gunicorn serves."""
+    from django.conf import settings
+
+    before = settings.STATIC_ROOT
+    settings.STATIC_ROOT = tmp_path_factory.mktemp("static_root")
+    yield
+    settings.STATIC_ROOT = before
+
+
 @pytest.fixture(autouse=True)
 def _cold_content_type_cache():
     """Pinned query counts must not depend on which test warmed the cache first."""

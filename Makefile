@@ -32,8 +32,9 @@ run: seed
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 # The suite runs on every core with pytest-xdist: each worker has its own test database
-# (pytest-django adds _gw0, _gw1, ... to its name) and takes whole test files, so a
-# module's shared data is made once. PYTEST_WORKERS=0 runs it serially in one process;
+# (pytest-django adds _gw0, _gw1, ... to its name), a copy of one migrated template
+# (tests/template_db.py: migrated once, not once per worker and again for the contract
+# run), and takes whole test files, so a module's shared data is made once. PYTEST_WORKERS=0 runs it serially in one process;
 # `.venv/bin/pytest tests/test_x.py` runs one file serially as before.
 # tests/test_api_contract.py runs afterwards in one process: schemathesis makes its
 # tests (one per API operation) inside the test function, which xdist's workers do not

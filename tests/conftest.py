@@ -2,11 +2,75 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 
-from tests import factories, network_guard
+from tests import factories, network_guard, template_db
 from tests.lookup_recordings import services  # noqa: F401  (the lookup services' recordings)
 
 # Before any test runs, and for all of them: no test reaches beyond this machine.
 network_guard.install()
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """The tests' PostgreSQL sessions do not wait for the commit record to reach the disk
+    (``synchronous_commit = off``, set per session in the connection options, here only:
+    the production settings and the server's configuration are untouched). What a commit
+    makes visible, and when, is unchanged; only a crash of the server could lose the last
+    commits of a test database that is thrown away anyway."""
+    from django.conf import settings
+
+    for database in settings.DATABASES.values():
+        if database["ENGINE"].endswith("postgresql"):
+            options = database.setdefault("OPTIONS", {})
+            options["options"] = f"{options.get('options', '')} -c synchronous_commit=off".strip()
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request,
+    django_test_environment,
+    django_db_blocker,
+    django_db_use_migrations,
+    django_db_keepdb,
+    django_db_createdb,
+    django_db_modify_db_settings,
+):
+    """pytest-django's fixture, except that the test database is a copy of one migrated
+    template (tests/template_db.py) rather than migrated again in every xdist worker and
+    in the contract run. With --reuse-db or --no-migrations, or with more than one
+    database, pytest-django's own way."""
+    from django.db import connections
+    from django.test.utils import setup_databases, teardown_databases
+    from pytest_django.fixtures import _get_databases_for_setup
+
+    verbosity = request.config.option.verbose
+    aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
+    ours = (
+        django_db_use_migrations
+        and not django_db_keepdb
+        and list(connections.settings) == ["default"]
+        and aliases <= {"default"}
+        and not serialized_aliases
+    )
+    with django_db_blocker.unblock():
+        if ours:
+            connection = connections["default"]
+            db_cfg = [(connection, template_db.create_test_db(connection, verbosity), True)]
+        else:
+            if not django_db_use_migrations:
+                from pytest_django.fixtures import _disable_migrations
+
+                _disable_migrations()
+            db_cfg = setup_databases(
+                verbosity=verbosity,
+                interactive=False,
+                aliases=aliases,
+                serialized_aliases=serialized_aliases,
+                **({"keepdb": True} if django_db_keepdb and not django_db_createdb else {}),
+            )
+    yield
+    if not django_db_keepdb:
+        with django_db_blocker.unblock():
+            teardown_databases(db_cfg, verbosity=verbosity)
 
 
 @pytest.fixture
@@ -31,6 +95,23 @@ def editor_client(editor):
     client = Client()
     client.force_login(editor)
     return client
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_collected_static_files(tmp_path_factory):
+    """No test needs collected static files (a fresh checkout has none), but a
+    ``staticfiles/`` left by ``make serve``, or by the collectstatic that
+    tests/test_faults.py runs for its gunicorn on PostgreSQL, was read file by file
+    (711 files) by WhiteNoise's middleware each time a test client built its handler:
+    every test after it paid about 0.05 s per client. The tests' STATIC_ROOT is an
+    empty folder instead, as in a fresh checkout; the production setting is unchanged,
+    and so is what test_faults' gunicorn serves."""
+    from django.conf import settings
+
+    before = settings.STATIC_ROOT
+    settings.STATIC_ROOT = tmp_path_factory.mktemp("static_root")
+    yield
+    settings.STATIC_ROOT = before
 
 
 @pytest.fixture(autouse=True)

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 
 from findings.models import Abnormality, Direction, Finding, source_held_q
+from tests import factories
 from treatments.counts import LevelDirection
 from treatments.models import PairCertainty, Therapy, TherapyEvidence
 
@@ -29,6 +30,7 @@ def seeded(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), transaction.atomic():
         call_command("load_seed", stdout=StringIO())
         call_command("load_literature", stdout=StringIO())
+        factories.gather_statistics()
         yield
         transaction.set_rollback(True)
 

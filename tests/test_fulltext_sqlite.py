@@ -114,6 +114,7 @@ def generated():
         text = {"statement": _text(rng) or "x", "plain_summary": _text(rng), "quote": _text(rng)}
         factories.make_finding(status=status, **text)
         factories.make_evidence(status=status, **text)
+    factories.gather_statistics()
 
 
 def _without_index(monkeypatch):
@@ -191,6 +192,7 @@ def test_no_query_is_a_server_error(generated, client, api_client):
 def test_with_the_seed_the_index_changes_no_result(monkeypatch):
     call_command("load_seed", verbosity=0)
     call_command("load_literature", verbosity=0)
+    factories.gather_statistics()
     queries = [*QUERIES, "low NK cell cytotoxicity", "rintatolimod", "mast cell", "B cells"]
     queries += ["Ampligen", "naltrexone", "autoantibodies", "function", "POTS"]
     with_index = {q: (_found(q), _results(q)) for q in queries}

@@ -1,7 +1,11 @@
 """Every reader page runs a fixed number of queries, the same with 1 row as with 50
-(STYLE.md §14). Each count comes with the list of the queries it expects."""
+(STYLE.md §14). Each count comes with the list of the queries it expects.
+
+The pages only read: the rows are built once for all the pages of each size, in a
+transaction rolled back after the module (each test still runs in its own savepoint)."""
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
 from curation.models import Status
@@ -142,16 +146,27 @@ PAGES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def built(request, django_db_setup, django_db_blocker):
+    """``build(rows)`` once for every page of that size (``indirect`` parametrisation:
+    pytest runs the pages of one size together); rolled back after them."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        source = build(request.param)
+        factories.gather_statistics()
+        yield source
+        transaction.set_rollback(True)
+
+
 @pytest.mark.django_db
-@pytest.mark.parametrize("rows", [1, 50])
+@pytest.mark.parametrize("built", [1, 50], indirect=True)
 @pytest.mark.parametrize(("url", "queries", "what"), PAGES, ids=[page[0] for page in PAGES])
 def test_each_page_runs_the_same_queries_with_1_and_50_rows(
-    client, django_assert_num_queries, monkeypatch, rows, url, queries, what
+    client, django_assert_num_queries, monkeypatch, built, url, queries, what
 ):
     # Every claim of the source on its first page, both kinds (a page that shows one kind
     # only runs one query fewer: tests/test_reader_scale.py).
     monkeypatch.setattr("findings.views.SOURCE_PAGE_SIZE", 1000)
-    source = build(rows)
+    source = built
     with django_assert_num_queries(queries):
         response = client.get(url.format(source=source.pk))
     assert response.status_code == 200

@@ -278,3 +278,21 @@ def make_linked_claims(therapy, n: int) -> None:
         finding = make_finding(abnormality=evidence.abnormality, source=evidence.source)
         evidence.contradicting_findings.add(finding)
         finding.contradicted_by.add(make_finding(abnormality=evidence.abnormality))
+
+
+@contextlib.contextmanager
+def seed_for_module(django_db_blocker):
+    """The seed and the literature, loaded once for a module whose tests only read (each
+    test still runs in its own savepoint), rolled back after them: the body of a
+    module-scoped fixture."""
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.db import transaction
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        call_command("load_seed", stdout=StringIO())
+        call_command("load_literature", stdout=StringIO())
+        gather_statistics()
+        yield
+        transaction.set_rollback(True)

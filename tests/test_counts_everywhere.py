@@ -12,11 +12,8 @@ import csv
 import io
 import re
 from html.parser import HTMLParser
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
 from django.db.models import Exists, OuterRef
 
 from findings.models import Abnormality, Direction, Finding, source_held_q
@@ -27,12 +24,8 @@ from treatments.models import PairCertainty, Therapy, TherapyEvidence
 
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), transaction.atomic():
-        call_command("load_seed", stdout=StringIO())
-        call_command("load_literature", stdout=StringIO())
-        factories.gather_statistics()
+    with factories.seed_for_module(django_db_blocker):
         yield
-        transaction.set_rollback(True)
 
 
 @pytest.fixture

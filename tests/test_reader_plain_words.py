@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
 
 from findings.models import Abnormality, GlossaryTerm, Source
 from tests import factories
@@ -25,12 +22,8 @@ pytestmark = pytest.mark.django_db
 def seeded(django_db_setup, django_db_blocker):
     """The seed and the literature, loaded once for the module's tests, which only read
     (each still runs in its own savepoint); rolled back after them."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        call_command("load_seed", stdout=StringIO())
-        call_command("load_literature", stdout=StringIO())
-        factories.gather_statistics()
+    with factories.seed_for_module(django_db_blocker):
         yield
-        transaction.set_rollback(True)
 
 
 def visible_text(html: str) -> str:

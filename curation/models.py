@@ -201,9 +201,31 @@ class Moderated(models.Model):
     # models add their own (findings/models.py: a claim's source, a source's year).
     kept_as_read: tuple[str, ...] = ("status",)
 
+    # True while the database itself checks this record's parents as it is saved
+    # (curation/services.py ``_save_checked`` on PostgreSQL): ``clean_fields`` then
+    # leaves out ForeignKey's existence query, one per parent, and judges the rest.
+    parents_checked_at_save = False
+
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
         self.keep_as_read()
+
+    def clean_fields(self, exclude=None):
+        if self.parents_checked_at_save:
+            exclude = {
+                *(exclude or ()),
+                *(
+                    field.name
+                    for field in self._meta.concrete_fields
+                    # A parent given: ForeignKey.validate would only ask whether its
+                    # row exists (no field here has validators or limit_choices_to).
+                    if field.many_to_one
+                    and getattr(self, field.attname) is not None
+                    and not field.validators
+                    and not field.remote_field.limit_choices_to
+                ),
+            }
+        super().clean_fields(exclude=exclude)
 
     def get_constraints(self):
         """The constraints ``validate_constraints`` judges: not those that only say a

@@ -29,7 +29,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connections, models, router, transaction
 from django.utils import timezone
 
 from curation.models import Contribution, ContributionKind, DataChangeAction, Moderated, Status
@@ -461,19 +461,46 @@ def _save_checked(record: Moderated) -> None:
 
     A unique DOI or PMID taken between the check and the insert still reaches the
     database's constraint: that is reported the same way, not as a crash.
+
+    On PostgreSQL the parents (foreign keys) are checked by the database as the row is
+    saved, instead of by one query per parent before it: its foreign keys are deferred
+    to the commit, so they are made to fire at once, inside the savepoint. A parent
+    deleted meanwhile is then reported like the rest, at its field, before anything is
+    kept; before, the same race failed only at the commit.
     """
-    record.full_clean()
+    parents_at_save = _checks_parents_at_save(record)
+    record.parents_checked_at_save = parents_at_save
+    try:
+        record.full_clean()
+    finally:
+        record.parents_checked_at_save = False
     try:
         with transaction.atomic():
             record.save()
+            if parents_at_save:
+                _check_deferred_constraints_now(record)
     except IntegrityError as exc:
         # The row that won the race is committed now: checking again gives the message
-        # the first check would have given (a duplicate DOI on the DOI field).
+        # the first check would have given (a duplicate DOI on the DOI field, a parent
+        # that no longer exists at its field).
         record.full_clean()
         raise ValidationError(
             "This record conflicts with an existing one (a DOI, PMID, key, name or slug "
             "that must be unique is taken)."
         ) from exc
+
+
+def _checks_parents_at_save(record: Moderated) -> bool:
+    using = router.db_for_write(type(record), instance=record)
+    return connections[using].vendor == "postgresql"
+
+
+def _check_deferred_constraints_now(record: Moderated) -> None:
+    """Run the foreign-key checks PostgreSQL deferred to the commit now, and defer the
+    later ones again (as Django's ``check_constraints`` does), in one round trip."""
+    using = router.db_for_write(type(record), instance=record)
+    with connections[using].cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED")
 
 
 def _contributed(record: Moderated, user, kind: str) -> None:

@@ -1,6 +1,9 @@
 """Login brute-force protection (django-axes) for every login that comes with a request."""
 
 from axes.backends import AxesStandaloneBackend
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
 
 
 class LockoutBackend(AxesStandaloneBackend):
@@ -16,3 +19,30 @@ class LockoutBackend(AxesStandaloneBackend):
         if request is None:
             return None
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+class PermissionsBackend(ModelBackend):
+    """Django's ModelBackend, reading a user's permissions in one query instead of two.
+
+    Every authenticated API request asks for a permission (DRF's model permissions, the
+    visibility of drafts), and ModelBackend reads the user's own permissions and their
+    groups' in two queries. This reads both at once; the answer, and its cache on the user
+    object for the rest of the request, are the same (tests/test_permissions_backend.py
+    compares them with ModelBackend's for every kind of user)."""
+
+    def get_all_permissions(self, user_obj, obj=None):
+        if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
+            return set()
+        if not hasattr(user_obj, "_perm_cache"):
+            if user_obj.is_superuser:
+                perms = Permission.objects.all()
+            else:
+                own = user_obj.user_permissions.through.objects.filter(user=user_obj)
+                grouped = Group.permissions.through.objects.filter(group__user=user_obj)
+                perms = Permission.objects.filter(
+                    Q(pk__in=own.values("permission_id"))
+                    | Q(pk__in=grouped.values("permission_id"))
+                )
+            rows = perms.values_list("content_type__app_label", "codename").order_by()
+            user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in rows}
+        return user_obj._perm_cache

@@ -105,7 +105,8 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [
     # Counts failed logins and refuses them during the cool-off (django-axes).
     "mecfs_kb.auth.LockoutBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, with the permissions read in one query (mecfs_kb/auth.py).
+    "mecfs_kb.auth.PermissionsBackend",
 ]
 
 # bench/ only: an X-DB-Queries header on every response (mecfs_kb/querycount.py).

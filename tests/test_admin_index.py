@@ -15,7 +15,7 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-AUTH = 4  # session, user, the user's permissions, the user's group permissions
+AUTH = 3  # session, user, the user's permissions (own and group, one query)
 
 CURATOR_LINES = {
     "My work: what of yours is a draft, waits for review, or was sent back?",

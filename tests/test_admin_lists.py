@@ -17,9 +17,9 @@ from treatments.models import TherapyEvidence
 
 pytestmark = pytest.mark.django_db
 
-# Every admin page for a logged-in curator starts with the same 4 queries:
-# session, user, the user's own permissions, the user's group permissions.
-AUTH = 4
+# Every admin page for a logged-in curator starts with the same 3 queries:
+# session, user, the user's permissions (own and group, one query: mecfs_kb/auth.py).
+AUTH = 3
 
 # AUTH + COUNT(*) of the filtered rows + the page of rows (with each row's author, its
 # last writer's name, as a subquery of that same query, and the columns' related

@@ -701,16 +701,16 @@ def test_anonymous_reads_take_a_fixed_number_of_queries(api_client, django_asser
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("n", [1, 50])
-def test_token_reads_take_three_more_queries_or_one_for_ratings(
+def test_token_reads_take_two_more_queries_or_one_for_ratings(
     curator_api, django_assert_num_queries, n
 ):
     keys = _rows(n)
     for url, queries in ANONYMOUS_QUERIES:
-        # + the token with its user, the user's permissions and the group permissions
-        # (read once per request to decide whether drafts are visible). Certainty
+        # + the token with its user, and the user's permissions, own and group in one
+        # query (read once per request to decide whether drafts are visible). Certainty
         # ratings are the same for everyone (computed from published evidence): the
         # token with its user only.
-        extra = 1 if url.startswith("/api/v1/pairs/") else 3
+        extra = 1 if url.startswith("/api/v1/pairs/") else 2
         with django_assert_num_queries(queries + extra):
             response = curator_api.get(url.format(**keys))
         assert response.status_code == 200, url

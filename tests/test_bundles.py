@@ -13,7 +13,7 @@ from curation.models import DataVersion, Status
 from curation.services import ReviewError, ReviewPermissionError
 from tests import factories
 
-REVIEW_PAGE_QUERIES = 10
+REVIEW_PAGE_QUERIES = 9
 
 pytestmark = pytest.mark.django_db
 

@@ -44,7 +44,7 @@ def test_it_lists_a_curators_own_work_by_what_happens_next(curator, curator_clie
     assert reverse("admin:my_work") in curator_client.get("/admin/").content.decode()
 
 
-# AUTH (session, user, own permissions, group permissions) + one query per curated
+# AUTH (session, user, the user's permissions, own and group in one query) + one query per curated
 # model (9: harms and certainty overrides included) + the suggestions (with their
 # records' versions, one query).
 @pytest.mark.parametrize("rows", [1, 50])
@@ -55,8 +55,8 @@ def test_it_takes_the_same_queries_for_1_and_50_rows(
         factories.make_evidence(status=Status.DRAFT, created_by=curator)
         factories.make_finding(status=Status.REJECTED, created_by=curator, review_note="No.")
         factories.make_harm(status=Status.DRAFT, created_by=curator)
-    # Session and permissions; one query per curated model (10, glossary terms among
-    # them); the pending suggestions.
-    with django_assert_num_queries(4 + 10 + 1):
+    # Session, user and permissions (own and group, one query); one query per curated
+    # model (10, glossary terms among them); the pending suggestions.
+    with django_assert_num_queries(3 + 10 + 1):
         response = curator_client.get(URL)
     assert len(response.context["sections"][0][3]) == 2 * rows

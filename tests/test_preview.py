@@ -559,12 +559,12 @@ def test_queries_for_previewing_draft_evidence_on_its_pair_page(
         factories.make_evidence(therapy=therapy, abnormality=abnormality)
     draft = factories.make_evidence(therapy=therapy, abnormality=abnormality, status=Status.DRAFT)
     client = client_for(curator)
-    # Session, user, the user's and the group's permissions; the draft with its source,
+    # Session, user, the user's permissions (own and group); the draft with its source,
     # abnormality and therapy, and its two contradiction lists; what it rests on
     # (therapy, abnormality, source); the page: its stored rating with the counts (of
     # the published evidence: a draft changes them only once published), its page of
     # items with their two contradiction lists, its retracted items; the glossary.
-    queries_for(client, preview_url(draft), django_assert_num_queries, 16)
+    queries_for(client, preview_url(draft), django_assert_num_queries, 15)
 
 
 @pytest.mark.parametrize("published", [1, 50])
@@ -576,20 +576,20 @@ def test_queries_for_previewing_a_draft_status_on_its_therapys_page(
         factories.make_evidence(therapy=therapy, abnormality=None)
     draft = factories.make_regulatory_status(therapy=therapy, status=Status.DRAFT)
     client = client_for(curator)
-    # Session, user, permissions (2); the status with its therapy and source; what it
+    # Session, user, permissions; the status with its therapy and source; what it
     # rests on (therapy, source); the page: pair summaries, the evidence shown and its
     # two contradiction lists, the regulatory statuses, the harms; the glossary.
-    queries_for(client, preview_url(draft), django_assert_num_queries, 14)
+    queries_for(client, preview_url(draft), django_assert_num_queries, 13)
 
 
 def test_queries_for_previewing_a_draft_therapy(curator, django_assert_num_queries):
     therapy = factories.make_therapy(status=Status.DRAFT)
     factories.make_evidence(therapy=therapy, status=Status.DRAFT)
     client = client_for(curator)
-    # Session, user, permissions (2); the therapy; the page: pair summaries, the
+    # Session, user, permissions; the therapy; the page: pair summaries, the
     # evidence shown (none is public under a draft therapy), the regulatory statuses, the
     # harms; the glossary.
-    queries_for(client, preview_url(therapy), django_assert_num_queries, 10)
+    queries_for(client, preview_url(therapy), django_assert_num_queries, 9)
 
 
 @pytest.mark.parametrize("published", [1, 50])
@@ -599,11 +599,11 @@ def test_queries_for_previewing_a_draft_finding(published, curator, django_asser
         factories.make_finding(abnormality=abnormality)
     draft = factories.make_finding(abnormality=abnormality, status=Status.DRAFT)
     client = client_for(curator)
-    # Session, user, permissions (2); the finding with its abnormality, source and lab
+    # Session, user, permissions; the finding with its abnormality, source and lab
     # test; what it rests on (abnormality, source); the page: its findings counted by
     # group, the page of them, its recently retracted findings, lab tests, therapies tied
     # to it, retracted therapy evidence; the glossary.
-    queries_for(client, preview_url(draft), django_assert_num_queries, 14)
+    queries_for(client, preview_url(draft), django_assert_num_queries, 13)
 
 
 @pytest.mark.parametrize("published", [1, 50])
@@ -614,10 +614,10 @@ def test_queries_for_previewing_a_suggestion(published, author, editor, django_a
     evidence = factories.make_evidence(therapy=therapy, abnormality=abnormality)
     suggestion = suggest(evidence, author, statement="Changed.")
     client = client_for(editor)
-    # Session, user, permissions (2); the suggestion with its author, content type and
+    # Session, user, permissions; the suggestion with its author, content type and
     # its record's version; then as for a draft: the record (3), what it rests on (3),
     # the page (7, with its stored rating and counts and the glossary).
-    queries_for(client, suggestion_preview_url(suggestion), django_assert_num_queries, 17)
+    queries_for(client, suggestion_preview_url(suggestion), django_assert_num_queries, 16)
 
 
 # ---------------------------------------------------------------------------

@@ -4,6 +4,7 @@ logic here (writes go through curation/services.py)."""
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from curation.serializers import ModelSerializer
 from findings.duplicates import DIFFERENT_REASON_MAX
 from findings.models import (
     LEVEL_SHORT,
@@ -91,7 +92,7 @@ class RetractionSerializer(serializers.Serializer):
     reason = serializers.CharField(help_text="The editor's reason, as readers are shown it.")
 
 
-class CitationSerializer(serializers.ModelSerializer):
+class CitationSerializer(ModelSerializer):
     """The source a claim cites, inline, so an app can show it without another call."""
 
     url = OptionalURLField(read_only=True)
@@ -133,7 +134,7 @@ class CitationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SourceSerializer(RejectStatusMixin, serializers.ModelSerializer):
+class SourceSerializer(RejectStatusMixin, ModelSerializer):
     url = OptionalURLField()
     notice_url = OptionalURLField()
     notice_doi = NormalisedCharField(
@@ -235,7 +236,7 @@ class SourceSerializer(RejectStatusMixin, serializers.ModelSerializer):
         ]
 
 
-class AbnormalitySerializer(serializers.ModelSerializer):
+class AbnormalitySerializer(ModelSerializer):
     aliases = serializers.ListField(
         source="alias_list", child=serializers.CharField(), read_only=True
     )
@@ -265,7 +266,7 @@ class AbnormalitySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class LabTestSerializer(serializers.ModelSerializer):
+class LabTestSerializer(ModelSerializer):
     abnormalities = serializers.SlugRelatedField(
         many=True,
         read_only=True,
@@ -328,7 +329,7 @@ def retraction_field() -> RetractionSerializer:
     )
 
 
-class FindingSerializer(RejectStatusMixin, serializers.ModelSerializer):
+class FindingSerializer(RejectStatusMixin, ModelSerializer):
     abnormality = SlugLinkField(
         slug_field="slug",
         queryset=Abnormality.objects.all(),

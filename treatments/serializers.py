@@ -8,6 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from curation.serializers import ModelSerializer
 from findings.models import LEVEL_SHORT, Abnormality, Level, Source
 from findings.serializers import (
     EVIDENCE_API_FIELDS,
@@ -112,7 +113,7 @@ class CountsSerializer(serializers.Serializer):
         return counts_representation(instance)
 
 
-class RatingSerializer(serializers.ModelSerializer):
+class RatingSerializer(ModelSerializer):
     """A certainty rating (issue 12): what readers are shown first (``certainty``,
     ``net_direction``: an editor's override where there is one), the computed rating
     beside it, its reasons in plain sentences and the evidence it counts."""
@@ -255,7 +256,7 @@ def control_comparison_field(**kwargs) -> serializers.ChoiceField:
     )
 
 
-class TherapyHarmSerializer(serializers.ModelSerializer):
+class TherapyHarmSerializer(ModelSerializer):
     """One published harm of a therapy, with the source it rests on."""
 
     citation = CitationSerializer(source="source", read_only=True)
@@ -267,7 +268,7 @@ class TherapyHarmSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TherapySerializer(serializers.ModelSerializer):
+class TherapySerializer(ModelSerializer):
     aliases = serializers.ListField(
         source="alias_list",
         child=serializers.CharField(),
@@ -336,7 +337,7 @@ class TherapySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class TherapyEvidenceSerializer(RejectStatusMixin, serializers.ModelSerializer):
+class TherapyEvidenceSerializer(RejectStatusMixin, ModelSerializer):
     therapy = SlugLinkField(
         slug_field="slug", queryset=Therapy.objects.all(), help_text="Slug of the therapy."
     )
@@ -387,7 +388,7 @@ class TherapyEvidenceSerializer(RejectStatusMixin, serializers.ModelSerializer):
 # local variable after the model (`regulatory_status`), and the field's value shadowed it,
 # which mypy refuses in the generated client (tests/test_api_generated_client.py).
 @extend_schema_serializer(component_name="RegulatoryStatusRecord")
-class RegulatoryStatusSerializer(serializers.ModelSerializer):
+class RegulatoryStatusSerializer(ModelSerializer):
     therapy = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     citation = CitationSerializer(source="source", read_only=True)
 
@@ -410,7 +411,7 @@ class RegulatoryStatusSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class HarmSerializer(RejectStatusMixin, serializers.ModelSerializer):
+class HarmSerializer(RejectStatusMixin, ModelSerializer):
     therapy = SlugLinkField(
         slug_field="slug", queryset=Therapy.objects.all(), help_text="Slug of the therapy."
     )
@@ -445,7 +446,7 @@ class ReleaseFileSerializer(serializers.Serializer):
     url = serializers.CharField(help_text="Where to download it.")
 
 
-class ReleaseSerializer(serializers.ModelSerializer):
+class ReleaseSerializer(ModelSerializer):
     """A data release as its manifest describes it, with a download link per file."""
 
     url = serializers.SerializerMethodField()

@@ -9,6 +9,32 @@ from tests.lookup_recordings import services  # noqa: F401  (the lookup services
 network_guard.install()
 
 
+def pytest_collection_modifyitems(items):
+    """pytest-django runs the plain database tests first, then the transactional ones
+    (whose flush empties the tables the migrations filled), then the rest. A browser
+    test that is a plain database test reads a module's data committed by
+    tests/browser.py ``served_once``, and its browser (Playwright's event loop in this
+    thread) stays up for the rest of the session: it runs with the transactional tests,
+    as a browser test that asks for ``live_server`` does, so the plain tests before
+    them still run as they did. A stable sort: the order within each group is kept."""
+    from pytest_django.fixtures import validate_django_db
+
+    def group(item) -> int:
+        marker = item.get_closest_marker("django_db")
+        transaction, reset_sequences, *_ = validate_django_db(marker) if marker else (False,) * 5
+        names = item.fixturenames
+        if (
+            transaction
+            or reset_sequences
+            or {"transactional_db", "live_server"} & set(names)
+            or (marker and item.get_closest_marker("browser"))
+        ):
+            return 1
+        return 0 if marker or "db" in names else 2
+
+    items.sort(key=group)
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     """The tests' PostgreSQL sessions do not wait for the commit record to reach the disk

@@ -193,6 +193,20 @@ def editor_api(editor, token_client_for):
 
 
 @pytest.fixture(scope="session")
+def schema_response(django_db_setup, django_db_blocker):
+    """The response to ``GET /api/v1/schema/?format=json``, once per test process:
+    drf-spectacular makes the schema again for each request (about a second), from the
+    code and the settings alone, and the tests that read it only read it (each parses
+    its own copy). The request's queries are rolled back."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        response = Client().get("/api/v1/schema/?format=json")
+        transaction.set_rollback(True)
+    return response
+
+
+@pytest.fixture(scope="session")
 def browser():
     """One Debian chromium for the session's browser tests (tests/browser.py), shared by
     every module: Playwright's sync API allows one running instance per thread."""

@@ -9,6 +9,32 @@ from tests.lookup_recordings import services  # noqa: F401  (the lookup services
 network_guard.install()
 
 
+def pytest_collection_modifyitems(items):
+    """pytest-django runs the plain database tests first, then the transactional ones
+    (whose flush empties the tables the migrations filled), then the rest. A browser
+    test that is a plain database test reads a module's data committed by
+    tests/browser.py ``served_once``, and its browser (Playwright's event loop in this
+    thread) stays up for the rest of the session: it runs with the transactional tests,
+    as a browser test that asks for ``live_server`` does, so the plain tests before
+    them still run as they did. A stable sort: the order within each group is kept."""
+    from pytest_django.fixtures import validate_django_db
+
+    def group(item) -> int:
+        marker = item.get_closest_marker("django_db")
+        transaction, reset_sequences, *_ = validate_django_db(marker) if marker else (False,) * 5
+        names = item.fixturenames
+        if (
+            transaction
+            or reset_sequences
+            or {"transactional_db", "live_server"} & set(names)
+            or (marker and item.get_closest_marker("browser"))
+        ):
+            return 1
+        return 0 if marker or "db" in names else 2
+
+    items.sort(key=group)
+
+
 @pytest.fixture(scope="session")
 def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
     """The tests' PostgreSQL sessions do not wait for the commit record to reach the disk
@@ -164,6 +190,20 @@ def curator_api(curator, token_client_for):
 @pytest.fixture
 def editor_api(editor, token_client_for):
     return token_client_for(editor)
+
+
+@pytest.fixture(scope="session")
+def schema_response(django_db_setup, django_db_blocker):
+    """The response to ``GET /api/v1/schema/?format=json``, once per test process:
+    drf-spectacular makes the schema again for each request (about a second), from the
+    code and the settings alone, and the tests that read it only read it (each parses
+    its own copy). The request's queries are rolled back."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        response = Client().get("/api/v1/schema/?format=json")
+        transaction.set_rollback(True)
+    return response
 
 
 @pytest.fixture(scope="session")

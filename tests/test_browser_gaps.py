@@ -10,10 +10,13 @@ from __future__ import annotations
 import pytest
 
 from tests import factories
-from tests.browser import PHONE, axe_violations, has_sideways_scroll, screenshot
+from tests.browser import PHONE, axe_violations, has_sideways_scroll, screenshot, served_once
 from treatments.certainty import certainty_recompute
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# Plain database tests: the records are committed once for the module and served by its
+# own live server (``built_server``, tests/browser.py ``served_once``); each test runs in
+# a transaction rolled back after it.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 LAPTOP = {"width": 1366, "height": 900}
 TRIAL = {
@@ -40,6 +43,14 @@ def build():
     certainty_recompute()
 
 
+@pytest.fixture(scope="module")
+def built_server(request, django_db_setup, django_db_blocker):
+    """A live server over ``build()``, made once for the module's tests, which only
+    read, and removed after them."""
+    with served_once(request, django_db_blocker, build) as server:
+        yield server
+
+
 @pytest.fixture
 def open_page(browser):
     contexts = []
@@ -54,10 +65,9 @@ def open_page(browser):
         context.close()
 
 
-def test_on_a_phone_the_gap_map_is_a_list_per_abnormality(live_server, open_page):
-    build()
+def test_on_a_phone_the_gap_map_is_a_list_per_abnormality(built_server, open_page):
     page = open_page(PHONE)
-    page.goto(live_server.url + "/gaps/")
+    page.goto(built_server.url + "/gaps/")
 
     assert page.locator(".gap-grid").is_hidden()
     lists = page.locator(".gap-list")
@@ -70,10 +80,9 @@ def test_on_a_phone_the_gap_map_is_a_list_per_abnormality(live_server, open_page
     screenshot(page, "gaps-phone")
 
 
-def test_on_a_laptop_the_gap_map_is_a_grid_with_a_legend(live_server, open_page):
-    build()
+def test_on_a_laptop_the_gap_map_is_a_grid_with_a_legend(built_server, open_page):
     page = open_page(LAPTOP)
-    page.goto(live_server.url + "/gaps/")
+    page.goto(built_server.url + "/gaps/")
 
     assert page.locator(".gap-lists").is_hidden()
     grid = page.locator(".gap-table")
@@ -89,10 +98,9 @@ def test_on_a_laptop_the_gap_map_is_a_grid_with_a_legend(live_server, open_page)
     assert page.locator(".certainty-box").is_visible()
 
 
-def test_the_pair_page_opens_with_its_certainty_box_on_a_phone(live_server, open_page):
-    build()
+def test_the_pair_page_opens_with_its_certainty_box_on_a_phone(built_server, open_page):
     page = open_page(PHONE)
-    page.goto(live_server.url + "/treatments/ivig/abnormalities/low-igg/")
+    page.goto(built_server.url + "/treatments/ivig/abnormalities/low-igg/")
 
     box = page.locator(".certainty-box")
     assert "Low certainty that IVIG helps people with low IgG subclasses" in box.inner_text()
@@ -101,10 +109,9 @@ def test_the_pair_page_opens_with_its_certainty_box_on_a_phone(live_server, open
     screenshot(page, "pair-certainty-phone")
 
 
-def test_the_matrix_shows_certainty_marks_on_a_laptop(live_server, open_page):
-    build()
+def test_the_matrix_shows_certainty_marks_on_a_laptop(built_server, open_page):
     page = open_page(LAPTOP)
-    page.goto(live_server.url + "/")
+    page.goto(built_server.url + "/")
 
     assert "●●○○" in page.locator("table.matrix").inner_text()
     assert axe_violations(page) == []

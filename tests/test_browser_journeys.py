@@ -19,10 +19,13 @@ import pytest
 from django.core.management import call_command
 
 from findings.models import Abnormality
-from tests.browser import DESKTOP, PHONE, has_sideways_scroll, screenshot
+from tests.browser import DESKTOP, PHONE, has_sideways_scroll, screenshot, served_once
 from treatments.models import Therapy
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# Plain database tests: the seed is committed once for the module and served by its own
+# live server (``seeded_server``, tests/browser.py ``served_once``); each test runs in a
+# transaction rolled back after it.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
 WIDTHS = {"phone": PHONE, "desktop": DESKTOP}
 NK = "Low NK cell cytotoxicity"
@@ -33,10 +36,17 @@ COUNTS = re.compile(r"(\d+) for\b.*?(\d+) against\b", re.S)
 CITATION_KEY = re.compile(r"\b(?=[a-z0-9_]*\d{4})(?=[a-z0-9]*_)[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 
 
-@pytest.fixture
-def seed():
+def load_seed() -> None:
     call_command("load_seed", verbosity=0)
     call_command("load_literature", verbosity=0)
+
+
+@pytest.fixture(scope="module")
+def seeded_server(request, django_db_setup, django_db_blocker):
+    """A live server over the seed and the literature, loaded once for the module's
+    tests, which only read, and removed after them."""
+    with served_once(request, django_db_blocker, load_seed) as server:
+        yield server
 
 
 def open_page(browser, width: str):
@@ -68,11 +78,11 @@ def pair_path(therapy_slug: str, abnormality_slug: str) -> str:
     return f"/treatments/{therapy_slug}/abnormalities/{abnormality_slug}/"
 
 
-def the_patients_journey(page, live_server, width: str) -> dict:
+def the_patients_journey(page, seeded_server, width: str) -> dict:
     """Home → "Low NK cell cytotoxicity" → "Show therapies" → the first therapy's pair
     page. Fails at the first answer that is not on the first screen; returns the texts
     read on the way (the list's cards by therapy slug)."""
-    page.goto(live_server.url + "/")
+    page.goto(seeded_server.url + "/")
     start = page.get_by_role("heading", name="Start from an abnormality")
     on_first_screen(page, start, f"{width}: home's 'Start from an abnormality'")
     on_first_screen(page, page.get_by_role("button", name="Show therapies"), "the button")
@@ -109,24 +119,24 @@ def the_patients_journey(page, live_server, width: str) -> dict:
 
 
 def test_a_patient_finds_what_was_tried_for_low_nk_cytotoxicity_on_the_first_screen(
-    live_server, browser, seed
+    seeded_server, browser
 ):
     for width in WIDTHS:
         context, page = open_page(browser, width)
         try:
-            seen = the_patients_journey(page, live_server, width)
+            seen = the_patients_journey(page, seeded_server, width)
         finally:
             context.close()
         assert {"low-dose-naltrexone", "inosine-pranobex"} <= set(seen["listed"])
 
 
 def test_the_for_and_against_counts_of_a_pair_agree_on_the_matrix_the_list_and_its_page(
-    live_server, browser, seed
+    seeded_server, browser
 ):
     context, page = open_page(browser, "phone")
     try:
-        seen = the_patients_journey(page, live_server, "phone")
-        page.goto(live_server.url + "/")
+        seen = the_patients_journey(page, seeded_server, "phone")
+        page.goto(seeded_server.url + "/")
         disagreements = []
         for slug, card in seen["listed"].items():
             path = pair_path(slug, NK_SLUG)
@@ -134,7 +144,7 @@ def test_the_for_and_against_counts_of_a_pair_agree_on_the_matrix_the_list_and_i
             on_matrix = counts(cell.inner_text()) if cell.count() else None
             in_list = counts(card.split(f"Evidence about {NK}", 1)[-1])
             pair = context.new_page()
-            pair.goto(live_server.url + path)
+            pair.goto(seeded_server.url + path)
             on_its_page = counts(pair.locator("dl.facts").first.inner_text())
             pair.close()
             if len({on_matrix or on_its_page, in_list, on_its_page}) > 1:
@@ -146,11 +156,11 @@ def test_the_for_and_against_counts_of_a_pair_agree_on_the_matrix_the_list_and_i
         context.close()
 
 
-def the_clinicians_journey(page, live_server, width: str, slug: str) -> None:
+def the_clinicians_journey(page, seeded_server, width: str, slug: str) -> None:
     """A therapy's page: its name, its summary and one tap to its evidence, harms and
     access on the first screen; on a laptop the evidence in brief (level and counts per
     abnormality) too."""
-    page.goto(f"{live_server.url}/treatments/{slug}/")
+    page.goto(f"{seeded_server.url}/treatments/{slug}/")
     on_first_screen(page, page.get_by_role("heading", level=1), f"{width}: the therapy's name")
     summary = page.locator("main p.lede")
     summary_top = summary.bounding_box()["y"]
@@ -179,22 +189,22 @@ def the_clinicians_journey(page, live_server, width: str, slug: str) -> None:
 
 
 def test_a_clinician_reads_a_therapys_evidence_harms_and_access_from_its_first_screen(
-    live_server, browser, seed
+    seeded_server, browser
 ):
     for width in WIDTHS:
         context, page = open_page(browser, width)
         try:
             for slug in ("rintatolimod", "low-dose-naltrexone", "ivig"):
                 if Therapy.objects.filter(slug=slug).exists():
-                    the_clinicians_journey(page, live_server, width, slug)
+                    the_clinicians_journey(page, seeded_server, width, slug)
         finally:
             context.close()
 
 
-def the_researchers_journey(page, live_server, width: str) -> str:
+def the_researchers_journey(page, seeded_server, width: str) -> str:
     """The gap map: its tally and its download on the first screen; then a pairing's
     evidence. Returns the pair page's path."""
-    page.goto(live_server.url + "/gaps/")
+    page.goto(seeded_server.url + "/gaps/")
     on_first_screen(page, page.locator("#gaps-heading"), f"{width}: the gap map's tally")
     download = page.get_by_role("link", name="CSV (spreadsheet)")
     on_first_screen(page, download, f"{width}: the gap map's download")
@@ -212,26 +222,24 @@ def the_researchers_journey(page, live_server, width: str) -> str:
 
 
 def test_a_researcher_reaches_the_gap_map_and_a_pairs_evidence_on_their_first_screens(
-    live_server, browser, seed
+    seeded_server, browser
 ):
     for width in WIDTHS:
         context, page = open_page(browser, width)
         try:
-            the_researchers_journey(page, live_server, width)
+            the_researchers_journey(page, seeded_server, width)
         finally:
             context.close()
 
 
-def test_a_researcher_downloads_the_evidence_behind_a_pair_from_its_page(
-    live_server, browser, seed
-):
+def test_a_researcher_downloads_the_evidence_behind_a_pair_from_its_page(seeded_server, browser):
     context, page = open_page(browser, "desktop")
     try:
-        the_researchers_journey(page, live_server, "desktop")
+        the_researchers_journey(page, seeded_server, "desktop")
         for name in ("CSV", "JSON"):
             link = page.locator("main a[download]", has_text=name)
             assert link.count() >= 1, f"the pair page has no {name} download"
-            response = page.request.get(live_server.url + link.first.get_attribute("href"))
+            response = page.request.get(seeded_server.url + link.first.get_attribute("href"))
             assert response.status == 200
     finally:
         context.close()
@@ -245,7 +253,7 @@ def internal_words(text: str, slugs: list[str]) -> list[str]:
     return found
 
 
-def test_no_internal_key_reaches_a_reader_on_the_journeys(live_server, browser, seed):
+def test_no_internal_key_reaches_a_reader_on_the_journeys(seeded_server, browser):
     # Slugs with two hyphens or more: a word of the language has none.
     slugs = [
         slug
@@ -262,26 +270,26 @@ def test_no_internal_key_reaches_a_reader_on_the_journeys(live_server, browser, 
             problems.append(f"{what} ({page.url}): {sorted(set(found))}")
 
     try:
-        page.goto(live_server.url + "/")
+        page.goto(seeded_server.url + "/")
         read("home and matrix")
-        page.goto(f"{live_server.url}/treatments/?abnormality={NK_SLUG}")
+        page.goto(f"{seeded_server.url}/treatments/?abnormality={NK_SLUG}")
         read("therapy list filtered by low NK cytotoxicity")
         therapy_paths = page.locator("#results .card h3 a").evaluate_all(
             "links => links.map(a => a.getAttribute('href'))"
         )
         for path in therapy_paths:
-            page.goto(live_server.url + path)
+            page.goto(seeded_server.url + path)
             read("therapy page")
-            page.goto(live_server.url + path + f"abnormalities/{NK_SLUG}/")
+            page.goto(seeded_server.url + path + f"abnormalities/{NK_SLUG}/")
             read("pair page")
         for therapy in ("rintatolimod", "ivig"):
-            page.goto(f"{live_server.url}/treatments/{therapy}/")
+            page.goto(f"{seeded_server.url}/treatments/{therapy}/")
             read("therapy page")
-        page.goto(f"{live_server.url}/abnormalities/{NK_SLUG}/")
+        page.goto(f"{seeded_server.url}/abnormalities/{NK_SLUG}/")
         read("abnormality page")
-        page.goto(live_server.url + "/gaps/")
+        page.goto(seeded_server.url + "/gaps/")
         read("gap map")
-        page.goto(live_server.url + "/search/?q=NK+cell+function")
+        page.goto(seeded_server.url + "/search/?q=NK+cell+function")
         read("search")
     finally:
         context.close()

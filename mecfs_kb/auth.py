@@ -1,4 +1,5 @@
-"""Login brute-force protection (django-axes) for every login that comes with a request."""
+"""Authentication backends: login brute-force protection (django-axes) for every login
+that comes with a request, and the users' permissions read in one query."""
 
 from axes.backends import AxesStandaloneBackend
 from django.contrib.auth.backends import ModelBackend

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from simple_history import utils
+import functools
+
+from django.db import connections
 from simple_history.models import HistoricalRecords
 from simple_history.signals import (
     post_create_historical_m2m_records,
@@ -12,40 +14,77 @@ from simple_history.signals import (
 
 class History(HistoricalRecords):
     """simple_history's ``HistoricalRecords``, which keeps a copy of the chosen
-    many-to-many links with every historical row, reading the links more cheaply
+    many-to-many links with every historical row, copying the links more cheaply
     (issue 14):
 
     - not at all for a row just inserted (its "+" history row): no link can name a row
       that did not exist a moment ago, so the read always found nothing; links set right
       after the insert are kept by the next history row, as before;
-    - otherwise as the link table's columns (``values()``), not as link rows with both
-      linked records joined and built (simple_history's ``select_related`` of every
-      foreign key of the link table): the copy keeps the same ids.
+    - otherwise by the database, one ``INSERT … SELECT`` per link field
+      (``copy_links_sql``): the link table's rows, columns as they are, each with the
+      new history row's id. simple_history read every link into Python, both linked
+      records joined and built, then inserted them again; the copy keeps the same ids.
+      Where something listens to simple_history's signals about these rows (nothing in
+      this project does), they are read and inserted as rows, as before, so that the
+      listeners get them.
     """
 
     def create_historical_record_m2ms(self, history_instance, instance):
         if history_instance.history_type == "+":
             return
+        listened = pre_create_historical_m2m_records.has_listeners() or (
+            post_create_historical_m2m_records.has_listeners()
+        )
         for field in history_instance._history_m2m_fields:
             m2m_history_model = self.m2m_models[field]
-            through_model = getattr(history_instance.instance, field.name).through
-            columns = [f.attname for f in through_model._meta.fields]
-            links = through_model.objects.filter(
-                **{utils.get_m2m_field_name(field): instance}
-            ).values(*columns)
-            insert_rows = [m2m_history_model(history=history_instance, **link) for link in links]
-            pre_create_historical_m2m_records.send(
-                sender=m2m_history_model,
-                rows=insert_rows,
-                history_instance=history_instance,
-                instance=instance,
-                field=field,
-            )
-            created_rows = m2m_history_model.objects.bulk_create(insert_rows)
-            post_create_historical_m2m_records.send(
-                sender=m2m_history_model,
-                created_rows=created_rows,
-                history_instance=history_instance,
-                instance=instance,
-                field=field,
-            )
+            if listened:
+                self._copy_links_as_rows(m2m_history_model, field, history_instance, instance)
+                continue
+            alias = history_instance._state.db
+            with connections[alias].cursor() as cursor:
+                cursor.execute(
+                    copy_links_sql(alias, m2m_history_model, field),
+                    [history_instance.pk, instance.pk],
+                )
+
+    def _copy_links_as_rows(self, m2m_history_model, field, history_instance, instance):
+        through_model = field.remote_field.through
+        columns = [f.attname for f in through_model._meta.fields]
+        links = through_model._default_manager.filter(
+            **{field.m2m_field_name(): instance}
+        ).values(*columns)
+        insert_rows = [m2m_history_model(history=history_instance, **link) for link in links]
+        pre_create_historical_m2m_records.send(
+            sender=m2m_history_model,
+            rows=insert_rows,
+            history_instance=history_instance,
+            instance=instance,
+            field=field,
+        )
+        created_rows = m2m_history_model.objects.bulk_create(insert_rows)
+        post_create_historical_m2m_records.send(
+            sender=m2m_history_model,
+            created_rows=created_rows,
+            history_instance=history_instance,
+            instance=instance,
+            field=field,
+        )
+
+
+@functools.cache
+def copy_links_sql(alias: str, m2m_history_model, field) -> str:
+    """``INSERT INTO <kept links> (<the link table's columns>, history) SELECT <those
+    columns>, %s FROM <link table> WHERE <its column to the record> = %s``: the record's
+    links, copied into the history of links with the id of the history row (first
+    parameter) of the record (second)."""
+    quote = connections[alias].ops.quote_name
+    through = field.remote_field.through
+    columns = [f.column for f in through._meta.fields]
+    history_column = m2m_history_model._meta.get_field("history").column
+    kept = ", ".join(quote(c) for c in [*columns, history_column])
+    read = ", ".join(quote(c) for c in columns)
+    return (
+        f"INSERT INTO {quote(m2m_history_model._meta.db_table)} ({kept}) "
+        f"SELECT {read}, %s FROM {quote(through._meta.db_table)} "
+        f"WHERE {quote(field.m2m_column_name())} = %s"
+    )

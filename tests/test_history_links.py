@@ -135,3 +135,52 @@ def test_a_revert_in_the_admin_brings_the_links_back(editor_client, curator):
     field = page.context["adminform"].form["contradicted_by"]
     assert [int(v) for v in field.value()] == [other.pk]
     assert Finding.objects.get(pk=finding.pk).contradicted_by.count() == 0
+
+
+def test_each_link_field_is_copied_by_one_statement_without_reading_the_links(curator):
+    evidence = factories.make_evidence(status=Status.DRAFT, created_by=curator)
+    evidence.contradicted_by.add(*(factories.make_evidence() for _ in range(3)))
+    evidence.contradicting_findings.add(factories.make_finding())
+
+    with CaptureQueriesContext(connection) as queries:
+        record_edit(record=evidence, fields={"curator_note": "Checked."}, user=curator)
+
+    link_tables = (
+        '"treatments_therapyevidence_contradicted_by"',
+        '"treatments_therapyevidence_contradicting_findings"',
+    )
+    touching = [q["sql"] for q in queries.captured_queries if any(t in q["sql"] for t in link_tables)]
+    assert len(touching) == 2
+    assert all(sql.startswith("INSERT INTO") and " SELECT " in sql for sql in touching)
+    assert kept_links(evidence.history.first()) == current_links(evidence)
+    assert len(kept_links(evidence.history.first())["contradicted_by"]) == 3
+
+
+def test_listeners_of_simple_historys_signals_get_the_rows_as_before(curator):
+    from simple_history.signals import (
+        post_create_historical_m2m_records,
+        pre_create_historical_m2m_records,
+    )
+
+    evidence = factories.make_evidence(status=Status.DRAFT, created_by=curator)
+    other = factories.make_evidence()
+    evidence.contradicted_by.add(other)
+    heard = []
+
+    def before(sender, rows, field, **kwargs):
+        heard.append(("pre", field.name, [row.to_therapyevidence_id for row in rows]))
+
+    def after(sender, created_rows, field, **kwargs):
+        heard.append(("post", field.name, [row.to_therapyevidence_id for row in created_rows]))
+
+    pre_create_historical_m2m_records.connect(before)
+    post_create_historical_m2m_records.connect(after)
+    try:
+        record_edit(record=evidence, fields={"curator_note": "Heard."}, user=curator)
+    finally:
+        pre_create_historical_m2m_records.disconnect(before)
+        post_create_historical_m2m_records.disconnect(after)
+
+    assert ("pre", "contradicted_by", [other.pk]) in heard
+    assert ("post", "contradicted_by", [other.pk]) in heard
+    assert kept_links(evidence.history.first()) == current_links(evidence)

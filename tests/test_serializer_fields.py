@@ -61,3 +61,39 @@ def test_no_two_serializers_share_a_field(serializer_class):
         other = second.fields[name]
         assert field is not other, name
         assert field.parent is first and other.parent is second, name
+
+
+@pytest.mark.parametrize("serializer_class", SERIALIZERS, ids=lambda cls: cls.__name__)
+def test_fields_holding_fields_have_children_of_their_own(serializer_class):
+    """A field that holds other fields (a list's child, a many-related field's child
+    relation, a nested serializer's fields) is remade per serializer with its children
+    bound to it; the others are shallow copies bound to the serializer that made them."""
+    first, second = serializer_class(), serializer_class()
+    for name, field in first.fields.items():
+        other = second.fields[name]
+        for holder in ("child", "child_relation"):
+            child = getattr(field, holder, None)
+            if child is not None:
+                assert child is not getattr(other, holder), name
+                assert child.parent is field, name
+        if isinstance(field, serializers.BaseSerializer) and hasattr(field, "fields"):
+            for inner_name, inner in field.fields.items():
+                assert inner is not other.fields[inner_name], (name, inner_name)
+                assert inner.parent is field, (name, inner_name)
+
+
+def test_a_plain_field_is_copied_not_remade():
+    from curation.serializers import fresh_copy
+
+    template = serializers.ChoiceField(choices=[("a", "A"), ("b", "B")], help_text="Pick.")
+    copied = fresh_copy(template)
+    assert type(copied) is serializers.ChoiceField and copied is not template
+    copied.bind("choice", parent=serializers.Serializer())
+    assert copied.field_name == "choice" and copied.parent is not None
+    assert template.field_name is None and template.parent is None  # the template unbound
+    assert copied.run_validation("a") == "a"
+    with pytest.raises(serializers.ValidationError):
+        copied.run_validation("c")
+    listed = serializers.ListField(child=serializers.IntegerField())
+    remade = fresh_copy(listed)
+    assert remade.child is not listed.child and remade.child.parent is remade

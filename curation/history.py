@@ -50,9 +50,9 @@ class History(HistoricalRecords):
     def _copy_links_as_rows(self, m2m_history_model, field, history_instance, instance):
         through_model = field.remote_field.through
         columns = [f.attname for f in through_model._meta.fields]
-        links = through_model._default_manager.filter(
-            **{field.m2m_field_name(): instance}
-        ).values(*columns)
+        links = through_model._default_manager.filter(**{field.m2m_field_name(): instance}).values(
+            *columns
+        )
         insert_rows = [m2m_history_model(history=history_instance, **link) for link in links]
         pre_create_historical_m2m_records.send(
             sender=m2m_history_model,

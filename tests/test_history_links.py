@@ -149,7 +149,9 @@ def test_each_link_field_is_copied_by_one_statement_without_reading_the_links(cu
         '"treatments_therapyevidence_contradicted_by"',
         '"treatments_therapyevidence_contradicting_findings"',
     )
-    touching = [q["sql"] for q in queries.captured_queries if any(t in q["sql"] for t in link_tables)]
+    touching = [
+        q["sql"] for q in queries.captured_queries if any(t in q["sql"] for t in link_tables)
+    ]
     assert len(touching) == 2
     assert all(sql.startswith("INSERT INTO") and " SELECT " in sql for sql in touching)
     assert kept_links(evidence.history.first()) == current_links(evidence)

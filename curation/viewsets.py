@@ -531,9 +531,13 @@ class DraftWriteViewSet(
                 to_read.append(lookup)
             else:
                 manager = getattr(record, name)
+                # Read, as a prefetch leaves it: an empty queryset not yet read would be
+                # built and compiled for every field that lists it (issue 14: 0.6 ms).
+                empty = manager.none()
+                empty._result_cache, empty._prefetch_done = [], True
                 record.__dict__.setdefault("_prefetched_objects_cache", {})[
                     manager.prefetch_cache_name
-                ] = manager.none()
+                ] = empty
         if to_read:
             prefetch_related_objects([record], *to_read)
 

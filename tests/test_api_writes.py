@@ -529,6 +529,32 @@ def test_a_write_takes_a_fixed_number_of_queries(curator_api, django_assert_num_
 
 
 @pytest.mark.django_db
+def test_a_creates_empty_links_are_answered_without_building_their_sql(curator_api):
+    """A new record's links are empty (none given): the response lists them from an
+    empty result already read (curation/viewsets.py created_as_read), not from an empty
+    queryset that is built and compiled, to send nothing, once per link field."""
+    from unittest import mock
+
+    from django.db.models.sql.compiler import SQLCompiler
+
+    payload = evidence_payload(make_therapy(), make_abnormality(), make_source())
+    compiled_empty = []
+    as_sql = SQLCompiler.as_sql
+
+    def spy(compiler, *args, **kwargs):
+        if compiler.query.is_empty():
+            compiled_empty.append(compiler.query.model.__name__)
+        return as_sql(compiler, *args, **kwargs)
+
+    with mock.patch.object(SQLCompiler, "as_sql", spy):
+        response = curator_api.post("/api/v1/evidence/", payload, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["contradicted_by"] == []
+    assert response.json()["contradicting_findings"] == []
+    assert compiled_empty == []
+
+
+@pytest.mark.django_db
 def test_a_submitted_record_is_refused_with_409_before_its_body_is_judged(curator_api):
     evidence = make_evidence(status=Status.SUBMITTED)
 

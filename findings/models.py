@@ -11,7 +11,6 @@ from django.db import models, router
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
-from simple_history.models import HistoricalRecords
 
 from curation.history import History
 from curation.models import Moderated, ModeratedQuerySet, Status, excerpt
@@ -676,7 +675,7 @@ class Source(Moderated):
         help_text="What was and was not verified about this source (e.g. 'PMID/DOI not seen').",
     )
 
-    history = HistoricalRecords()
+    history = History()
 
     # Facts from outside the knowledge base, set directly by curation's ``record_flag``
     # (a publisher's notice found by check_retractions, an editor's review of it): readers
@@ -916,7 +915,7 @@ class Abnormality(Moderated):
     )
     details = models.TextField(blank=True)
 
-    history = HistoricalRecords()
+    history = History()
 
     class Meta(Moderated.Meta):
         permissions = [("review_abnormality", "Can publish, reject or retract abnormalities")]
@@ -1122,7 +1121,7 @@ class GlossaryTerm(Moderated):
         "page read (with its address). Shown to readers.",
     )
 
-    history = HistoricalRecords()
+    history = History()
 
     class Meta(Moderated.Meta):
         permissions = [("review_glossaryterm", "Can publish, reject or retract glossary terms")]

@@ -186,3 +186,26 @@ def test_listeners_of_simple_historys_signals_get_the_rows_as_before(curator):
     assert ("pre", "contradicted_by", [other.pk]) in heard
     assert ("post", "contradicted_by", [other.pk]) in heard
     assert kept_links(evidence.history.first()) == current_links(evidence)
+
+
+def test_every_curated_models_history_manager_class_is_made_once(curator):
+    from django.apps import apps
+
+    from curation.history import ManagerClassOnce
+
+    tracked = [
+        model
+        for model in apps.get_models()
+        if getattr(model._meta, "simple_history_manager_attribute", None)
+    ]
+    assert {"TherapyEvidence", "Finding", "Source", "Therapy"} <= {m.__name__ for m in tracked}
+    for model in tracked:
+        assert isinstance(model.__dict__["history"], ManagerClassOnce), model.__name__
+    evidence = factories.make_evidence(status=Status.DRAFT, created_by=curator)
+    first, second = evidence.history, evidence.history
+    assert first is not second and type(first) is type(second)
+    assert first.instance is evidence and first.model is TherapyEvidence.history.model
+    # The manager works as simple_history's: the record's own rows, newest first.
+    record_edit(record=evidence, fields={"curator_note": "Again."}, user=curator)
+    assert [row.history_type for row in evidence.history.all()] == ["~", "+"]
+    assert TherapyEvidence.history.filter(id=evidence.pk).count() == 2

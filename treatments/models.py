@@ -8,7 +8,6 @@ from django.db import models
 from django.db.models import Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import NullIf
 from django.urls import reverse
-from simple_history.models import HistoricalRecords
 
 from curation.history import History
 from curation.models import Moderated, ModeratedQuerySet, Status, excerpt
@@ -122,7 +121,7 @@ class Therapy(Moderated):
     )
 
     objects = TherapyQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = History()
 
     class Meta(Moderated.Meta):
         permissions = [("review_therapy", "Can publish, reject or retract therapies")]
@@ -366,7 +365,7 @@ class RegulatoryStatus(Moderated):
     source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="regulatory_statuses")
 
     objects = RegulatoryStatusQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = History()
 
     class Meta(Moderated.Meta):
         permissions = [
@@ -483,7 +482,7 @@ class Harm(Moderated):
     )
 
     objects = HarmQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = History()
 
     class Meta(Moderated.Meta):
         permissions = [("review_harm", "Can publish, reject or retract harms")]
@@ -574,7 +573,7 @@ class CertaintyOverride(Moderated):
     )
 
     objects = CertaintyOverrideQuerySet.as_manager()
-    history = HistoricalRecords()
+    history = History()
 
     class Meta(Moderated.Meta):
         permissions = [

@@ -52,17 +52,26 @@ class History(HistoricalRecords):
         listened = pre_create_historical_m2m_records.has_listeners() or (
             post_create_historical_m2m_records.has_listeners()
         )
-        for field in history_instance._history_m2m_fields:
-            m2m_history_model = self.m2m_models[field]
-            if listened:
-                self._copy_links_as_rows(m2m_history_model, field, history_instance, instance)
-                continue
-            alias = history_instance._state.db
-            with connections[alias].cursor() as cursor:
-                cursor.execute(
-                    copy_links_sql(alias, m2m_history_model, field),
-                    [history_instance.pk, instance.pk],
-                )
+        fields = history_instance._history_m2m_fields
+        if listened:
+            for field in fields:
+                self._copy_links_as_rows(self.m2m_models[field], field, history_instance, instance)
+            return
+        if not fields:
+            return
+        alias = history_instance._state.db
+        statements = [copy_links_sql(alias, self.m2m_models[field], field) for field in fields]
+        parameters = [history_instance.pk, instance.pk]
+        with connections[alias].cursor() as cursor:
+            if connections[alias].vendor == "postgresql" and len(statements) > 1:
+                # One round trip for every link field: the copies but the last run as
+                # data-modifying WITH queries of the last (PostgreSQL runs each whole).
+                *first, last = statements
+                withs = ", ".join(f"copy_{n} AS ({sql})" for n, sql in enumerate(first))
+                cursor.execute(f"WITH {withs} {last}", parameters * len(statements))
+            else:
+                for sql in statements:
+                    cursor.execute(sql, parameters)
 
     def _copy_links_as_rows(self, m2m_history_model, field, history_instance, instance):
         through_model = field.remote_field.through

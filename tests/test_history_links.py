@@ -137,7 +137,9 @@ def test_a_revert_in_the_admin_brings_the_links_back(editor_client, curator):
     assert Finding.objects.get(pk=finding.pk).contradicted_by.count() == 0
 
 
-def test_each_link_field_is_copied_by_one_statement_without_reading_the_links(curator):
+def test_the_links_are_copied_by_the_database_without_reading_them(curator):
+    """One ``INSERT … SELECT`` per link field; on PostgreSQL all in one statement (the
+    first as a data-modifying ``WITH`` of the second): one round trip."""
     evidence = factories.make_evidence(status=Status.DRAFT, created_by=curator)
     evidence.contradicted_by.add(*(factories.make_evidence() for _ in range(3)))
     evidence.contradicting_findings.add(factories.make_finding())
@@ -152,10 +154,16 @@ def test_each_link_field_is_copied_by_one_statement_without_reading_the_links(cu
     touching = [
         q["sql"] for q in queries.captured_queries if any(t in q["sql"] for t in link_tables)
     ]
-    assert len(touching) == 2
-    assert all(sql.startswith("INSERT INTO") and " SELECT " in sql for sql in touching)
-    assert kept_links(evidence.history.first()) == current_links(evidence)
-    assert len(kept_links(evidence.history.first())["contradicted_by"]) == 3
+    if connection.vendor == "postgresql":
+        assert len(touching) == 1
+        assert touching[0].startswith("WITH copy_0 AS (INSERT INTO")
+        assert all(t in touching[0] for t in link_tables)
+    else:
+        assert len(touching) == 2
+        assert all(sql.startswith("INSERT INTO") and " SELECT " in sql for sql in touching)
+    kept = kept_links(evidence.history.first())
+    assert kept == current_links(evidence)
+    assert len(kept["contradicted_by"]) == 3 and len(kept["contradicting_findings"]) == 1
 
 
 def test_listeners_of_simple_historys_signals_get_the_rows_as_before(curator):

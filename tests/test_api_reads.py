@@ -701,17 +701,13 @@ def test_anonymous_reads_take_a_fixed_number_of_queries(api_client, django_asser
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("n", [1, 50])
-def test_token_reads_take_two_more_queries_or_one_for_ratings(
-    curator_api, django_assert_num_queries, n
-):
+def test_token_reads_take_one_more_query(curator_api, django_assert_num_queries, n):
     keys = _rows(n)
     for url, queries in ANONYMOUS_QUERIES:
-        # + the token with its user, and the user's permissions, own and group in one
-        # query (read once per request to decide whether drafts are visible). Certainty
-        # ratings are the same for everyone (computed from published evidence): the
-        # token with its user only.
-        extra = 1 if url.startswith("/api/v1/pairs/") else 2
-        with django_assert_num_queries(queries + extra):
+        # + the token with its user and the user's permissions, own and group, in one
+        # query (curation/userreads.py TokenRead; the permissions decide whether drafts
+        # are visible).
+        with django_assert_num_queries(queries + 1):
             response = curator_api.get(url.format(**keys))
         assert response.status_code == 200, url
 

@@ -515,7 +515,7 @@ def test_a_write_takes_a_fixed_number_of_queries(curator_api, django_assert_num_
     therapy, abnormality, source = make_therapy(), make_abnormality(), make_source()
     payload = evidence_payload(therapy, abnormality, source)
     # The same whatever the database holds:
-    # 1 token with its user, 1 the user's permissions (own and group),
+    # 1 token with its user and the user's permissions (own and group),
     # 3 therapy by slug, abnormality by slug, source by id (the serializer),
     # 1 SAVEPOINT (record_create), the parents' check (parent_checks: do the creator,
     # therapy, abnormality and source exist; no query for the check constraints: status,
@@ -527,7 +527,7 @@ def test_a_write_takes_a_fixed_number_of_queries(curator_api, django_assert_num_
     # creator's contribution, 1 RELEASE, 1 the data version (X-Data-Version). The
     # response needs no query: its parents are the serializer's, its links are empty
     # (none were given).
-    with django_assert_num_queries(14 + parent_checks(4)):
+    with django_assert_num_queries(13 + parent_checks(4)):
         response = curator_api.post("/api/v1/evidence/", payload, format="json")
     assert response.status_code == 201, response.content
 
@@ -571,7 +571,7 @@ def test_a_submitted_record_is_refused_with_409_before_its_body_is_judged(curato
 def test_an_edit_takes_a_fixed_number_of_queries(curator_api, django_assert_num_queries):
     draft = make_evidence(status=Status.DRAFT)
     draft.contradicted_by.add(make_evidence(therapy=draft.therapy))
-    # 1 token with its user, 1 the user's permissions (own and group), 3 the record
+    # 1 token with its user and the user's permissions (own and group), 3 the record
     # (therapy, abnormality and source joined) and the prefetches of its contradictions,
     # 1 SAVEPOINT (record_edit), 1 the record again, locked (SELECT ... FOR UPDATE on
     # PostgreSQL), the parents' check (parent_checks: do its therapy, abnormality and
@@ -582,7 +582,7 @@ def test_an_edit_takes_a_fixed_number_of_queries(curator_api, django_assert_num_
     # INSERT the editor's contribution, 1 RELEASE, 1 the data version (X-Data-Version).
     # The response is the saved row with the parents and links read first (no relation
     # changed).
-    with django_assert_num_queries(15 + parent_checks(3) + link_copies(2)):
+    with django_assert_num_queries(14 + parent_checks(3) + link_copies(2)):
         response = curator_api.patch(f"/api/v1/evidence/{draft.pk}/", {"level": "C"}, format="json")
     assert response.status_code == 200, response.content
 

@@ -488,10 +488,10 @@ def test_the_api_lookup_makes_the_same_queries_whatever_the_number_of_sources(
     for _ in range(existing):
         factories.make_source()
     serve_found(services)
-    # 1 the token with its user; 1 the user's permissions (own and through groups);
+    # 1 the token with its user and the user's permissions (own and through groups);
     # 1 is the proposed key taken?; 1 the sources already holding one of the identifiers;
     # 1 the data version (X-Data-Version). The throttle counts in the cache.
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         response = curator_api.post(LOOKUP_URL, {"id": ref["doi"]}, format="json")
     assert response.status_code == 200
 

@@ -404,14 +404,14 @@ def test_the_list_and_a_suggestion_take_a_fixed_number_of_queries(
         suggest(factories.make_evidence(), author, statement=f"Changed {n}.") for n in range(rows)
     ]
 
-    # The token with its user, the user's permissions (own and group); COUNT(*);
+    # The token with its user and the user's permissions (own and group); COUNT(*);
     # the page of suggestions with content type, author and reviewer joined and each
     # record's version from a subquery; the data version (`data_version`, X-Data-Version).
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         response = editor_api.get(URL)
     assert len(response.json()["results"]) == rows
-    # The token, permissions, the suggestion as above, the data version
+    # The token with the permissions, the suggestion as above, the data version
     # (X-Data-Version); the diff names no link.
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         response = editor_api.get(detail(suggestions[0]))
     assert response.status_code == 200

@@ -2,8 +2,6 @@
 answers as DRF's own TokenAuthentication does: the same user and token, the same 401s."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
@@ -57,15 +55,41 @@ def test_the_same_answer_as_drfs_for_every_kind_of_key():
     assert answers["no one's"] == ("refused", "Invalid token.", 401)
 
 
-def test_one_query_and_the_users_permissions_still_read(django_assert_num_queries):
+def test_one_query_reads_the_token_the_user_and_their_permissions(django_assert_num_queries):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.backends import ModelBackend
+    from django.contrib.auth.models import Group, Permission
+
     curator = make_user(username="curator", role="Curators")
-    key = Token.objects.create(user=curator).key
-    with django_assert_num_queries(1):
-        user, _token = ours(key)
-    with CaptureQueriesContext(connection) as queries:
-        assert user.has_perm("treatments.add_therapyevidence")
-        assert not user.has_perm("treatments.review_therapyevidence")
-    assert len(queries.captured_queries) == 1
+    curator.user_permissions.add(Permission.objects.get(codename="view_release"))
+    extra = Group.objects.create(name="Extra")
+    extra.permissions.add(Permission.objects.get(codename="delete_source"))
+    curator.groups.add(extra)
+    users = {
+        "curator, own and two groups": curator,
+        "no permission": make_user(username="nobody"),
+        "superuser": make_user(username="root", is_superuser=True, is_staff=True),
+    }
+    for kind, user in users.items():
+        key = Token.objects.create(user=user).key
+        with django_assert_num_queries(1):
+            authenticated, _token = ours(key)
+            # Asked next by every write: answered from what the token's query read.
+            authenticated.has_perm("treatments.add_therapyevidence")
+        expected = ModelBackend().get_all_permissions(get_user_model().objects.get(pk=user.pk))
+        assert authenticated._perm_cache == expected, kind
+    assert "findings.delete_source" in ours(Token.objects.get(user=curator).key)[0]._perm_cache
+
+
+def test_without_djangos_backend_the_permissions_are_not_kept(settings):
+    from curation.userreads import fills_permission_cache
+
+    assert fills_permission_cache()
+    settings.AUTHENTICATION_BACKENDS = ["mecfs_kb.auth.LockoutBackend"]
+    assert not fills_permission_cache()
+    user = make_user(username="curator", role="Curators")
+    authenticated, _token = ours(Token.objects.create(user=user).key)
+    assert not hasattr(authenticated, "_perm_cache")
 
 
 def test_a_request_with_a_token_is_that_users(api_client):

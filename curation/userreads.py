@@ -113,7 +113,11 @@ class TokenRead:
             converters = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
             self.converters.append((converters, col))
         selected = [f"{table}.{quote(f.column)}" for table, f in columns]
-        self.permissions = permissions and connection.vendor in ("postgresql", "sqlite")
+        self.permissions = (
+            permissions
+            and connection.vendor in ("postgresql", "sqlite")
+            and any(f.name == "is_superuser" for f in self.user_fields)
+        )
         if self.permissions:
             user_id = f"u.{quote(self.user_model._meta.pk.column)}"
             superuser = f"u.{quote(self.user_model._meta.get_field('is_superuser').column)}"

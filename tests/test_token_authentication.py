@@ -1,5 +1,7 @@
-"""A token is read by one fixed statement (curation/rest.py TokenAuthentication), and
-answers as DRF's own TokenAuthentication does: the same user and token, the same 401s."""
+"""A token is read with its user and the user's permissions by one fixed statement
+(curation/rest.py TokenAuthentication, curation/userreads.py TokenRead), and answers as
+DRF's own TokenAuthentication does: the same user and token, the same 401s; the
+permissions kept are those Django's ModelBackend would read."""
 
 import pytest
 from rest_framework import authentication, exceptions

@@ -27,6 +27,7 @@ from rest_framework.settings import api_settings
 from curation import openapi  # noqa: F401  (registers the schema extensions)
 from curation.apicsv import CSVListMixin, CSVSchemaMixin
 from curation.bundles import bundle_publish, bundle_submit
+from curation.linkreads import prefetch_links
 from curation.models import Suggestion, version_token
 from curation.preconditions import data_etag, if_match_version, record_etag
 from curation.resources import api_kind, api_resource_model
@@ -126,9 +127,11 @@ class ApiViewSetMixin(CSVListMixin):
             unknown_parameters_check(request.query_params, self.query_parameters())
 
     def filter_queryset(self, queryset):
-        # Filters select rows of a list; a record is fetched by its id or slug alone.
+        # Filters select rows of a list; a record is fetched by its id or slug alone,
+        # and its links after it (get_object: by fixed statements where they can be).
         if self.action != "list":
-            return queryset
+            self._links_to_read = queryset._prefetch_related_lookups
+            return queryset.prefetch_related(None)
         return super().filter_queryset(queryset)
 
     def paginate_queryset(self, queryset):
@@ -144,8 +147,12 @@ class ApiViewSetMixin(CSVListMixin):
     etag_record = None
 
     def get_object(self):
-        self.etag_record = super().get_object()
-        return self.etag_record
+        record = super().get_object()
+        links = self.__dict__.pop("_links_to_read", ())
+        if links:
+            prefetch_links(record, links)
+        self.etag_record = record
+        return record
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)

@@ -80,21 +80,15 @@ class History(HistoricalRecords):
             *columns
         )
         insert_rows = [m2m_history_model(history=history_instance, **link) for link in links]
-        pre_create_historical_m2m_records.send(
-            sender=m2m_history_model,
-            rows=insert_rows,
-            history_instance=history_instance,
-            instance=instance,
-            field=field,
-        )
+        about = {
+            "sender": m2m_history_model,
+            "history_instance": history_instance,
+            "instance": instance,
+            "field": field,
+        }
+        pre_create_historical_m2m_records.send(rows=insert_rows, **about)
         created_rows = m2m_history_model.objects.bulk_create(insert_rows)
-        post_create_historical_m2m_records.send(
-            sender=m2m_history_model,
-            created_rows=created_rows,
-            history_instance=history_instance,
-            instance=instance,
-            field=field,
-        )
+        post_create_historical_m2m_records.send(created_rows=created_rows, **about)
 
 
 @functools.cache

@@ -60,19 +60,28 @@ def _link_read(model: type[Model], lookup, alias: str) -> LinkRead | None:
     return LinkRead.of(model, name, queryset.model, alias)
 
 
+def keep_prefetched(record: Model, name: str, linked: list[Model]) -> None:
+    """Leave ``linked`` on ``record`` as Django's prefetch of its link ``name`` does: the
+    result, already read, of the related manager's queryset, so that listing the link
+    builds no SQL and anything built on it (``filter()``) queries as usual."""
+    manager = getattr(record, name)
+    queryset = manager.get_queryset()
+    queryset._result_cache, queryset._prefetch_done = linked, True
+    record.__dict__.setdefault("_prefetched_objects_cache", {})[manager.prefetch_cache_name] = (
+        queryset
+    )
+
+
 class LinkRead:
     """``SELECT <linked id> FROM <linked> JOIN <link table> WHERE <the record> = %s
     ORDER BY <the linked model's ordering>``, or None (``of``) where that ordering is
     not plain fields of the linked model."""
 
-    def __init__(self, model, name, linked_model, alias, sql):
-        self.model, self.name, self.linked_model, self.alias, self.sql = (
-            model,
-            name,
-            linked_model,
-            alias,
-            sql,
-        )
+    def __init__(self, name: str, linked_model, alias: str, sql: str):
+        self.name = name
+        self.linked_model = linked_model
+        self.alias = alias
+        self.sql = sql
 
     @classmethod
     @functools.cache
@@ -101,7 +110,7 @@ class LinkRead:
         )
         if order:
             sql += " ORDER BY " + ", ".join(order)
-        return cls(model, name, linked_model, alias, sql)
+        return cls(name, linked_model, alias, sql)
 
     def prefetch(self, record: Model) -> None:
         with connections[self.alias].cursor() as cursor:
@@ -109,9 +118,4 @@ class LinkRead:
             ids = [row[0] for row in cursor.fetchall()]
         pk_name = self.linked_model._meta.pk.attname
         linked = [self.linked_model.from_db(self.alias, [pk_name], (pk,)) for pk in ids]
-        manager = getattr(record, self.name)
-        queryset = manager.get_queryset()
-        queryset._result_cache, queryset._prefetch_done = linked, True
-        record.__dict__.setdefault("_prefetched_objects_cache", {})[manager.prefetch_cache_name] = (
-            queryset
-        )
+        keep_prefetched(record, self.name, linked)

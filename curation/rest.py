@@ -21,6 +21,7 @@ from django.core.paginator import Page
 from django.core.paginator import Paginator as DjangoPaginator
 from django.db import connections, router
 from django.db.models import Q
+from django.db.models.sql.where import WhereNode
 from django.http import Http404
 from django.utils.translation import gettext_lazy
 from rest_framework import authentication, exceptions, parsers, permissions, serializers, status
@@ -349,10 +350,30 @@ def page_rows(queryset, bottom: int, top: int):
     carried every column of every row before the page (``?page=50`` of the 100k evidence
     list: 0.95 s, half that by key). PostgreSQL sorts the whole rows faster than it plans
     the subquery (a hash join over every source: 4x slower at 500k), so it reads them
-    directly."""
+    directly.
+
+    The outer query is the keys alone (``_by_keys``): with the list's conditions repeated
+    there, SQLite planned it from the filter's index and tested every matching row
+    against the keys (a therapy's evidence at level B or better at 100k: 11.5 ms, 0.2
+    ms by key)."""
     if connections[queryset.db].vendor != "sqlite":
         return queryset[bottom:top]
-    return queryset.filter(pk__in=queryset.values("pk")[bottom:top])
+    return _by_keys(queryset).filter(pk__in=queryset.values("pk")[bottom:top])
+
+
+def _by_keys(queryset):
+    """``queryset`` without its conditions, for rows chosen by key: its columns, joins,
+    annotations and order kept. Only where every join is to one row at most (a foreign
+    key or a one-to-one): a join to many rows left without its condition would repeat
+    rows. Otherwise ``queryset`` itself."""
+    query = queryset.query
+    for join in query.alias_map.values():
+        field = getattr(join, "join_field", None)
+        if field is not None and not (field.many_to_one or field.one_to_one):
+            return queryset
+    rows = queryset.all()
+    rows.query.where = WhereNode()
+    return rows
 
 
 class NarrowPaginator(DjangoPaginator):

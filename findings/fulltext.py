@@ -140,19 +140,27 @@ def _can_look_up(string: str) -> bool:
     return True
 
 
+def _match(queryset: QuerySet, strings: Iterable[str]) -> str | None:
+    """The FTS5 query for ``strings`` over ``queryset``'s table, or None where nothing is
+    looked up (PostgreSQL, a table without an index, no string long enough)."""
+    table = queryset.model._meta.db_table
+    if connections[queryset.db].vendor != "sqlite" or table not in INDEXED:
+        return None
+    phrases = [_normalise(s) for s in strings if _can_look_up(s)]
+    if not phrases:
+        return None
+    # Each string is one quoted phrase: no character in it is an FTS5 operator.
+    return " AND ".join('"' + phrase.replace('"', '""') + '"' for phrase in phrases)
+
+
 def narrowed(queryset: QuerySet, strings: Iterable[str], drive: bool = True) -> QuerySet:
     """``queryset`` kept to the rows whose indexed fields hold every one of ``strings``
     (ignoring case) that is long enough to look up; unchanged on PostgreSQL, or when no
     string is. The caller's exact condition still applies: this only narrows."""
-    table = queryset.model._meta.db_table
-    if connections[queryset.db].vendor != "sqlite" or table not in INDEXED:
+    match = _match(queryset, strings)
+    if match is None:
         return queryset
-    phrases = [_normalise(s) for s in strings if _can_look_up(s)]
-    if not phrases:
-        return queryset
-    # Each string is one quoted phrase: no character in it is an FTS5 operator.
-    match = " AND ".join('"' + phrase.replace('"', '""') + '"' for phrase in phrases)
-    fts = _quote(fts_table(table))
+    fts = _quote(fts_table(queryset.model._meta.db_table))
     candidates = RawSQL(f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s", (match,))
     if not drive:
         # "+id": SQLite then keeps the plan it had (the order index, stopping at the page's
@@ -160,3 +168,30 @@ def narrowed(queryset: QuerySet, strings: Iterable[str], drive: bool = True) -> 
         pk = Func(F("pk"), template="+%(expressions)s", output_field=IntegerField())
         return queryset.alias(fulltext_pk=pk).filter(fulltext_pk__in=candidates)
     return queryset.filter(pk__in=candidates)
+
+
+# Past this many candidates, a search reads its first rows by walking its order index
+# (``common``).
+COMMON = 2000
+
+
+def common(queryset: QuerySet, strings: Iterable[str], limit: int | None = None) -> bool:
+    """Whether more than ``limit`` rows of the table hold every one of ``strings``: one
+    count of the index, bounded (about 1 ms at 100,000 rows). For the first rows of a
+    list in its order, ``narrowed(drive=False)`` is then the plan: the order index
+    walked, each row checked against the candidates, stopping after the last one
+    wanted; the candidates driving would run the exact condition on every one of them
+    first (a word in 40 % of 100,000 claims: 290 ms, against 25). For fewer, the
+    candidates drive: a rare word walked in order would read the whole index. False
+    where nothing is looked up. ``limit``: ``COMMON`` by default."""
+    match = _match(queryset, strings)
+    if match is None:
+        return False
+    limit = COMMON if limit is None else limit
+    fts = _quote(fts_table(queryset.model._meta.db_table))
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT rowid FROM {fts} WHERE {fts} MATCH %s LIMIT %s)",
+            (match, limit + 1),
+        )
+        return cursor.fetchone()[0] > limit

@@ -20,7 +20,9 @@ run only on the rows that an FTS5 trigram index (findings/fulltext.py, migration
 findings 0018 and treatments 0019) finds holding every word of three or more ASCII
 letters, anywhere, ignoring case: a superset of the matches, so the results are the
 same as a scan's, at a fraction of the cost. A query made only of shorter words is a
-scan.
+scan. For claims, one bounded count of the candidates chooses the plan (``_claims``): a
+common word is checked row by row down the list's order index until the page is full,
+a rarer one reads its candidates first.
 
 A query that names an abnormality or a therapy by its name or one of its other names
 (all its words in one of them: "NK cell function" is an other name of low NK cell
@@ -43,6 +45,7 @@ from dataclasses import dataclass, field
 from functools import reduce
 from operator import and_, or_
 
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.postgres.search import (
     SearchQuery,
     SearchRank,
@@ -53,6 +56,8 @@ from django.db import connections
 from django.db.models import Exists, Min, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Greatest
 
+from curation.models import Status
+from curation.rest import page_rows
 from findings import fulltext
 from findings.models import Abnormality, Finding, Source
 from treatments.models import Therapy, TherapyEvidence
@@ -103,8 +108,10 @@ def _whole_word(word: str) -> str:
     return rf"(?<!\w){re.escape(word)}(?:e?s)?(?!\w)"
 
 
-def matching(queryset: QuerySet, q: str) -> QuerySet:
-    """``queryset`` narrowed to rows matching ``q``, best match first."""
+def matching(queryset: QuerySet, q: str, *, drive: bool = True) -> QuerySet:
+    """``queryset`` narrowed to rows matching ``q``, best match first (on SQLite, in its
+    own order). On SQLite, ``drive`` is how the trigram candidates are used
+    (findings/fulltext.py ``narrowed``)."""
     model = queryset.model
     words = query_words(q)
     if not words:
@@ -136,8 +143,14 @@ def matching(queryset: QuerySet, q: str) -> QuerySet:
     # A whole word is a substring too: the trigram index finds the rows holding each word
     # (of three letters or more) and the expressions decide on those alone. A word with
     # a letter outside ASCII may have case variants the index does not fold: scanned.
-    candidates = fulltext.narrowed(queryset, [word for word in words if word.isascii()])
+    candidates = fulltext.narrowed(queryset, lookup_words(words), drive=drive)
     return candidates.filter(reduce(and_, each_word))
+
+
+def lookup_words(words: list[str]) -> list[str]:
+    """The words the trigram index may look up on SQLite: a word with a letter outside
+    ASCII may have case variants the index does not fold, so it is scanned."""
+    return [word for word in words if word.isascii()]
 
 
 def _stem(word: str) -> str:
@@ -257,22 +270,64 @@ def _flagged(evidence: QuerySet) -> QuerySet:
     return evidence.annotate(contradicted=contradicted)
 
 
+def _claims(
+    model: type, related: tuple[str, ...], q: str, n: int, *, retracted: bool, walk: bool
+) -> list:
+    """The first ``n`` published (or retracted) claims of ``model`` matching ``q``; the
+    published ones flagged (``_flagged``).
+
+    On SQLite they are read as a page of the API's lists is (curation/rest.py
+    ``page_rows``): the keys first, in a narrow query whose parents are tested row by
+    row (``linked_visible_to``), then the rows by key. With the parents' joins and the
+    related records in one query, SQLite started from the therapies and sorted every
+    match; now, with ``walk`` (a common word: ``fulltext.common``), it walks the order
+    index and stops after the n-th match, and for a rarer word the candidates drive."""
+    if connections[model.objects.db].vendor != "sqlite":  # ``walk`` is False there
+        rows = model.objects.select_related(*related)
+        found = matching(rows.retracted() if retracted else rows.published(), q)
+        return list((found if retracted else _flagged(found))[:n])
+    reader = AnonymousUser()
+    if retracted:
+        rows = model.objects.listed_visible_to(reader, retracted=True)
+        rows = rows.filter(status=Status.RETRACTED)  # few rows: its index may drive
+    elif walk:
+        # Only the row-by-row test, no status in the outer query: SQLite would start
+        # from the status index for a query of two words and sort every match.
+        rows = model.objects.linked_visible_to(reader)
+    else:
+        rows = model.objects.listed_visible_to(reader)
+    found = matching(rows, q, drive=not walk).select_related(*related)
+    return list(page_rows(found if retracted else _flagged(found), 0, n))
+
+
 def search(q: str) -> SearchResults:
     """Seven queries: one per kind, each capped at RESULTS_PER_KIND rows, and one each
     for retracted findings and evidence, capped at RETRACTED_PER_KIND; an eighth when
-    the query names an abnormality (its therapies)."""
+    the query names an abnormality (its therapies). On SQLite, when a word can be looked
+    up in the trigram index, one bounded count of its candidates more for findings and
+    one for evidence (``fulltext.common``: which plan ``_claims`` reads them by)."""
     n, r = RESULTS_PER_KIND, RETRACTED_PER_KIND
-    findings = Finding.objects.select_related("abnormality", "lab_test", "source")
-    evidence = TherapyEvidence.objects.select_related("therapy", "abnormality", "source")
+    words = lookup_words(query_words(q))
+    walk = {
+        model: fulltext.common(model.objects.all(), words) for model in (Finding, TherapyEvidence)
+    }
+    finding_parents = ("abnormality", "lab_test", "source")
+    evidence_parents = ("therapy", "abnormality", "source")
     abnormalities = list(matching(Abnormality.objects.published(), q)[:n])
     therapies = list(matching(Therapy.objects.published(), q)[:n])
     return SearchResults(
         abnormalities=abnormalities,
         therapies=therapies,
         sources=list(matching(Source.objects.published(), q)[:n]),
-        findings=list(_flagged(matching(findings.published(), q))[:n]),
-        evidence=list(_flagged(matching(evidence.published(), q))[:n]),
-        retracted_findings=list(matching(findings.retracted(), q)[:r]),
-        retracted_evidence=list(matching(evidence.retracted(), q)[:r]),
+        findings=_claims(Finding, finding_parents, q, n, retracted=False, walk=walk[Finding]),
+        evidence=_claims(
+            TherapyEvidence, evidence_parents, q, n, retracted=False, walk=walk[TherapyEvidence]
+        ),
+        retracted_findings=_claims(
+            Finding, finding_parents, q, r, retracted=True, walk=walk[Finding]
+        ),
+        retracted_evidence=_claims(
+            TherapyEvidence, evidence_parents, q, r, retracted=True, walk=walk[TherapyEvidence]
+        ),
         understood=_understood(q, abnormalities, therapies),
     )

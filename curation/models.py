@@ -37,7 +37,39 @@ VISIBLE_STATUSES = (Status.PUBLISHED, Status.RETRACTED)
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
 
+# What readers may see, as built from a model's manager: (model, what, …) -> the
+# queryset, never read itself (``ModeratedQuerySet._readers``).
+_READERS_ROWS: dict[tuple, models.QuerySet] = {}
+
+
 class ModeratedQuerySet(models.QuerySet):
+    # True on the queryset a manager hands out (``ModeratedManager``), untouched; any
+    # chained queryset is a new object, without it.
+    _pristine = False
+
+    @classmethod
+    def as_manager(cls):
+        manager = ModeratedManager.from_queryset(cls)()
+        manager._built_with_queryset_class = True
+        return manager
+
+    as_manager.queryset_only = True
+
+    def _readers(self, what: tuple, build):
+        """``build()``, which only reads ``self`` and constants, built once per process
+        and model when ``self`` is a manager's untouched queryset, and cloned for each
+        caller (what Django does with a view's ``queryset`` attribute): what readers
+        may see is the same filter on every request, and building it (the parents'
+        conditions, the row-by-row subqueries) was an eighth of an API list's CPU
+        (issue 14). No rows are kept: the clone reads the database as any queryset."""
+        if not self._pristine:
+            return build()
+        key = (self.model, *what)
+        rows = _READERS_ROWS.get(key)
+        if rows is None:
+            rows = _READERS_ROWS[key] = build()
+        return rows._chain()
+
     def _with_public_parents(self):
         """A claim is public only with the records it rests on (its source, therapy,
         abnormality …) public too: a model's queryset narrows this; the three reads
@@ -46,24 +78,35 @@ class ModeratedQuerySet(models.QuerySet):
 
     def published(self):
         """What readers may see: pages, API, feeds and exports all start here."""
-        return self.filter(status=Status.PUBLISHED)._with_public_parents()
+        return self._readers(
+            ("published",), lambda: self.filter(status=Status.PUBLISHED)._with_public_parents()
+        )
 
     def visible(self):
         """What a detail page may show: published, or retracted (shown as retracted).
         Lists, rankings and exports use ``.published()`` instead."""
-        return self.filter(status__in=VISIBLE_STATUSES)._with_public_parents()
+        return self._readers(
+            ("visible",),
+            lambda: self.filter(status__in=VISIBLE_STATUSES)._with_public_parents(),
+        )
 
     def retracted(self):
         """Withdrawn by an editor: shown apart, as retracted and with the reason, never
         counted or ranked with the published records."""
-        return self.filter(status=Status.RETRACTED)._with_public_parents()
+        return self._readers(
+            ("retracted",), lambda: self.filter(status=Status.RETRACTED)._with_public_parents()
+        )
+
+    def _sees_all(self, user) -> bool:
+        """Whether ``user`` may view every record of this model (curators and editors)."""
+        opts = self.model._meta
+        return user.is_authenticated and user.has_perm(f"{opts.app_label}.view_{opts.model_name}")
 
     def visible_to(self, user, *, retracted: bool = False):
         """Everything for staff who may view this model (curators and editors need their
         drafts back); only what readers may see for everyone else: published records,
         and with ``retracted=True`` retracted ones too (shown as retracted)."""
-        opts = self.model._meta
-        if user.is_authenticated and user.has_perm(f"{opts.app_label}.view_{opts.model_name}"):
+        if self._sees_all(user):
             return self.all()
         return self.visible() if retracted else self.published()
 
@@ -78,11 +121,15 @@ class ModeratedQuerySet(models.QuerySet):
         list 1.5x slower): there it is ``visible_to``."""
         if connections[self.db].vendor != "sqlite":
             return self.visible_to(user, retracted=retracted)
-        rows = self.linked_visible_to(user, retracted=retracted)
-        if rows is self:
-            return rows  # a curator sees every row: nothing to test
-        # Their own status in the outer query too: the order index is walked for it.
-        return rows.filter(status__in=VISIBLE_STATUSES if retracted else (Status.PUBLISHED,))
+        if self._sees_all(user):
+            return self.all()  # a curator sees every row: nothing to test
+
+        def build():
+            rows = self.linked_visible_to(user, retracted=retracted)
+            # Their own status in the outer query too: the order index is walked for it.
+            return rows.filter(status__in=VISIBLE_STATUSES if retracted else (Status.PUBLISHED,))
+
+        return self._readers(("listed", retracted), build)
 
     def linked_visible_to(self, user, *, retracted: bool = False):
         """The rows ``visible_to(user)`` shows, tested row by row (a correlated EXISTS on
@@ -92,10 +139,26 @@ class ModeratedQuerySet(models.QuerySet):
         (SQLite before ANALYZE) starts from the status index and reads every published
         row to find the few linked ones (seconds at 100k); here the only condition it can
         start from is the link table's."""
-        visible = self.model._default_manager.visible_to(user, retracted=retracted)
-        if not visible.query.where:
+        if self._sees_all(user):
             return self  # a curator sees every row: nothing to test
-        return self.filter(Exists(visible.filter(pk=OuterRef("pk"))))
+
+        def build():
+            visible = self.model._default_manager.visible_to(user, retracted=retracted)
+            if not visible.query.where:
+                return self  # a model whose readers see every row
+            return self.filter(Exists(visible.filter(pk=OuterRef("pk"))))
+
+        return self._readers(("linked", retracted), build)
+
+
+class ModeratedManager(models.Manager):
+    """The manager of a moderated model: its querysets start untouched
+    (``ModeratedQuerySet._pristine``), so what readers may see is built from them once."""
+
+    def get_queryset(self):
+        rows = super().get_queryset()
+        rows._pristine = True
+        return rows
 
 
 def choices_judged_by_field(model: type[models.Model], constraint) -> bool:

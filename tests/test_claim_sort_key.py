@@ -2,6 +2,8 @@
 copy of the source's year that the evidence and finding lists are ordered by."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from curation.models import Status
 from findings.models import Finding, Level
@@ -13,7 +15,8 @@ from tests.factories import (
     make_therapy,
     rate,
 )
-from treatments.models import TherapyEvidence
+from treatments.api import TherapyEvidenceViewSet
+from treatments.models import PairCertainty, TherapyEvidence
 
 pytestmark = pytest.mark.django_db
 
@@ -82,7 +85,7 @@ def test_the_lists_keep_their_order_level_then_newest_source_then_id(api_client)
 
 
 def test_a_readers_count_read_from_the_stored_counts_equals_the_rows_counted(
-    api_client, settings, django_assert_num_queries
+    api_client, settings, django_assert_num_queries, monkeypatch
 ):
     settings.PUBLIC_CACHE_SECONDS = 0  # the stored counts are read only without a cache
     therapy, other = make_therapy(), make_therapy()
@@ -114,12 +117,36 @@ def test_a_readers_count_read_from_the_stored_counts_equals_the_rows_counted(
         f"?therapy={other.slug}&abnormality={abnormality.slug}&abnormality={abnormality.slug}",
         f"?therapy={make_therapy().slug}",
     ]
-    for query in queries:
+    queries += [
+        f"{query}{'&' if query else '?'}level={level}"
+        for query in queries
+        if "page=" not in query  # a page past the end of a narrower list is a 404
+        for level in "ACE"
+    ]
+    queries += [f"?level=B&therapy={therapy.slug}", f"?abnormality={second.slug}&level=D"]
+
+    def counts(query: str) -> tuple[int, int]:
         stored = api_client.get(f"/api/v1/evidence/{query}").json()["count"]
-        # Counted row by row (a filter the stored counts do not cover), same rows:
-        counted = api_client.get(f"/api/v1/evidence/{query}{'&' if query else '?'}level=E")
-        assert stored == counted.json()["count"], query
+        # Counted row by row, same rows:
+        with monkeypatch.context() as patch:
+            patch.setattr(TherapyEvidenceViewSet, "stored_count", lambda view: None)
+            counted = api_client.get(f"/api/v1/evidence/{query}").json()["count"]
+        return stored, counted
+
+    for query in queries:
+        stored, counted = counts(query)
+        assert stored == counted, query
     assert api_client.get("/api/v1/evidence/").json()["count"] == 8
+    assert api_client.get("/api/v1/evidence/?level=A").json()["count"] == 3
+    # Read from the stored counts indeed: no COUNT(*) of the evidence rows.
+    with CaptureQueriesContext(connection) as read:
+        api_client.get(f"/api/v1/evidence/?therapy={therapy.slug}&level=C")
+    sql = " ".join(query["sql"] for query in read.captured_queries)
+    assert "evidence_listed_by_level" in sql and "COUNT(*)" not in sql
+    # A rating stored before the levels were kept: its lists by level are counted.
+    PairCertainty.objects.filter(therapy=therapy).update(evidence_listed_by_level=None)
+    assert counts(f"?therapy={therapy.slug}&level=C") == (4, 4)
+    assert counts("?level=A") == (3, 3)
     # The therapy by slug (the filter), the stored count, the page, its two prefetches,
     # the data version: as many as when the rows are counted.
     with django_assert_num_queries(6):

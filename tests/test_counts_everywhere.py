@@ -153,6 +153,28 @@ def test_the_stored_counts_follow_the_rules_counted_again_from_the_evidence(kb):
         assert direction == (at_best.pop() if len(at_best) == 1 else "mixed"), key
 
 
+def test_the_items_listed_by_level_are_what_the_lists_show(kb):
+    """Every published item with published parents, held ones too, by level: per pair,
+    and per therapy as a whole (its pairs and its general evidence)."""
+    expected: dict[tuple, dict] = {}
+    for therapy, abnormality, level in TherapyEvidence.objects.published().values_list(
+        "therapy_id", "abnormality_id", "level"
+    ):
+        for key in {(therapy, abnormality), (therapy, None)}:
+            at = expected.setdefault(key, {})
+            at[level] = at.get(level, 0) + 1
+    stored = {
+        (row.therapy_id, row.abnormality_id): row.evidence_listed_by_level
+        for row in PairCertainty.objects.all()
+    }
+    assert {key: stored.get(key) for key in expected} == expected
+    # Only the ratings of an override without evidence list nothing.
+    assert all(not stored[key] for key in set(stored) - set(expected))
+    # The comparison compares something: many pairs, several levels.
+    assert len(expected) > 10
+    assert len({level for levels in expected.values() for level in levels}) >= 3
+
+
 def test_a_contradicted_item_never_counts_for_the_pair(kb):
     # IVIG and IgG1 subclass deficiency: the B is the negative trial; the web article
     # that says it works is contradicted by it (issue 18's example).

@@ -2,7 +2,9 @@
 
 from collections.abc import Iterable
 
-from django.db.models import F, Prefetch, Sum
+from django.db.models import Count, F, IntegerField, Prefetch, Q, Sum
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
@@ -21,7 +23,7 @@ from curation.viewsets import (
     RowListMixin,
 )
 from findings.api import CLAIM_ROW_READS, ID_REGEX, SLUG_REGEX
-from findings.models import Finding
+from findings.models import Finding, Level
 from treatments.filters import (
     HarmFilter,
     PairCertaintyFilter,
@@ -144,19 +146,26 @@ class TherapyEvidenceViewSet(RowListMixin, ReviewActionsMixin, DraftWriteViewSet
 
     # The query parameters whose list a reader's count is read for from the stored
     # counts (``stored_count``); any other filter is counted row by row.
-    stored_count_parameters = frozenset({"therapy", "abnormality", "page", "page_size", "sort"})
+    stored_count_parameters = frozenset(
+        {"therapy", "abnormality", "level", "page", "page_size", "sort"}
+    )
 
     def stored_count(self) -> int | None:
         """For a reader, the list's count as stored on every publish (PairCertainty, by
         treatments/counts.py: the published items whose therapy, source and abnormality,
         if any, are published, held ones included: what the list shows) instead of a
-        COUNT(*) joining each item to its parents (~70 ms at 100k items). None where the
-        filters go beyond one therapy and abnormalities: then the rows are counted."""
+        COUNT(*) joining each item to its parents (~70 ms at 100k items). With ``level``,
+        the items listed at that level or better (``evidence_listed_by_level``). None
+        where the filters go beyond one therapy, abnormalities and a level, or a stored
+        row predates the levels: then the rows are counted."""
         params = self.request.query_params
         if not set(params) <= self.stored_count_parameters:
             return None
         therapies, abnormalities = params.getlist("therapy"), params.getlist("abnormality")
+        levels = params.getlist("level")
         if len(therapies) > 1 or not all([*therapies, *abnormalities]):
+            return None  # left to the filter to judge (or refuse)
+        if len(levels) > 1 or (levels and levels[0] not in Level.values):
             return None  # left to the filter to judge (or refuse)
         rows = PairCertainty.objects.public()
         if therapies:
@@ -165,6 +174,17 @@ class TherapyEvidenceViewSet(RowListMixin, ReviewActionsMixin, DraftWriteViewSet
             rows = rows.filter(abnormality__slug__in=abnormalities)
         else:
             rows = rows.therapy_wide()
+        if levels:
+            at_or_better = [letter for letter in Level.values if letter <= levels[0]]
+            listed = sum(
+                Coalesce(Cast(KT(f"evidence_listed_by_level__{letter}"), IntegerField()), 0)
+                for letter in at_or_better
+            )
+            counts = rows.aggregate(
+                n=Sum(listed),
+                unknown=Count("pk", filter=Q(evidence_listed_by_level__isnull=True)),
+            )
+            return None if counts["unknown"] else counts["n"] or 0
         listed = sum(F(f"evidence_{name}") for name in ("supporting", "not_supporting", "other"))
         return rows.aggregate(n=Sum(listed + F("evidence_held")))["n"] or 0
 

@@ -113,7 +113,7 @@ from findings.models import (
     source_held_q,
 )
 from treatments.counts import STORED as STORED_COUNTS
-from treatments.counts import EvidenceCounts, count_evidence
+from treatments.counts import count_evidence, listed_by_level
 from treatments.models import (
     CERTAINTY_ORDER,
     Certainty,
@@ -622,10 +622,11 @@ _ITEM_FIELDS = (
     "contradicted",
 )
 CHUNK = 500  # therapies per batch of queries
-# Raised whenever what is stored changes meaning (2: the counts of treatments/counts.py):
+# Raised whenever what is stored changes meaning (2: the counts of treatments/counts.py;
+# 3: the items listed by level):
 # ``certainty_recompute_missing`` (``load_seed``, ``certainty_recompute --missing``)
 # rates again every therapy whose rows an older version stored.
-RULES_VERSION = 2
+RULES_VERSION = 3
 
 
 def _rows(therapy_ids: Sequence[int]):
@@ -714,11 +715,11 @@ def _recompute_chunk(ids: list[int]) -> int:
     for (therapy_id, abnormality_id), items in by_pair.items():
         rating = rate(items, abnormality=names[abnormality_id])
         override = overrides.get((therapy_id, abnormality_id))
-        rows.append(_stored(therapy_id, abnormality_id, rating, count_evidence(items), override))
+        rows.append(_stored(therapy_id, abnormality_id, rating, items, override))
     for therapy_id, items in by_therapy.items():
         rating = rate(items)
         override = overrides.get((therapy_id, None))
-        rows.append(_stored(therapy_id, None, rating, count_evidence(items), override))
+        rows.append(_stored(therapy_id, None, rating, items, override))
     PairCertainty.objects.filter(therapy_id__in=ids).delete()
     PairCertainty.objects.bulk_create(rows)
     return len(rows)
@@ -728,11 +729,13 @@ def _stored(
     therapy_id: int,
     abnormality_id: int | None,
     rating: Rating,
-    counts: EvidenceCounts,
+    items: list[Item],
     override: CertaintyOverride | None,
 ) -> PairCertainty:
+    counts = count_evidence(items)
     return PairCertainty(
         **{f"evidence_{name}": getattr(counts, name) for name in STORED_COUNTS},
+        evidence_listed_by_level=listed_by_level(items),
         rules_version=RULES_VERSION,
         therapy_id=therapy_id,
         abnormality_id=abnormality_id,

@@ -193,6 +193,18 @@ def counted_as(item: Countable) -> str:
     return BUCKET[_way(item)]
 
 
+def listed_by_level(items: Iterable[Countable]) -> dict[str, int]:
+    """How many of ``items`` a list shows at each level: every one but the retracted,
+    held ones too (a list shows them, flagged). Stored beside the counts, so that a
+    reader's list filtered by level (``?level=B``: A or B) is counted from it
+    (treatments/api.py ``stored_count``) instead of row by row."""
+    listed: dict[str, int] = {}
+    for item in items:
+        if counted_as(item) != "retracted":
+            listed[item.level] = listed.get(item.level, 0) + 1
+    return dict(sorted(listed.items()))
+
+
 def is_contested(item: Countable) -> bool:
     return bool(item.contradicted or item.source_retracted)
 

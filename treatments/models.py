@@ -705,6 +705,14 @@ class PairCertainty(models.Model):
     evidence_studies = models.PositiveIntegerField("studies", default=0)
     evidence_clinical_studies = models.PositiveIntegerField("clinical studies", default=0)
     evidence_controlled_studies = models.PositiveIntegerField("controlled studies", default=0)
+    evidence_listed_by_level = models.JSONField(
+        "listed by level",
+        null=True,
+        blank=True,
+        help_text="Items a list shows (held ones too, retracted ones not), by level, as "
+        '{"A": 2, "C": 5}: what a reader\'s list filtered by level counts. Empty where '
+        "stored by an older version of the rules (then the rows are counted).",
+    )
     # Which version of the rules (treatments/certainty.py RULES_VERSION) stored this row:
     # ``certainty_recompute --missing`` rates again the rows an older version stored.
     rules_version = models.PositiveSmallIntegerField(default=0)

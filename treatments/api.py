@@ -163,9 +163,8 @@ class TherapyEvidenceViewSet(RowListMixin, ReviewActionsMixin, DraftWriteViewSet
             return None
         therapies, abnormalities = params.getlist("therapy"), params.getlist("abnormality")
         levels = params.getlist("level")
-        if len(therapies) > 1 or not all([*therapies, *abnormalities]):
-            return None  # left to the filter to judge (or refuse)
-        if len(levels) > 1 or (levels and levels[0] not in Level.values):
+        one_level = not levels or (len(levels) == 1 and levels[0] in Level.values)
+        if len(therapies) > 1 or not all([*therapies, *abnormalities]) or not one_level:
             return None  # left to the filter to judge (or refuse)
         rows = PairCertainty.objects.public()
         if therapies:

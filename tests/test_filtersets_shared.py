@@ -1,0 +1,123 @@
+"""Every FilterSet's filters copied shallowly and its form class built once per class
+(curation/filters.py ``FilterSet``): each FilterSet still has filters of its own, bound
+to it, and judges every input as django-filter's own FilterSet does (the same errors,
+the same cleaned values, the same SQL)."""
+
+import itertools
+
+import pytest
+from django.http import QueryDict
+
+import curation.filters
+import findings.filters
+import treatments.filters
+from curation.filters import FilterSet
+
+pytestmark = pytest.mark.django_db
+
+MODULES = (curation.filters, findings.filters, treatments.filters)
+
+
+def _filtersets() -> list[type[FilterSet]]:
+    found, todo = [], list(FilterSet.__subclasses__())
+    while todo:
+        klass = todo.pop()
+        todo.extend(klass.__subclasses__())
+        if klass.__module__ in {m.__name__ for m in MODULES} and klass._meta.model:
+            found.append(klass)
+    return sorted(set(found), key=lambda k: (k.__module__, k.__name__))
+
+
+FILTERSETS = _filtersets()
+
+# Inputs of every kind: valid and invalid, repeated, empty; each filter gets each one.
+VALUES = ("1", "B", "published", "-updated", "2026-11-30T10:00:00Z", "x", "", "0")
+
+
+def _queries(klass) -> list[QueryDict]:
+    queries = [QueryDict("")]
+    for name, value in itertools.product(klass.base_filters, VALUES):
+        queries.append(QueryDict(f"{name}={value}"))
+    names = list(klass.base_filters)
+    queries.append(QueryDict("&".join(f"{name}=1" for name in names)))
+    queries.append(QueryDict("&".join(f"{name}=x&{name}=1" for name in names)))
+    return queries
+
+
+def _judged(filterset) -> tuple:
+    if not filterset.is_valid():
+        return ("invalid", {k: [str(e) for e in v] for k, v in filterset.errors.items()})
+    return (
+        "valid",
+        repr(sorted(filterset.form.cleaned_data.items(), key=str)),
+        str(filterset.qs.query),
+    )
+
+
+def test_every_filterset_of_the_project_is_one():
+    names = {klass.__name__ for klass in FILTERSETS}
+    assert {"TherapyEvidenceFilter", "FindingFilter", "TherapyFilter", "SourceFilter"} <= names
+    assert all(klass._shares_filters() for klass in FILTERSETS)
+
+
+@pytest.mark.parametrize("klass", FILTERSETS, ids=lambda k: k.__name__)
+def test_inputs_are_judged_as_django_filter_judges_them(klass, monkeypatch):
+    ours = [_judged(klass(query)) for query in _queries(klass)]
+    monkeypatch.setattr(klass, "_shares_filters", classmethod(lambda cls: False))
+    theirs = [_judged(klass(query)) for query in _queries(klass)]
+    assert ours == theirs
+    assert any(j[0] == "valid" for j in ours) and any(j[0] == "invalid" for j in ours)
+
+
+@pytest.mark.parametrize("klass", FILTERSETS, ids=lambda k: k.__name__)
+def test_each_filterset_has_filters_of_its_own(klass):
+    one, two = klass(QueryDict("")), klass(QueryDict(""))
+    for name in klass.base_filters:
+        mine, yours, base = one.filters[name], two.filters[name], klass.base_filters[name]
+        assert mine is not yours and mine is not base
+        assert mine.parent is one and yours.parent is two
+        assert mine.model is klass._meta.model
+        if getattr(mine, "_method", None) is not None:
+            # A method filter calls its own FilterSet's method, not the first one's.
+            assert mine.filter.f is mine and yours.filter.f is yours
+            assert mine.filter.method.__self__ is one
+
+
+@pytest.mark.parametrize("klass", FILTERSETS, ids=lambda k: k.__name__)
+def test_the_form_class_is_built_once_and_each_form_has_fields_of_its_own(klass):
+    one, two = klass(QueryDict("")), klass(QueryDict(""))
+    assert type(one.form) is type(two.form)
+    for name in klass.base_filters:
+        assert one.form.fields[name] is not two.form.fields[name]
+
+
+def test_a_method_filter_runs_on_the_filterset_that_was_asked(monkeypatch):
+    klass = treatments.filters.TherapyEvidenceFilter
+    calls = []
+    monkeypatch.setattr(
+        klass, "filter_sync", lambda self, qs, name, value: calls.append(self) or qs
+    )
+    first = klass(QueryDict("since_version=1"))
+    second = klass(QueryDict("since_version=2"))
+    assert second.is_valid() and first.is_valid()
+    second.qs, first.qs  # noqa: B018 - filtering is what is tested
+    assert calls == [second, first]
+
+
+def test_a_filter_whose_choices_depend_on_the_request_is_built_per_filterset():
+    import django_filters
+
+    from treatments.models import Therapy
+
+    class PerRequest(FilterSet):
+        therapy = django_filters.ModelChoiceFilter(
+            to_field_name="slug", queryset=lambda request: Therapy.objects.none()
+        )
+
+        class Meta:
+            model = Therapy
+            fields = ["therapy"]
+
+    assert not PerRequest._shares_filters()
+    one, two = PerRequest(QueryDict("")), PerRequest(QueryDict(""))
+    assert type(one.form) is not type(two.form)  # django-filter's own way

@@ -31,6 +31,8 @@ from django.db.models.query import BaseIterable, ModelIterable
 from rest_framework import serializers
 from rest_framework.relations import ManyRelatedField, PrimaryKeyRelatedField, SlugRelatedField
 
+from curation.statements import template_rows
+
 
 class RowPlanError(TypeError):
     """A serializer field the plan cannot read from columns: serve that list through DRF."""
@@ -173,17 +175,24 @@ class RowPlan:
         rows._iterable_class = type("RowPlanIterable", (_ValuesWhenRead,), {"columns": columns})
         return rows
 
-    def represent(self, rows: list[dict], prefetches: Iterable[Any] = ()) -> list[dict]:
+    def represent(
+        self, rows: list[dict], prefetches: Iterable[Any] = (), statement: tuple | None = None
+    ) -> list[dict]:
         """The serializer's representation of each row, with the rows' links read in one
-        query per link, through the view queryset's ``Prefetch`` of it."""
+        query per link, through the view queryset's ``Prefetch`` of it. ``statement``, a
+        key naming everything the prefetches' SQL depends on (the view and its reader),
+        lets each link's statement be compiled once (curation/statements.py)."""
         rows = list(rows)
         for key, name in self.links:
-            linked = self._linked_ids(name, [row["pk"] for row in rows], prefetches)
+            pks = [row["pk"] for row in rows]
+            linked = self._linked_ids(name, pks, prefetches, statement)
             for row in rows:
                 row[key] = linked.get(row["pk"], [])
         return [self.represent_one(row) for row in rows]
 
-    def _linked_ids(self, name: str, pks: list, prefetches: Iterable[Any]) -> dict[Any, list]:
+    def _linked_ids(
+        self, name: str, pks: list, prefetches: Iterable[Any], statement: tuple | None = None
+    ) -> dict[Any, list]:
         prefetch = next(
             (p for p in prefetches if isinstance(p, Prefetch) and p.prefetch_to == name), None
         )
@@ -193,7 +202,16 @@ class RowPlan:
         if not pks:
             return {}
         back = self.model._meta.get_field(name).related_query_name()
-        pairs = prefetch.queryset.filter(**{f"{back}__in": pks}).values_list(back, "pk")
+
+        def build(keys):
+            return prefetch.queryset.filter(**{f"{back}__in": keys}).values_list(back, "pk")
+
+        pairs = None
+        if statement is not None:
+            key = (*statement, self.model, name)
+            pairs = template_rows(key, build, pks, prefetch.queryset.db)
+        if pairs is None:
+            pairs = build(pks)
         linked: dict[Any, list] = {}
         for owner, pk in pairs:
             linked.setdefault(owner, []).append(pk)

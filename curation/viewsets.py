@@ -221,7 +221,7 @@ class RowListMixin:
         rows = self.paginate_queryset(plan.values(queryset, keys))
         if rows is None:
             rows = list(plan.values(queryset))
-        data = plan.represent(rows, queryset._prefetch_related_lookups)
+        data = plan.represent(rows, queryset._prefetch_related_lookups, self.statement_key())
         if self.paginator is None:
             return Response(data)
         return self.get_paginated_response(data)
@@ -246,7 +246,17 @@ class RowListMixin:
         if len(rows) != 1:
             raise missing  # none; two cannot be, by key
         self.etag_record = _Version(version_token(rows[0]["updated_at"]))
-        return Response(plan.represent(rows, queryset._prefetch_related_lookups)[0])
+        represented = plan.represent(rows, queryset._prefetch_related_lookups, self.statement_key())
+        return Response(represented[0])
+
+    def statement_key(self) -> tuple | None:
+        """What the SQL of this view's prefetches depends on besides the rows' keys, for
+        a reader who is not signed in: the view alone (its queryset's prefetches are what
+        readers may see, the same on every request). None for a signed-in user, whose
+        prefetches are built per request (curation/statements.py)."""
+        if self.request.user.is_authenticated:
+            return None
+        return (type(self), "anonymous")
 
     def _objects_not_judged(self) -> bool:
         base = permissions.BasePermission.has_object_permission

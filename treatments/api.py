@@ -2,9 +2,7 @@
 
 from collections.abc import Iterable
 
-from django.db.models import Count, F, IntegerField, Prefetch, Q, Sum
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, Coalesce
+from django.db.models import Prefetch
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
@@ -15,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.views import APIView
 
 from curation.rest import KeysetPagination
+from curation.statements import template_rows
 from curation.viewsets import (
     ApiViewSetMixin,
     DraftWriteViewSet,
@@ -166,26 +165,42 @@ class TherapyEvidenceViewSet(RowListMixin, ReviewActionsMixin, DraftWriteViewSet
         one_level = not levels or (len(levels) == 1 and levels[0] in Level.values)
         if len(therapies) > 1 or not all([*therapies, *abnormalities]) or not one_level:
             return None  # left to the filter to judge (or refuse)
-        rows = PairCertainty.objects.public()
-        if therapies:
-            rows = rows.filter(therapy__slug=therapies[0])
-        if abnormalities:
-            rows = rows.filter(abnormality__slug__in=abnormalities)
-        else:
-            rows = rows.therapy_wide()
-        if levels:
-            at_or_better = [letter for letter in Level.values if letter <= levels[0]]
-            listed = sum(
-                Coalesce(Cast(KT(f"evidence_listed_by_level__{letter}"), IntegerField()), 0)
-                for letter in at_or_better
+        columns = (
+            ("evidence_listed_by_level",)
+            if levels
+            else (
+                "evidence_supporting",
+                "evidence_not_supporting",
+                "evidence_other",
+                "evidence_held",
             )
-            counts = rows.aggregate(
-                n=Sum(listed),
-                unknown=Count("pk", filter=Q(evidence_listed_by_level__isnull=True)),
-            )
-            return None if counts["unknown"] else counts["n"] or 0
-        listed = sum(F(f"evidence_{name}") for name in ("supporting", "not_supporting", "other"))
-        return rows.aggregate(n=Sum(listed + F("evidence_held")))["n"] or 0
+        )
+
+        def build(slugs):
+            rows = PairCertainty.objects.public()
+            if therapies:
+                rows = rows.filter(therapy__slug=slugs[0])
+            if abnormalities:
+                rows = rows.filter(abnormality__slug__in=slugs[len(therapies) :])
+            else:
+                rows = rows.therapy_wide()
+            return rows.order_by().values_list(*columns)
+
+        # One row per pair counted: the statement is compiled
+        # once per shape of the filters (curation/statements.py), the sum made here.
+        slugs = [*therapies, *abnormalities]
+        shape = ("stored_count", len(therapies), len(abnormalities), bool(levels))
+        rows = template_rows(shape, build, slugs, PairCertainty.objects.db)
+        if rows is None:
+            rows = build(slugs)
+        if not levels:
+            return sum(sum(row) for row in rows)
+        at_or_better = [letter for letter in Level.values if letter <= levels[0]]
+        if any(by_level is None for (by_level,) in rows):
+            return None  # a row stored before the levels were
+        return sum(
+            int(by_level.get(letter) or 0) for (by_level,) in rows for letter in at_or_better
+        )
 
     def get_queryset(self):
         user = self.request.user

@@ -1,0 +1,162 @@
+"""Statements compiled once and filled per call (curation/statements.py): the same rows
+as the queryset built each time, in one query, for every case they are kept for; and
+never kept where the SQL depends on more than the values (then the caller builds it)."""
+
+import datetime
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.db import connection
+
+from curation import statements
+from curation.models import Status
+from curation.statements import template_rows
+from findings.models import Finding
+from tests.factories import make_evidence, make_finding, make_therapy, rate
+from treatments.api import TherapyEvidenceViewSet
+from treatments.models import Therapy, TherapyEvidence
+
+pytestmark = pytest.mark.django_db
+
+READER = AnonymousUser()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_templates():
+    statements.forget_templates()
+    yield
+    statements.forget_templates()
+
+
+def _links(keys):
+    return (
+        TherapyEvidence.objects.linked_visible_to(READER)
+        .only("pk")
+        .filter(contradicts__in=keys)
+        .values_list("contradicts", "pk")
+    )
+
+
+def _therapies(slugs):
+    return Therapy.objects.published().filter(slug__in=slugs).values_list("slug", "updated_at")
+
+
+def _one(values):
+    return Therapy.objects.published().filter(slug=values[0], pk__gt=values[1]).values_list("pk")
+
+
+CASES = [
+    # (name, build, values from the data)
+    ("links of one key", _links, lambda d: [d["contradicted"].pk]),
+    ("links of many keys", _links, lambda d: [e.pk for e in d["evidence"]]),
+    ("links of keys with none", _links, lambda d: [d["plain"].pk, 10**9]),
+    ("slugs, a time converted", _therapies, lambda d: [t.slug for t in d["therapies"]]),
+    ("a slug missing", _therapies, lambda d: ["no-such-therapy"]),
+    ("text and a number", _one, lambda d: [d["therapies"][0].slug, 0]),
+    ("no values", lambda v: Therapy.objects.published().values_list("slug"), lambda d: []),
+]
+
+
+def _data() -> dict:
+    therapies = [make_therapy(slug=f"t{n}") for n in range(3)]
+    make_therapy(slug="draft", status=Status.DRAFT)
+    evidence = [make_evidence(therapy=therapies[n % 3]) for n in range(5)]
+    contradicted = evidence[0]
+    contradicted.contradicted_by.add(evidence[1], evidence[2])
+    hidden = make_evidence(therapy=therapies[0], status=Status.DRAFT)
+    contradicted.contradicted_by.add(hidden)  # a draft link a reader never sees
+    evidence[3].contradicted_by.add(evidence[4])
+    return {
+        "therapies": therapies,
+        "evidence": evidence,
+        "contradicted": contradicted,
+        "plain": evidence[4],
+    }
+
+
+@pytest.mark.parametrize("name,build,values", CASES, ids=[c[0] for c in CASES])
+def test_it_answers_what_the_queryset_answers_in_one_query(
+    name, build, values, django_assert_num_queries
+):
+    data = _data()
+    values = values(data)
+    expected = [tuple(row) for row in build(values)]
+    for _ in range(2):  # compiled on the first call, filled on the second
+        with django_assert_num_queries(1):
+            rows = template_rows(("test", name), build, values, connection.alias)
+        assert rows == expected
+    assert statements.kept(name)  # kept, by its key
+
+
+def test_the_values_of_a_later_call_are_its_own():
+    data = _data()
+    key = ("test", "slugs")
+    first, second = [data["therapies"][0].slug], [data["therapies"][2].slug]
+    assert template_rows(key, _therapies, first, connection.alias)[0][0] == first[0]
+    assert template_rows(key, _therapies, second, connection.alias)[0][0] == second[0]
+    # A different number of values is another statement.
+    both = template_rows(key, _therapies, [*first, *second], connection.alias)
+    assert sorted(slug for slug, _ in both) == sorted([*first, *second])
+    assert len([k for k in statements._TEMPLATES if "slugs" in k]) == 2
+
+
+def test_converted_columns_come_as_django_gives_them():
+    data = _data()
+    rows = template_rows(("test", "time"), _therapies, [data["therapies"][0].slug], "default")
+    assert isinstance(rows[0][1], datetime.datetime)
+    assert rows[0][1] == data["therapies"][0].updated_at
+
+
+NOT_KEPT = [
+    # A value rewritten into the SQL's parameter (a pattern): not the value itself.
+    ("a pattern", lambda v: Therapy.objects.filter(name__icontains=v[0]).values_list("pk")),
+    # A value the SQL does not take at all.
+    ("ignored", lambda v: Therapy.objects.values_list("pk")),
+    # The SQL chosen from the value.
+    (
+        "chosen",
+        lambda v: Therapy.objects.filter(slug=v[0]).values_list("pk")
+        if v[0].startswith("\x1f0")
+        else Therapy.objects.filter(name=v[0]).values_list("pk"),
+    ),
+]
+
+
+@pytest.mark.parametrize("name,build", NOT_KEPT, ids=[c[0] for c in NOT_KEPT])
+def test_a_statement_that_depends_on_more_than_its_values_is_not_kept(name, build):
+    make_therapy(slug="t", name="T")
+    assert template_rows(("test", name), build, ["t"], connection.alias) is None
+    assert template_rows(("test", name), build, ["t"], connection.alias) is None
+
+
+def test_values_of_other_types_are_not_kept():
+    build = lambda v: Therapy.objects.filter(created_at__date=v[0]).values_list("pk")  # noqa: E731
+    assert template_rows(("test", "date"), build, [datetime.date(2026, 1, 1)], "default") is None
+    build = lambda v: Therapy.objects.filter(pk__in=v).values_list("pk")  # noqa: E731
+    assert template_rows(("test", "bool"), build, [True], "default") is None
+
+
+def test_a_readers_evidence_list_reads_its_links_and_count_by_kept_statements(api_client):
+    """An anonymous reader's list: each link read and the stored count by a kept
+    statement, the same rows on the next request; a curator's built as before."""
+    data = _data()
+    finding = make_finding()
+    data["contradicted"].contradicting_findings.add(finding)
+    rate()  # the stored counts, as a publish leaves them
+    first = api_client.get("/api/v1/evidence/?page_size=3")
+    assert first.status_code == 200
+    kept = statements.kept(TherapyEvidenceViewSet)
+    assert {key[-1] for key in kept} == {"contradicted_by", "contradicting_findings"}
+    assert any("stored_count" in key for key in statements._TEMPLATES)
+    again = api_client.get("/api/v1/evidence/?page_size=3")
+    assert again.content == first.content
+    assert first.json()["count"] == TherapyEvidence.objects.published().count() == 5
+    for row in api_client.get("/api/v1/evidence/?page_size=10").json()["results"]:
+        item = TherapyEvidence.objects.get(pk=row["id"])
+        assert set(row["contradicted_by"]) == {
+            e.pk for e in item.contradicted_by.all() if e.status == Status.PUBLISHED
+        }
+        assert set(row["contradicting_findings"]) == {
+            f.pk for f in item.contradicting_findings.all() if f.status == Status.PUBLISHED
+        }
+    assert Finding.objects.published().count() == 1

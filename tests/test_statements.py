@@ -115,9 +115,11 @@ NOT_KEPT = [
     # The SQL chosen from the value.
     (
         "chosen",
-        lambda v: Therapy.objects.filter(slug=v[0]).values_list("pk")
-        if v[0].startswith("\x1f0")
-        else Therapy.objects.filter(name=v[0]).values_list("pk"),
+        lambda v: (
+            Therapy.objects.filter(slug=v[0]).values_list("pk")
+            if v[0].startswith("\x1f0")
+            else Therapy.objects.filter(name=v[0]).values_list("pk")
+        ),
     ),
 ]
 

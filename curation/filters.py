@@ -14,6 +14,7 @@ from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django_filters.constants import EMPTY_VALUES
 from django_filters.fields import BaseCSVField
+from django_filters.fields import ModelChoiceField as FilterModelChoiceField
 from django_filters.filters import QuerySetRequestMixin
 from django_filters.widgets import BaseCSVWidget
 
@@ -27,6 +28,7 @@ from curation.models import (
     content_of,
 )
 from curation.resources import api_kind_choices, api_resource_model
+from curation.statements import template_rows
 
 
 class IdFilter(django_filters.NumberFilter):
@@ -208,8 +210,84 @@ class FilterSet(django_filters.FilterSet):
         form_class = type(self).__dict__.get("_form_class")
         if form_class is None:
             form_class = super().get_form_class()
+            for name, field in form_class.base_fields.items():
+                if isinstance(field, KeptRecordsMixin):
+                    # Its records' statement, the same for every form of this class.
+                    field.statement_key = (type(self), name)
             type(self)._form_class = form_class
         return form_class
+
+
+def _loaded_attnames(queryset) -> list[str] | None:
+    """The columns a plain model queryset loads (``only``/``defer`` applied), in the
+    model's order as ``Model.from_db`` takes them; None for anything else."""
+    query = queryset.query
+    if query.select_related or query.annotations or query.extra or query.values_select:
+        return None
+    names, defer = query.deferred_loading
+    if any("__" in name for name in names):
+        return None
+    fields = queryset.model._meta.concrete_fields
+    if defer:
+        loaded = [f for f in fields if f.name not in names and f.attname not in names]
+    else:
+        loaded = [f for f in fields if f.primary_key or f.name in names or f.attname in names]
+    return [f.attname for f in loaded]
+
+
+class KeptRecordsMixin:
+    """A model choice field of a filter whose records (named by slug) are read by a
+    statement compiled once per FilterSet class and filter (curation/statements.py),
+    not built and compiled for each request: the same records, with the same columns
+    loaded, and the same errors. ``statement_key`` is set on the fields of a FilterSet's
+    form class (``FilterSet.get_form_class``); a field without it reads as Django does."""
+
+    statement_key = None
+
+    def _kept_records(self, values: list[str]) -> list | None:
+        if self.statement_key is None or not self.to_field_name or self.null_label is not None:
+            return None
+        queryset = self.queryset
+        names = _loaded_attnames(queryset)
+        if names is None:
+            return None
+        lookup = f"{self.to_field_name}__in"
+
+        def build(keys):
+            return queryset.filter(**{lookup: keys}).values_list(*names)
+
+        alias = queryset.db
+        rows = template_rows((*self.statement_key, "records"), build, values, alias)
+        if rows is None:
+            return None
+        return [queryset.model.from_db(alias, names, row) for row in rows]
+
+
+class KeptModelChoiceField(KeptRecordsMixin, FilterModelChoiceField):
+    def to_python(self, value):
+        if value in self.empty_values or not isinstance(value, str):
+            return super().to_python(value)
+        self.validate_no_null_characters(value)
+        records = self._kept_records([value])
+        if records is None:
+            return super().to_python(value)
+        if len(records) != 1:  # none: the slugs are unique
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return records[0]
+
+
+class SlugChoiceFilter(django_filters.ModelChoiceFilter):
+    """One record named by its slug (``?therapy=<slug>``), read by a kept statement."""
+
+    field_class = KeptModelChoiceField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("to_field_name", "slug")
+        super().__init__(*args, **kwargs)
 
 
 class SyncFilterSet(FilterSet):

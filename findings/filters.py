@@ -6,7 +6,14 @@ from django.db.models import Q
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from curation.filters import BooleanFilter, IdFilter, SortFilter, SyncFilterSet
+from curation.filters import (
+    BooleanFilter,
+    IdFilter,
+    KeptRecordsMixin,
+    SlugChoiceFilter,
+    SortFilter,
+    SyncFilterSet,
+)
 from curation.models import Status
 from findings.fulltext import narrowed
 from findings.models import (
@@ -34,14 +41,37 @@ class YearFilter(django_filters.NumberFilter):
     field_class = forms.IntegerField
 
 
-class SlugsField(django_filters.fields.ModelMultipleChoiceField):
+class SlugsField(KeptRecordsMixin, django_filters.fields.ModelMultipleChoiceField):
     """``?abnormality=`` (an empty choice, as a plain form can send) means no filter,
-    like every other empty parameter, rather than an unknown abnormality."""
+    like every other empty parameter, rather than an unknown abnormality. The records
+    named are read by a kept statement (``KeptRecordsMixin``)."""
 
     def clean(self, value):
         if isinstance(value, list | tuple):
             value = [item for item in value if item != ""]
         return super().clean(value)
+
+    def _check_values(self, value):
+        try:
+            values = sorted(frozenset(value))
+        except TypeError:
+            return super()._check_values(value)  # says why (invalid_list)
+        if not all(isinstance(item, str) for item in values):
+            return super()._check_values(value)
+        for item in values:
+            self.validate_no_null_characters(item)
+        records = self._kept_records(values)
+        if records is None:
+            return super()._check_values(value)
+        found = {str(getattr(record, self.to_field_name)) for record in records}
+        for item in values:
+            if item not in found:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": item},
+                )
+        return records
 
 
 @extend_schema_field(OpenApiTypes.STR)  # each value is a slug (the API schema)
@@ -230,9 +260,7 @@ class ClaimFilter(SyncFilterSet):
 
 
 class FindingFilter(ClaimFilter):
-    lab_test = django_filters.ModelChoiceFilter(
-        to_field_name="slug", queryset=LabTest.objects.published(), label="Lab test"
-    )
+    lab_test = SlugChoiceFilter(queryset=LabTest.objects.published(), label="Lab test")
     case_definition = django_filters.ChoiceFilter(
         choices=CaseDefinition.choices, label="Case definition"
     )

@@ -12,6 +12,8 @@ import curation.filters
 import findings.filters
 import treatments.filters
 from curation.filters import FilterSet
+from curation.models import Status
+from tests.factories import make_abnormality, make_lab_test, make_therapy
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +33,7 @@ def _filtersets() -> list[type[FilterSet]]:
 FILTERSETS = _filtersets()
 
 # Inputs of every kind: valid and invalid, repeated, empty; each filter gets each one.
-VALUES = ("1", "B", "published", "-updated", "2026-11-30T10:00:00Z", "x", "", "0")
+VALUES = ("1", "B", "published", "-updated", "2026-11-30T10:00:00Z", "x", "", "0", "hidden")
 
 
 def _queries(klass) -> list[QueryDict]:
@@ -41,7 +43,22 @@ def _queries(klass) -> list[QueryDict]:
     names = list(klass.base_filters)
     queries.append(QueryDict("&".join(f"{name}=1" for name in names)))
     queries.append(QueryDict("&".join(f"{name}=x&{name}=1" for name in names)))
+    queries.append(QueryDict("&".join(f"{name}=x&{name}=x" for name in names)))
+    queries.append(QueryDict("&".join(f"{name}=x&{name}=hidden" for name in names)))
+    queries.append(QueryDict("&".join(f"{name}=x%00" for name in names)))
     return queries
+
+
+@pytest.fixture(autouse=True)
+def _records():
+    """Records named by the inputs: "x" and "1" published, "hidden" a draft."""
+    for slug in ("x", "1"):
+        make_therapy(slug=slug)
+        make_abnormality(slug=slug)
+        make_lab_test(slug=slug)
+    make_therapy(slug="hidden", status=Status.DRAFT)
+    make_abnormality(slug="hidden", status=Status.DRAFT)
+    make_lab_test(slug="hidden", status=Status.DRAFT)
 
 
 def _judged(filterset) -> tuple:
@@ -67,6 +84,33 @@ def test_inputs_are_judged_as_django_filter_judges_them(klass, monkeypatch):
     theirs = [_judged(klass(query)) for query in _queries(klass)]
     assert ours == theirs
     assert any(j[0] == "valid" for j in ours) and any(j[0] == "invalid" for j in ours)
+
+
+@pytest.mark.parametrize(
+    "klass,name",
+    [
+        (treatments.filters.TherapyEvidenceFilter, "therapy"),
+        (treatments.filters.TherapyEvidenceFilter, "abnormality"),
+        (treatments.filters.TherapyFilter, "abnormality"),
+        (findings.filters.FindingFilter, "lab_test"),
+    ],
+)
+def test_records_named_by_slug_are_read_by_a_kept_statement(
+    klass, name, django_assert_num_queries
+):
+    from curation import statements
+
+    statements.forget_templates()
+    for query, expected in [(f"{name}=x", "valid"), (f"{name}=hidden", "invalid")]:
+        filterset = klass(QueryDict(query))
+        with django_assert_num_queries(1):
+            assert filterset.is_valid() is (expected == "valid")
+    assert statements.kept(klass), "the records' statement was not kept"
+    record = klass(QueryDict(f"{name}=x")).form
+    assert record.is_valid()
+    value = record.cleaned_data[name]
+    records = value if isinstance(value, list) else [value]
+    assert [r.slug for r in records] == ["x"] and all(r.pk for r in records)
 
 
 @pytest.mark.parametrize("klass", FILTERSETS, ids=lambda k: k.__name__)

@@ -5,7 +5,7 @@ from django import forms
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, Subquery, Value, When
 from django_filters.constants import EMPTY_VALUES
 
-from curation.filters import SortFilter, SyncFilterSet
+from curation.filters import SlugChoiceFilter, SortFilter, SyncFilterSet
 from curation.models import Status
 from findings.filters import MAX_QUERY_LENGTH, ClaimFilter, IdFilter, SlugsFilter
 from findings.fulltext import narrowed
@@ -202,9 +202,7 @@ class TherapyFilter(SyncFilterSet):
 
 
 class TherapyEvidenceFilter(ClaimFilter):
-    therapy = django_filters.ModelChoiceFilter(
-        to_field_name="slug", queryset=Therapy.objects.published(), label="Therapy"
-    )
+    therapy = SlugChoiceFilter(queryset=Therapy.objects.published(), label="Therapy")
     link_kind = django_filters.ChoiceFilter(
         choices=TherapyEvidence._meta.get_field("link_kind").choices
     )
@@ -215,9 +213,7 @@ class TherapyEvidenceFilter(ClaimFilter):
 
 
 class RegulatoryStatusFilter(SyncFilterSet):
-    therapy = django_filters.ModelChoiceFilter(
-        to_field_name="slug", queryset=Therapy.objects.published(), label="Therapy"
-    )
+    therapy = SlugChoiceFilter(queryset=Therapy.objects.published(), label="Therapy")
     regulatory_status = django_filters.ChoiceFilter(
         choices=RegulatoryStatusKind.choices, label="Regulatory status"
     )
@@ -362,9 +358,7 @@ class GapFilter(PairCertaintyFilter):
 
 
 class HarmFilter(SyncFilterSet):
-    therapy = django_filters.ModelChoiceFilter(
-        to_field_name="slug", queryset=Therapy.objects.published(), label="Therapy"
-    )
+    therapy = SlugChoiceFilter(queryset=Therapy.objects.published(), label="Therapy")
     kind = django_filters.ChoiceFilter(choices=HarmKind.choices, label="Kind of harm")
     severity = django_filters.ChoiceFilter(choices=Severity.choices, label="Severity")
     control_comparison = django_filters.ChoiceFilter(

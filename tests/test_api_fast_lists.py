@@ -5,7 +5,9 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import FieldDoesNotExist
 from django.utils import timezone
+from rest_framework import serializers
 
 from curation.models import Status
 from curation.rowlists import RowPlan, RowPlanError
@@ -192,6 +194,52 @@ def test_its_plan_produces_every_field_the_serializer_shows(view):
     assert [name for name, _ in plan.steps_of("citation").steps] == list(
         serializer.fields["citation"].fields
     )
+
+
+def _serializers_fields(serializer, model):
+    for field in serializer._readable_fields:
+        try:
+            model_field = model._meta.get_field(field.source)
+        except FieldDoesNotExist:  # a property: not a column
+            continue
+        if isinstance(field, serializers.Serializer):
+            yield from _serializers_fields(field, model_field.related_model)
+        elif not model_field.is_relation:
+            yield field, model_field
+
+
+SAMPLES = {
+    "CharField": ["", "x", "Natural killer", "«quoted»"],
+    "TextField": ["", "line\nbreak"],
+    "SlugField": ["a-slug"],
+    "IntegerField": [0, 7, -3],
+    "PositiveIntegerField": [0, 12],
+    "PositiveSmallIntegerField": [0, 12],
+    "BigIntegerField": [2**40],
+    "BigAutoField": [1, 2**40],
+    "AutoField": [1],
+    "BooleanField": [True, False],
+}
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_a_column_shown_as_stored_is_what_drf_shows(view):
+    """Where the plan passes a column's value through untouched (``_as_stored``), DRF's
+    own field shows every value that column can hold as that same value."""
+    from curation.rowlists import _as_stored
+
+    as_stored = 0
+    serializer = view.serializer_class()
+    for field, model_field in _serializers_fields(serializer, serializer.Meta.model):
+        if not _as_stored(field, model_field):
+            continue
+        as_stored += 1
+        values = [key for key, _ in model_field.choices] if model_field.choices else []
+        values += SAMPLES[model_field.get_internal_type()]
+        for value in values:
+            shown = field.to_representation(value)
+            assert shown == value and type(shown) is type(value), (field.field_name, value)
+    assert as_stored >= 20  # text, choices, numbers and booleans of a claim and its citation
 
 
 def test_it_refuses_a_serializer_it_cannot_read_from_columns():

@@ -95,9 +95,7 @@ def test_inputs_are_judged_as_django_filter_judges_them(klass, monkeypatch):
         (findings.filters.FindingFilter, "lab_test"),
     ],
 )
-def test_records_named_by_slug_are_read_by_a_kept_statement(
-    klass, name, django_assert_num_queries
-):
+def test_records_named_by_slug_are_read_by_a_kept_statement(klass, name, django_assert_num_queries):
     from curation import statements
 
     statements.forget_templates()

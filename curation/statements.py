@@ -55,6 +55,9 @@ def _markers(values: Sequence, round_: int) -> list | None:
 
 class _Template:
     def __init__(self, compiler, sql: str, params: tuple, slots: list[int | None]):
+        query = compiler.query
+        # A values() queryset's names, as Django's ValuesIterable gives them.
+        self.names = [*query.extra_select, *query.values_select, *query.annotation_select]
         self.compiler = compiler
         self.sql = sql
         self.params = params
@@ -108,19 +111,36 @@ class _Template:
         return rows
 
 
+def _kept(key: tuple, build, values: Sequence, alias: str) -> _Template | None:
+    key = (alias, len(values), frozenset(map(type, values)), *key)
+    try:
+        return _TEMPLATES[key]
+    except KeyError:
+        template = _Template.compile(build, values, alias)
+        with _LOCK:
+            _TEMPLATES[key] = template
+        return template
+
+
 def template_rows(
     key: tuple, build: Callable[..., QuerySet], values: Sequence, alias: str
 ) -> list[tuple] | None:
     """The rows of ``build(values)`` (a ``values_list()`` queryset), from the statement
     kept for ``key``; None where its SQL could not be kept (then build it yourself)."""
-    key = (alias, len(values), frozenset(map(type, values)), *key)
-    try:
-        template = _TEMPLATES[key]
-    except KeyError:
-        template = _Template.compile(build, values, alias)
-        with _LOCK:
-            _TEMPLATES[key] = template
+    template = _kept(key, build, values, alias)
     return None if template is None else template.rows(values, alias)
+
+
+def template_dicts(
+    key: tuple, build: Callable[..., QuerySet], values: Sequence, alias: str
+) -> list[dict] | None:
+    """The rows of ``build(values)`` (a ``values()`` queryset) as the dicts it gives,
+    from the statement kept for ``key``; None where its SQL could not be kept."""
+    template = _kept((*key, "dicts"), build, values, alias)
+    if template is None:
+        return None
+    names = template.names
+    return [dict(zip(names, row, strict=True)) for row in template.rows(values, alias)]
 
 
 def forget_templates() -> None:

@@ -10,7 +10,7 @@ from django.db import connection
 
 from curation import statements
 from curation.models import Status
-from curation.statements import template_rows
+from curation.statements import template_dicts, template_rows
 from findings.models import Finding
 from tests.factories import make_evidence, make_finding, make_therapy, rate
 from treatments.api import TherapyEvidenceViewSet
@@ -86,6 +86,19 @@ def test_it_answers_what_the_queryset_answers_in_one_query(
             rows = template_rows(("test", name), build, values, connection.alias)
         assert rows == expected
     assert statements.kept(name)  # kept, by its key
+
+
+def test_a_values_queryset_comes_as_its_dicts(django_assert_num_queries):
+    data = _data()
+    slugs = [t.slug for t in data["therapies"]]
+
+    def build(values):
+        return Therapy.objects.published().filter(slug__in=values).values("slug", "pk")
+
+    expected = list(build(slugs))
+    for _ in range(2):
+        with django_assert_num_queries(1):
+            assert template_dicts(("test", "dicts"), build, slugs, "default") == expected
 
 
 def test_the_values_of_a_later_call_are_its_own():

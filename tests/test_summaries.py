@@ -42,6 +42,27 @@ def test_each_therapy_gets_its_published_pairs_strongest_first(django_assert_num
     assert [r["abnormality_slug"] for r in summaries[other.pk]] == ["nk", None]
 
 
+def test_summaries_read_by_the_kept_statement_are_those_built_each_time(monkeypatch):
+    from curation import statements
+    from treatments import summaries as module
+
+    statements.forget_templates()
+    therapies = [factories.make_therapy() for _ in range(3)]
+    nk = factories.make_abnormality(slug="nk")
+    draft = factories.make_abnormality(slug="draft", status=Status.DRAFT)
+    for n, therapy in enumerate(therapies):
+        factories.make_evidence(therapy=therapy, abnormality=nk, level="BCD"[n])
+        factories.make_evidence(therapy=therapy, abnormality=draft, level="A")
+        factories.make_evidence(therapy=therapy, abnormality=None, level="E")
+    ids = [t.pk for t in therapies]
+    kept = [pair_summaries(ids), pair_summaries(ids[:1]), pair_summaries(ids)]
+    assert statements.kept("pair_summaries")
+    monkeypatch.setattr(module, "template_dicts", lambda *args: None)
+    built = [pair_summaries(ids), pair_summaries(ids[:1]), pair_summaries(ids)]
+    assert kept == built
+    assert [r["abnormality_slug"] for r in kept[0][ids[0]]] == ["nk", None]
+
+
 def test_a_therapy_without_published_evidence_gets_an_empty_list():
     therapy = factories.make_therapy()
 

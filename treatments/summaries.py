@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from curation.cache import public_cache_key, public_cache_version
+from curation.statements import template_dicts
 from treatments.counts import STORED, EvidenceCounts
 from treatments.models import PairCertainty
 
@@ -84,15 +85,21 @@ def pair_summaries(therapy_ids: Iterable[int]) -> dict[int, list[dict]]:
     missing = [pk for pk in ids if pk not in found]
     if missing:
         computed: dict[int, list[dict]] = {pk: [] for pk in missing}
-        rows = (
-            PairCertainty.objects.public()
-            .filter(therapy_id__in=missing)
-            # Counted evidence only: a pair of held or retracted items alone is no tie.
-            .exclude(evidence_best_level="")
-            .order_by()
-            .values(*SUMMARY_FIELDS)
-        )
-        for row in rows:
+
+        def build(therapies):
+            return (
+                PairCertainty.objects.public()
+                .filter(therapy_id__in=therapies)
+                # Counted evidence only: a pair of held or retracted items alone is no tie.
+                .exclude(evidence_best_level="")
+                .order_by()
+                .values(*SUMMARY_FIELDS)
+            )
+
+        # The same statement for every page of as many therapies: compiled once.
+        alias = PairCertainty.objects.db
+        rows = template_dicts(("pair_summaries",), build, missing, alias)
+        for row in build(missing) if rows is None else rows:
             computed[row["therapy_id"]].append(summary_row(row))
         for summary in computed.values():
             summary.sort(key=_strongest_first)

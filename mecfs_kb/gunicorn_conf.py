@@ -58,9 +58,13 @@ control_socket_disable = True
 # made the slowest requests (CPU p95 of a mix of lists at 100,000 items: 158-166 ms, 81-91
 # ms with them frozen). Frozen once the worker has loaded the app, and again after its
 # first requests have loaded what is imported and compiled lazily (URL patterns,
-# templates, serializers).
-FREEZE_AGAIN_AFTER = 200
-_frozen_again = False
+# templates, serializers): after 20 requests, which load most of it, and after 200, for
+# what the rarer requests load. Freezing at 200 alone left the first two hundred
+# requests to full collections over it: in process at 100k items on SQLite, a mix of
+# lists alternately run, therapies by abnormality CPU p95 98-116 ms with one freeze,
+# 84-88 ms with both (docs/performance.md).
+FREEZE_AGAIN_AFTER = (20, 200)
+_frozen_after: set[int] = set()
 
 
 # How long a thread may hold the GIL before the others get a turn: 1 ms instead of
@@ -78,8 +82,9 @@ def post_worker_init(worker):
 
 
 def post_request(worker, req, environ, resp):
-    global _frozen_again
-    if not _frozen_again and worker.nr >= FREEZE_AGAIN_AFTER:
-        _frozen_again = True
+    # gthread: another thread may have counted past the number before this hook runs.
+    due = [n for n in FREEZE_AGAIN_AFTER if n <= worker.nr and n not in _frozen_after]
+    if due:
+        _frozen_after.update(due)
         gc.collect()
         gc.freeze()

@@ -1,6 +1,6 @@
 """gunicorn's workers freeze what lives for their whole life out of the garbage
 collector's way (mecfs_kb/gunicorn_conf.py, issue 14): once the app is loaded, and
-once more after the first requests, never again. Their threads take turns at the GIL
+again after its 20th and 200th requests, never after. Their threads take turns at the GIL
 every millisecond."""
 
 from __future__ import annotations
@@ -14,9 +14,7 @@ import pytest
 from tests.test_security_proxy import gunicorn_conf
 
 
-def test_a_worker_freezes_after_loading_the_app_and_once_after_its_first_requests(
-    monkeypatch,
-):
+def test_a_worker_freezes_after_loading_the_app_and_after_its_first_requests(monkeypatch):
     calls: list[str] = []
     monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
     monkeypatch.setattr(gc, "collect", lambda *args: calls.append("collect") or 0)
@@ -28,17 +26,25 @@ def test_a_worker_freezes_after_loading_the_app_and_once_after_its_first_request
     assert calls == ["freeze"]
 
     request = environ = response = None
-    for worker.nr in range(1, 200):
+    for worker.nr in range(1, 20):
         config.post_request(worker, request, environ, response)
     assert calls == ["freeze"]
 
-    worker.nr = 200
+    worker.nr = 20
     config.post_request(worker, request, environ, response)
     assert calls == ["freeze", "collect", "freeze"]
 
-    for worker.nr in range(201, 1000):
+    for worker.nr in range(21, 200):
         config.post_request(worker, request, environ, response)
     assert calls == ["freeze", "collect", "freeze"]
+
+    worker.nr = 200
+    config.post_request(worker, request, environ, response)
+    assert calls == ["freeze", "collect", "freeze", "collect", "freeze"]
+
+    for worker.nr in range(201, 1000):
+        config.post_request(worker, request, environ, response)
+    assert calls == ["freeze", "collect", "freeze", "collect", "freeze"]
 
 
 def test_a_thread_that_misses_the_exact_count_still_freezes_once(monkeypatch):
@@ -46,10 +52,17 @@ def test_a_thread_that_misses_the_exact_count_still_freezes_once(monkeypatch):
     monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
     monkeypatch.setattr(gc, "collect", lambda *args: 0)
     config = gunicorn_conf(monkeypatch)
-    # gthread: other threads may have counted past 200 before this hook runs.
+    # gthread: other threads may have counted past 20 or 200 before this hook runs.
+    config.post_request(SimpleNamespace(nr=23), None, None, None)
+    config.post_request(SimpleNamespace(nr=24), None, None, None)
+    assert calls == ["freeze"]
     config.post_request(SimpleNamespace(nr=203), None, None, None)
     config.post_request(SimpleNamespace(nr=204), None, None, None)
-    assert calls == ["freeze"]
+    assert calls == ["freeze", "freeze"]
+    # A worker whose first hook runs past both counts freezes once for both.
+    fresh = gunicorn_conf(monkeypatch)
+    fresh.post_request(SimpleNamespace(nr=250), None, None, None)
+    assert calls == ["freeze", "freeze", "freeze"]
 
 
 @pytest.mark.parametrize(

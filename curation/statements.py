@@ -111,15 +111,26 @@ class _Template:
         return rows
 
 
+# Bounds on what is kept, whatever the requests: a statement per number of values up to
+# a page's largest (100), and so many statements in all (each a few kilobytes).
+MAX_VALUES = 100
+MAX_KEPT = 2000
+
+
 def _kept(key: tuple, build, values: Sequence, alias: str) -> _Template | None:
+    if len(values) > MAX_VALUES:
+        return None
     key = (alias, len(values), frozenset(map(type, values)), *key)
     try:
         return _TEMPLATES[key]
     except KeyError:
-        template = _Template.compile(build, values, alias)
-        with _LOCK:
-            _TEMPLATES[key] = template
-        return template
+        pass
+    if len(_TEMPLATES) >= MAX_KEPT:
+        return None
+    template = _Template.compile(build, values, alias)
+    with _LOCK:
+        _TEMPLATES[key] = template
+    return template
 
 
 def template_rows(

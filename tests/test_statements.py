@@ -175,3 +175,16 @@ def test_a_readers_evidence_list_reads_its_links_and_count_by_kept_statements(ap
             f.pk for f in item.contradicting_findings.all() if f.status == Status.PUBLISHED
         }
     assert Finding.objects.published().count() == 1
+
+
+def test_what_is_kept_is_bounded(monkeypatch, django_assert_num_queries):
+    """Past a page's number of values, or once so many statements are kept, the queryset
+    is built as before: no request can make the process keep statements without end."""
+    data = _data()
+    slugs = [t.slug for t in data["therapies"]]
+    many = [*slugs, *(f"missing-{n}" for n in range(statements.MAX_VALUES))]
+    assert template_rows(("test", "many"), _therapies, many, "default") is None
+    assert not statements.kept("many")
+    monkeypatch.setattr(statements, "MAX_KEPT", len(statements._TEMPLATES))
+    assert template_rows(("test", "full"), _therapies, slugs, "default") is None
+    assert not statements.kept("full")

@@ -27,6 +27,7 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections
 from django.db.models import QuerySet
 
@@ -73,7 +74,12 @@ class _Template:
         for marks in (first, second):
             queryset = build(list(marks))
             compiler = queryset.query.get_compiler(using=alias)
-            sql, params = compiler.as_sql()
+            try:
+                sql, params = compiler.as_sql()
+            except (EmptyResultSet, FullResultSet):
+                return None  # no statement at all (an empty IN): Django answers it
+            if compiler.has_extra_select:
+                return None  # columns added for the order: not the rows asked for
             compiled.append((compiler, sql, tuple(params)))
         (compiler, sql, params), (_, sql2, params2) = compiled
         if sql != sql2 or len(params) != len(params2):

@@ -144,6 +144,15 @@ def test_a_statement_that_depends_on_more_than_its_values_is_not_kept(name, buil
     assert template_rows(("test", name), build, ["t"], connection.alias) is None
 
 
+def test_no_statement_at_all_is_left_to_django(django_assert_num_queries):
+    """An empty IN compiles to no statement (Django answers with no rows, no query)."""
+    make_therapy()
+    build = lambda v: Therapy.objects.filter(pk__in=v[1:]).values_list("pk")  # noqa: E731
+    assert template_rows(("test", "empty in"), build, [1], "default") is None
+    with django_assert_num_queries(0):
+        assert list(build([1])) == []
+
+
 def test_values_of_other_types_are_not_kept():
     build = lambda v: Therapy.objects.filter(created_at__date=v[0]).values_list("pk")  # noqa: E731
     assert template_rows(("test", "date"), build, [datetime.date(2026, 1, 1)], "default") is None

@@ -186,8 +186,8 @@ class TherapyEvidenceViewSet(RowListMixin, ReviewActionsMixin, DraftWriteViewSet
                 rows = rows.therapy_wide()
             return rows.order_by().values_list(*columns)
 
-        # One row per pair counted: the statement is compiled
-        # once per shape of the filters (curation/statements.py), the sum made here.
+        # One row per pair counted, summed here; the statement compiled once per shape of
+        # the filters (curation/statements.py).
         slugs = [*therapies, *abnormalities]
         shape = ("stored_count", len(therapies), len(abnormalities), bool(levels))
         rows = template_rows(shape, build, slugs, PairCertainty.objects.db)

@@ -30,6 +30,7 @@ from typing import Any
 from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import connections
 from django.db.models import QuerySet
+from django.db.models.query import ModelIterable, get_related_populators
 
 _TEMPLATES: dict[tuple, _Template | None] = {}
 _LOCK = threading.Lock()
@@ -55,6 +56,8 @@ def _markers(values: Sequence, round_: int) -> list | None:
 
 
 class _Template:
+    records = False  # whether model instances can be made from its rows
+
     def __init__(self, compiler, sql: str, params: tuple, slots: list[int | None]):
         query = compiler.query
         # A values() queryset's names, as Django's ValuesIterable gives them.
@@ -73,6 +76,11 @@ class _Template:
         compiled = []
         for marks in (first, second):
             queryset = build(list(marks))
+            if queryset._prefetch_related_lookups or queryset._known_related_objects:
+                return None  # more than the statement's rows
+            records = queryset._iterable_class is ModelIterable and not (
+                queryset.query.annotation_select or queryset.query.extra_select
+            )
             compiler = queryset.query.get_compiler(using=alias)
             try:
                 sql, params = compiler.as_sql()
@@ -98,7 +106,9 @@ class _Template:
                 slots.append(index)
         if set(slots) - {None} != set(range(len(values))):
             return None  # a value the SQL does not take as it is
-        return cls(compiler, sql, params, slots)
+        template = cls(compiler, sql, params, slots)
+        template.records = records
+        return template
 
     def rows(self, values: Sequence, alias: str) -> list[tuple]:
         params = [
@@ -158,6 +168,32 @@ def template_dicts(
         return None
     names = template.names
     return [dict(zip(names, row, strict=True)) for row in template.rows(values, alias)]
+
+
+def template_records(
+    key: tuple, build: Callable[..., QuerySet], values: Sequence, alias: str
+) -> list | None:
+    """The model instances of ``build(values)`` (a model queryset, ``select_related``
+    parents included), as Django's ModelIterable makes them, from the statement kept for
+    ``key``; None where its SQL could not be kept or the queryset asks for more
+    (annotations, related objects known in advance, prefetches)."""
+    template = _kept((*key, "records"), build, values, alias)
+    if template is None or not template.records:
+        return None
+    compiler = template.compiler
+    klass_info, select = compiler.klass_info, compiler.select
+    model = klass_info["model"]
+    fields = klass_info["select_fields"]
+    start, end = fields[0], fields[-1] + 1
+    init_list = [column[0].target.attname for column in select[start:end]]
+    parents = get_related_populators(klass_info, select, alias)
+    records = []
+    for row in template.rows(values, alias):
+        record = model.from_db(alias, init_list, row[start:end])
+        for parent in parents:
+            parent.populate(row, record)
+        records.append(record)
+    return records
 
 
 def forget_templates() -> None:

@@ -197,3 +197,49 @@ def test_what_is_kept_is_bounded(monkeypatch, django_assert_num_queries):
     monkeypatch.setattr(statements, "MAX_KEPT", len(statements._TEMPLATES))
     assert template_rows(("test", "full"), _therapies, slugs, "default") is None
     assert not statements.kept("full")
+
+
+def test_records_come_with_their_parents_as_django_makes_them(django_assert_num_queries):
+    """Model instances from a kept statement (``template_records``): the same fields as
+    the queryset's, the ``select_related`` parent (or None) already there."""
+    from treatments.models import CertaintyOverride, PairCertainty
+
+    data = _data()
+    one, two, three = data["therapies"]
+    CertaintyOverride.objects.create(
+        therapy=one, certainty="low", reason="An editor's reason.", status=Status.PUBLISHED
+    )
+    rate()
+    ids = [one.pk, two.pk, three.pk]
+
+    def build(keys):
+        return (
+            PairCertainty.objects.therapy_wide()
+            .filter(therapy_id__in=keys)
+            .select_related("override")
+            .order_by("therapy_id")
+        )
+
+    expected = list(build(ids))
+    assert expected[0].override is not None and expected[1].override is None
+    for _ in range(2):
+        with django_assert_num_queries(1):
+            records = statements.template_records(("test", "ratings"), build, ids, "default")
+            overrides = [record.override for record in records]  # no query: already there
+        assert [r.pk for r in records] == [r.pk for r in expected]
+        for mine, theirs, override in zip(records, expected, overrides, strict=True):
+            fields = [f.attname for f in PairCertainty._meta.concrete_fields]
+            assert [getattr(mine, f) for f in fields] == [getattr(theirs, f) for f in fields]
+            assert override == theirs.override
+            if override is not None:
+                assert override.reason == theirs.override.reason
+            assert mine._state.db == "default" and not mine._state.adding
+
+
+def test_records_are_not_made_where_the_queryset_asks_for_more():
+    data = _data()
+    ids = [t.pk for t in data["therapies"]]
+    prefetching = lambda keys: Therapy.objects.filter(pk__in=keys).prefetch_related("harms")  # noqa: E731
+    assert statements.template_records(("test", "prefetch"), prefetching, ids, "default") is None
+    values = lambda keys: Therapy.objects.filter(pk__in=keys).values_list("pk")  # noqa: E731
+    assert statements.template_records(("test", "values"), values, ids, "default") is None

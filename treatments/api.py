@@ -13,7 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.views import APIView
 
 from curation.rest import KeysetPagination
-from curation.statements import template_rows
+from curation.statements import template_records, template_rows
 from curation.viewsets import (
     ApiViewSetMixin,
     DraftWriteViewSet,
@@ -58,11 +58,19 @@ def attach_ratings(therapies: Iterable[Therapy]) -> None:
     shown ``certainty`` and ``net_direction`` (treatments/summaries.py), and a pair's
     full rating (reasons, the ids it counts) is not part of a therapy's representation."""
     therapies = list(therapies)
-    ratings = (
-        PairCertainty.objects.therapy_wide()
-        .filter(therapy_id__in=[t.pk for t in therapies])
-        .select_related("override")
-    )
+
+    def build(ids):
+        return (
+            PairCertainty.objects.therapy_wide()
+            .filter(therapy_id__in=ids)
+            .select_related("override")
+        )
+
+    # The same statement for every page of as many therapies: compiled once.
+    ids = [t.pk for t in therapies]
+    ratings = template_records(("therapy_ratings",), build, ids, PairCertainty.objects.db)
+    if ratings is None:
+        ratings = build(ids)
     by_therapy = {r.therapy_id: r for r in ratings}
     for therapy in therapies:
         therapy.rating = by_therapy.get(therapy.pk)

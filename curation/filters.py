@@ -194,27 +194,40 @@ class FilterSet(django_filters.FilterSet):
             self.filters[name] = filter_
 
     @classmethod
-    def _shares_filters(cls) -> bool:
-        """Whether filters and form class may be the class's (no callable queryset)."""
-        shared = cls.__dict__.get("_shared")
-        if shared is None:
-            shared = cls._shared = not any(
-                isinstance(f, QuerySetRequestMixin) and callable(f.queryset)
-                for f in cls.base_filters.values()
-            )
+    def _shared(cls) -> dict:
+        """What is made once for the class's filters as they are now: whether they may
+        be shared (no callable queryset), and the form class once built. Made again
+        whenever the class's filters change (a filter added or replaced)."""
+        filters = tuple(cls.base_filters.items())
+        shared = cls.__dict__.get("_shared_state")
+        if shared is None or shared["filters"] != filters:
+            shared = cls._shared_state = {
+                "filters": filters,
+                "shares": not any(
+                    isinstance(f, QuerySetRequestMixin) and callable(f.queryset) for _, f in filters
+                ),
+                "form_class": None,
+            }
         return shared
 
+    @classmethod
+    def _shares_filters(cls) -> bool:
+        """Whether filters and form class may be the class's (no callable queryset)."""
+        return cls._shared()["shares"]
+
     def get_form_class(self):
-        if not self._shares_filters():
+        shared = self._shared()
+        if not shared["shares"]:
             return super().get_form_class()
-        form_class = type(self).__dict__.get("_form_class")
+        form_class = shared["form_class"]
         if form_class is None:
             form_class = super().get_form_class()
             for name, field in form_class.base_fields.items():
                 if isinstance(field, KeptRecordsMixin):
-                    # Its records' statement, the same for every form of this class.
-                    field.statement_key = (type(self), name)
-            type(self)._form_class = form_class
+                    # Its records' statement, the same for every form of this class
+                    # while the filter is the same.
+                    field.statement_key = (type(self), name, self.base_filters[name])
+            shared["form_class"] = form_class
         return form_class
 
 

@@ -163,3 +163,24 @@ def test_a_filter_whose_choices_depend_on_the_request_is_built_per_filterset():
     assert not PerRequest._shares_filters()
     one, two = PerRequest(QueryDict("")), PerRequest(QueryDict(""))
     assert type(one.form) is not type(two.form)  # django-filter's own way
+
+
+def test_a_filter_added_to_the_class_or_taken_away_is_in_the_next_form(monkeypatch):
+    """The form class made once follows the class's filters: a filter added (as a test
+    or a plugin may) is in the next FilterSet's form, and gone from it once removed."""
+    import django_filters
+
+    klass = treatments.filters.TherapyFilter
+    assert "added_later" not in klass(QueryDict("")).form.fields
+    with monkeypatch.context() as patch:
+        patch.setitem(
+            klass.base_filters,
+            "added_later",
+            django_filters.CharFilter(method=lambda queryset, name, value: queryset),
+        )
+        filterset = klass(QueryDict("added_later=1"))
+        assert "added_later" in filterset.form.fields
+        assert filterset.is_valid() and filterset.qs is not None
+    filterset = klass(QueryDict("added_later=1"))
+    assert "added_later" not in filterset.form.fields
+    assert filterset.is_valid() and filterset.qs is not None  # no KeyError: it is gone

@@ -28,7 +28,7 @@ from curation.models import (
     content_of,
 )
 from curation.resources import api_kind_choices, api_resource_model
-from curation.statements import template_rows
+from curation.statements import template_records
 
 
 class IdFilter(django_filters.NumberFilter):
@@ -216,9 +216,9 @@ class FilterSet(django_filters.FilterSet):
         return cls._shared()["shares"]
 
     def get_form_class(self):
-        shared = self._shared()
-        if not shared["shares"]:
+        if not self._shares_filters():
             return super().get_form_class()
+        shared = self._shared()
         form_class = shared["form_class"]
         if form_class is None:
             form_class = super().get_form_class()
@@ -229,23 +229,6 @@ class FilterSet(django_filters.FilterSet):
                     field.statement_key = (type(self), name, self.base_filters[name])
             shared["form_class"] = form_class
         return form_class
-
-
-def _loaded_attnames(queryset) -> list[str] | None:
-    """The columns a plain model queryset loads (``only``/``defer`` applied), in the
-    model's order as ``Model.from_db`` takes them; None for anything else."""
-    query = queryset.query
-    if query.select_related or query.annotations or query.extra or query.values_select:
-        return None
-    names, defer = query.deferred_loading
-    if any("__" in name for name in names):
-        return None
-    fields = queryset.model._meta.concrete_fields
-    if defer:
-        loaded = [f for f in fields if f.name not in names and f.attname not in names]
-    else:
-        loaded = [f for f in fields if f.primary_key or f.name in names or f.attname in names]
-    return [f.attname for f in loaded]
 
 
 class KeptRecordsMixin:
@@ -260,20 +243,10 @@ class KeptRecordsMixin:
     def _kept_records(self, values: list[str]) -> list | None:
         if self.statement_key is None or not self.to_field_name or self.null_label is not None:
             return None
-        queryset = self.queryset
-        names = _loaded_attnames(queryset)
-        if names is None:
-            return None
-        lookup = f"{self.to_field_name}__in"
-
-        def build(keys):
-            return queryset.filter(**{lookup: keys}).values_list(*names)
-
-        alias = queryset.db
-        rows = template_rows((*self.statement_key, "records"), build, values, alias)
-        if rows is None:
-            return None
-        return [queryset.model.from_db(alias, names, row) for row in rows]
+        queryset, lookup = self.queryset, f"{self.to_field_name}__in"
+        return template_records(
+            self.statement_key, lambda keys: queryset.filter(**{lookup: keys}), values, queryset.db
+        )
 
 
 class KeptModelChoiceField(KeptRecordsMixin, FilterModelChoiceField):

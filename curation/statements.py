@@ -56,9 +56,7 @@ def _markers(values: Sequence, round_: int) -> list | None:
 
 
 class _Template:
-    records = False  # whether model instances can be made from its rows
-
-    def __init__(self, compiler, sql: str, params: tuple, slots: list[int | None]):
+    def __init__(self, compiler, sql: str, params: tuple, slots: list[int | None], records: bool):
         query = compiler.query
         # A values() queryset's names, as Django's ValuesIterable gives them.
         self.names = [*query.extra_select, *query.values_select, *query.annotation_select]
@@ -67,6 +65,15 @@ class _Template:
         self.params = params
         self.slots = slots  # per parameter: the index of the value it takes, or None
         self.fields = [column[0] for column in compiler.select[: compiler.col_count]]
+        # Whether model instances can be made from its rows, and how (ModelIterable's way).
+        self.records = records
+        if records:
+            klass_info, select = compiler.klass_info, compiler.select
+            fields = klass_info["select_fields"]
+            self.model = klass_info["model"]
+            self.own = slice(fields[0], fields[-1] + 1)
+            self.init_list = [column[0].target.attname for column in select[self.own]]
+            self.parents = get_related_populators(klass_info, select, compiler.using)
 
     @classmethod
     def compile(cls, build: Callable[..., QuerySet], values: Sequence, alias: str):
@@ -106,9 +113,7 @@ class _Template:
                 slots.append(index)
         if set(slots) - {None} != set(range(len(values))):
             return None  # a value the SQL does not take as it is
-        template = cls(compiler, sql, params, slots)
-        template.records = records
-        return template
+        return cls(compiler, sql, params, slots, records)
 
     def rows(self, values: Sequence, alias: str) -> list[tuple]:
         params = [
@@ -180,17 +185,10 @@ def template_records(
     template = _kept((*key, "records"), build, values, alias)
     if template is None or not template.records:
         return None
-    compiler = template.compiler
-    klass_info, select = compiler.klass_info, compiler.select
-    model = klass_info["model"]
-    fields = klass_info["select_fields"]
-    start, end = fields[0], fields[-1] + 1
-    init_list = [column[0].target.attname for column in select[start:end]]
-    parents = get_related_populators(klass_info, select, alias)
     records = []
     for row in template.rows(values, alias):
-        record = model.from_db(alias, init_list, row[start:end])
-        for parent in parents:
+        record = template.model.from_db(alias, template.init_list, row[template.own])
+        for parent in template.parents:
             parent.populate(row, record)
         records.append(record)
     return records
@@ -203,5 +201,6 @@ def forget_templates() -> None:
 
 
 def kept(key_part: Any) -> list[tuple]:
-    """The keys kept whose parts include ``key_part`` (for the tests)."""
-    return [key for key in _TEMPLATES if key_part in key]
+    """The keys of the statements kept whose parts include ``key_part`` (for the tests;
+    a key tried and refused, whose statement is None, is not one)."""
+    return [key for key, template in _TEMPLATES.items() if template and key_part in key]

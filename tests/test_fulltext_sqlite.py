@@ -16,6 +16,7 @@ from curation.services import record_retract
 from findings import fulltext
 from findings.models import Abnormality, Finding, Source
 from tests import factories
+from treatments import search as search_module
 from treatments.models import Therapy, TherapyEvidence
 from treatments.search import SEARCH_FIELDS, matching, search
 
@@ -130,8 +131,9 @@ def _found(q: str) -> dict:
 
 def _results(q: str) -> list:
     r = search(q)
+    flags = ("contradicted", "contradicted_by_finding")
     return [
-        [x.pk for x in group]
+        [(x.pk, *(getattr(x, flag, None) for flag in flags)) for x in group]
         for group in (
             r.abnormalities,
             r.therapies,
@@ -164,11 +166,19 @@ def _api_bodies(client, q: str) -> list[tuple[int, bytes]]:
 
 
 # How many candidates make a word common (findings/fulltext.py ``common``): 1, every
-# word the index finds is common here, and the search walks the order index; the
-# default, none is, and the candidates drive.
-@pytest.mark.parametrize("common", [1, fulltext.COMMON])
-def test_the_search_finds_with_the_index_what_the_scan_found(generated, monkeypatch, common):
+# word the index finds is common here, and the search walks the list (treatments/search.py
+# ``_walked_keys``), as far as WALK_ROWS rows: the default, past every row here, or 3,
+# so that a walk mostly ends short of its matches and the order index is walked with the
+# candidates instead; the default, no word is common, and the candidates drive.
+WALKS = [(1, search_module.WALK_ROWS), (1, 3), (fulltext.COMMON, search_module.WALK_ROWS)]
+
+
+@pytest.mark.parametrize("common, walk_rows", WALKS)
+def test_the_search_finds_with_the_index_what_the_scan_found(
+    generated, monkeypatch, common, walk_rows
+):
     monkeypatch.setattr(fulltext, "COMMON", common)
+    monkeypatch.setattr(search_module, "WALK_ROWS", walk_rows)
     with_index = {q: (_found(q), _results(q)) for q in QUERIES}
     _without_index(monkeypatch)
     without = {q: (_found(q), _results(q)) for q in QUERIES}
@@ -194,9 +204,10 @@ def test_no_query_is_a_server_error(generated, client, api_client):
             assert _get(api_client, path, {"q": q}).status_code in (200, 400), (path, q)
 
 
-@pytest.mark.parametrize("common", [1, fulltext.COMMON])
-def test_with_the_seed_the_index_changes_no_result(monkeypatch, common):
+@pytest.mark.parametrize("common, walk_rows", WALKS)
+def test_with_the_seed_the_index_changes_no_result(monkeypatch, common, walk_rows):
     monkeypatch.setattr(fulltext, "COMMON", common)
+    monkeypatch.setattr(search_module, "WALK_ROWS", walk_rows)
     call_command("load_seed", verbosity=0)
     call_command("load_literature", verbosity=0)
     factories.gather_statistics()
@@ -315,3 +326,51 @@ def test_the_search_makes_as_many_queries_with_the_index(django_assert_num_queri
         search("interleukin rose")
     with django_assert_num_queries(7):
         search("il 6")  # no word the index can look up: no count
+
+
+@only_sqlite
+def test_a_common_word_walks_the_list_and_reads_only_the_matches(
+    django_assert_num_queries, monkeypatch
+):
+    monkeypatch.setattr(fulltext, "COMMON", 1)
+    for n in range(3):
+        factories.make_finding(statement=f"Interleukin {n} rose.")
+        factories.make_evidence(statement=f"Interleukin {n} fell.", status=Status.RETRACTED)
+    # For a common word each claim query is the walk (keys) and then the rows by key; a
+    # walk that matches nothing reads no rows (published evidence, retracted findings).
+    # The counts, and one query per other kind, as before.
+    with django_assert_num_queries(2 + 3 + 2 + 1 + 1 + 2):
+        results = search("interleukin")
+    assert len(results.findings) == 3 and len(results.retracted_evidence) == 3
+
+
+@only_sqlite
+@pytest.mark.parametrize("walk_rows", [1, 2, 3, 4, 5, 6, 1000])
+def test_a_walk_finds_the_first_matches_in_the_lists_order_or_gives_way(monkeypatch, walk_rows):
+    monkeypatch.setattr(search_module, "WALK_ROWS", walk_rows)
+    # The list's order: level, then the newest source first, then id.
+    texts = ["Perforin fell.", "No match.", "PERFORINS rose.", "perforinx", "perforin"]
+    levels = ["A", "A", "B", "C", "C"]
+    rows = [
+        factories.make_finding(statement=text, level=level)
+        for text, level in zip(texts, levels, strict=True)
+    ]
+    listed = Finding.objects.published()
+    matches = [rows[0].pk, rows[2].pk, rows[4].pk]  # whole words, plurals, any case
+
+    def walked(n):
+        return search_module._walked_keys(listed, "perforin", n)
+
+    # The first n matches, once the walk meets the n-th within WALK_ROWS rows.
+    for n in (1, 2, 3):
+        position = [1, 3, 5][n - 1]  # the n-th match's place in the list
+        assert walked(n) == (matches[:n] if position <= walk_rows else None)
+    # Fewer matches than asked for: all of them, once the walk read the whole list (it
+    # has 5 rows); a walk stopped by WALK_ROWS before the end gives way (None).
+    assert walked(25) == (matches if walk_rows > 5 else None)
+    # Every word must match, in any of the fields.
+    rows[2].plain_summary = "about granzyme"
+    rows[2].save()
+    assert search_module._walked_keys(listed, "granzyme perforins", 25) == (
+        [rows[2].pk] if walk_rows > 5 else None
+    )

@@ -296,8 +296,42 @@ def _claims(
         rows = model.objects.linked_visible_to(reader)
     else:
         rows = model.objects.listed_visible_to(reader)
+    if walk and (keys := _walked_keys(rows, q, n)) is not None:
+        if not keys:
+            return []
+        found = rows.filter(pk__in=keys).select_related(*related)
+        return list(found if retracted else _flagged(found))
     found = matching(rows, q, drive=not walk).select_related(*related)
     return list(page_rows(found if retracted else _flagged(found), 0, n))
+
+
+# How far down its list a common word's first matches are looked for row by row
+# (``_walked_keys``) before the candidates are read instead.
+WALK_ROWS = 1000
+
+
+def _walked_keys(rows: QuerySet, q: str, n: int) -> list | None:
+    """The keys of the first ``n`` rows of ``rows``, in its order, that match ``q``, or
+    None when its first WALK_ROWS rows hold fewer than ``n`` matches and it has more.
+
+    For a common word on SQLite: the rows are read in the list's order, a few at a time,
+    and each is tested here with the expressions ``matching`` gives SQLite (the same
+    patterns, as SQLite's REGEXP applies them: a match anywhere in the field, case
+    ignored), stopping at the n-th match. Reading the candidates of a word in 40 % of
+    100,000 claims took about 20 ms per query; the first 25 matches, walked, under 1 ms.
+    A word found as a part of other words everywhere and as a whole word almost nowhere
+    would walk the whole list: past WALK_ROWS rows the candidates decide, as before."""
+    fields = SEARCH_FIELDS[rows.model]
+    patterns = [re.compile("(?i)" + _whole_word(word)) for word in query_words(q)]
+    keys: list = []
+    walked = 0
+    for pk, *texts in rows.values_list("pk", *fields)[:WALK_ROWS].iterator(chunk_size=n):
+        walked += 1
+        if all(any(text is not None and p.search(text) for text in texts) for p in patterns):
+            keys.append(pk)
+            if len(keys) == n:
+                return keys
+    return keys if walked < WALK_ROWS else None
 
 
 def search(q: str) -> SearchResults:

@@ -23,13 +23,18 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
+from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model, Prefetch, QuerySet
 from django.db.models.query import BaseIterable, ModelIterable
-from rest_framework import serializers
+from django.utils import timezone
+from rest_framework import ISO_8601, serializers
 from rest_framework.relations import ManyRelatedField, PrimaryKeyRelatedField, SlugRelatedField
+from rest_framework.settings import api_settings
 
 from curation.statements import template_rows
 
@@ -133,6 +138,8 @@ class RowPlan:
         column = self._column(model_field.attname)
         if _as_stored(field, model_field):
             return lambda row: row[column]
+        if _iso_datetime(field):
+            return _datetime_step(field, column)
         represent = field.to_representation
         return lambda row: None if (value := row[column]) is None else represent(value)
 
@@ -190,7 +197,12 @@ class RowPlan:
             linked = self._linked_ids(name, pks, prefetches, statement)
             for row in rows:
                 row[key] = linked.get(row["pk"], [])
-        return [self.represent_one(row) for row in rows]
+        # The time zone DRF's DateTimeField shows times in, asked once for the page.
+        shown_in = _SHOWN_IN.set(timezone.get_current_timezone() if settings.USE_TZ else None)
+        try:
+            return [self.represent_one(row) for row in rows]
+        finally:
+            _SHOWN_IN.reset(shown_in)
 
     def _linked_ids(
         self, name: str, pks: list, prefetches: Iterable[Any], statement: tuple | None = None
@@ -263,6 +275,46 @@ def _as_stored(field, model_field) -> bool:
         shown = field.choice_strings_to_values
         return all(isinstance(key, str) and value == key for key, value in shown.items())
     return True
+
+
+# The time zone of the page being represented (``RowPlan.represent``): DRF asks Django's
+# current time zone for each value, a tenth of a page's representing.
+_SHOWN_IN: ContextVar = ContextVar("shown_in", default=None)
+
+
+def _iso_datetime(field) -> bool:
+    """Whether ``field`` is DRF's DateTimeField as DRF shows it: ISO 8601 text in the
+    current time zone (no format, time zone or method of its own)."""
+    if not isinstance(field, serializers.DateTimeField) or hasattr(field, "timezone"):
+        return False
+    klass = type(field)
+    own = ("to_representation", "enforce_timezone", "default_timezone")
+    if any(getattr(klass, name) is not getattr(serializers.DateTimeField, name) for name in own):
+        return False
+    shown_as = getattr(field, "format", api_settings.DATETIME_FORMAT)
+    return isinstance(shown_as, str) and shown_as.lower() == ISO_8601
+
+
+def _datetime_step(field, column: str) -> Callable[[dict], Any]:
+    """A time shown as DRF's DateTimeField shows it (``_iso_datetime``), with the page's
+    time zone asked once; anything else (no time zone for the page, a time without one,
+    a time out of range) through DRF's own field."""
+    represent = field.to_representation
+
+    def step(row: dict) -> Any:
+        value = row[column]
+        if value is None:
+            return None
+        shown_in = _SHOWN_IN.get()
+        if shown_in is None or type(value) is not datetime or value.tzinfo is None:
+            return represent(value)
+        try:
+            text = value.astimezone(shown_in).isoformat()
+        except OverflowError:
+            return represent(value)
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+    return step
 
 
 def _raw(column: str) -> Callable[[dict], Any]:

@@ -1,6 +1,7 @@
 """The evidence and findings lists represented from values() rows (curation/rowlists.py)
 answer byte for byte what DRF's serializers answered, headers included."""
 
+import contextlib
 import datetime
 from decimal import Decimal
 
@@ -240,6 +241,57 @@ def test_a_column_shown_as_stored_is_what_drf_shows(view):
             shown = field.to_representation(value)
             assert shown == value and type(shown) is type(value), (field.field_name, value)
     assert as_stored >= 20  # text, choices, numbers and booleans of a claim and its citation
+
+
+TIMES = [
+    datetime.datetime(2026, 12, 1, 9, 47, tzinfo=datetime.UTC),
+    datetime.datetime(2026, 12, 1, 9, 47, 3, 120, tzinfo=datetime.UTC),
+    datetime.datetime(
+        2026, 6, 30, 23, 59, 59, tzinfo=datetime.timezone(datetime.timedelta(hours=2))
+    ),
+    datetime.datetime(2026, 3, 29, 1, 30, tzinfo=datetime.UTC),  # a summer-time change in London
+    datetime.datetime(1, 1, 1, 0, 0, tzinfo=datetime.UTC),  # out of range east of UTC
+    datetime.datetime(9999, 12, 31, 23, 59, tzinfo=datetime.UTC),  # and west of it
+    datetime.datetime(2026, 12, 1, 9, 47),  # no time zone: DRF's way
+    "2026-12-01T09:47:00Z",  # text: DRF's way
+]
+
+
+@pytest.mark.parametrize("view", VIEWS)
+@pytest.mark.parametrize("zone", [None, "UTC", "Europe/London", "America/New_York", "Asia/Kolkata"])
+@pytest.mark.parametrize("use_tz", [True, False])
+def test_a_time_is_shown_as_drf_shows_it(view, zone, use_tz, settings, monkeypatch):
+    """The plan shows a time itself (``_datetime_step``, the page's time zone asked once)
+    exactly as DRF's DateTimeField does, in whatever time zone is current, or raises what
+    DRF raises."""
+    settings.USE_TZ = use_tz
+    plan = view.row_plan()
+    links = {key: [] for key, _ in plan.links}
+    monkeypatch.setattr(plan, "links", [])  # read by a query: here, none
+    serializer = view.serializer_class()
+    fields = [
+        (field, model_field)
+        for field, model_field in _serializers_fields(serializer, serializer.Meta.model)
+        if model_field.get_internal_type() == "DateTimeField"
+    ]
+    assert {field.field_name for field, _ in fields} >= {"created_at", "updated_at"}
+    steps = dict(plan.steps)
+    with timezone.override(zone) if zone else contextlib.nullcontext():
+        for field, model_field in fields:
+            if field.field_name not in steps:
+                continue  # a parent's time: the same step, tested through its own plan
+            for value in TIMES:
+                rows = [
+                    {**dict.fromkeys(plan.columns), **links, model_field.attname: value, "pk": 1}
+                ]
+                try:
+                    expected = field.to_representation(value)
+                except Exception as error:
+                    with pytest.raises(type(error)):
+                        plan.represent(rows)
+                    continue
+                shown = plan.represent(rows)[0][field.field_name]
+                assert shown == expected, (field.field_name, zone, value)
 
 
 def test_it_refuses_a_serializer_it_cannot_read_from_columns():

@@ -168,10 +168,10 @@ class FilterSet(django_filters.FilterSet):
     from them: about a tenth of an API list's CPU, every request (issue 14). Here each
     filter is a shallow copy (its own ``model``, ``parent`` and method bound to it; the
     rest is the class's, never changed by filtering) and the Form class is built the
-    first time and kept: its fields are templates, which each form deep-copies as Django
-    forms do, so no request shares a field it validates with. A FilterSet with a filter
-    whose choices depend on the request (a callable ``queryset``) is built as
-    django-filter builds it."""
+    first time and kept: its fields are templates, of which each form gets copies of its
+    own (``_FieldTemplates``), so no request shares a field or widget it validates with.
+    A FilterSet with a filter whose choices depend on the request (a callable
+    ``queryset``) is built as django-filter builds it."""
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
         if not self._shares_filters():
@@ -222,6 +222,7 @@ class FilterSet(django_filters.FilterSet):
         form_class = shared["form_class"]
         if form_class is None:
             form_class = super().get_form_class()
+            form_class.base_fields = _FieldTemplates(form_class.base_fields)
             for name, field in form_class.base_fields.items():
                 if isinstance(field, KeptRecordsMixin):
                     # Its records' statement, the same for every form of this class
@@ -229,6 +230,27 @@ class FilterSet(django_filters.FilterSet):
                     field.statement_key = (type(self), name, self.base_filters[name])
             shared["form_class"] = form_class
         return form_class
+
+
+class _FieldTemplates(dict):
+    """The fields of a FilterSet's kept form class. Django deep-copies every field of a
+    form class for each form (each one's widget, choices, queryset and messages, a
+    twentieth of an API list's CPU); here each form gets its own copy of each field and
+    of its widget, whatever a form sets on them (``field.choices``, ``field.queryset``,
+    ``widget.choices``) staying its own, and shares what validating and rendering only
+    read (the choices themselves, validators, messages, attributes)."""
+
+    def __deepcopy__(self, memo) -> dict:
+        fields = {}
+        for name, template in self.items():
+            field = copy.copy(template)
+            field.widget = copy.copy(template.widget)
+            if isinstance(template, forms.ModelChoiceField):
+                # A queryset of its own (no rows read by one form kept for the next),
+                # and its widget's choices read through it: as Django's deep copy does.
+                field.queryset = template.queryset
+            fields[name] = field
+        return fields
 
 
 class KeptRecordsMixin:

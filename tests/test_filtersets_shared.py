@@ -6,6 +6,7 @@ the same cleaned values, the same SQL)."""
 import itertools
 
 import pytest
+from django import forms
 from django.http import QueryDict
 
 import curation.filters
@@ -129,8 +130,37 @@ def test_each_filterset_has_filters_of_its_own(klass):
 def test_the_form_class_is_built_once_and_each_form_has_fields_of_its_own(klass):
     one, two = klass(QueryDict("")), klass(QueryDict(""))
     assert type(one.form) is type(two.form)
+    templates = type(one.form).base_fields
     for name in klass.base_filters:
-        assert one.form.fields[name] is not two.form.fields[name]
+        mine, yours, template = one.form.fields[name], two.form.fields[name], templates[name]
+        assert len({id(mine), id(yours), id(template)}) == 3
+        assert len({id(mine.widget), id(yours.widget), id(template.widget)}) == 3
+        if isinstance(template, forms.ModelChoiceField):
+            # A queryset of its own, and the widget's choices read through it.
+            assert mine.queryset is not template.queryset
+            assert mine.queryset is not yours.queryset
+            assert mine.widget.choices.field is mine
+        # What one form sets on its field or widget stays in that form.
+        if isinstance(template, forms.ChoiceField) and not hasattr(template, "queryset"):
+            mine.choices = [("only", "only")]
+            assert list(yours.choices) != [("only", "only")]
+            assert list(template.choices) != [("only", "only")]
+            assert list(yours.widget.choices) != [("only", "only")]
+        mine.required = not template.required
+        mine.widget.is_localized = True
+        assert yours.required == template.required
+        assert not yours.widget.is_localized and not template.widget.is_localized
+
+
+@pytest.mark.parametrize("klass", FILTERSETS, ids=lambda k: k.__name__)
+def test_forms_render_as_django_filters_forms_render(klass, monkeypatch):
+    """The HTML of every bound form (its fields, choices and errors) is the same as
+    django-filter's own form gives for the same input."""
+    queries = _queries(klass)[::7]
+    ours = [str(klass(query).form) for query in queries]
+    monkeypatch.setattr(klass, "_shares_filters", classmethod(lambda cls: False))
+    theirs = [str(klass(query).form) for query in queries]
+    assert ours == theirs
 
 
 def test_a_method_filter_runs_on_the_filterset_that_was_asked(monkeypatch):

@@ -165,10 +165,16 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql") and not envbool("PG_JIT
 # connection once it has run there more than PG_PREPARE_THRESHOLD times, and PostgreSQL
 # then reuses its plan. Empty turns them off: for a pooler that cannot keep them (PgBouncer in
 # transaction mode before 1.21, or without max_prepared_statements: docs/deploy.md).
-PG_PREPARE_THRESHOLD = os.environ.get("PG_PREPARE_THRESHOLD", "5").strip()
-if DATABASES["default"]["ENGINE"].endswith("postgresql") and PG_PREPARE_THRESHOLD:
+PG_PREPARE_THRESHOLD = (
+    None
+    if not os.environ.get("PG_PREPARE_THRESHOLD", "5").strip()
+    else envint("PG_PREPARE_THRESHOLD", 5)
+)
+if PG_PREPARE_THRESHOLD is not None and PG_PREPARE_THRESHOLD < 0:
+    raise ImproperlyConfigured("PG_PREPARE_THRESHOLD must be 0 or more, or empty (off)")
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and PG_PREPARE_THRESHOLD is not None:
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        server_side_binding=True, prepare_threshold=int(PG_PREPARE_THRESHOLD)
+        server_side_binding=True, prepare_threshold=PG_PREPARE_THRESHOLD
     )
 DATABASE_REPLICAS = []
 for _number, _url in enumerate(envlist("REPLICA_DATABASE_URLS")):

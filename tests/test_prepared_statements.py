@@ -53,6 +53,14 @@ def test_postgresql_connections_prepare_what_they_run_often_unless_told_not_to()
         assert "server_side_binding" not in replica
 
 
+@pytest.mark.parametrize("value", ["five", "1.5", "-1"])
+def test_a_threshold_that_is_not_a_count_stops_the_app_with_its_name(value):
+    with pytest.raises(subprocess.CalledProcessError) as error:
+        _options(PG_PREPARE_THRESHOLD=value)
+    assert "ImproperlyConfigured" in error.value.stderr
+    assert "PG_PREPARE_THRESHOLD" in error.value.stderr
+
+
 def test_sqlite_has_no_such_options():
     script = (
         "import json, django; django.setup(); from django.conf import settings; "

@@ -20,6 +20,8 @@ import functools
 from django.db import connections
 from django.db.models import Model, Prefetch, prefetch_related_objects
 
+from curation.prepared import prepared
+
 
 def prefetch_links(record: Model, lookups) -> None:
     """Do ``lookups`` (a queryset's ``_prefetch_related_lookups``) for one record."""
@@ -113,7 +115,7 @@ class LinkRead:
         return cls(name, linked_model, alias, sql)
 
     def prefetch(self, record: Model) -> None:
-        with connections[self.alias].cursor() as cursor:
+        with connections[self.alias].cursor() as cursor, prepared():
             cursor.execute(self.sql, [record.pk])
             ids = [row[0] for row in cursor.fetchall()]
         pk_name = self.linked_model._meta.pk.attname

@@ -33,6 +33,7 @@ from rest_framework.utils.urls import remove_query_param
 
 from curation.cache import public_count
 from curation.clientip import client_ip
+from curation.prepared import prepared
 from curation.services import (
     RecordNotEditable,
     ReviewError,
@@ -633,7 +634,7 @@ class TokenAuthentication(authentication.TokenAuthentication):
         token_model = self.get_model()
         alias = router.db_for_read(token_model)
         read = TokenRead.of(alias, token_model, fills_permission_cache())
-        with connections[alias].cursor() as cursor:
+        with connections[alias].cursor() as cursor, prepared():
             cursor.execute(read.sql, [key])
             row = cursor.fetchone()
         if row is None:

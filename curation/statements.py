@@ -32,6 +32,8 @@ from django.db import connections
 from django.db.models import QuerySet
 from django.db.models.query import ModelIterable, get_related_populators
 
+from curation.prepared import prepared
+
 _TEMPLATES: dict[tuple, _Template | None] = {}
 _LOCK = threading.Lock()
 
@@ -121,7 +123,8 @@ class _Template:
             for fixed, slot in zip(self.params, self.slots, strict=True)
         ]
         connection = connections[alias]
-        with connection.cursor() as cursor:
+        # A kept statement reads by key: planned once per connection (curation/prepared.py).
+        with connection.cursor() as cursor, prepared():
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
         compiler = copy.copy(self.compiler)

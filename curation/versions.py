@@ -26,6 +26,7 @@ from curation.cache import (
     public_cache_warm_later,
 )
 from curation.models import DataChange, DataChangeAction, DataVersion
+from curation.prepared import prepared
 from curation.sqlite_statistics import refresh_sqlite_statistics
 
 
@@ -181,7 +182,8 @@ def data_version_of(request) -> VersionStamp:
 
 
 def _read_stamp() -> VersionStamp:
-    row = DataVersion.objects.order_by("-number").values_list("number", "created_at").first()
+    with prepared():  # the same statement every request (curation/prepared.py)
+        row = DataVersion.objects.order_by("-number").values_list("number", "created_at").first()
     return VersionStamp(*row) if row else VersionStamp(0, None)
 
 

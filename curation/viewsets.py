@@ -29,6 +29,7 @@ from curation.bundles import bundle_publish, bundle_submit
 from curation.linkreads import keep_prefetched, prefetch_links
 from curation.models import Suggestion, version_token
 from curation.preconditions import data_etag, if_match_version, record_etag
+from curation.prepared import prepared
 from curation.resources import api_kind, api_resource_model
 from curation.rest import ErrorSerializer, PreconditionFailed, error_body
 from curation.revisions import suggestion_diff
@@ -146,7 +147,8 @@ class ApiViewSetMixin(CSVListMixin):
     etag_record = None
 
     def get_object(self):
-        record = super().get_object()
+        with prepared():  # a record by its id or slug (curation/prepared.py)
+            record = super().get_object()
         links = self.__dict__.pop("_links_to_read", ())
         if links:
             prefetch_links(record, links)
@@ -240,7 +242,8 @@ class RowListMixin:
         missing = Http404(f"No {queryset.model._meta.object_name} matches the given query.")
         try:
             one = queryset.filter(**{self.lookup_field: self.kwargs[lookup]})
-            rows = list(plan.values(one, ["updated_at"])[:2])
+            with prepared():  # by its id or slug (curation/prepared.py)
+                rows = list(plan.values(one, ["updated_at"])[:2])
         except (TypeError, ValueError, ValidationError):
             raise missing from None
         if len(rows) != 1:

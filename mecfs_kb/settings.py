@@ -160,21 +160,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 if DATABASES["default"]["ENGINE"].endswith("postgresql") and not envbool("PG_JIT", "0"):
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 # Prepared statements on PostgreSQL (docs/performance.md, "Prepared statements"): planning
-# took 0.5-0.8 ms of each read's 0.6-0.9 ms on the seed, every time. With the parameters
-# sent apart from the query (server-side binding), psycopg prepares a statement on a
-# connection once it has run there more than PG_PREPARE_THRESHOLD times, and PostgreSQL
-# then reuses its plan. Empty turns them off: for a pooler that cannot keep them (PgBouncer in
-# transaction mode before 1.21, or without max_prepared_statements: docs/deploy.md).
-PG_PREPARE_THRESHOLD = (
-    None
-    if not os.environ.get("PG_PREPARE_THRESHOLD", "5").strip()
-    else envint("PG_PREPARE_THRESHOLD", 5)
-)
-if PG_PREPARE_THRESHOLD is not None and PG_PREPARE_THRESHOLD < 0:
-    raise ImproperlyConfigured("PG_PREPARE_THRESHOLD must be 0 or more, or empty (off)")
-if DATABASES["default"]["ENGINE"].endswith("postgresql") and PG_PREPARE_THRESHOLD is not None:
+# took 0.5-0.8 ms of each short read's 0.6-0.9 ms on the seed, every time. With the
+# parameters sent apart from the query (server-side binding), the reads by key run
+# ``with prepared():`` (curation/prepared.py) are prepared on their connection and planned
+# once there; other statements are planned each time. PG_PREPARED_STATEMENTS=0 turns both
+# off: for a pooler that cannot keep them (PgBouncer in transaction mode before 1.21, or
+# without max_prepared_statements: docs/deploy.md).
+PG_PREPARED_STATEMENTS = envbool("PG_PREPARED_STATEMENTS", "1")
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and PG_PREPARED_STATEMENTS:
+    # prepare_threshold 0: what is asked to be prepared is prepared at its first run;
+    # mecfs_kb/postgresql/base.py asks for nothing else.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        server_side_binding=True, prepare_threshold=PG_PREPARE_THRESHOLD
+        server_side_binding=True, prepare_threshold=0
     )
 DATABASE_REPLICAS = []
 for _number, _url in enumerate(envlist("REPLICA_DATABASE_URLS")):

@@ -1,4 +1,5 @@
-"""Django's PostgreSQL backend, asking "are you there?" only after a pause.
+"""Django's PostgreSQL backend, asking "are you there?" only after a pause, and
+preparing the statements run ``with prepared():`` (curation/prepared.py).
 
 With ``CONN_HEALTH_CHECKS`` Django sends ``SELECT 1`` before the first query of
 every request that reuses a connection: one more round trip per request, to learn
@@ -20,13 +21,33 @@ import time
 
 from django.db.backends.postgresql import base
 
+from curation.prepared import is_prepared
+
 # Long enough to cover a busy server's back-to-back requests, short enough that a
 # connection idle for longer is checked as before.
 HEALTHY_FOR_SECONDS = 1.0
 
 
+class PreparingCursor(base.ServerBindingCursor):
+    """With the parameters bound on the server (``server_side_binding``): a statement run
+    ``with prepared():`` is prepared on its connection at its first run; every other one
+    is not, however often it runs (psycopg would prepare any after a few runs, and
+    PostgreSQL may then plan it once for every value: curation/prepared.py)."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        if prepare is None:
+            prepare = is_prepared()
+        return super().execute(query, params, prepare=prepare, binary=binary)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     answered_at: float = float("-inf")
+
+    def get_connection_params(self):
+        params = super().get_connection_params()
+        if params.get("cursor_factory") is base.ServerBindingCursor:
+            params["cursor_factory"] = PreparingCursor
+        return params
 
     def close_if_unusable_or_obsolete(self):
         # Called when a request starts and when it ends. At the end, a connection whose

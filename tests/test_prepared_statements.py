@@ -104,6 +104,10 @@ def test_only_what_runs_with_prepared_is_prepared():
         assert cursor.fetchone() == (3,)
     found = _prepared_statements()
     assert len(found) == before + 1 and any("planned_once" in s for s in found)
+    # Several statements in one cannot be prepared: run as they are, even inside.
+    with connection.cursor() as cursor, prepared():
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED")
+    assert len(_prepared_statements()) == before + 1
 
 
 @only_postgresql

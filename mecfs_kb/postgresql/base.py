@@ -36,7 +36,9 @@ class PreparingCursor(base.ServerBindingCursor):
 
     def execute(self, query, params=None, *, prepare=None, binary=None):
         if prepare is None:
-            prepare = is_prepared()
+            # Never several statements in one ("SET CONSTRAINTS …; SET …"): PostgreSQL
+            # cannot prepare them.
+            prepare = is_prepared() and not (isinstance(query, str) and ";" in query)
         return super().execute(query, params, prepare=prepare, binary=binary)
 
 

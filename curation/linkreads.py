@@ -33,7 +33,9 @@ def prefetch_links(record: Model, lookups) -> None:
         else:
             read.prefetch(record)
     if rest:
-        prefetch_related_objects([record], *rest)
+        # One record's links, read by its key: planned once (curation/prepared.py).
+        with prepared():
+            prefetch_related_objects([record], *rest)
 
 
 def _link_read(model: type[Model], lookup, alias: str) -> LinkRead | None:

@@ -129,3 +129,16 @@ def test_a_list_is_planned_each_time_and_its_reads_by_key_once(api_client):
     assert any("curation_dataversion" in s for s in found)
     assert any("treatments_therapyevidence_contradicted_by" in s for s in found)
     assert not any(s.lstrip().startswith('SELECT "treatments_therapyevidence"."id"') for s in found)
+
+
+@only_postgresql
+@pytest.mark.django_db
+def test_a_records_own_reads_are_prepared(api_client):
+    """A therapy by its slug, with its harms (read by the therapy's key): prepared."""
+    therapy = factories.make_therapy(slug="prepared")
+    factories.make_harm(therapy=therapy)
+    response = api_client.get("/api/v1/therapies/prepared/")
+    assert response.status_code == 200 and len(response.json()["harms"]) == 1
+    found = _prepared_statements()
+    assert any(s.lstrip().startswith('SELECT "treatments_therapy"') for s in found)
+    assert any('FROM "treatments_harm"' in s for s in found)

@@ -142,3 +142,22 @@ def test_a_records_own_reads_are_prepared(api_client):
     found = _prepared_statements()
     assert any(s.lstrip().startswith('SELECT "treatments_therapy"') for s in found)
     assert any('FROM "treatments_harm"' in s for s in found)
+
+
+@only_postgresql
+@pytest.mark.django_db
+def test_a_bulk_write_larger_than_one_statement_takes_is_cut_into_several(
+    django_assert_num_queries,
+):
+    """Bound on the server, a statement takes at most 65,535 parameters: 40,000 rows of
+    two columns are written in two statements (Django 5.2 sent them in one, refused)."""
+    from curation.models import DataVersion
+
+    assert connection.features.max_query_params == 2**16 - 1
+    rows = [DataVersion(number=1_000_000 + n) for n in range(40_000)]
+    with django_assert_num_queries(2):
+        DataVersion.objects.bulk_create(rows)
+    assert DataVersion.objects.filter(number__gte=1_000_000).count() == 40_000
+    # And deleted in batches under the limit too.
+    DataVersion.objects.filter(number__gte=1_000_000).delete()
+    assert not DataVersion.objects.filter(number__gte=1_000_000).exists()

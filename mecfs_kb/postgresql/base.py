@@ -18,8 +18,11 @@ database went away under load, which fails the requests in flight anyway.
 from __future__ import annotations
 
 import time
+from itertools import chain
 
-from django.db.backends.postgresql import base
+from django.db import models
+from django.db.backends.postgresql import base, features, operations
+from django.utils.functional import cached_property
 
 from curation.prepared import is_prepared
 
@@ -42,7 +45,38 @@ class PreparingCursor(base.ServerBindingCursor):
         return super().execute(query, params, prepare=prepare, binary=binary)
 
 
+# Bound on the server, a statement takes at most 65,535 parameters (the protocol counts
+# them in 16 bits; bound on the client there was no such limit). Django 5.2 knows of no
+# limit on PostgreSQL, so a bulk write larger than that (a recompute of every rating at
+# 500,000 items: 100,000 rows of 27 columns) failed in one statement; here Django cuts it
+# into statements under the limit, as it does on SQLite (a later Django does the same:
+# its ticket 36822).
+SERVER_BINDING_MAX_PARAMS = 2**16 - 1
+
+
+class DatabaseFeatures(features.DatabaseFeatures):
+    @cached_property
+    def max_query_params(self):
+        return SERVER_BINDING_MAX_PARAMS if self.uses_server_side_binding else None
+
+
+class DatabaseOperations(operations.DatabaseOperations):
+    def bulk_batch_size(self, fields, objs):
+        limit = self.connection.features.max_query_params
+        if limit is None:
+            return super().bulk_batch_size(fields, objs)
+        columns = list(
+            chain.from_iterable(
+                field.fields if isinstance(field, models.CompositePrimaryKey) else [field]
+                for field in fields
+            )
+        )
+        return max(limit // max(len(columns), 1), 1)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
+    features_class = DatabaseFeatures
+    ops_class = DatabaseOperations
     answered_at: float = float("-inf")
 
     def get_connection_params(self):

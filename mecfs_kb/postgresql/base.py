@@ -49,8 +49,8 @@ class PreparingCursor(base.ServerBindingCursor):
 # them in 16 bits; bound on the client there was no such limit). Django 5.2 knows of no
 # limit on PostgreSQL, so a bulk write larger than that (a recompute of every rating at
 # 500,000 items: 100,000 rows of 27 columns) failed in one statement; here Django cuts it
-# into statements under the limit, as it does on SQLite (a later Django does the same:
-# its ticket 36822).
+# into statements under the limit, as it does on SQLite (a later Django sets the same
+# max_query_params: its ticket 36822).
 SERVER_BINDING_MAX_PARAMS = 2**16 - 1
 
 

@@ -47,9 +47,9 @@ class PreparingCursor(base.ServerBindingCursor):
 
 # Bound on the server, a statement takes at most 65,535 parameters (the protocol counts
 # them in 16 bits; bound on the client there was no such limit). Django 5.2 knows of no
-# limit on PostgreSQL, so a bulk write larger than that (a recompute of every rating at
-# 500,000 items: 100,000 rows of 27 columns) failed in one statement; here Django cuts it
-# into statements under the limit, as it does on SQLite (a later Django sets the same
+# limit on PostgreSQL, so it would send a bulk write larger than that as one statement,
+# refused (a recompute of every rating at 100k items: 7,951 rows of 27 columns); here
+# Django cuts it into statements under the limit, as it does on SQLite (a later Django sets the same
 # max_query_params: its ticket 36822).
 SERVER_BINDING_MAX_PARAMS = 2**16 - 1
 

@@ -32,6 +32,7 @@ from django.db import connections
 from django.db.models import QuerySet
 from django.db.models.query import ModelIterable, get_related_populators
 
+from curation.linkreads import keep_prefetched
 from curation.prepared import prepared
 
 _TEMPLATES: dict[tuple, _Template | None] = {}
@@ -76,6 +77,8 @@ class _Template:
             self.own = slice(fields[0], fields[-1] + 1)
             self.init_list = [column[0].target.attname for column in select[self.own]]
             self.parents = get_related_populators(klass_info, select, compiler.using)
+            # Annotations, set on each record as ModelIterable sets them.
+            self.annotations = list(compiler.annotation_col_map.items())
 
     @classmethod
     def compile(cls, build: Callable[..., QuerySet], values: Sequence, alias: str):
@@ -87,9 +90,7 @@ class _Template:
             queryset = build(list(marks))
             if queryset._prefetch_related_lookups or queryset._known_related_objects:
                 return None  # more than the statement's rows
-            records = queryset._iterable_class is ModelIterable and not (
-                queryset.query.annotation_select or queryset.query.extra_select
-            )
+            records = queryset._iterable_class is ModelIterable and not queryset.query.extra_select
             compiler = queryset.query.get_compiler(using=alias)
             try:
                 sql, params = compiler.as_sql()
@@ -183,8 +184,8 @@ def template_records(
 ) -> list | None:
     """The model instances of ``build(values)`` (a model queryset, ``select_related``
     parents included), as Django's ModelIterable makes them, from the statement kept for
-    ``key``; None where its SQL could not be kept or the queryset asks for more
-    (annotations, related objects known in advance, prefetches)."""
+    ``key``, each with its annotations set; None where its SQL could not be kept or the
+    queryset asks for more (related objects known in advance, prefetches, ``extra()``)."""
     template = _kept((*key, "records"), build, values, alias)
     if template is None or not template.records:
         return None
@@ -193,8 +194,33 @@ def template_records(
         record = template.model.from_db(alias, template.init_list, row[template.own])
         for parent in template.parents:
             parent.populate(row, record)
+        for name, index in template.annotations:
+            setattr(record, name, row[index])
         records.append(record)
     return records
+
+
+def template_prefetch(
+    key: tuple, records: Sequence, name: str, build: Callable[..., QuerySet], alias: str
+) -> bool:
+    """Leave on each of ``records`` its link ``name`` as Django's prefetch_related
+    leaves it (linkreads.keep_prefetched), read by the statement kept for ``key``.
+
+    ``build(pks)`` is the linked records of the records whose keys are ``pks``, each
+    with its record's key in the annotation ``link_owner``, in the order the link lists
+    them (a ``Prefetch`` queryset's order): a record's linked records keep that order.
+    False where the statement could not be kept: nothing is set, prefetch as before."""
+    if not records:
+        return True
+    linked = template_records((*key, "prefetch"), build, [r.pk for r in records], alias)
+    if linked is None:
+        return False
+    by_owner: dict[Any, list] = {}
+    for item in linked:
+        by_owner.setdefault(item.link_owner, []).append(item)
+    for record in records:
+        keep_prefetched(record, name, by_owner.get(record.pk, []))
+    return True
 
 
 def forget_templates() -> None:

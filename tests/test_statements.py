@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.db import connection
+from django.db.models import F
 
 from curation import statements
 from curation.models import Status
@@ -243,3 +244,106 @@ def test_records_are_not_made_where_the_queryset_asks_for_more():
     assert statements.template_records(("test", "prefetch"), prefetching, ids, "default") is None
     values = lambda keys: Therapy.objects.filter(pk__in=keys).values_list("pk")  # noqa: E731
     assert statements.template_records(("test", "values"), values, ids, "default") is None
+
+
+def test_records_come_with_their_annotations_as_django_sets_them(django_assert_num_queries):
+    """Annotations, a window's rank filtered on included (Django wraps that query in
+    another), are set on each record as ModelIterable sets them."""
+    from django.db.models import F, Window
+    from django.db.models.functions import RowNumber
+
+    data = _data()
+    ids = [t.pk for t in data["therapies"]]
+
+    def build(keys):
+        return (
+            TherapyEvidence.objects.published()
+            .filter(therapy__in=keys)
+            .annotate(
+                rank=Window(RowNumber(), partition_by=[F("therapy_id")], order_by=[F("pk")]),
+                therapy_slug=F("therapy__slug"),
+            )
+            .filter(rank__lte=1)
+            .select_related("source")
+            .order_by("pk")
+        )
+
+    expected = list(build(ids))
+    assert len(expected) == 3
+    for _ in range(2):
+        with django_assert_num_queries(1):
+            records = statements.template_records(("test", "ranked"), build, ids, "default")
+            sources = [record.source.title for record in records]
+        assert [(r.pk, r.rank, r.therapy_slug) for r in records] == [
+            (r.pk, r.rank, r.therapy_slug) for r in expected
+        ]
+        assert sources == [r.source.title for r in expected]
+
+
+def _contradictions(keys):
+    return (
+        TherapyEvidence.objects.published()
+        .select_related("source", "therapy")
+        .filter(contradicts__in=keys)
+        .annotate(link_owner=F("contradicts"))
+    )
+
+
+def _findings(keys):
+    return (
+        Finding.objects.published()
+        .select_related("source")
+        .filter(contradicts_evidence__in=keys)
+        .annotate(link_owner=F("contradicts_evidence"))
+    )
+
+
+PREFETCHED = [
+    # (link, build, the Prefetch queryset Django's way)
+    (
+        "contradicted_by",
+        _contradictions,
+        lambda: TherapyEvidence.objects.published().select_related("source", "therapy"),
+    ),
+    (
+        "contradicting_findings",
+        _findings,
+        lambda: Finding.objects.published().select_related("source"),
+    ),
+]
+
+
+@pytest.mark.parametrize("name,build,queryset", PREFETCHED, ids=[c[0] for c in PREFETCHED])
+def test_a_link_is_left_prefetched_as_django_leaves_it(
+    name, build, queryset, django_assert_num_queries
+):
+    """``template_prefetch``: each record's linked records, in the link's order, the
+    hidden ones left out, a record with none given none; listing them costs no query."""
+    from django.db.models import Prefetch, prefetch_related_objects
+
+    data = _data()
+    findings = [make_finding(), make_finding(), make_finding(status=Status.DRAFT)]
+    data["contradicted"].contradicting_findings.add(*findings)
+    data["evidence"][3].contradicting_findings.add(findings[1])
+    ids = [e.pk for e in data["evidence"]]
+    theirs = list(TherapyEvidence.objects.filter(pk__in=ids).order_by("pk"))
+    prefetch_related_objects(theirs, Prefetch(name, queryset=queryset()))
+    expected = {e.pk: [(x.pk, x.source.title) for x in getattr(e, name).all()] for e in theirs}
+    assert sum(map(len, expected.values())) >= 3 and [] in expected.values()
+    for _ in range(2):
+        mine = list(TherapyEvidence.objects.filter(pk__in=ids).order_by("pk"))
+        with django_assert_num_queries(1):
+            assert statements.template_prefetch(("test", name), mine, name, build, "default")
+            got = {e.pk: [(x.pk, x.source.title) for x in getattr(e, name).all()] for e in mine}
+        assert got == expected
+
+
+def test_a_link_not_kept_is_left_to_the_caller():
+    """Past a page's number of records nothing is set and False says so."""
+    data = _data()
+    records = [data["plain"]] * (statements.MAX_VALUES + 1)
+    assert not statements.template_prefetch(
+        ("test", "many"), records, "contradicted_by", _contradictions, "default"
+    )
+    assert "contradicted_by" not in getattr(data["plain"], "_prefetched_objects_cache", {})
+    assert statements.template_prefetch(("test", "none"), [], "contradicted_by", _links, "default")

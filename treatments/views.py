@@ -23,6 +23,7 @@ from django.db.models import (
     Value,
     When,
     Window,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce, NullIf, RowNumber
 from django.shortcuts import get_object_or_404, redirect, render
@@ -33,6 +34,7 @@ from django.views.generic import DetailView, TemplateView
 from curation.cache import public_cache_version
 from curation.models import Status
 from curation.pages import InputError, RetractedPageMixin, parse_page_number
+from curation.statements import template_prefetch, template_records
 from findings.filters import MAX_QUERY_LENGTH
 from findings.models import LEVEL_SHORT, Abnormality, Finding, Level, Source, source_held_q
 from findings.pages import (
@@ -471,18 +473,87 @@ class TherapyListView(ReaderListView):
         ]
 
 
+def _contradicted_by():
+    return TherapyEvidence.objects.published().select_related("source", "therapy", "abnormality")
+
+
+def _contradicting_findings():
+    return Finding.objects.published().select_related("source", "abnormality")
+
+
 def _evidence_with_contradictions(evidence):
     return evidence.select_related("source", "abnormality").prefetch_related(
-        Prefetch(
+        Prefetch("contradicted_by", queryset=_contradicted_by()),
+        Prefetch("contradicting_findings", queryset=_contradicting_findings()),
+    )
+
+
+def with_contradictions(items: list[TherapyEvidence], alias: str) -> None:
+    """Prefetch on ``items`` what ``_evidence_with_contradictions`` prefetches (the
+    published items and findings contradicting each), by statements compiled once."""
+    links = [
+        (
             "contradicted_by",
-            queryset=TherapyEvidence.objects.published().select_related(
-                "source", "therapy", "abnormality"
+            _contradicted_by,
+            lambda pks: (
+                _contradicted_by().filter(contradicts__in=pks).annotate(link_owner=F("contradicts"))
             ),
         ),
-        Prefetch(
+        (
             "contradicting_findings",
-            queryset=Finding.objects.published().select_related("source", "abnormality"),
+            _contradicting_findings,
+            lambda pks: (
+                _contradicting_findings()
+                .filter(contradicts_evidence__in=pks)
+                .annotate(link_owner=F("contradicts_evidence"))
+            ),
         ),
+    ]
+    for name, queryset, build in links:
+        if not template_prefetch(("evidence links", name), items, name, build, alias):
+            prefetch_related_objects(items, Prefetch(name, queryset=queryset()))
+
+
+def kept_list(key: tuple, build, values: list, alias: str) -> list:
+    """``list(build(values))``, by the statement kept for ``key`` where it can be."""
+    records = template_records(key, build, values, alias)
+    return list(build(values)) if records is None else records
+
+
+def therapy_page_evidence(values: list[int]):
+    """The evidence items a therapy's page lists (``values``: the therapy's key, then
+    those of the abnormalities it shows): the strongest few counted items per
+    abnormality shown (and in general), the strongest few retracted items whatever their
+    abnormality, and likewise the items whose source's retraction awaits an editor's
+    review (held, shown apart); with their sources and abnormalities."""
+    therapy, *abnormalities = values
+    held = source_held_q("source__")
+    strongest = Window(
+        RowNumber(),
+        partition_by=[
+            F("status"),
+            Case(
+                When(status=Status.RETRACTED, then=Value(0)),
+                When(held, then=Value(-1)),
+                default=F("abnormality_id"),
+                output_field=BigIntegerField(),
+            ),
+        ],
+        order_by=list(GROUP_ORDER),
+    )
+    return (
+        TherapyEvidence.objects.visible()
+        .filter(therapy=therapy)
+        .filter(
+            Q(abnormality_id__in=abnormalities)
+            | Q(abnormality__isnull=True)
+            | Q(status=Status.RETRACTED)
+            | held
+        )
+        .annotate(rank_in_group=strongest)
+        .filter(rank_in_group__lte=EVIDENCE_PER_GROUP)
+        .select_related("source", "abnormality")
+        .order_by(F("abnormality__name").asc(nulls_last=True), "level", "pk")
     )
 
 
@@ -543,51 +614,40 @@ class TherapyDetailView(RetractedPageMixin, DetailDownloadMixin, DetailView):
         # ME/CFS in general are those of no pair.
         counts = whole(summaries[therapy.pk])
         general_total = counts.total - sum(tie.total for tie in ties)
-        # The strongest few counted items per abnormality shown (and in general), the
-        # strongest few retracted items whatever their abnormality, and likewise the items
-        # whose source's retraction awaits an editor's review (held, shown apart).
-        held = source_held_q("source__")
-        strongest = Window(
-            RowNumber(),
-            partition_by=[
-                F("status"),
-                Case(
-                    When(status=Status.RETRACTED, then=Value(0)),
-                    When(held, then=Value(-1)),
-                    default=F("abnormality_id"),
-                    output_field=BigIntegerField(),
-                ),
-            ],
-            order_by=list(GROUP_ORDER),
-        )
         # Published and retracted in one query: a retracted item is kept and shown as
         # retracted, with the editor's reason, but never ranked or grouped with the rest.
-        visible = list(
-            _evidence_with_contradictions(
-                TherapyEvidence.objects.visible()
-                .filter(therapy=therapy)
-                .filter(
-                    Q(abnormality_id__in=[tie.abnormality.pk for tie in shown])
-                    | Q(abnormality__isnull=True)
-                    | Q(status=Status.RETRACTED)
-                    | held
-                )
-                .annotate(rank_in_group=strongest)
-                .filter(rank_in_group__lte=EVIDENCE_PER_GROUP)
-            ).order_by(F("abnormality__name").asc(nulls_last=True), "level", "pk")
+        # Each read is a statement compiled once (curation/statements.py): building and
+        # compiling them took more of the page than running them.
+        alias = TherapyEvidence.objects.db
+        visible = kept_list(
+            ("therapy page", "evidence"),
+            therapy_page_evidence,
+            [therapy.pk, *[tie.abnormality.pk for tie in shown]],
+            alias,
         )
+        with_contradictions(visible, alias)
         held_evidence = [e for e in visible if e.is_published and e.source.notice_held]
         evidence = [e for e in visible if e.is_published and not e.source.notice_held]
         retracted = [e for e in visible if e.is_retracted]
         # Retracted statuses come in the same query, to be shown apart with the reason.
-        visible_statuses = list(
-            RegulatoryStatus.objects.visible().filter(therapy=therapy).select_related("source")
+        visible_statuses = kept_list(
+            ("therapy page", "statuses"),
+            lambda pks: (
+                RegulatoryStatus.objects.visible().filter(therapy__in=pks).select_related("source")
+            ),
+            [therapy.pk],
+            alias,
         )
         statuses = [s for s in visible_statuses if s.is_published]
         jurisdictions = by_jurisdiction(statuses)
         # Harms, published and retracted in one query, with their sources.
         visible_harms = sorted(
-            Harm.objects.visible().filter(therapy=therapy).select_related("source"),
+            kept_list(
+                ("therapy page", "harms"),
+                lambda pks: Harm.objects.visible().filter(therapy__in=pks).select_related("source"),
+                [therapy.pk],
+                alias,
+            ),
             key=lambda h: (HARM_KIND_ORDER.get(h.kind, len(HARM_KIND_ORDER)), h.pk),
         )
         harms = [h for h in visible_harms if h.is_published]

@@ -200,6 +200,13 @@ def template_records(
     return records
 
 
+def template_list(key: tuple, build: Callable[..., QuerySet], values: Sequence, alias: str) -> list:
+    """``list(build(values))``: by the statement kept for ``key`` (``template_records``)
+    where it can be, else by the queryset built as usual."""
+    records = template_records(key, build, values, alias)
+    return list(build(values)) if records is None else records
+
+
 def template_prefetch(
     key: tuple, records: Sequence, name: str, build: Callable[..., QuerySet], alias: str
 ) -> bool:

@@ -23,6 +23,7 @@ from django_filters.views import FilterView
 from curation.cache import public_count
 from curation.csvfile import BOM, csv_stream
 from curation.pages import InputError, page_number_check
+from curation.statements import template_list
 from curation.versions import data_version_of
 
 EXPORT_FORMATS = ("csv", "json")
@@ -58,10 +59,23 @@ def form_errors(form) -> list[InputError]:
 RETRACTED_ORDER = (F("reviewed_at").desc(nulls_last=True), F("pk").desc())
 
 
+def _most_recent(retracted):
+    return retracted.order_by(*RETRACTED_ORDER)[: RETRACTED_SHOWN + 1]
+
+
 def recently_retracted(retracted) -> tuple[list, bool]:
     """The RETRACTED_SHOWN most recently retracted records of ``retracted`` (a
     queryset), and whether there are more: one query, whatever their number."""
-    items = list(retracted.order_by(*RETRACTED_ORDER)[: RETRACTED_SHOWN + 1])
+    items = list(_most_recent(retracted))
+    return items[:RETRACTED_SHOWN], len(items) > RETRACTED_SHOWN
+
+
+def recently_retracted_kept(key: tuple, build, values: list, alias: str) -> tuple[list, bool]:
+    """``recently_retracted(build(values))``, by a statement compiled once
+    (curation/statements.py ``template_list``)."""
+    # The key names the number read, which the SQL holds.
+    key = (*key, RETRACTED_SHOWN)
+    items = template_list(key, lambda v: _most_recent(build(v)), values, alias)
     return items[:RETRACTED_SHOWN], len(items) > RETRACTED_SHOWN
 
 

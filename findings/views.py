@@ -27,6 +27,7 @@ from django.views.generic import DetailView, TemplateView
 from curation.cache import public_cache_get_or_set, public_count
 from curation.models import Status
 from curation.pages import RetractedPageMixin, page_number_check
+from curation.statements import template_dicts, template_list
 from curation.versions import data_version_of
 from findings.citations import (
     CITATION_FORMATS,
@@ -56,6 +57,7 @@ from findings.pages import (
     claim_row,
     recently_retracted,
     recently_retracted_holds,
+    recently_retracted_kept,
 )
 
 
@@ -117,6 +119,8 @@ class AbnormalityListView(ReaderListView):
 # An abnormality's page lists its findings this many to a page (issue 14): at
 # literature scale one abnormality has thousands, and the page read them all.
 FINDINGS_PAGE_SIZE = 50
+# The pages of an abnormality's findings read by a statement kept per page.
+KEPT_PAGES = 5
 
 # The page's groups of published findings, in the page's order: each is a list in the
 # template's context, and its number in the ``finding_group`` annotation below.
@@ -145,7 +149,7 @@ FINDING_PAGE_ORDER = (
 )
 
 
-def abnormality_findings(abnormality: Abnormality):
+def abnormality_findings(abnormality: Abnormality | int):
     """The published findings an abnormality's page lists, in the page's order."""
     return (
         Finding.objects.published()
@@ -159,15 +163,17 @@ def finding_group_counts(abnormality: Abnormality) -> dict[str, int]:
     """How many published findings each group of the page has, whatever page is shown:
     one grouped query, kept until the next publish (every reader sees the same)."""
 
+    def build(pks):
+        return (
+            abnormality_findings(pks[0]).order_by().values("finding_group").annotate(n=Count("pk"))
+        )
+
     def count() -> dict[str, int]:
         counts = dict.fromkeys(FINDING_GROUPS, 0)
-        rows = (
-            abnormality_findings(abnormality)
-            .order_by()
-            .values("finding_group")
-            .annotate(n=Count("pk"))
-        )
-        for row in rows:
+        keys = [abnormality.pk]
+        # A statement compiled once (curation/statements.py).
+        rows = template_dicts(("finding groups",), build, keys, Finding.objects.db)
+        for row in build(keys) if rows is None else rows:
             counts[FINDING_GROUPS[row["finding_group"]]] = row["n"]
         return counts
 
@@ -292,6 +298,9 @@ class AbnormalityDetailView(RetractedPageMixin, DetailDownloadMixin, DetailView)
         # The findings of one page (FINDINGS_PAGE_SIZE), in the page's order, split into
         # its groups; each group's number counts all of its findings (stored counts).
         counts = dict(finding_group_counts(abnormality))
+        # Each read is a statement compiled once (curation/statements.py): building and
+        # compiling them took more of the page than running them.
+        alias, keys = Finding.objects.db, [abnormality.pk]
         paginator = Paginator(
             abnormality_findings(abnormality).select_related("source", "lab_test"),
             FINDINGS_PAGE_SIZE,
@@ -300,6 +309,18 @@ class AbnormalityDetailView(RetractedPageMixin, DetailDownloadMixin, DetailView)
         number, error = page_number_check(self.request.GET.get("page", ""), paginator)
         context["input_errors"] = [error] if error else []
         page = paginator.page(number)
+        if number <= KEPT_PAGES:
+            # A page's LIMIT and OFFSET are part of its SQL: a statement per page number,
+            # for the first few pages, which most readers stay on.
+            bottom = (number - 1) * paginator.per_page
+            page.object_list = template_list(
+                ("abnormality page", "findings", bottom, paginator.per_page),
+                lambda pks: abnormality_findings(pks[0]).select_related("source", "lab_test")[
+                    bottom : bottom + paginator.per_page
+                ],
+                keys,
+                alias,
+            )
         shown = list(page.object_list)
         for group, key in enumerate(FINDING_GROUPS):
             context[key] = [f for f in shown if f.finding_group == group]
@@ -308,30 +329,55 @@ class AbnormalityDetailView(RetractedPageMixin, DetailDownloadMixin, DetailView)
         context.update(page_obj=page, paginator=paginator, is_paginated=paginator.num_pages > 1)
         # Retracted findings are shown apart, with the editor's reason, and never
         # counted: the most recent few (one query), in the page's order.
-        retracted, context["more_retracted_findings"] = recently_retracted(
-            Finding.objects.retracted()
-            .filter(abnormality=abnormality)
-            .select_related("source", "lab_test")
+        retracted, context["more_retracted_findings"] = recently_retracted_kept(
+            ("abnormality page", "retracted findings"),
+            lambda pks: (
+                Finding.objects.retracted()
+                .filter(abnormality=pks[0])
+                .select_related("source", "lab_test")
+            ),
+            keys,
+            alias,
         )
         context["retracted_findings"] = sorted(
             retracted, key=lambda f: (f.level, -(f.source_year or 0), f.pk)
         )
-        context["lab_tests"] = list(
-            LabTest.objects.published().filter(abnormalities=abnormality).order_by("name")
+        context["lab_tests"] = template_list(
+            ("abnormality page", "lab tests"),
+            lambda pks: LabTest.objects.published().filter(abnormalities=pks[0]).order_by("name"),
+            keys,
+            alias,
         )
         # One query: each therapy tied to this abnormality by counted evidence, with the
-        # counts stored for the pair on publish (treatments/counts.py, read through the
-        # reverse relation treatments adds), strongest first.
-        context["therapies"] = list(
-            abnormality.therapy_certainties.public()
-            .exclude(evidence_best_level="")
-            .select_related("therapy")
-            .order_by("evidence_best_level", "-evidence_supporting", "therapy__name")
+        # counts stored for the pair on publish (treatments/counts.py), strongest first.
+        # Read from the models of the reverse relations treatments adds (this app does
+        # not import treatments), not through the related managers: their records know
+        # their abnormality in advance, which a kept statement's cannot.
+        ratings = Abnormality._meta.get_field("therapy_certainties").related_model
+        context["therapies"] = template_list(
+            ("abnormality page", "therapies"),
+            lambda pks: (
+                ratings.objects.public()
+                .filter(abnormality=pks[0])
+                .exclude(evidence_best_level="")
+                .select_related("therapy")
+                .order_by("evidence_best_level", "-evidence_supporting", "therapy__name")
+            ),
+            keys,
+            alias,
         )
         # What the ranking above no longer counts, and why: the most recent retractions
         # of therapy evidence about this abnormality (one query).
-        context["retracted_evidence"], context["more_retracted_evidence"] = recently_retracted(
-            abnormality.therapy_evidence.retracted().select_related("therapy", "source")
+        evidence = Abnormality._meta.get_field("therapy_evidence").related_model
+        context["retracted_evidence"], context["more_retracted_evidence"] = recently_retracted_kept(
+            ("abnormality page", "retracted evidence"),
+            lambda pks: (
+                evidence.objects.retracted()
+                .filter(abnormality=pks[0])
+                .select_related("therapy", "source")
+            ),
+            keys,
+            alias,
         )
         return context
 

@@ -37,12 +37,17 @@ def data():
     return data
 
 
-def pages(data) -> list[str]:
-    return [
-        "/treatments/one/",
-        "/treatments/two/",
-        "/treatments/one/?format=csv",
-    ]
+PAGES = [
+    "/treatments/one/",
+    "/treatments/two/",
+    "/treatments/one/?format=csv",
+    "/abnormalities/low-nk/",
+    "/abnormalities/high-il6/",
+    "/abnormalities/low-nk/?format=json",
+    # Pages of three findings: the first kept, the second built as before.
+    "/abnormalities/low-nk/?page=2",
+    "/abnormalities/high-il6/?page=2",
+]
 
 
 def _read(client, url) -> bytes:
@@ -52,9 +57,17 @@ def _read(client, url) -> bytes:
 
 
 def test_a_page_answers_the_same_by_kept_statements(client, data, monkeypatch):
-    urls = pages(data)
+    from findings import views
+
+    monkeypatch.setattr(views, "FINDINGS_PAGE_SIZE", 3)
+    monkeypatch.setattr(views, "KEPT_PAGES", 1)
+    urls = PAGES
     kept = [_read(client, url) for url in urls]
-    assert statements.kept("therapy page") and statements.kept("evidence links")
+    for key in ("therapy page", "evidence links", "abnormality page", "finding groups"):
+        assert statements.kept(key), key
+    # The first page's findings only: a statement per page kept for the first pages.
+    pages = [k for k in statements.kept("abnormality page") if "findings" in k]
+    assert {key[key.index("findings") + 1] for key in pages} == {0}
     again = [_read(client, url) for url in urls]  # the statements filled, not compiled
     monkeypatch.setattr(statements, "_kept", lambda *args: None)
     built = [_read(client, url) for url in urls]
@@ -68,3 +81,27 @@ def test_the_therapy_page_lists_what_its_data_holds(client, data):
     for words in ("Withdrawn.", "Headache", "Argentina", "awaiting review"):
         assert words in page, words
     assert page.count('<div class="contradicted">') >= 2
+    page = _read(client, "/abnormalities/high-il6/").decode()
+    for words in ("Withdrawn: the numbers were wrong.", "Therapies tied to it", "Lab test"):
+        assert words in page, words
+
+
+def test_a_kept_statement_follows_the_numbers_its_sql_holds(client, data, monkeypatch):
+    """How many items a group shows, a page lists or the retracted list holds is in the
+    SQL: each is part of its statement's key, so a changed number is a new statement."""
+    from findings import pages as finding_pages
+    from findings import views as finding_views
+    from treatments import views as therapy_views
+
+    def count(url, marker):
+        return _read(client, url).decode().count(marker)
+
+    therapy, abnormality = "/treatments/one/", "/abnormalities/high-il6/"
+    items = count(therapy, 'class="evidence')
+    findings = count(abnormality, 'id="finding-')
+    monkeypatch.setattr(therapy_views, "EVIDENCE_PER_GROUP", 1)
+    monkeypatch.setattr(finding_views, "FINDINGS_PAGE_SIZE", 2)
+    monkeypatch.setattr(finding_pages, "RETRACTED_SHOWN", 0)
+    assert count(therapy, 'class="evidence') < items
+    assert count(abnormality, 'id="finding-') < findings
+    assert "Withdrawn: the numbers were wrong." not in _read(client, abnormality).decode()

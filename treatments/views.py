@@ -34,7 +34,7 @@ from django.views.generic import DetailView, TemplateView
 from curation.cache import public_cache_version
 from curation.models import Status
 from curation.pages import InputError, RetractedPageMixin, parse_page_number
-from curation.statements import template_prefetch, template_records
+from curation.statements import template_list, template_prefetch
 from findings.filters import MAX_QUERY_LENGTH
 from findings.models import LEVEL_SHORT, Abnormality, Finding, Level, Source, source_held_q
 from findings.pages import (
@@ -514,12 +514,6 @@ def with_contradictions(items: list[TherapyEvidence], alias: str) -> None:
             prefetch_related_objects(items, Prefetch(name, queryset=queryset()))
 
 
-def kept_list(key: tuple, build, values: list, alias: str) -> list:
-    """``list(build(values))``, by the statement kept for ``key`` where it can be."""
-    records = template_records(key, build, values, alias)
-    return list(build(values)) if records is None else records
-
-
 def therapy_page_evidence(values: list[int]):
     """The evidence items a therapy's page lists (``values``: the therapy's key, then
     those of the abnormalities it shows): the strongest few counted items per
@@ -619,8 +613,8 @@ class TherapyDetailView(RetractedPageMixin, DetailDownloadMixin, DetailView):
         # Each read is a statement compiled once (curation/statements.py): building and
         # compiling them took more of the page than running them.
         alias = TherapyEvidence.objects.db
-        visible = kept_list(
-            ("therapy page", "evidence"),
+        visible = template_list(
+            ("therapy page", "evidence", EVIDENCE_PER_GROUP),
             therapy_page_evidence,
             [therapy.pk, *[tie.abnormality.pk for tie in shown]],
             alias,
@@ -630,7 +624,7 @@ class TherapyDetailView(RetractedPageMixin, DetailDownloadMixin, DetailView):
         evidence = [e for e in visible if e.is_published and not e.source.notice_held]
         retracted = [e for e in visible if e.is_retracted]
         # Retracted statuses come in the same query, to be shown apart with the reason.
-        visible_statuses = kept_list(
+        visible_statuses = template_list(
             ("therapy page", "statuses"),
             lambda pks: (
                 RegulatoryStatus.objects.visible().filter(therapy__in=pks).select_related("source")
@@ -642,7 +636,7 @@ class TherapyDetailView(RetractedPageMixin, DetailDownloadMixin, DetailView):
         jurisdictions = by_jurisdiction(statuses)
         # Harms, published and retracted in one query, with their sources.
         visible_harms = sorted(
-            kept_list(
+            template_list(
                 ("therapy page", "harms"),
                 lambda pks: Harm.objects.visible().filter(therapy__in=pks).select_related("source"),
                 [therapy.pk],

@@ -208,10 +208,18 @@ def template_list(key: tuple, build: Callable[..., QuerySet], values: Sequence, 
 
 
 def template_prefetch(
-    key: tuple, records: Sequence, name: str, build: Callable[..., QuerySet], alias: str
+    key: tuple,
+    records: Sequence,
+    name: str,
+    build: Callable[..., QuerySet],
+    alias: str,
+    *,
+    to_attr: str = "",
 ) -> bool:
-    """Leave on each of ``records`` its link ``name`` as Django's prefetch_related
-    leaves it (linkreads.keep_prefetched), read by the statement kept for ``key``.
+    """Leave on each of ``records`` its link ``name`` (a many-to-many field or a reverse
+    foreign key) as Django's prefetch_related leaves it (linkreads.keep_prefetched), or
+    as a list in ``to_attr`` (as ``Prefetch(..., to_attr=)``), read by the statement
+    kept for ``key``.
 
     ``build(pks)`` is the linked records of the records whose keys are ``pks``, each
     with its record's key in the annotation ``link_owner``, in the order the link lists
@@ -226,7 +234,10 @@ def template_prefetch(
     for item in linked:
         by_owner.setdefault(item.link_owner, []).append(item)
     for record in records:
-        keep_prefetched(record, name, by_owner.get(record.pk, []))
+        if to_attr:
+            setattr(record, to_attr, by_owner.get(record.pk, []))
+        else:
+            keep_prefetched(record, name, by_owner.get(record.pk, []))
     return True
 
 

@@ -1,7 +1,7 @@
-"""Reader pages read by statements compiled once (curation/statements.py, issue 14):
-each page answers the same bytes as when every read is built and compiled by Django,
-over published, retracted, held, draft and contradicted rows, and keeps its statements
-once it has run."""
+"""Reader pages (and the API's therapies) read by statements compiled once
+(curation/statements.py, issue 14): each answers the same bytes as when every read is
+built and compiled by Django, over published, retracted, held, draft and contradicted
+rows, and keeps its statements once it has run."""
 
 import pytest
 from django.utils import timezone
@@ -47,12 +47,18 @@ PAGES = [
     # Pages of three findings: the first kept, the second built as before.
     "/abnormalities/low-nk/?page=2",
     "/abnormalities/high-il6/?page=2",
+    # The API's therapies, their harms read by a kept statement (treatments/api.py).
+    "/api/v1/therapies/",
+    "/api/v1/therapies/one/",
+    "/api/v1/therapies/?format=csv",
 ]
 
 
 def _read(client, url) -> bytes:
     response = client.get(url)
     assert response.status_code == 200, url
+    if response.streaming:
+        return b"".join(response.streaming_content)
     return response.content
 
 
@@ -63,7 +69,13 @@ def test_a_page_answers_the_same_by_kept_statements(client, data, monkeypatch):
     monkeypatch.setattr(views, "KEPT_PAGES", 1)
     urls = PAGES
     kept = [_read(client, url) for url in urls]
-    for key in ("therapy page", "evidence links", "abnormality page", "finding groups"):
+    for key in (
+        "therapy page",
+        "evidence links",
+        "abnormality page",
+        "finding groups",
+        "therapy harms",
+    ):
         assert statements.kept(key), key
     # The first page's findings only: a statement per page kept for the first pages.
     pages = [k for k in statements.kept("abnormality page") if "findings" in k]
@@ -81,6 +93,8 @@ def test_the_therapy_page_lists_what_its_data_holds(client, data):
     for words in ("Withdrawn.", "Headache", "Argentina", "awaiting review"):
         assert words in page, words
     assert page.count('<div class="contradicted">') >= 2
+    harms = [h["effect"] for h in client.get("/api/v1/therapies/one/").json()["harms"]]
+    assert len(harms) == 1 and harms[0].startswith("Headache")
     page = _read(client, "/abnormalities/high-il6/").decode()
     for words in ("Withdrawn: the numbers were wrong.", "Therapies tied to it", "Lab test"):
         assert words in page, words

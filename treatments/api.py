@@ -2,7 +2,7 @@
 
 from collections.abc import Iterable
 
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch, prefetch_related_objects
 from django.http import FileResponse
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_cache_control
@@ -13,7 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.views import APIView
 
 from curation.rest import KeysetPagination
-from curation.statements import template_records, template_rows
+from curation.statements import template_prefetch, template_records, template_rows
 from curation.viewsets import (
     ApiViewSetMixin,
     DraftWriteViewSet,
@@ -94,6 +94,28 @@ def attach_abnormality_summaries(therapies: Iterable[Therapy]) -> None:
     attach_ratings(therapies)
 
 
+def _published_harms():
+    return Harm.objects.published().select_related("source")
+
+
+def attach_harms(therapies: Iterable[Therapy]) -> None:
+    """Set ``published_harms`` on each therapy: its published harms with their sources,
+    in their order. One query for the whole page, by a statement compiled once where it
+    can be (curation/statements.py), else by Django's prefetch."""
+    therapies = list(therapies)
+
+    def build(ids):
+        return _published_harms().filter(therapy__in=ids).annotate(link_owner=F("therapy_id"))
+
+    name, to_attr = "harms", "published_harms"
+    if not template_prefetch(
+        ("therapy harms",), therapies, name, build, Harm.objects.db, to_attr=to_attr
+    ):
+        prefetch_related_objects(
+            therapies, Prefetch(name, queryset=_published_harms(), to_attr=to_attr)
+        )
+
+
 class TherapyViewSet(ReadOnlyViewSet):
     """Candidate treatments, each with its aliases, the abnormalities its published
     evidence ties it to and the best level per abnormality.
@@ -110,25 +132,17 @@ class TherapyViewSet(ReadOnlyViewSet):
 
     def get_queryset(self):
         # Counts come with the abnormality summaries (attach_abnormality_summaries); the
-        # published harms of the whole page in one query, with their sources.
-        return (
-            Therapy.objects.visible_to(self.request.user)
-            .with_evidence_summary()
-            .prefetch_related(
-                Prefetch(
-                    "harms",
-                    queryset=Harm.objects.published().select_related("source"),
-                    to_attr="published_harms",
-                )
-            )
-        )
+        # published harms of the whole page in one query (attach_harms).
+        return Therapy.objects.visible_to(self.request.user).with_evidence_summary()
 
     def prepare_rows(self, rows):
         attach_abnormality_summaries(rows)
+        attach_harms(rows)
 
     def get_object(self):
         therapy = super().get_object()
         attach_abnormality_summaries([therapy])
+        attach_harms([therapy])
         return therapy
 
 

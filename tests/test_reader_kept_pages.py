@@ -38,6 +38,7 @@ def data():
 
 
 PAGES = [
+    "/",  # the matrix (treatments/matrix.py)
     "/treatments/one/",
     "/treatments/two/",
     "/treatments/one/?format=csv",
@@ -75,6 +76,7 @@ def test_a_page_answers_the_same_by_kept_statements(client, data, monkeypatch):
         "abnormality page",
         "finding groups",
         "therapy harms",
+        "matrix",
     ):
         assert statements.kept(key), key
     # The first page's findings only: a statement per page kept for the first pages.

@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from curation.cache import public_cache_get_or_set
+from curation.statements import template_dicts, template_list
 from findings.models import Abnormality
 from treatments.models import PairCertainty, Therapy
 from treatments.summaries import SUMMARY_FIELDS, summary_row
@@ -48,15 +49,35 @@ def matrix_build(*, max_rows: int | None = None, max_columns: int | None = None)
     and certainty of every pair with counted evidence."""
     max_rows = MAX_ROWS if max_rows is None else max_rows
     max_columns = MAX_COLUMNS if max_columns is None else max_columns
-    abnormalities = list(Abnormality.objects.published().only("name", "slug"))
-    therapies = list(Therapy.objects.published().only("name", "slug"))
+    # Each a statement compiled once (curation/statements.py): with every cache off the
+    # matrix is built per request, and building the SQL cost as much as running it.
+    alias = PairCertainty.objects.db
+    abnormalities = template_list(
+        ("matrix", "abnormalities"),
+        lambda _: Abnormality.objects.published().only("name", "slug"),
+        [],
+        alias,
+    )
+    therapies = template_list(
+        ("matrix", "therapies"),
+        lambda _: Therapy.objects.published().only("name", "slug"),
+        [],
+        alias,
+    )
+
+    def stored(_):
+        return (
+            PairCertainty.objects.public()
+            .pairs()
+            .exclude(evidence_best_level="")
+            .order_by()
+            .values(*SUMMARY_FIELDS)
+        )
+
+    rows = template_dicts(("matrix", "pairs"), stored, [], alias)
     pairs = {
         (row["abnormality_id"], row["therapy_id"]): summary_row(row)
-        for row in PairCertainty.objects.public()
-        .pairs()
-        .exclude(evidence_best_level="")
-        .order_by()
-        .values(*SUMMARY_FIELDS)
+        for row in (stored([]) if rows is None else rows)
     }
     # Most-connected first (the most pairs), so that a phone's first screen of the
     # matrix shows filled cells; records with as many pairs keep their name order.

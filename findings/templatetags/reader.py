@@ -3,7 +3,7 @@
 import re
 
 from django import template
-from django.utils.html import format_html
+from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
 
 from findings.glossary import gloss as gloss_text
@@ -139,3 +139,74 @@ def cite_keys(text: str) -> str:
         return key.replace("_", " ")
 
     return KEY_SHAPE.sub(words, text)
+
+
+# The evidence matrix's rows (treatments/home.html), written out in Python for the same
+# reason as the tags above: a row per abnormality, a cell per therapy, hundreds of cells
+# rendered by the template language were most of the home page (issue 14).
+# tests/test_matrix_html.py checks them against the template they replaced.
+_EMPTY_CELL = (
+    '\n          <td class="cell cell-empty"><span aria-hidden="true">\u2013</span>'
+    '<span class="visually-hidden">no published evidence</span></td>\n          '
+)
+
+
+def _matrix_cell(abnormality_name: str, cell) -> str:
+    counts = cell.counts
+    level = cell.best_level
+    certainty = ""
+    if cell.certainty:
+        certainty = format_html(
+            '<span class="cell-certainty"><span aria-hidden="true">{} {}</span>'
+            '<span class="visually-hidden">; {} certainty, {}</span></span>',
+            cell.certainty_mark,
+            cell.direction_mark,
+            cell.certainty_label,
+            cell.direction_label.lower(),
+        )
+    return format_html(
+        '\n          <td class="cell level-{}{}">\n            <a href="{}">\n'
+        '              <span class="visually-hidden">{} and {}: level</span>\n'
+        "              \n"
+        '              <span class="cell-therapy" aria-hidden="true">{}</span>\n'
+        '              <span class="cell-letter">{}</span> '
+        '<span class="cell-letter-direction">{}</span>\n'
+        '              <span class="visually-hidden">({}: {});</span>\n'
+        '              <span class="cell-counts">{}</span>\n'
+        "              {}\n"
+        "            </a>\n          </td>\n          ",
+        level,
+        format_html(" certainty-{}", cell.certainty) if cell.certainty else "",
+        cell.url,
+        abnormality_name,
+        cell.therapy_name,
+        cell.therapy_name,
+        level,
+        counts.best_direction_label,
+        level_name(level),
+        counts.best_direction_meaning,
+        counts_line(counts, pair=cell.key, level=False),
+        certainty,
+    )
+
+
+@register.simple_tag
+def matrix_rows(rows) -> str:
+    """The matrix's ``<tr>`` rows: ``rows`` are (abnormality, cells), a cell per therapy
+    column, None where nothing published ties the two."""
+    parts = []
+    for abnormality, cells in rows:
+        name = conditional_escape(abnormality.name)
+        parts.append(
+            format_html(
+                '\n        <tr>\n          <th scope="row"><a href="{}">{}</a></th>\n          ',
+                abnormality.get_absolute_url(),
+                name,
+            )
+        )
+        for cell in cells:
+            parts.append("\n          ")
+            parts.append(_EMPTY_CELL if cell is None else _matrix_cell(name, cell))
+            parts.append("\n          ")
+        parts.append("\n        </tr>\n        ")
+    return mark_safe("".join(parts))

@@ -1,11 +1,16 @@
 """The overview's matrix: bounded at scale, whole at seed size, built once per publish."""
 
+from collections import Counter
+
 import pytest
 from django.core.cache import cache
 
 from curation.models import Status
+from findings.models import Abnormality
 from tests import factories
 from treatments.matrix import matrix_build, matrix_cached
+from treatments.models import PairCertainty, Therapy
+from treatments.summaries import SUMMARY_FIELDS, summary_row
 
 pytestmark = pytest.mark.django_db
 
@@ -20,9 +25,9 @@ def test_with_few_records_the_matrix_is_whole_and_published_only(django_assert_n
     factories.make_evidence(therapy=ivig, abnormality=low_nk, status=Status.DRAFT)
     factories.make_therapy(name="Draft therapy", status=Status.DRAFT)
 
-    # Queries: published abnormalities; published therapies; the stored counts and
-    # certainty of the pairs.
-    with django_assert_num_queries(3):
+    # Queries: published abnormalities; published therapies; how many pairs each
+    # abnormality and each therapy is in; the stored counts and certainty of the pairs.
+    with django_assert_num_queries(5):
         matrix = matrix_build()
 
     # As many pairs each: name order.
@@ -70,3 +75,51 @@ def test_the_matrix_is_built_once_until_the_next_publish(
 
     assert len(matrix_cached().pairs) == 1
     cache.clear()
+
+
+def every_pair_read(max_rows: int, max_columns: int):
+    """The matrix as it was built before the database counted the pairs: every stored
+    pair read and counted in Python, then those of the rows and columns shown kept."""
+    abnormalities = list(Abnormality.objects.published().only("name", "slug"))
+    therapies = list(Therapy.objects.published().only("name", "slug"))
+    pairs = {
+        (row["abnormality_id"], row["therapy_id"]): summary_row(row)
+        for row in PairCertainty.objects.public()
+        .pairs()
+        .exclude(evidence_best_level="")
+        .values(*SUMMARY_FIELDS)
+    }
+    per_abnormality = Counter(a for a, _ in pairs)
+    per_therapy = Counter(t for _, t in pairs)
+    rows = sorted(abnormalities, key=lambda a: -per_abnormality[a.pk])[:max_rows]
+    columns = sorted(therapies, key=lambda t: -per_therapy[t.pk])[:max_columns]
+    shown = {(a.pk, t.pk) for a in rows for t in columns}
+    return rows, columns, {key: row for key, row in pairs.items() if key in shown}
+
+
+@pytest.mark.parametrize("bounds", [(2, 3), (3, 2), (1, 1), (20, 20), (0, 3)])
+def test_the_pairs_counted_by_the_database_give_the_same_matrix(bounds, django_assert_num_queries):
+    """Rows and columns chosen, and cells filled, as when every pair was read; drafts,
+    a draft parent and pairs without counted evidence left out; five queries however
+    many pairs there are (four with no row or no column: none of its pairs is read)."""
+    abnormalities = [factories.make_abnormality(name=f"Abnormality {i}") for i in range(5)]
+    abnormalities.append(factories.make_abnormality(name="Draft one", status=Status.DRAFT))
+    therapies = [factories.make_therapy(name=f"Therapy {i}") for i in range(4)]
+    therapies.append(factories.make_therapy(name="Draft therapy", status=Status.DRAFT))
+    with factories.rated_once():
+        for n, (therapy, abnormality) in enumerate(
+            [(2, 3), (0, 3), (1, 3), (2, 1), (0, 1), (2, 0), (3, 4), (4, 3), (1, 5), (3, 2)]
+        ):
+            factories.make_evidence(
+                therapy=therapies[therapy],
+                abnormality=abnormalities[abnormality],
+                level="ABCDE"[n % 5],
+                status=Status.DRAFT if n == 9 else Status.PUBLISHED,
+            )
+    rows, columns, pairs = every_pair_read(*bounds)
+    with django_assert_num_queries(5 if all(bounds) else 4):
+        matrix = matrix_build(max_rows=bounds[0], max_columns=bounds[1])
+    assert [a.pk for a in matrix.rows] == [a.pk for a in rows]
+    assert [t.pk for t in matrix.columns] == [t.pk for t in columns]
+    assert matrix.pairs == pairs
+    assert matrix.hidden_rows == 5 - len(rows) and matrix.hidden_columns == 4 - len(columns)

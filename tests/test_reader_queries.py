@@ -73,9 +73,10 @@ SEARCH_PLANS = 2 if connection.vendor == "sqlite" else 0
 PAGES = [
     (
         "/",
-        5,
-        "published abnormalities; published therapies; the stored counts and certainty of "
-        "the pairs; years of the earliest and latest published sources; data version",
+        7,
+        "published abnormalities; published therapies; how many pairs each abnormality "
+        "and each therapy is in (two); the stored counts and certainty of the pairs shown; "
+        "years of the earliest and latest published sources; data version",
     ),
     (
         "/treatments/",

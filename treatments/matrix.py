@@ -16,8 +16,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.db.models import Count
+
 from curation.cache import public_cache_get_or_set
-from curation.statements import template_dicts, template_list
+from curation.statements import template_dicts, template_list, template_rows
 from findings.models import Abnormality
 from treatments.models import PairCertainty, Therapy
 from treatments.summaries import SUMMARY_FIELDS, summary_row
@@ -44,9 +46,17 @@ class Matrix:
     hidden_columns: int = 0
 
 
+def _stored():
+    """The stored pairs a cell shows: published therapy and abnormality, counted
+    evidence."""
+    return PairCertainty.objects.public().pairs().exclude(evidence_best_level="").order_by()
+
+
 def matrix_build(*, max_rows: int | None = None, max_columns: int | None = None) -> Matrix:
-    """Three queries: published abnormalities, published therapies, the stored counts
-    and certainty of every pair with counted evidence."""
+    """Five queries: published abnormalities, published therapies, how many pairs each
+    abnormality and each therapy is in (counted by the database, not read pair by pair:
+    at scale the matrix shows a few hundred of a great many), then the stored counts and
+    certainty of the pairs shown."""
     max_rows = MAX_ROWS if max_rows is None else max_rows
     max_columns = MAX_COLUMNS if max_columns is None else max_columns
     # Each a statement compiled once (curation/statements.py): with every cache off the
@@ -65,28 +75,34 @@ def matrix_build(*, max_rows: int | None = None, max_columns: int | None = None)
         alias,
     )
 
-    def stored(_):
+    def pairs_per(column: str) -> Counter:
+        def build(_):
+            return _stored().values_list(column).annotate(n=Count("pk"))
+
+        rows = template_rows(("matrix", "pairs per", column), build, [], alias)
+        return Counter(dict(build([]) if rows is None else rows))
+
+    # Most-connected first (the most pairs), so that a phone's first screen of the
+    # matrix shows filled cells; records with as many pairs keep their name order.
+    per_abnormality = pairs_per("abnormality_id")
+    per_therapy = pairs_per("therapy_id")
+    rows = sorted(abnormalities, key=lambda a: -per_abnormality[a.pk])[:max_rows]
+    columns = sorted(therapies, key=lambda t: -per_therapy[t.pk])[:max_columns]
+    shown = len(rows)
+
+    def stored(keys):
         return (
-            PairCertainty.objects.public()
-            .pairs()
-            .exclude(evidence_best_level="")
-            .order_by()
+            _stored()
+            .filter(abnormality_id__in=keys[:shown], therapy_id__in=keys[shown:])
             .values(*SUMMARY_FIELDS)
         )
 
-    rows = template_dicts(("matrix", "pairs"), stored, [], alias)
-    pairs = {
+    keys = [*(a.pk for a in rows), *(t.pk for t in columns)]
+    found = template_dicts(("matrix", "pairs", shown), stored, keys, alias)
+    shown_pairs = {
         (row["abnormality_id"], row["therapy_id"]): summary_row(row)
-        for row in (stored([]) if rows is None else rows)
+        for row in (stored(keys) if found is None else found)
     }
-    # Most-connected first (the most pairs), so that a phone's first screen of the
-    # matrix shows filled cells; records with as many pairs keep their name order.
-    per_abnormality = Counter(abnormality_id for abnormality_id, _ in pairs)
-    per_therapy = Counter(therapy_id for _, therapy_id in pairs)
-    rows = sorted(abnormalities, key=lambda a: -per_abnormality[a.pk])[:max_rows]
-    columns = sorted(therapies, key=lambda t: -per_therapy[t.pk])[:max_columns]
-    shown = {(a.pk, t.pk) for a in rows for t in columns}
-    shown_pairs = {key: row for key, row in pairs.items() if key in shown}
     return Matrix(
         certainties={
             key: (row["certainty"], row["net_direction"]) for key, row in shown_pairs.items()

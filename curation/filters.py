@@ -9,7 +9,7 @@ import datetime
 import django_filters
 from django import forms
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django_filters.constants import EMPTY_VALUES
@@ -214,6 +214,19 @@ class FilterSet(django_filters.FilterSet):
     def _shares_filters(cls) -> bool:
         """Whether filters and form class may be the class's (no callable queryset)."""
         return cls._shared()["shares"]
+
+    def filter_queryset(self, queryset):
+        for value in self.form.cleaned_data.values():
+            if (
+                isinstance(value, QuerySet)
+                and value._result_cache is None
+                and value.query.is_empty()
+            ):
+                # A multiple choice of records left empty (``queryset.none()``): its filter
+                # tests it (``if not value``), which compiled a query never sent, 1.5 ms of
+                # an evidence list on SQLite (issue 14). The empty result testing finds.
+                value._result_cache = []
+        return super().filter_queryset(queryset)
 
     def get_form_class(self):
         if not self._shares_filters():

@@ -17,7 +17,15 @@ calls fill the kept statement with their values, run it and convert its columns 
 Django would. A key whose SQL depends on more than the values (a filter that chooses
 its condition from a value) fails that check and is never kept: ``template_rows``
 returns None and the caller builds its queryset as before. The key must name all else
-the SQL depends on (the database alias, the number of values, the reader).
+the SQL depends on (the database alias, the number of values, the reader, a number the
+SQL holds such as a LIMIT).
+
+``template_rows`` and ``template_dicts`` give a ``values_list()`` or ``values()``
+queryset's rows; ``template_records`` and ``template_list`` model instances, with their
+``select_related`` parents and annotations; ``template_prefetch`` a link of such records
+as ``prefetch_related`` leaves it. The reader pages read this way (treatments/views.py,
+findings/views.py, treatments/matrix.py): with every cache off, building and compiling
+a therapy page's SQL took more of it than running it (issue 14).
 """
 
 from __future__ import annotations

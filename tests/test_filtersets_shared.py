@@ -214,3 +214,29 @@ def test_a_filter_added_to_the_class_or_taken_away_is_in_the_next_form(monkeypat
     filterset = klass(QueryDict("added_later=1"))
     assert "added_later" not in filterset.form.fields
     assert filterset.is_valid() and filterset.qs is not None  # no KeyError: it is gone
+
+
+@pytest.mark.parametrize("klass", FILTERSETS, ids=lambda k: k.__name__)
+def test_filters_left_empty_compile_no_query(klass, monkeypatch):
+    """A multiple choice of records left empty is ``queryset.none()``; its filter tests
+    it (``if not value``), which compiled a query that is never sent (curation/filters.py
+    ``FilterSet.filter_queryset``). Filtering with nothing chosen compiles nothing; the
+    rows are those of the unfiltered queryset."""
+    from django.db.models.sql.compiler import SQLCompiler
+
+    compiled = []
+    as_sql = SQLCompiler.as_sql
+
+    def counting(self, *args, **kwargs):
+        compiled.append(self.query.model)
+        return as_sql(self, *args, **kwargs)
+
+    filterset = klass(QueryDict(""))
+    monkeypatch.setattr(SQLCompiler, "as_sql", counting)
+    queryset = filterset.qs
+    assert compiled == []
+    monkeypatch.undo()
+    unfiltered = filterset.queryset
+    assert sorted(queryset.values_list("pk", flat=True)) == sorted(
+        unfiltered.values_list("pk", flat=True)
+    )

@@ -20,7 +20,8 @@ def level_name(letter: str | None) -> str:
 
 # The two tags below are written out in Python rather than as inclusion templates: a
 # list page shows hundreds of them, and a template per badge was most of its rendering
-# (issue 14). tests/test_reader_html.py checks them against the markup they replaced.
+# (issue 14). tests/test_reader_tags_html.py checks them against the templates they
+# replaced.
 
 
 @register.simple_tag
@@ -144,7 +145,7 @@ def cite_keys(text: str) -> str:
 # The evidence matrix's rows (treatments/home.html), written out in Python for the same
 # reason as the tags above: a row per abnormality, a cell per therapy, hundreds of cells
 # rendered by the template language were most of the home page (issue 14).
-# tests/test_matrix_html.py checks them against the template they replaced.
+# tests/test_reader_tags_html.py checks them against the template loop they replaced.
 _EMPTY_CELL = (
     '\n          <td class="cell cell-empty"><span aria-hidden="true">\u2013</span>'
     '<span class="visually-hidden">no published evidence</span></td>\n          '

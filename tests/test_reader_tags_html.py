@@ -1,6 +1,8 @@
-"""The evidence matrix's rows written out in Python (findings/templatetags/reader.py
-``matrix_rows``, issue 14): the same markup, byte for byte, as the template loop they
-replaced (kept in tests/data/matrix_rows_reference.html), for every kind of cell."""
+"""Reader markup written out in Python rather than by templates (issue 14), each the
+same, byte for byte, as the template it replaced, kept in tests/data/: the level badge
+and the line of counts (findings/templatetags/reader.py ``level_badge``, ``counts_line``;
+the former inclusion templates _level.html and _counts.html) and the evidence matrix's
+rows (``matrix_rows``; the loop of treatments/home.html), for every kind of value."""
 
 import itertools
 from pathlib import Path
@@ -8,13 +10,14 @@ from pathlib import Path
 import pytest
 from django.template import Context, Template
 
-from findings.models import Abnormality, Level
-from findings.templatetags.reader import matrix_rows
+from findings.models import LEVEL_SHORT, Abnormality, Level
+from findings.templatetags.reader import counts_line, level_badge, matrix_rows
 from treatments.counts import EvidenceCounts, LevelDirection
 from treatments.models import Certainty, NetDirection
 from treatments.views import Tie
 
-REFERENCE = Path(__file__).parent / "data" / "matrix_rows_reference.html"
+DATA = Path(__file__).parent / "data"
+REFERENCE = DATA / "matrix_rows_reference.html"
 
 
 def reference(rows) -> str:
@@ -74,3 +77,44 @@ def test_the_rows_are_the_templates_rows(name):
 
 def test_no_rows_no_markup():
     assert matrix_rows([]) == reference([]) == ""
+
+
+def _render(name: str, context: dict) -> str:
+    return Template((DATA / name).read_text()).render(Context(context))
+
+
+@pytest.mark.parametrize("letter", [*Level.values, "", None])
+@pytest.mark.parametrize("words", [True, False])
+@pytest.mark.parametrize("direction", ["", "for", "mixed", "<against> & “so”"])
+def test_the_level_badge_is_its_former_templates(letter, words, direction):
+    mine = level_badge(letter, words=words, direction=direction)
+    name = LEVEL_SHORT.get(letter or "", "")
+    theirs = _render(
+        "level_badge_reference.html",
+        {"letter": letter, "name": name, "words": words, "direction": direction},
+    )
+    assert mine == theirs
+
+
+@pytest.mark.parametrize("level", [True, False])
+@pytest.mark.parametrize("pair", ["", "ivig/low-nk", "a&b/<c>"])
+@pytest.mark.parametrize(
+    "counts",
+    [
+        EvidenceCounts(),
+        EvidenceCounts(
+            supporting=3,
+            not_supporting=1,
+            other=2,
+            contested=1,
+            best_level="B",
+            best_direction="for",
+        ),
+        EvidenceCounts(other=4, contested=4, best_level="E", best_direction="contested"),
+        EvidenceCounts(supporting=1, best_level="A", best_direction="mixed"),
+    ],
+)
+def test_the_line_of_counts_is_its_former_templates(counts, pair, level):
+    mine = counts_line(counts, pair=pair, level=level)
+    theirs = _render("counts_line_reference.html", {"c": counts, "pair": pair, "level": level})
+    assert mine == theirs

@@ -4,6 +4,7 @@ built and compiled by Django, over published, retracted, held, draft and contrad
 rows, and keeps its statements once it has run."""
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from curation import statements
@@ -121,3 +122,41 @@ def test_a_kept_statement_follows_the_numbers_its_sql_holds(client, data, monkey
     assert count(therapy, 'class="evidence') < items
     assert count(abnormality, 'id="finding-') < findings
     assert "Withdrawn: the numbers were wrong." not in _read(client, abnormality).decode()
+
+
+@pytest.mark.parametrize("per_group", [5, 1])
+def test_a_large_therapys_page_reads_its_groups_one_by_one_and_shows_the_same(
+    client, data, monkeypatch, per_group
+):
+    """At or above WINDOW_BELOW counted and held items, a therapy's page reads each
+    group's strongest few on its own (``therapy_page_evidence_ids``) instead of ranking
+    every item: the same page, held, retracted and general groups included (on SQLite,
+    which takes no LIMIT in a part of a UNION, it ranks them as before)."""
+    from treatments import views
+
+    monkeypatch.setattr(views, "EVIDENCE_PER_GROUP", per_group)
+    urls = ["/treatments/one/", "/treatments/two/", "/treatments/one/?format=csv"]
+    ranked = [_read(client, url) for url in urls]
+    monkeypatch.setattr(views, "WINDOW_BELOW", 0)
+    one_by_one = [_read(client, url) for url in urls]
+    assert one_by_one == ranked
+    by_records = statements.kept("evidence by key")
+    assert bool(by_records) == connection.features.supports_slicing_ordering_in_compound
+
+
+@pytest.mark.skipif(
+    not connection.features.supports_slicing_ordering_in_compound,
+    reason="a LIMIT in each part of a UNION: PostgreSQL only (SQLite pages use the window)",
+)
+def test_each_group_on_its_own_is_the_window_ranking(data):
+    """The keys both reads give, for every therapy and every choice of abnormalities."""
+    from findings.models import Abnormality
+    from treatments.models import Therapy
+    from treatments.views import therapy_page_evidence, therapy_page_evidence_ids
+
+    abnormalities = list(Abnormality.objects.values_list("pk", flat=True))
+    for therapy in Therapy.objects.all():
+        for shown in ([], abnormalities[:1], abnormalities):
+            values = [therapy.pk, *shown]
+            ranked = sorted(e.pk for e in therapy_page_evidence(values))
+            assert sorted(pk for (pk,) in therapy_page_evidence_ids(values)) == ranked

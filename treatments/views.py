@@ -563,7 +563,7 @@ def therapy_page_evidence_ids(values: list[int]):
     therapy (for the largest synthetic therapy at 500k, 72,191 items: 0.5-0.7 s, its
     wide rows sorted on disk, against 0.04 s). Its plan must know the values: prepared,
     PostgreSQL runs it by a generic plan that reads the largest group row by row (0.5-1
-    s), so it is built each time, and planned for 30-45 ms: for a therapy with few items
+    s), so it is built each time, and planned for 30-45 ms: for a therapy with fewer items
     the window, kept and prepared, is the faster (``WINDOW_BELOW``)."""
     therapy, *abnormalities = values
     held = source_held_q("source__")
@@ -613,8 +613,11 @@ HARM_KIND_ORDER = {
 EVIDENCE_PER_GROUP = 5
 MAX_GROUPS = 25
 # With this many counted and held items or more, a therapy's page reads its groups one
-# by one (``therapy_page_evidence_ids``), not by ranking them all (measured: 500k below).
-WINDOW_BELOW = 5000
+# by one (``therapy_page_evidence_ids``), not by ranking them all. Measured at 500k
+# (docs/benchmarks/therapy-page-pg-500k-20261201-window-vs-groups.txt): the window is
+# the faster up to 9,292 items, even at 13,528, slower at 22,866 and twice as slow at
+# 72,191.
+WINDOW_BELOW = 12_000
 # Which few of a group a therapy's page shows: the strongest, then the oldest entered.
 GROUP_ORDER = (F("level").asc(), F("pk").asc())
 

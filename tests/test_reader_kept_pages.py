@@ -160,3 +160,23 @@ def test_each_group_on_its_own_is_the_window_ranking(data):
             values = [therapy.pk, *shown]
             ranked = sorted(e.pk for e in therapy_page_evidence(values))
             assert sorted(pk for (pk,) in therapy_page_evidence_ids(values)) == ranked
+
+
+def test_a_large_therapys_page_makes_one_query_more(client, data, monkeypatch):
+    """Its evidence in two queries (the keys of each group's few, then the items with
+    their sources and abnormalities) where the window reads them in one: one query more
+    than the window's page (tests/test_reader_queries.py pins that one's nine), however
+    many items."""
+    from django.test.utils import CaptureQueriesContext
+
+    from treatments import views
+
+    _read(client, "/treatments/one/")  # its statements kept
+    with CaptureQueriesContext(connection) as ranked:
+        _read(client, "/treatments/one/")
+    monkeypatch.setattr(views, "WINDOW_BELOW", 0)
+    _read(client, "/treatments/one/")
+    with CaptureQueriesContext(connection) as one_by_one:
+        _read(client, "/treatments/one/")
+    more = 1 if connection.features.supports_slicing_ordering_in_compound else 0
+    assert len(one_by_one) == len(ranked) + more

@@ -583,9 +583,10 @@ def therapy_page_evidence_ids(values: list[int]):
 
 def therapy_page_records(pks: list[int]):
     """The evidence items ``pks`` with their sources and abnormalities, in the page's
-    order."""
+    order; still visible (one changed between the two reads is left out)."""
     return (
-        TherapyEvidence.objects.filter(pk__in=pks)
+        TherapyEvidence.objects.visible()
+        .filter(pk__in=pks)
         .select_related("source", "abnormality")
         .order_by(F("abnormality__name").asc(nulls_last=True), "level", "pk")
     )
@@ -654,7 +655,7 @@ class TherapyDetailView(RetractedPageMixin, DetailDownloadMixin, DetailView):
         # ME/CFS in general are those of no pair.
         counts = whole(summaries[therapy.pk])
         general_total = counts.total - sum(tie.total for tie in ties)
-        # Published and retracted in one query: a retracted item is kept and shown as
+        # Published and retracted together: a retracted item is kept and shown as
         # retracted, with the editor's reason, but never ranked or grouped with the rest.
         # Each read is a statement compiled once (curation/statements.py): building and
         # compiling them took more of the page than running them.

@@ -301,10 +301,11 @@ class AbnormalityDetailView(RetractedPageMixin, DetailDownloadMixin, DetailView)
         # Each read is a statement compiled once (curation/statements.py): building and
         # compiling them took more of the page than running them.
         alias, keys = Finding.objects.db, [abnormality.pk]
-        paginator = Paginator(
-            abnormality_findings(abnormality).select_related("source", "lab_test"),
-            FINDINGS_PAGE_SIZE,
-        )
+
+        def listed(of):
+            return abnormality_findings(of).select_related("source", "lab_test")
+
+        paginator = Paginator(listed(abnormality), FINDINGS_PAGE_SIZE)
         paginator.count = sum(counts.values())
         number, error = page_number_check(self.request.GET.get("page", ""), paginator)
         context["input_errors"] = [error] if error else []
@@ -315,9 +316,7 @@ class AbnormalityDetailView(RetractedPageMixin, DetailDownloadMixin, DetailView)
             bottom = (number - 1) * paginator.per_page
             page.object_list = template_list(
                 ("abnormality page", "findings", bottom, paginator.per_page),
-                lambda pks: abnormality_findings(pks[0]).select_related("source", "lab_test")[
-                    bottom : bottom + paginator.per_page
-                ],
+                lambda pks: listed(pks[0])[bottom : bottom + paginator.per_page],
                 keys,
                 alias,
             )

@@ -733,16 +733,35 @@ def test_list_filters_are_unknown_parameters_of_a_single_record(api_client):
     assert set(response.json()["errors"]) == {"level", "abnormality"}
 
 
-@pytest.mark.parametrize("certainty", [None, "low"])
-def test_the_direct_abnormality_summary_is_what_its_declared_fields_give(certainty):
-    # TherapyAbnormalitySerializer and CountsSerializer build their dicts directly (a
-    # thousand per list page); DRF's field-by-field way must give the same.
+@pytest.mark.parametrize(
+    "computed, override, shown",
+    [
+        ((None, None), (None, None), (None, None)),
+        (("low", "benefit"), (None, None), ("low", "benefit")),
+        (("low", "benefit"), ("", ""), ("low", "benefit")),
+        (("low", "benefit"), ("moderate", "no_benefit"), ("moderate", "no_benefit")),
+    ],
+)
+def test_the_direct_abnormality_summary_is_what_its_declared_fields_give(computed, override, shown):
+    # TherapyAbnormalitySerializer and CountsSerializer build their dicts directly from
+    # the stored pair (a thousand per list page); DRF's field-by-field way, which reads
+    # the pair's counts as an EvidenceCounts, must give the same.
     from rest_framework import serializers
 
     from treatments.counts import EvidenceCounts, LevelDirection
     from treatments.serializers import CountsSerializer, TherapyAbnormalitySerializer
+    from treatments.summaries import StoredPair
 
-    counts = EvidenceCounts(
+    pair = StoredPair(
+        therapy_id=1,
+        abnormality_id=2,
+        abnormality_slug="low-nk",
+        abnormality_name="Low NK",
+        listed=9,
+        computed_certainty=computed[0],
+        computed_net_direction=computed[1],
+        override_certainty=override[0],
+        override_net_direction=override[1],
         supporting=3,
         not_supporting=1,
         other=2,
@@ -754,23 +773,16 @@ def test_the_direct_abnormality_summary_is_what_its_declared_fields_give(certain
         clinical_studies=1,
         controlled_studies=1,
     )
-    row = {
-        "abnormality_slug": "low-nk",
-        "abnormality_name": "Low NK",
-        "counts": counts,
-        "best_level": counts.best_level,
-        "best_direction": counts.best_direction,
-        "total": counts.total,
-        "supporting": counts.supporting,
-        "not_supporting": counts.not_supporting,
-        "certainty": certainty,
-        "net_direction": certainty and "benefit",
-    }
+    counts = pair.counts
+    assert (counts.total, counts.best_direction, counts.controlled_studies) == (6, "mixed", 1)
+    assert (pair.certainty, pair.net_direction) == shown
     declared = serializers.Serializer.to_representation
-    direct = TherapyAbnormalitySerializer(row).data
-    assert direct == declared(TherapyAbnormalitySerializer(row), row) | {
+    direct = TherapyAbnormalitySerializer(pair).data
+    assert direct["counts"] == CountsSerializer(counts).data
+    assert direct == declared(TherapyAbnormalitySerializer(pair), pair) | {
         "counts": declared(CountsSerializer(counts), counts)
     }
+    assert (direct["certainty"], direct["net_direction"], direct["total"]) == (*shown, 6)
     assert CountsSerializer(EvidenceCounts()).data == declared(
         CountsSerializer(EvidenceCounts()), EvidenceCounts()
     )

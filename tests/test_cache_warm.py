@@ -14,6 +14,7 @@ from curation.models import Status
 from curation.services import record_publish, record_submit
 from mecfs_kb import warm
 from tests import factories
+from treatments.matrix import CACHE_NAME as MATRIX_CACHE
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +71,7 @@ def test_a_publish_queues_exactly_one_warm_task_after_its_commit(
         callback()  # the commit
     assert len(warm_tasks()) == 1
     # Queued, not run: the publishing request filled nothing.
-    assert cache.get(public_cache_key("matrix")) is None
+    assert cache.get(public_cache_key(MATRIX_CACHE)) is None
     assert warm.warm_get("/") == (200, "miss")
     assert abnormality.pk
 
@@ -117,9 +118,9 @@ def test_the_warm_fills_the_data_caches_of_the_new_version(
 ):
     published_through_review(curator, editor, django_capture_on_commit_callbacks)
 
-    assert cache.get(public_cache_key("matrix")) is None
+    assert cache.get(public_cache_key(MATRIX_CACHE)) is None
     warm.public_cache_warm.call()
-    assert cache.get(public_cache_key("matrix")) is not None
+    assert cache.get(public_cache_key(MATRIX_CACHE)) is not None
 
 
 def test_without_a_site_address_the_task_fills_the_data_caches_only(
@@ -129,7 +130,7 @@ def test_without_a_site_address_the_task_fills_the_data_caches_only(
     published_through_review(curator, editor, django_capture_on_commit_callbacks)
 
     assert warm.public_cache_warm.call() == {}
-    assert cache.get(public_cache_key("matrix")) is not None
+    assert cache.get(public_cache_key(MATRIX_CACHE)) is not None
 
 
 def test_with_the_cache_off_nothing_is_queued_and_pages_are_computed(

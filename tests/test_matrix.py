@@ -10,7 +10,7 @@ from findings.models import Abnormality
 from tests import factories
 from treatments.matrix import matrix_build, matrix_cached
 from treatments.models import PairCertainty, Therapy
-from treatments.summaries import SUMMARY_FIELDS, summary_row
+from treatments.summaries import SUMMARY_FIELDS, stored_pairs
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +34,7 @@ def test_with_few_records_the_matrix_is_whole_and_published_only(django_assert_n
     assert [a.name for a in matrix.rows] == ["IgG3 deficiency", "Low NK cytotoxicity"]
     assert [t.name for t in matrix.columns] == ["IVIG", "Low dose naltrexone"]
     assert set(matrix.pairs) == {(low_nk.pk, ldn.pk), (igg.pk, ivig.pk)}
-    assert matrix.pairs[(igg.pk, ivig.pk)]["best_level"] == "B"
+    assert matrix.pairs[(igg.pk, ivig.pk)].best_level == "B"
     assert (matrix.hidden_rows, matrix.hidden_columns) == (0, 0)
 
 
@@ -83,11 +83,13 @@ def every_pair_read(max_rows: int, max_columns: int):
     abnormalities = list(Abnormality.objects.published().only("name", "slug"))
     therapies = list(Therapy.objects.published().only("name", "slug"))
     pairs = {
-        (row["abnormality_id"], row["therapy_id"]): summary_row(row)
-        for row in PairCertainty.objects.public()
-        .pairs()
-        .exclude(evidence_best_level="")
-        .values(*SUMMARY_FIELDS)
+        (pair.abnormality_id, pair.therapy_id): pair
+        for pair in stored_pairs(
+            PairCertainty.objects.public()
+            .pairs()
+            .exclude(evidence_best_level="")
+            .values_list(*SUMMARY_FIELDS)
+        )
     }
     per_abnormality = Counter(a for a, _ in pairs)
     per_therapy = Counter(t for _, t in pairs)

@@ -351,13 +351,13 @@ def test_no_ranking_or_summary_counts_a_retracted_item(client, retract):
 
     matrix = matrix_build()
     assert set(matrix.pairs) == {(nk.pk, ldn.pk)}
-    assert matrix.pairs[(nk.pk, ldn.pk)]["best_level"] == "D"
-    assert matrix.pairs[(nk.pk, ldn.pk)]["total"] == 1
+    assert matrix.pairs[(nk.pk, ldn.pk)].best_level == "D"
+    assert matrix.pairs[(nk.pk, ldn.pk)].total == 1
 
     summaries = pair_summaries([ldn.pk, ivig.pk])
     # The pair, then the therapy as a whole.
-    assert [(r["best_level"], r["total"]) for r in summaries[ldn.pk]] == [("D", 1), ("D", 1)]
-    assert [r["abnormality_id"] for r in summaries[ivig.pk]] == [None]
+    assert [(r.best_level, r.total) for r in summaries[ldn.pk]] == [("D", 1), ("D", 1)]
+    assert [r.abnormality_id for r in summaries[ivig.pk]] == [None]
 
     therapies = client.get("/treatments/").context["rows"]
     cards = {therapy.slug: (therapy.best_level, therapy.supporting) for therapy, _, _ in therapies}

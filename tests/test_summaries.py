@@ -32,14 +32,15 @@ def test_each_therapy_gets_its_published_pairs_strongest_first(django_assert_num
         summaries = pair_summaries([ldn.pk, other.pk])
 
     rows = summaries[ldn.pk]
-    assert [(r["abnormality_slug"], r["best_level"], r["total"]) for r in rows] == [
+    assert [(r.abnormality_slug, r.best_level, r.total) for r in rows] == [
         ("igg", "A", 1),
         ("nk", "B", 2),
         # The therapy as a whole: all its evidence, last.
         (None, "A", 4),
     ]
-    assert (rows[1]["supporting"], rows[1]["not_supporting"]) == (1, 1)
-    assert [r["abnormality_slug"] for r in summaries[other.pk]] == ["nk", None]
+    assert (rows[1].supporting, rows[1].not_supporting) == (1, 1)
+    assert (rows[1].counts.supporting, rows[1].counts.total) == (1, 2)
+    assert [r.abnormality_slug for r in summaries[other.pk]] == ["nk", None]
 
 
 def test_summaries_read_by_the_kept_statement_are_those_built_each_time(monkeypatch):
@@ -57,10 +58,10 @@ def test_summaries_read_by_the_kept_statement_are_those_built_each_time(monkeypa
     ids = [t.pk for t in therapies]
     kept = [pair_summaries(ids), pair_summaries(ids[:1]), pair_summaries(ids)]
     assert statements.kept("pair_summaries")
-    monkeypatch.setattr(module, "template_dicts", lambda *args: None)
+    monkeypatch.setattr(module, "template_rows", lambda *args: None)
     built = [pair_summaries(ids), pair_summaries(ids[:1]), pair_summaries(ids)]
     assert kept == built
-    assert [r["abnormality_slug"] for r in kept[0][ids[0]]] == ["nk", None]
+    assert [r.abnormality_slug for r in kept[0][ids[0]]] == ["nk", None]
 
 
 def test_a_therapy_without_published_evidence_gets_an_empty_list():

@@ -87,9 +87,9 @@ def attach_abnormality_summaries(therapies: Iterable[Therapy]) -> None:
     summaries = pair_summaries(therapy.pk for therapy in therapies)
     attach_evidence_counts(therapies, summaries)
     for therapy in therapies:
-        # Copies: the summaries may come from the shared cache, and ratings are added.
+        # The stored pairs themselves (tuples, never changed): the serializer reads them.
         therapy.abnormality_summaries = [
-            dict(row) for row in summaries[therapy.pk] if row["abnormality_id"] is not None
+            pair for pair in summaries[therapy.pk] if pair.abnormality_id is not None
         ]
     attach_ratings(therapies)
 

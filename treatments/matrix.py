@@ -19,14 +19,17 @@ from dataclasses import dataclass, field
 from django.db.models import Count
 
 from curation.cache import public_cache_get_or_set
-from curation.statements import template_dicts, template_list, template_rows
+from curation.statements import template_list, template_rows
 from findings.models import Abnormality
 from treatments.models import PairCertainty, Therapy
-from treatments.summaries import SUMMARY_FIELDS, summary_row
+from treatments.summaries import SUMMARY_FIELDS, StoredPair, stored_pairs
 
 # 20 by 20 cells (about 200 kB of accessible HTML) is as much as a reader can scan.
 MAX_ROWS = 20
 MAX_COLUMNS = 20
+# Named for what it holds: a matrix an older release kept (its pairs as dicts) is never
+# read back as one of StoredPairs.
+CACHE_NAME = "matrix-of-stored-pairs"
 
 
 @dataclass
@@ -36,9 +39,9 @@ class Matrix:
     # The rows and columns shown, most-connected first.
     rows: list[Abnormality]
     columns: list[Therapy]
-    # (abnormality id, therapy id) -> summary row (treatments/summaries.py: counts,
-    # best_level, certainty …)
-    pairs: dict[tuple[int, int], dict] = field(default_factory=dict)
+    # (abnormality id, therapy id) -> the pair's stored summary (treatments/summaries.py:
+    # counts, best_level, certainty …)
+    pairs: dict[tuple[int, int], StoredPair] = field(default_factory=dict)
     # (abnormality id, therapy id) -> (certainty, net direction) readers are shown: an
     # editor's override, else the stored computed rating (treatments/certainty.py).
     certainties: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict)
@@ -94,18 +97,18 @@ def matrix_build(*, max_rows: int | None = None, max_columns: int | None = None)
         return (
             _stored()
             .filter(abnormality_id__in=keys[:shown], therapy_id__in=keys[shown:])
-            .values(*SUMMARY_FIELDS)
+            .values_list(*SUMMARY_FIELDS)
         )
 
     keys = [*(a.pk for a in rows), *(t.pk for t in columns)]
-    found = template_dicts(("matrix", "pairs", shown), stored, keys, alias)
+    found = template_rows(("matrix", "pairs", shown), stored, keys, alias)
     shown_pairs = {
-        (row["abnormality_id"], row["therapy_id"]): summary_row(row)
-        for row in (stored(keys) if found is None else found)
+        (pair.abnormality_id, pair.therapy_id): pair
+        for pair in stored_pairs(stored(keys) if found is None else found)
     }
     return Matrix(
         certainties={
-            key: (row["certainty"], row["net_direction"]) for key, row in shown_pairs.items()
+            key: (pair.certainty, pair.net_direction) for key, pair in shown_pairs.items()
         },
         abnormalities=abnormalities,
         rows=rows,
@@ -118,4 +121,4 @@ def matrix_build(*, max_rows: int | None = None, max_columns: int | None = None)
 
 def matrix_cached() -> Matrix:
     """The matrix for the current public version: built once per publish."""
-    return public_cache_get_or_set("matrix", matrix_build)
+    return public_cache_get_or_set(CACHE_NAME, matrix_build)

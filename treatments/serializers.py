@@ -33,6 +33,7 @@ from treatments.models import (
     TherapyEvidence,
 )
 from treatments.releases import RELEASE_CONTENT_TYPES, RELEASE_JSON
+from treatments.summaries import StoredPair
 
 
 class CertaintyOverrideSerializer(serializers.Serializer):
@@ -53,8 +54,9 @@ def _choice(value):
     return value if value in ("", None) else str(value)
 
 
-def counts_representation(counts: EvidenceCounts) -> dict:
-    """``CountsSerializer``'s representation of ``counts``, built directly."""
+def counts_representation(counts: EvidenceCounts | StoredPair) -> dict:
+    """``CountsSerializer``'s representation of ``counts`` (or of a stored pair, which
+    has the same names), built directly."""
     return {
         "best_level": str(counts.best_level),
         "best_level_direction": _choice(counts.best_direction),
@@ -224,22 +226,22 @@ class TherapyAbnormalitySerializer(serializers.Serializer):
     )
     net_direction = serializers.ChoiceField(choices=NetDirection.choices, allow_null=True)
 
-    def to_representation(self, instance: dict) -> dict:
+    def to_representation(self, instance: StoredPair) -> dict:
         # A thousand per list page: the values the fields above give, read directly
-        # (tests/test_api_reads.py compares both ways).
-        counts = instance["counts"]
+        # from the stored pair (tests/test_api_reads.py compares both ways).
         return {
-            "slug": str(instance["abnormality_slug"]),
-            "name": str(instance["abnormality_name"]),
-            "best_level": _choice(instance["best_level"]),
-            "best_level_label": LEVEL_SHORT[instance["best_level"]],
-            "best_level_direction": _choice(instance["best_direction"]),
-            "total": int(instance["total"]),
-            "supporting": int(instance["supporting"]),
-            "not_supporting": int(instance["not_supporting"]),
-            "counts": counts_representation(counts),
-            "certainty": _choice(instance["certainty"]),
-            "net_direction": _choice(instance["net_direction"]),
+            "slug": str(instance.abnormality_slug),
+            "name": str(instance.abnormality_name),
+            "best_level": _choice(instance.best_level),
+            "best_level_label": LEVEL_SHORT[instance.best_level],
+            "best_level_direction": _choice(instance.best_direction),
+            "total": int(instance.total),
+            "supporting": int(instance.supporting),
+            "not_supporting": int(instance.not_supporting),
+            # The pair reads like its EvidenceCounts: no object made for them.
+            "counts": counts_representation(instance),
+            "certainty": _choice(instance.certainty),
+            "net_direction": _choice(instance.net_direction),
         }
 
 

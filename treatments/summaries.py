@@ -7,46 +7,81 @@ treatments/counts.py, stored on publish beside the certainty), one query for the
 page; the same therapies appear on many pages and filters, so each therapy's summary
 is also kept in the shared cache under the public version (curation/cache.py), then
 read with one MGET.
+
+A summary row is a ``StoredPair``: the stored columns as the database gives them, in a
+tuple. A list page of therapies at scale holds a thousand of them (one per abnormality
+of each therapy), and each used to become a dict, then an ``EvidenceCounts``, then a
+copy for the API: four objects a row, made per request with every cache off, and,
+being reachable from the request's reference cycles (DRF's serializers and response,
+the view and its request), freed only by the next full garbage collection, which then
+walked every one (issue 14: every tenth list request paid 30 ms for it at 500,000 items).
+A tuple of strings and numbers is made once and is not even tracked by the collector.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
 
 from curation.cache import public_cache_key, public_cache_version
-from curation.statements import template_dicts
+from curation.statements import template_rows
 from treatments.counts import STORED, EvidenceCounts
 from treatments.models import PairCertainty
 
 
-def _strongest_first(row: dict) -> tuple:
-    # The therapy as a whole last; then strongest level, then name.
-    return (row["abnormality_id"] is None, row["best_level"], row["abnormality_name"] or "")
+class StoredPair(NamedTuple):
+    """One stored rating's summary (the columns of ``SUMMARY_FIELDS``, in their order):
+    a pair of a therapy and an abnormality, or the therapy as a whole (``abnormality_id``
+    None: all its evidence, general evidence included). It reads like
+    ``EvidenceCounts`` (``supporting`` … ``controlled_studies``, ``total``), so the
+    counts' representation takes either."""
 
+    therapy_id: int
+    abnormality_id: int | None
+    abnormality_slug: str | None
+    abnormality_name: str | None
+    # Items listed (held ones too), as stored (``items_total``).
+    listed: int
+    computed_certainty: str
+    computed_net_direction: str
+    override_certainty: str | None
+    override_net_direction: str | None
+    # The stored counts, in the order of treatments/counts.py STORED (checked below).
+    supporting: int
+    not_supporting: int
+    other: int
+    contested: int
+    held: int
+    best_level: str
+    best_direction: str
+    studies: int
+    clinical_studies: int
+    controlled_studies: int
 
-def summary_row(rating: dict) -> dict:
-    """One stored rating (``values()`` of SUMMARY_FIELDS) as a summary row."""
-    counts = EvidenceCounts.of(rating)
-    return {
-        "therapy_id": rating["therapy_id"],
-        "abnormality_id": rating["abnormality_id"],
-        "abnormality_slug": rating["abnormality__slug"],
-        "abnormality_name": rating["abnormality__name"],
-        "counts": counts,
-        "best_level": counts.best_level,
-        "best_direction": counts.best_direction,
-        "total": counts.total,
-        "supporting": counts.supporting,
-        "not_supporting": counts.not_supporting,
-        "other": counts.other,
-        "listed": rating["items_total"],
-        # As readers are shown them: an editor's override first.
-        "certainty": rating["override__certainty"] or rating["certainty"],
-        "net_direction": rating["override__net_direction"] or rating["net_direction"],
-    }
+    @property
+    def total(self) -> int:
+        """Counted items: for + against + other (held items apart)."""
+        return self.supporting + self.not_supporting + self.other
+
+    @property
+    def certainty(self) -> str | None:
+        """As readers are shown it: an editor's override first."""
+        return self.override_certainty or self.computed_certainty
+
+    @property
+    def net_direction(self) -> str | None:
+        return self.override_net_direction or self.computed_net_direction
+
+    @property
+    def counts(self) -> EvidenceCounts:
+        return EvidenceCounts(*self[_COUNTS_FROM:])
+
+    def sort_key(self) -> tuple:
+        # The therapy as a whole last; then strongest level, then name.
+        return (self.abnormality_id is None, self.best_level, self.abnormality_name or "")
 
 
 SUMMARY_FIELDS = (
@@ -61,30 +96,33 @@ SUMMARY_FIELDS = (
     "override__net_direction",
     *(f"evidence_{name}" for name in STORED),
 )
+_COUNTS_FROM = StoredPair._fields.index("supporting")
+if StoredPair._fields[_COUNTS_FROM:] != STORED or len(StoredPair._fields) != len(SUMMARY_FIELDS):
+    raise ImportError("StoredPair must list SUMMARY_FIELDS, the counts in STORED's order")
 
 
-def pair_summaries(therapy_ids: Iterable[int]) -> dict[int, list[dict]]:
-    """For each therapy id: one row per abnormality its counted evidence names,
-    strongest first, then one row for the therapy as a whole (``abnormality_id`` None:
-    all its evidence, general evidence included).
+def stored_pairs(rows: Iterable[tuple]) -> list[StoredPair]:
+    """``values_list(*SUMMARY_FIELDS)`` rows as ``StoredPair``s."""
+    return list(map(StoredPair._make, rows))
 
-    Each row: therapy_id, abnormality_id, abnormality_slug, abnormality_name, counts
-    (an ``EvidenceCounts``), best_level, best_direction, total, supporting,
-    not_supporting, other, listed, certainty, net_direction. At most one query (none
-    when every therapy's summary is cached).
-    """
+
+def pair_summaries(therapy_ids: Iterable[int]) -> dict[int, list[StoredPair]]:
+    """For each therapy id: one ``StoredPair`` per abnormality its counted evidence
+    names, strongest first, then one for the therapy as a whole (``abnormality_id``
+    None: all its evidence, general evidence included). At most one query (none when
+    every therapy's summary is cached)."""
     ids = list(dict.fromkeys(therapy_ids))
-    found: dict[int, list[dict]] = {}
+    found: dict[int, list[StoredPair]] = {}
     caching = settings.PUBLIC_CACHE_SECONDS > 0 and ids
     keys: dict[int, str] = {}
     if caching:
         version = public_cache_version()
-        keys = {pk: public_cache_key("pairs", pk, version=version) for pk in ids}
+        keys = {pk: public_cache_key("stored-pairs", pk, version=version) for pk in ids}
         cached = cache.get_many(keys.values())
         found = {pk: cached[key] for pk, key in keys.items() if key in cached}
     missing = [pk for pk in ids if pk not in found]
     if missing:
-        computed: dict[int, list[dict]] = {pk: [] for pk in missing}
+        computed: dict[int, list[StoredPair]] = {pk: [] for pk in missing}
 
         def build(therapies):
             return (
@@ -93,16 +131,16 @@ def pair_summaries(therapy_ids: Iterable[int]) -> dict[int, list[dict]]:
                 # Counted evidence only: a pair of held or retracted items alone is no tie.
                 .exclude(evidence_best_level="")
                 .order_by()
-                .values(*SUMMARY_FIELDS)
+                .values_list(*SUMMARY_FIELDS)
             )
 
         # The same statement for every page of as many therapies: compiled once.
         alias = PairCertainty.objects.db
-        rows = template_dicts(("pair_summaries",), build, missing, alias)
-        for row in build(missing) if rows is None else rows:
-            computed[row["therapy_id"]].append(summary_row(row))
+        rows = template_rows(("pair_summaries",), build, missing, alias)
+        for pair in map(StoredPair._make, build(missing) if rows is None else rows):
+            computed[pair.therapy_id].append(pair)
         for summary in computed.values():
-            summary.sort(key=_strongest_first)
+            summary.sort(key=StoredPair.sort_key)
         found.update(computed)
         if caching:
             cache.set_many(
@@ -111,12 +149,12 @@ def pair_summaries(therapy_ids: Iterable[int]) -> dict[int, list[dict]]:
     return found
 
 
-def whole(rows: list[dict]) -> EvidenceCounts:
-    """The counts of the therapy as a whole, from its summary rows."""
-    return next((row["counts"] for row in rows if row["abnormality_id"] is None), EvidenceCounts())
+def whole(pairs: list[StoredPair]) -> EvidenceCounts:
+    """The counts of the therapy as a whole, from its summary."""
+    return next((pair.counts for pair in pairs if pair.abnormality_id is None), EvidenceCounts())
 
 
-def attach_evidence_counts(therapies: Iterable, summaries: dict[int, list[dict]]) -> None:
+def attach_evidence_counts(therapies: Iterable, summaries: dict[int, list[StoredPair]]) -> None:
     """Set ``counts`` (an EvidenceCounts over all its evidence) and, from it,
     ``supporting`` and ``not_supporting`` on each therapy, from its summary."""
     for therapy in therapies:

@@ -63,7 +63,7 @@ from treatments.models import (
     TherapyEvidence,
 )
 from treatments.search import search
-from treatments.summaries import attach_evidence_counts, pair_summaries, whole
+from treatments.summaries import StoredPair, attach_evidence_counts, pair_summaries, whole
 
 
 def pair_url(therapy_slug: str, abnormality_slug: str) -> str:
@@ -193,17 +193,17 @@ class HomeView(TemplateView):
         for abnormality in matrix.rows:
             cells = []
             for therapy in matrix.columns:
-                row = matrix.pairs.get((abnormality.pk, therapy.pk))
+                pair = matrix.pairs.get((abnormality.pk, therapy.pk))
                 cells.append(
                     Tie(
                         abnormality=abnormality,
                         therapy_slug=therapy.slug,
                         therapy_name=therapy.name,
-                        counts=row["counts"],
-                        certainty=row["certainty"],
-                        direction=row["net_direction"],
+                        counts=pair.counts,
+                        certainty=pair.certainty,
+                        direction=pair.net_direction,
                     )
-                    if row
+                    if pair
                     else None
                 )
             rows.append((abnormality, cells))
@@ -229,22 +229,22 @@ class HomeView(TemplateView):
         }
 
 
-def _tie(therapy: Therapy, row: dict) -> Tie:
+def _tie(therapy: Therapy, pair: StoredPair) -> Tie:
     return Tie(
         # Only what a tie shows (name, slug, link) comes with the summary.
         abnormality=Abnormality(
-            pk=row["abnormality_id"], slug=row["abnormality_slug"], name=row["abnormality_name"]
+            pk=pair.abnormality_id, slug=pair.abnormality_slug, name=pair.abnormality_name
         ),
         therapy_slug=therapy.slug,
         therapy_name=therapy.name,
-        counts=row["counts"],
-        certainty=row["certainty"] or "",
-        direction=row["net_direction"] or "",
+        counts=pair.counts,
+        certainty=pair.certainty or "",
+        direction=pair.net_direction or "",
     )
 
 
 def ties_by_therapy(
-    therapies: list[Therapy], summaries: dict[int, list[dict]] | None = None
+    therapies: list[Therapy], summaries: dict[int, list[StoredPair]] | None = None
 ) -> dict[int, list[Tie]]:
     """For a page of therapies: the abnormalities each is tied to, strongest first.
     One grouped query whatever the number of therapies, none when their summaries are
@@ -253,12 +253,12 @@ def ties_by_therapy(
     if summaries is None:
         summaries = pair_summaries(by_pk)
     ties: dict[int, list[Tie]] = defaultdict(list)
-    for pk, rows in summaries.items():
-        ties[pk] = [_tie(by_pk[pk], row) for row in rows if row["abnormality_id"] is not None]
+    for pk, pairs in summaries.items():
+        ties[pk] = [_tie(by_pk[pk], pair) for pair in pairs if pair.abnormality_id is not None]
     return ties
 
 
-def summaries_and_counts(therapies: list[Therapy]) -> dict[int, list[dict]]:
+def summaries_and_counts(therapies: list[Therapy]) -> dict[int, list[StoredPair]]:
     """Each therapy's summary rows, with its ``supporting``/``not_supporting`` counts
     set from them: one read of the per-therapy summaries."""
     summaries = pair_summaries(therapy.pk for therapy in therapies)
@@ -271,13 +271,15 @@ def summaries_and_counts(therapies: list[Therapy]) -> dict[int, list[dict]]:
 TIES_PER_CARD = 8
 
 
-def card_ties(therapy: Therapy, rows: list[dict], selected: set[str]) -> tuple[list[Tie], int]:
+def card_ties(
+    therapy: Therapy, pairs: list[StoredPair], selected: set[str]
+) -> tuple[list[Tie], int]:
     """The ties a therapy's card shows, and how many more its page has."""
-    tied = [row for row in rows if row["abnormality_id"] is not None]
+    tied = [pair for pair in pairs if pair.abnormality_id is not None]
     shown = [
-        _tie(therapy, row)
-        for number, row in enumerate(tied)
-        if number < TIES_PER_CARD or row["abnormality_slug"] in selected
+        _tie(therapy, pair)
+        for number, pair in enumerate(tied)
+        if number < TIES_PER_CARD or pair.abnormality_slug in selected
     ]
     return shown, len(tied) - len(shown)
 
@@ -457,10 +459,9 @@ class TherapyListView(ReaderListView):
                 # Each abnormality's own evidence: "low-nk-cell-cytotoxicity (C for: 2 for ·
                 # 0 against · 0 other)" (a CSV cell joins them with "; ").
                 "abnormalities": [
-                    f"{row['abnormality_slug']} ({level_words(row['counts'])}: "
-                    f"{row['counts'].words})"
-                    for row in summaries[therapy.pk]
-                    if row["abnormality_id"] is not None
+                    f"{pair.abnormality_slug} ({level_words(pair.counts)}: {pair.counts.words})"
+                    for pair in summaries[therapy.pk]
+                    if pair.abnormality_id is not None
                 ],
                 # What holds now in each jurisdiction, then every entry, with dates.
                 "access": [access_words(j.current) for j in access[therapy.pk]],

@@ -1,7 +1,8 @@
 """gunicorn's workers freeze what lives for their whole life out of the garbage
 collector's way (mecfs_kb/gunicorn_conf.py, issue 14): once the app is loaded, and
 again after its 20th and 200th requests, never after. Their threads take turns at the GIL
-every millisecond."""
+every millisecond. Garbage is collected after a request once no other request of the
+worker is being answered."""
 
 from __future__ import annotations
 
@@ -10,8 +11,92 @@ import sys
 from types import SimpleNamespace
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 
 from tests.test_security_proxy import gunicorn_conf
+
+
+class Worker(SimpleNamespace):
+    """What the hooks read of a gunicorn worker: its request count and its log."""
+
+    def __init__(self, nr: int = 5):
+        # Before its first freeze (the 20th request): only the collections between
+        # requests are counted.
+        super().__init__(nr=nr, log=SimpleNamespace(debug=lambda *args: None))
+
+
+def request(path: str = "/api/v1/therapies/"):
+    return SimpleNamespace(method="GET", path=path)
+
+
+def collections(monkeypatch) -> list[tuple]:
+    made: list[tuple] = []
+    monkeypatch.setattr(gc, "collect", lambda *args: made.append(args) or 0)
+    monkeypatch.setattr(gc, "freeze", lambda: None)
+    return made
+
+
+def test_a_worker_answering_one_request_at_a_time_collects_after_each(monkeypatch):
+    made = collections(monkeypatch)
+    config = gunicorn_conf(monkeypatch)
+    worker = Worker()
+    for number in range(1, 4):
+        config.pre_request(worker, request())
+        assert len(made) == number - 1  # nothing while the request is answered
+        config.post_request(worker, request(), {}, None)
+        assert made == [()] * number  # a full collection (every generation)
+
+
+def test_a_worker_collects_only_once_its_last_request_is_answered(monkeypatch):
+    # gthread: while one thread answers a request, another's end collects nothing; a
+    # collection then would walk the live objects of every request still being answered.
+    made = collections(monkeypatch)
+    config = gunicorn_conf(monkeypatch)
+    worker = Worker()
+    first, second, third = request("/a"), request("/b"), request("/c")
+    config.pre_request(worker, first)
+    config.pre_request(worker, second)
+    config.post_request(worker, first, {}, None)
+    config.pre_request(worker, third)
+    config.post_request(worker, third, {}, None)
+    assert made == []
+    config.post_request(worker, second, {}, None)
+    assert made == [()]
+    # A hook called once too often (an error before pre_request) counts no request below
+    # zero: the next request alone is still the last one.
+    config.post_request(worker, second, {}, None)
+    made.clear()
+    config.pre_request(worker, first)
+    config.pre_request(worker, second)
+    config.post_request(worker, first, {}, None)
+    assert made == []
+    config.post_request(worker, second, {}, None)
+    assert made == [()]
+
+
+def test_collections_between_requests_can_be_turned_off(monkeypatch):
+    made = collections(monkeypatch)
+    config = gunicorn_conf(monkeypatch, WEB_COLLECT_WHEN_IDLE="0")
+    worker = Worker()
+    for _ in range(3):
+        config.pre_request(worker, request())
+        config.post_request(worker, request(), {}, None)
+    assert made == []
+
+
+def test_a_mistyped_setting_stops_the_server(monkeypatch):
+    with pytest.raises(ImproperlyConfigured, match="WEB_COLLECT_WHEN_IDLE"):
+        gunicorn_conf(monkeypatch, WEB_COLLECT_WHEN_IDLE="sometimes")
+
+
+def test_a_request_is_still_logged_as_gunicorn_logs_it(monkeypatch):
+    logged: list[tuple] = []
+    collections(monkeypatch)
+    config = gunicorn_conf(monkeypatch)
+    worker = Worker()
+    worker.log = SimpleNamespace(debug=lambda *args: logged.append(args))
+    config.pre_request(worker, request("/treatments/"))
+    assert logged == [("%s %s", "GET", "/treatments/")]
 
 
 def test_a_worker_freezes_after_loading_the_app_and_after_its_first_requests(monkeypatch):
@@ -19,7 +104,8 @@ def test_a_worker_freezes_after_loading_the_app_and_after_its_first_requests(mon
     monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
     monkeypatch.setattr(gc, "collect", lambda *args: calls.append("collect") or 0)
     monkeypatch.setattr(sys, "setswitchinterval", lambda seconds: None)
-    config = gunicorn_conf(monkeypatch)
+    # Without the collections between requests (tested below), which would be counted.
+    config = gunicorn_conf(monkeypatch, WEB_COLLECT_WHEN_IDLE="0")
     worker = SimpleNamespace(nr=0)
 
     config.post_worker_init(worker)
@@ -51,7 +137,7 @@ def test_a_thread_that_misses_the_exact_count_still_freezes_once(monkeypatch):
     calls: list[str] = []
     monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
     monkeypatch.setattr(gc, "collect", lambda *args: 0)
-    config = gunicorn_conf(monkeypatch)
+    config = gunicorn_conf(monkeypatch, WEB_COLLECT_WHEN_IDLE="0")
     # gthread: other threads may have counted past 20 or 200 before this hook runs.
     config.post_request(SimpleNamespace(nr=23), None, None, None)
     config.post_request(SimpleNamespace(nr=24), None, None, None)
@@ -60,7 +146,7 @@ def test_a_thread_that_misses_the_exact_count_still_freezes_once(monkeypatch):
     config.post_request(SimpleNamespace(nr=204), None, None, None)
     assert calls == ["freeze", "freeze"]
     # A worker whose first hook runs past both counts freezes once for both.
-    fresh = gunicorn_conf(monkeypatch)
+    fresh = gunicorn_conf(monkeypatch, WEB_COLLECT_WHEN_IDLE="0")
     fresh.post_request(SimpleNamespace(nr=250), None, None, None)
     assert calls == ["freeze", "freeze", "freeze"]
 

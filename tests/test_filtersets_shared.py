@@ -240,3 +240,25 @@ def test_filters_left_empty_compile_no_query(klass, monkeypatch):
     assert sorted(queryset.values_list("pk", flat=True)) == sorted(
         unfiltered.values_list("pk", flat=True)
     )
+
+
+def test_choices_read_from_their_label_column_are_djangos(django_assert_num_queries):
+    """The therapy list's abnormality checkboxes (a thousand at scale) read their slugs
+    and labels from two columns by a kept statement: the same pairs, in the same order,
+    as Django's choices, a record each made and turned into a string."""
+    from django_filters.fields import ModelChoiceIterator
+
+    from curation import statements
+
+    statements.forget_templates()
+    make_abnormality(slug="b-second", name="Beta & <b> 'quoted'")
+    make_abnormality(slug="a-third", name="Zeta")
+    field = treatments.filters.TherapyFilter(QueryDict("")).form.fields["abnormality"]
+    assert field.label_field == "name"
+    with django_assert_num_queries(1):  # iterated as a page does, without a count first
+        mine = list(iter(field.choices))
+    theirs = [(str(value), label) for value, label in ModelChoiceIterator(field)]
+    assert mine == theirs
+    # Published only ("hidden" is a draft), in Django's order (by name).
+    assert {"x", "1", "b-second", "a-third"} == set(dict(mine))
+    assert any(key[-1] == "choices" for key in statements.kept(treatments.filters.TherapyFilter))

@@ -118,3 +118,33 @@ def test_the_line_of_counts_is_its_former_templates(counts, pair, level):
     mine = counts_line(counts, pair=pair, level=level)
     theirs = _render("counts_line_reference.html", {"c": counts, "pair": pair, "level": level})
     assert mine == theirs
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("chosen", [[], ["nk"], ["nk", "igg-3"]])
+def test_the_checkboxes_are_the_former_templates(chosen):
+    """The abnormality checkboxes of the therapy list (a thousand at scale), written
+    out in Python from label columns, against the loop over the field's options that
+    the template held before (tests/data/checkboxes_reference.html)."""
+    from django_filters.fields import ModelChoiceIterator
+
+    from tests import factories
+    from treatments.filters import TherapyFilter
+    from treatments.models import Therapy
+
+    for slug, name in [
+        ("nk", "Low NK <cell> cytotoxicity"),
+        ("igg-3", "IgG3 & 'subclass' \"deficiency\""),
+        ("rnase-l", "RNase L — pathway"),
+    ]:
+        factories.make_abnormality(slug=slug, name=name)
+    factories.make_abnormality(slug="draft", name="A draft", status="draft")
+    form = TherapyFilter({"abnormality": chosen}, queryset=Therapy.objects.all()).form
+    mine = Template("{% load reader %}{% checkboxes form.abnormality %}").render(
+        Context({"form": form})
+    )
+    # The former loop over Django's own choices (a record each, its label str()).
+    form.fields["abnormality"].iterator = ModelChoiceIterator
+    assert mine == _render("checkboxes_reference.html", {"form": form})
+    assert mine.count('class="check"') == 3 and mine.count(" checked") == len(chosen)
+    assert "A draft" not in mine and "&lt;cell&gt;" in mine

@@ -63,6 +63,8 @@ class TherapyFilter(SyncFilterSet):
         to_field_name="slug",
         # Only what the choices show: a form with a thousand abnormalities loads them all.
         queryset=Abnormality.objects.published().only("slug", "name"),
+        # The checkboxes' labels: an abnormality's name is what str() gives.
+        label_field="name",
         label="Abnormality",
         method="filter_by_evidence",
         help_text="Abnormality slug; repeat the parameter for several.",
@@ -279,6 +281,8 @@ class PairCertaintyFilter(SyncFilterSet):
     abnormality = SlugsFilter(
         field_name="abnormality",
         queryset=Abnormality.objects.published().only("slug", "name"),
+        # The checkboxes' labels: an abnormality's name is what str() gives.
+        label_field="name",
         label="Abnormality",
         help_text="Abnormality slug; repeat the parameter for several.",
         widget=forms.CheckboxSelectMultiple,

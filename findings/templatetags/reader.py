@@ -75,23 +75,18 @@ def checkboxes(field) -> str:
     ``<div class="check">`` each, as the loop over the field's options wrote them
     (``{{ box.tag }}`` with its label): one string instead of a template per option."""
     chosen = {str(value) for value in field.value() or [] if value is not None}
-    name = field.html_name
-    auto_id = field.auto_id
+    # Escaped as format_html escapes each argument, once for what every option shares.
+    name = conditional_escape(field.html_name)
+    auto_id = conditional_escape(field.auto_id)
     parts = []
     for index, (value, label) in enumerate(field.field.choices):
         value = str(value)
         check_id = f"{auto_id}_{index}"
+        checked = " checked" if value in chosen else ""
         parts.append(
-            format_html(
-                '\n        \n        <div class="check"><input type="checkbox" name="{}" '
-                'value="{}" id="{}"{}> <label for="{}">{}</label></div>\n        ',
-                name,
-                value,
-                check_id,
-                mark_safe(" checked") if value in chosen else "",
-                check_id,
-                label,
-            )
+            f'\n        \n        <div class="check"><input type="checkbox" name="{name}" '
+            f'value="{conditional_escape(value)}" id="{check_id}"{checked}> '
+            f'<label for="{check_id}">{conditional_escape(label)}</label></div>\n        '
         )
     return mark_safe("".join(parts))
 

@@ -28,13 +28,13 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, NullIf, RowNumber
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.functional import SimpleLazyObject
 from django.views.generic import DetailView, TemplateView
 
 from curation.cache import public_cache_version
 from curation.models import Status
 from curation.pages import InputError, RetractedPageMixin, parse_page_number
+from curation.reversing import slug_reverse
 from curation.statements import template_list, template_prefetch
 from findings.filters import MAX_QUERY_LENGTH
 from findings.models import LEVEL_SHORT, Abnormality, Finding, Level, Source, source_held_q
@@ -67,9 +67,9 @@ from treatments.summaries import StoredPair, attach_evidence_counts, pair_summar
 
 
 def pair_url(therapy_slug: str, abnormality_slug: str) -> str:
-    return reverse(
-        "treatments:pair-evidence",
-        kwargs={"slug": therapy_slug, "abnormality_slug": abnormality_slug},
+    # A page links hundreds of pairs: filled in, not reversed each (curation/reversing.py).
+    return slug_reverse(
+        "treatments:pair-evidence", slug=therapy_slug, abnormality_slug=abnormality_slug
     )
 
 

@@ -1,0 +1,56 @@
+"""Links to records named by slugs, filled into a path reversed once
+(curation/reversing.py): the same URLs as Django's reverse() gives, under any script
+prefix, and reverse()'s own answer for anything that is not a plain slug."""
+
+import pytest
+from django.urls import NoReverseMatch, reverse, set_script_prefix
+
+from curation.reversing import slug_reverse
+from treatments.views import pair_url
+
+SLUGS = [
+    ("ldn", "low-nk-cell-cytotoxicity"),
+    ("synthetic-therapy-1", "synthetic-abnormality-1"),
+    ("a_b-9", "Z"),
+    ("0slug-hole-10", "0slug-hole-00"),  # the placeholders themselves
+]
+
+
+def djangos(therapy: str, abnormality: str) -> str:
+    return reverse(
+        "treatments:pair-evidence", kwargs={"slug": therapy, "abnormality_slug": abnormality}
+    )
+
+
+@pytest.mark.parametrize(("therapy", "abnormality"), SLUGS)
+def test_a_pairs_url_is_the_one_reverse_gives(therapy, abnormality):
+    assert pair_url(therapy, abnormality) == djangos(therapy, abnormality)
+    assert pair_url(therapy, abnormality) == f"/treatments/{therapy}/abnormalities/{abnormality}/"
+
+
+@pytest.mark.parametrize(("therapy", "abnormality"), SLUGS)
+def test_under_a_script_prefix_too(therapy, abnormality):
+    try:
+        for prefix in ("/kb/", "/other/mount/", "/"):
+            set_script_prefix(prefix)
+            assert pair_url(therapy, abnormality) == djangos(therapy, abnormality)
+            assert pair_url(therapy, abnormality).startswith(prefix)
+    finally:
+        set_script_prefix("/")
+
+
+def test_a_record_with_one_slug_and_a_view_with_none():
+    assert slug_reverse("treatments:therapy-detail", slug="ivig") == reverse(
+        "treatments:therapy-detail", kwargs={"slug": "ivig"}
+    )
+    assert slug_reverse("treatments:therapy-list") == reverse("treatments:therapy-list")
+
+
+@pytest.mark.parametrize("value", ["two words", "naïve", "a/b", "", "x?y=1"])
+def test_what_is_not_a_plain_slug_gets_reverses_own_answer(value):
+    with pytest.raises(NoReverseMatch):
+        djangos(value, "nk")
+    with pytest.raises(NoReverseMatch):
+        pair_url(value, "nk")
+    with pytest.raises(NoReverseMatch):
+        pair_url("ldn", value)

@@ -493,3 +493,21 @@ def test_a_bad_page_on_the_changes_pages_is_a_400_naming_the_parameter(client, p
         response = client.get(url, {"page": page})
         assert response.status_code == 400, url
         assert "(<code>page</code>)" in response.content.decode(), url
+
+
+def test_the_version_read_by_the_kept_statement_is_the_newest(curator, editor, monkeypatch):
+    """The stamp is read by a statement compiled once (curation/statements.py): after
+    each publish it names the newest version, as the query built each time does."""
+    from curation import statements, versions
+
+    statements.forget_templates()
+    seen = [versions._read_stamp()]
+    for _ in range(2):
+        publish(submitted_therapy(curator), curator, editor)
+        seen.append(versions._read_stamp())
+    assert statements.kept("data version")
+    newest = DataVersion.objects.order_by("-number").first()
+    assert seen[-1] == versions.VersionStamp(newest.number, newest.created_at)
+    assert [stamp.number for stamp in seen] == sorted({stamp.number for stamp in seen})
+    monkeypatch.setattr(versions, "template_rows", lambda *args: None)
+    assert versions._read_stamp() == seen[-1]

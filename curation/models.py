@@ -43,9 +43,10 @@ _READERS_ROWS: dict[tuple, models.QuerySet] = {}
 
 
 class ModeratedQuerySet(models.QuerySet):
-    # True on the queryset a manager hands out (``ModeratedManager``), untouched; any
-    # chained queryset is a new object, without it.
-    _pristine = False
+    # The reader methods this queryset was made by, from a manager's untouched queryset
+    # (``ModeratedManager``: ``()``), e.g. ``("published", "with_evidence_summary")``;
+    # None for any other. A chained queryset is a new object, without it.
+    _readers_path: tuple | None = None
 
     @classmethod
     def as_manager(cls):
@@ -57,18 +58,23 @@ class ModeratedQuerySet(models.QuerySet):
 
     def _readers(self, what: tuple, build):
         """``build()``, which only reads ``self`` and constants, built once per process
-        and model when ``self`` is a manager's untouched queryset, and cloned for each
-        caller (what Django does with a view's ``queryset`` attribute): what readers
-        may see is the same filter on every request, and building it (the parents'
-        conditions, the row-by-row subqueries) was an eighth of an API list's CPU
-        (issue 14). No rows are kept: the clone reads the database as any queryset."""
-        if not self._pristine:
+        and model when ``self`` is a manager's untouched queryset or one made from it by
+        reader methods alone (``what`` names the method and its arguments), and cloned
+        for each caller (what Django does with a view's ``queryset`` attribute): what
+        readers may see is the same filter on every request, and building it (the
+        parents' conditions, the row-by-row subqueries, a list's annotations) was an
+        eighth of an API list's CPU (issue 14). No rows are kept: the clone reads the
+        database as any queryset."""
+        if self._readers_path is None:
             return build()
-        key = (self.model, *what)
+        path = (*self._readers_path, *what)
+        key = (self.model, *path)
         rows = _READERS_ROWS.get(key)
         if rows is None:
             rows = _READERS_ROWS[key] = build()
-        return rows._chain()
+        rows = rows._chain()
+        rows._readers_path = path
+        return rows
 
     def _with_public_parents(self):
         """A claim is public only with the records it rests on (its source, therapy,
@@ -153,11 +159,12 @@ class ModeratedQuerySet(models.QuerySet):
 
 class ModeratedManager(models.Manager):
     """The manager of a moderated model: its querysets start untouched
-    (``ModeratedQuerySet._pristine``), so what readers may see is built from them once."""
+    (``ModeratedQuerySet._readers_path``), so what readers may see is built from them
+    once."""
 
     def get_queryset(self):
         rows = super().get_queryset()
-        rows._pristine = True
+        rows._readers_path = ()
         return rows
 
 

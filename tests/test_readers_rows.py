@@ -78,3 +78,22 @@ def test_readers_rows_follow_their_parents_status():
     assert list(TherapyEvidence.objects.listed_visible_to(READER)) == []
     assert list(TherapyEvidence.objects.linked_visible_to(READER)) == []
     assert list(TherapyEvidence.objects.published()) == []
+
+
+def test_reader_methods_chained_from_the_manager_are_built_once_too():
+    """``published().with_evidence_summary()`` (the therapy lists' queryset) is built
+    once; a condition chained in between makes it the caller's own, built each time."""
+    one, two = make_therapy(slug="one"), make_therapy(slug="two")
+    make_therapy(slug="draft", status=Status.DRAFT)
+    first = Therapy.objects.published().with_evidence_summary()
+    second = Therapy.objects.published().with_evidence_summary()
+    assert first is not second and str(first.query) == str(second.query)
+    assert (Therapy, "published", "with_evidence_summary") in curation_models._READERS_ROWS
+    assert {t.slug for t in first} == {"one", "two"}
+    assert all(hasattr(t, "best_level") for t in second)
+    narrowed = Therapy.objects.published().filter(slug="one").with_evidence_summary()
+    assert [t.slug for t in narrowed] == ["one"]
+    assert [t.slug for t in Therapy.objects.published().with_evidence_summary()] != ["one"]
+    # Not from the manager's untouched queryset: built for the caller.
+    assert {t.slug for t in Therapy.objects.filter(slug="two").published()} == {"two"}
+    assert two in set(first) and one in set(second)

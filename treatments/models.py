@@ -71,15 +71,17 @@ class TherapyQuerySet(ModeratedQuerySet):
         (treatments/counts.py, written on every publish), one indexed row per therapy.
         The counts shown are read from the stored summaries (treatments/summaries.py),
         never counted here."""
-        # No ordering: the rating's default one joins the therapy and abnormality names.
-        whole = PairCertainty.objects.filter(
-            therapy=OuterRef("pk"), abnormality__isnull=True
-        ).order_by()
-        return self.annotate(
-            best_level=Subquery(
-                whole.annotate(level=NullIf("evidence_best_level", Value(""))).values("level")[:1]
-            ),
-        )
+
+        def build():
+            # No ordering: the rating's default one joins the therapy and abnormality names.
+            whole = PairCertainty.objects.filter(
+                therapy=OuterRef("pk"), abnormality__isnull=True
+            ).order_by()
+            level = whole.annotate(level=NullIf("evidence_best_level", Value("")))
+            return self.annotate(best_level=Subquery(level.values("level")[:1]))
+
+        # Built once for readers' querysets (curation/models.py ``_readers``): 0.27 ms.
+        return self._readers(("with_evidence_summary",), build)
 
 
 class Therapy(Moderated):

@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from curation.history import History
 from curation.models import Moderated, ModeratedQuerySet, Status, excerpt
+from curation.reversing import slug_reverse
 from findings.fields import DOIField, NCTField, PMCIDField, PMIDField
 from findings.readability import reading_grade
 
@@ -936,7 +937,8 @@ class Abnormality(Moderated):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("findings:abnormality-detail", args=[self.slug])
+        # Pages link abnormalities by the hundred: filled in (curation/reversing.py).
+        return slug_reverse("findings:abnormality-detail", slug=self.slug)
 
     @property
     def alias_list(self) -> list[str]:

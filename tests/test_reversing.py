@@ -54,3 +54,23 @@ def test_what_is_not_a_plain_slug_gets_reverses_own_answer(value):
         pair_url(value, "nk")
     with pytest.raises(NoReverseMatch):
         pair_url("ldn", value)
+
+
+def test_therapies_and_abnormalities_link_their_pages_as_reverse_does():
+    from findings.models import Abnormality
+    from treatments.models import Therapy
+
+    therapy, abnormality = Therapy(slug="ivig"), Abnormality(slug="low-nk_2")
+    assert therapy.get_absolute_url() == reverse("treatments:therapy-detail", args=["ivig"])
+    assert abnormality.get_absolute_url() == reverse(
+        "findings:abnormality-detail", args=["low-nk_2"]
+    )
+
+
+def test_a_levels_direction_reads_as_its_choice():
+    from treatments.counts import EvidenceCounts, LevelDirection
+
+    for value, label in LevelDirection.choices:
+        assert EvidenceCounts(best_direction=value).best_direction_label == label
+        assert label == LevelDirection(value).label
+    assert EvidenceCounts().best_direction_label == ""

@@ -77,6 +77,8 @@ class LevelDirection(models.TextChoices):
     CONTESTED = "contested", "contested"
 
 
+_DIRECTION_LABELS = dict(LevelDirection.choices)
+
 # What each shows beside the letter, for readers who need the longer words.
 LEVEL_DIRECTION_MEANING = {
     LevelDirection.FOR: "the strongest items support it",
@@ -124,7 +126,8 @@ class EvidenceCounts:
 
     @property
     def best_direction_label(self) -> str:
-        return LevelDirection(self.best_direction).label if self.best_direction else ""
+        # A lookup, not an enum made per call: an export has a line per pair.
+        return _DIRECTION_LABELS[self.best_direction] if self.best_direction else ""
 
     @property
     def best_direction_meaning(self) -> str:

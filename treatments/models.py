@@ -7,10 +7,10 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Exists, OuterRef, Q, Subquery, Value
 from django.db.models.functions import NullIf
-from django.urls import reverse
 
 from curation.history import History
 from curation.models import Moderated, ModeratedQuerySet, Status, excerpt
+from curation.reversing import slug_reverse
 from findings.models import (
     Abnormality,
     EvidenceFields,
@@ -143,7 +143,8 @@ class Therapy(Moderated):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("treatments:therapy-detail", args=[self.slug])
+        # Lists and exports link every therapy: filled in (curation/reversing.py).
+        return slug_reverse("treatments:therapy-detail", slug=self.slug)
 
     @property
     def alias_list(self) -> list[str]:

@@ -362,6 +362,11 @@ def with_certainty(therapies):
     )
 
 
+def _abnormality_words(pair: StoredPair) -> str:
+    counts = pair.counts  # made once: an export has a line per pair
+    return f"{pair.abnormality_slug} ({level_words(counts)}: {counts.words})"
+
+
 def level_words(counts: EvidenceCounts) -> str:
     """'B against': a level letter never goes without its direction."""
     if not counts.best_level:
@@ -459,7 +464,7 @@ class TherapyListView(ReaderListView):
                 # Each abnormality's own evidence: "low-nk-cell-cytotoxicity (C for: 2 for ·
                 # 0 against · 0 other)" (a CSV cell joins them with "; ").
                 "abnormalities": [
-                    f"{pair.abnormality_slug} ({level_words(pair.counts)}: {pair.counts.words})"
+                    _abnormality_words(pair)
                     for pair in summaries[therapy.pk]
                     if pair.abnormality_id is not None
                 ],

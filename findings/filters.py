@@ -54,10 +54,13 @@ class LabelColumnIterator(ModelChoiceIterator):
     def __iter__(self):
         field = self.field
         key = field.statement_key
-        if field.label_field is None or key is None or not field.to_field_name:
-            yield from super().__iter__()
-            return
-        if field.empty_label is not None or field.null_label is not None:
+        if (
+            field.label_field is None
+            or key is None
+            or not field.to_field_name
+            or field.empty_label is not None
+            or field.null_label is not None
+        ):
             yield from super().__iter__()
             return
         queryset = self.queryset

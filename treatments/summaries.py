@@ -137,7 +137,7 @@ def pair_summaries(therapy_ids: Iterable[int]) -> dict[int, list[StoredPair]]:
         # The same statement for every page of as many therapies: compiled once.
         alias = PairCertainty.objects.db
         rows = template_rows(("pair_summaries",), build, missing, alias)
-        for pair in map(StoredPair._make, build(missing) if rows is None else rows):
+        for pair in stored_pairs(build(missing) if rows is None else rows):
             computed[pair.therapy_id].append(pair)
         for summary in computed.values():
             summary.sort(key=StoredPair.sort_key)

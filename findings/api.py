@@ -30,6 +30,11 @@ from findings.serializers import (
 
 SLUG_REGEX = "[-a-zA-Z0-9_]+"
 
+# A claim list searched with ``q`` (statement, plain summary or quote contains) counts
+# its rows up to a bound (curation/rest.py ``Pagination.count_cap``): a common word is in
+# a third of the claims, and their exact count read every one of them.
+CLAIM_BOUNDED_COUNT = ("q",)
+
 # The columns each model property a claim's representation shows reads, for a list
 # represented from values() rows (curation/rowlists.py): its citation's notice, and its
 # own retraction.
@@ -148,6 +153,7 @@ class FindingViewSet(RowListMixin, ReviewActionsMixin, DraftWriteViewSet):
     lookup_value_regex = ID_REGEX
     # Keyset paging (`cursor`) beside page numbers: claims are the long lists.
     pagination_class = KeysetPagination
+    bounded_count_parameters = CLAIM_BOUNDED_COUNT
 
     def get_queryset(self):
         user = self.request.user

@@ -267,6 +267,8 @@ class ClaimFilter(SyncFilterSet):
     q = django_filters.CharFilter(
         method="filter_text",
         label="Statement, plain summary or quote contains",
+        help_text="Case ignored. `count` is then counted up to 1000 rows, or one row past "
+        "the page if that is more: `count_is_estimate` says whether there are more.",
         max_length=MAX_QUERY_LENGTH,
     )
     sort = SortFilter(

@@ -21,7 +21,7 @@ from curation.viewsets import (
     ReviewActionsMixin,
     RowListMixin,
 )
-from findings.api import CLAIM_ROW_READS, ID_REGEX, SLUG_REGEX
+from findings.api import CLAIM_BOUNDED_COUNT, CLAIM_ROW_READS, ID_REGEX, SLUG_REGEX
 from findings.models import Finding, Level
 from treatments.filters import (
     HarmFilter,
@@ -164,6 +164,7 @@ class TherapyEvidenceViewSet(RowListMixin, ReviewActionsMixin, DraftWriteViewSet
     lookup_value_regex = ID_REGEX
     # Keyset paging (`cursor`) beside page numbers: claims are the long lists.
     pagination_class = KeysetPagination
+    bounded_count_parameters = CLAIM_BOUNDED_COUNT
 
     # The query parameters whose list a reader's count is read for from the stored
     # counts (``stored_count``); any other filter is counted row by row.

@@ -7,7 +7,7 @@ from curation.models import Status
 from findings.models import Abnormality, Finding
 from tests import factories
 from treatments.models import Therapy, TherapyEvidence
-from treatments.search import SEARCH_CONFIG, search_vector
+from treatments.search import SEARCH_CONFIG, _understood, search_vector
 
 pytestmark = pytest.mark.django_db
 
@@ -104,6 +104,43 @@ def test_a_lay_phrase_names_the_abnormality_and_lists_every_therapy_with_evidenc
     assert "(also called “low NK cell function”)" in html
     assert '<a href="/treatments/inosine/abnormalities/low-nk/">Inosine pranobex</a>' in html
     assert '<a href="/treatments/ldn/abnormalities/low-nk/">Low-dose naltrexone</a>' in html
+
+
+def test_a_named_abnormality_shows_its_first_therapies_and_links_to_all_of_them(
+    client, monkeypatch, django_assert_num_queries
+):
+    monkeypatch.setattr("treatments.search.UNDERSTOOD_THERAPIES", 2)
+    nk = factories.make_abnormality(name="Low NK cell cytotoxicity", slug="low-nk")
+    other = factories.make_abnormality(name="Low NK cell count", slug="low-nk-count")
+    # As the abnormality's page orders them: best level, then most supporting, then name.
+    for name, slug, levels in [
+        ("Zeta", "zeta", "CC"),
+        ("Alpha", "alpha", "C"),
+        ("Beta", "beta", "B"),
+        ("Gamma", "gamma", "E"),
+    ]:
+        therapy = factories.make_therapy(name=name, slug=slug)
+        for level in levels:
+            factories.make_evidence(therapy=therapy, abnormality=nk, level=level)
+    factories.make_evidence(therapy=Therapy.objects.get(slug="alpha"), abnormality=other)
+
+    response = client.get("/search/?q=low NK cell")
+
+    by_slug = {u.record.slug: u for u in response.context["results"].understood}
+    assert by_slug["low-nk"].therapies == [("Beta", "beta"), ("Zeta", "zeta")]
+    assert (by_slug["low-nk"].therapies_total, by_slug["low-nk"].more_therapies) == (4, True)
+    assert by_slug["low-nk-count"].therapies == [("Alpha", "alpha")]
+    assert not by_slug["low-nk-count"].more_therapies
+    html = response.content.decode()
+    assert (
+        '<a href="/abnormalities/low-nk/#therapies-heading">All 4 therapies with evidence '
+        "about Low NK cell cytotoxicity</a>, on its page" in html
+    )
+    assert "/abnormalities/low-nk-count/#therapies-heading" not in html
+    assert '<a href="/treatments/gamma/abnormalities/low-nk/">' not in html
+    # The therapies of every named abnormality, however many, in one query.
+    with django_assert_num_queries(1):
+        _understood("low NK cell", [nk, other], [])
 
 
 def test_punctuation_between_words_is_a_space_so_poly_i_c_finds_its_other_name(client):

@@ -53,14 +53,14 @@ from django.contrib.postgres.search import (
     TrigramWordSimilarity,
 )
 from django.db import connections
-from django.db.models import Exists, Min, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Greatest
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models.functions import Greatest, RowNumber
 
 from curation.models import Status
 from curation.rest import page_rows
 from findings import fulltext
 from findings.models import Abnormality, Finding, Source
-from treatments.models import Therapy, TherapyEvidence
+from treatments.models import PairCertainty, Therapy, TherapyEvidence
 
 SEARCH_CONFIG = "english"
 RESULTS_PER_KIND = 25
@@ -72,6 +72,12 @@ RANK_CANDIDATES = 200
 MAX_WORDS = 8
 # Abnormalities (with their therapies) and therapies a query is understood to name.
 UNDERSTOOD_PER_KIND = 3
+# The therapies shown under an abnormality the query names, the best evidenced first;
+# its page lists them all ("all N therapies" links there). At 2,000 therapies a common
+# abnormality's list made a page of 475 kB.
+UNDERSTOOD_THERAPIES = 10
+# As the abnormality's page orders them (findings/views.py AbnormalityDetailView).
+THERAPY_ORDER = ("evidence_best_level", "-evidence_supporting", "therapy__name")
 
 # The fields each kind is searched on. The GIN indexes in the migrations are built
 # from these exact lists: change one, change the other (tests check the index is used).
@@ -181,12 +187,18 @@ def named_by(record: Abnormality | Therapy, q: str) -> str:
 @dataclass
 class Understood:
     """A record the query names: ``matched`` is the name or other name it used, and for
-    an abnormality ``therapies`` the therapies with published evidence about it, the
-    best evidenced first (``[(therapy name, therapy slug), …]``)."""
+    an abnormality ``therapies`` the first UNDERSTOOD_THERAPIES therapies with counted
+    evidence about it, the best evidenced first (``[(therapy name, therapy slug), …]``),
+    of ``therapies_total``."""
 
     record: Abnormality | Therapy
     matched: str
     therapies: list[tuple[str, str]] = field(default_factory=list)
+    therapies_total: int = 0
+
+    @property
+    def more_therapies(self) -> bool:
+        return self.therapies_total > len(self.therapies)
 
     @property
     def is_other_name(self) -> bool:
@@ -235,7 +247,8 @@ class SearchResults:
 
 def _understood(q: str, abnormalities: list, therapies: list) -> list[Understood]:
     """Records among the matches that the query names; for the abnormalities, their
-    therapies in one grouped query (none when no abnormality is named)."""
+    first therapies and how many there are, in one query of the pairs' counts stored on
+    publish (treatments/counts.py; none when no abnormality is named)."""
     named = []
     for group in (abnormalities, therapies):
         found = [Understood(record=r, matched=m) for r in group if (m := named_by(r, q))]
@@ -243,18 +256,23 @@ def _understood(q: str, abnormalities: list, therapies: list) -> list[Understood
         named += found[:UNDERSTOOD_PER_KIND]
     wanted = {u.record.pk: u for u in named if isinstance(u.record, Abnormality)}
     if wanted:
+        per_abnormality = {"partition_by": F("abnormality_id")}
         rows = (
-            TherapyEvidence.objects.counted()
+            PairCertainty.objects.public()
             .filter(abnormality_id__in=wanted)
-            .order_by()
-            .values("abnormality_id", "therapy__name", "therapy__slug")
-            .annotate(best=Min("level"))
-            .order_by("abnormality_id", "best", "therapy__name")
-        )
-        for row in rows:
-            wanted[row["abnormality_id"]].therapies.append(
-                (row["therapy__name"], row["therapy__slug"])
+            .exclude(evidence_best_level="")
+            .annotate(
+                rank=Window(RowNumber(), order_by=THERAPY_ORDER, **per_abnormality),
+                of=Window(Count("pk"), **per_abnormality),
             )
+            .filter(rank__lte=UNDERSTOOD_THERAPIES)
+            .order_by("abnormality_id", "rank")
+            .values_list("abnormality_id", "therapy__name", "therapy__slug", "of")
+        )
+        for abnormality_id, name, slug, total in rows:
+            understood = wanted[abnormality_id]
+            understood.therapies.append((name, slug))
+            understood.therapies_total = total
     return named
 
 

@@ -7,7 +7,7 @@ from curation.models import Status
 from findings.models import Abnormality, Finding
 from tests import factories
 from treatments.models import Therapy, TherapyEvidence
-from treatments.search import SEARCH_CONFIG, _understood, search_vector
+from treatments.search import SEARCH_CONFIG, _understood, search, search_vector
 
 pytestmark = pytest.mark.django_db
 
@@ -235,6 +235,39 @@ def test_postgresql_answers_searches_from_the_gin_index(model, index):
         plan = queryset.explain()
 
     assert index in plan
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="stored documents exist on PostgreSQL only"
+)
+@pytest.mark.parametrize("make", [factories.make_evidence, factories.make_finding])
+def test_a_claims_stored_search_document_follows_its_edits(client, make):
+    claim = make(statement="Ampligen raised NK cell function.", plain_summary="", quote="")
+    table = type(claim)._meta.db_table
+
+    def document() -> tuple[str, str]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT search_document::text, to_tsvector('english', COALESCE(statement, '') "
+                f"|| ' ' || COALESCE(plain_summary, '') || ' ' || COALESCE(quote, ''))::text "
+                f"FROM {table} WHERE id = %s",
+                [claim.pk],
+            )
+            return cursor.fetchone()
+
+    def found(q: str) -> bool:
+        results = search(q)
+        return claim in (results.evidence + results.findings)
+
+    assert found("ampligen") and not found("hyperbaric")
+    claim.statement = "Hyperbaric oxygen made no difference."
+    claim.plain_summary = "It did not help."
+    claim.quote = "no significant change"
+    claim.save()
+
+    stored, computed = document()
+    assert stored == computed and "'hyperbar':1" in stored and "'signific'" in stored
+    assert found("hyperbaric") and found("significant") and not found("ampligen")
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm exists on PostgreSQL only")

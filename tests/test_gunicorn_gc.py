@@ -2,11 +2,13 @@
 collector's way (mecfs_kb/gunicorn_conf.py, issue 14): once the app is loaded, and
 again after its 20th and 200th requests, never after. Their threads take turns at the GIL
 every millisecond. Garbage is collected after a request once no other request of the
-worker is being answered."""
+worker is being answered, and the memory freed is then given back to the system (glibc's
+``malloc_trim``); the worker's threads share two malloc arenas."""
 
 from __future__ import annotations
 
 import gc
+import platform
 import sys
 from types import SimpleNamespace
 
@@ -163,3 +165,79 @@ def test_a_worker_lets_its_threads_take_turns_every_millisecond(monkeypatch, env
     config = gunicorn_conf(monkeypatch, **env)
     config.post_worker_init(SimpleNamespace(nr=0))
     assert set_to == [interval]
+
+
+class FakeLibc:
+    """What the hooks call of glibc, recorded."""
+
+    def __init__(self, calls: list):
+        self.calls = calls
+
+    def mallopt(self, option: int, value: int) -> int:
+        self.calls.append(("mallopt", option, value))
+        return 1
+
+    def malloc_trim(self, pad: int) -> int:
+        self.calls.append(("malloc_trim", pad))
+        return 1
+
+
+def with_libc(monkeypatch, libc, **env: str):
+    calls: list = []
+    monkeypatch.setattr(gc, "collect", lambda *args: calls.append(("collect",)) or 0)
+    monkeypatch.setattr(gc, "freeze", lambda: None)
+    monkeypatch.setattr(sys, "setswitchinterval", lambda seconds: None)
+    config = gunicorn_conf(monkeypatch, **env)
+    # The hooks read the module's C library; the test process keeps its own allocator.
+    config.post_request.__globals__["_libc"] = libc(calls) if libc else None
+    return config, calls
+
+
+def test_an_idle_worker_gives_freed_memory_back_after_collecting(monkeypatch):
+    config, calls = with_libc(monkeypatch, FakeLibc)
+    worker = Worker()
+    first, second = request("/a"), request("/b")
+    config.pre_request(worker, first)
+    config.pre_request(worker, second)
+    config.post_request(worker, first, {}, None)
+    assert calls == []  # another request is still being answered
+    config.post_request(worker, second, {}, None)
+    assert calls == [("collect",), ("malloc_trim", 0)]
+
+
+@pytest.mark.parametrize(
+    ("env", "made"),
+    [
+        ({}, [("mallopt", -8, 2)]),  # M_ARENA_MAX: two arenas for the worker's threads
+        ({"WEB_MALLOC_ARENAS": "4"}, [("mallopt", -8, 4)]),
+        ({"WEB_MALLOC_ARENAS": "0"}, []),  # glibc's own default
+    ],
+)
+def test_a_worker_bounds_its_malloc_arenas_before_its_threads_start(monkeypatch, env, made):
+    config, calls = with_libc(monkeypatch, FakeLibc, **env)
+    config.post_worker_init(SimpleNamespace(nr=0))
+    assert calls == made
+
+
+def test_giving_memory_back_can_be_turned_off(monkeypatch):
+    config, calls = with_libc(monkeypatch, FakeLibc, WEB_TRIM_WHEN_IDLE="0")
+    worker = Worker()
+    config.pre_request(worker, request())
+    config.post_request(worker, request(), {}, None)
+    assert calls == [("collect",)]
+
+
+def test_without_glibc_the_worker_leaves_its_allocator_alone(monkeypatch):
+    config, calls = with_libc(monkeypatch, None)
+    worker = Worker()
+    config.post_worker_init(SimpleNamespace(nr=0))
+    config.pre_request(worker, request())
+    config.post_request(worker, request(), {}, None)
+    assert calls == [("collect",)]
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's allocator only")
+def test_glibc_is_found_where_it_is_the_c_library(monkeypatch):
+    config = gunicorn_conf(monkeypatch)
+    libc = config.post_request.__globals__["_glibc"]()
+    assert libc is not None and libc.malloc_trim(0) in (0, 1)

@@ -119,6 +119,10 @@ class AbnormalityListView(ReaderListView):
 # An abnormality's page lists its findings this many to a page (issue 14): at
 # literature scale one abnormality has thousands, and the page read them all.
 FINDINGS_PAGE_SIZE = 50
+# The therapies tied to an abnormality, as its page lists them (the pairs' stored
+# counts): strongest level first, then the most supporting items, then by name. The
+# search page's first few (treatments/search.py) follow it.
+THERAPIES_TIED_ORDER = ("evidence_best_level", "-evidence_supporting", "therapy__name")
 # The pages of an abnormality's findings read by a statement kept per page.
 KEPT_PAGES = 5
 
@@ -360,7 +364,7 @@ class AbnormalityDetailView(RetractedPageMixin, DetailDownloadMixin, DetailView)
                 .filter(abnormality=pks[0])
                 .exclude(evidence_best_level="")
                 .select_related("therapy")
-                .order_by("evidence_best_level", "-evidence_supporting", "therapy__name")
+                .order_by(*THERAPIES_TIED_ORDER)
             ),
             keys,
             alias,

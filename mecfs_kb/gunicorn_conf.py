@@ -13,7 +13,7 @@ import threading
 
 from django.core.exceptions import ImproperlyConfigured
 
-from mecfs_kb.env import envbool, envnetworks
+from mecfs_kb.env import envbool, envint, envnetworks
 
 # Threaded workers (gthread), chosen by measurement (docs/performance.md, "Per-request
 # cost and throughput (issue 14)"): a request spends much of its time waiting for
@@ -103,7 +103,7 @@ _answering_lock = threading.Lock()
 # (``WEB_MALLOC_ARENAS``; 0 leaves glibc's default), and once no request of the worker
 # is being answered, ``malloc_trim(0)`` after the collection above hands the free pages
 # back (0.5 ms, after the response has left). Only where the C library is glibc.
-MALLOC_ARENAS = int(os.environ.get("WEB_MALLOC_ARENAS", "2"))
+MALLOC_ARENAS = envint("WEB_MALLOC_ARENAS", 2)
 TRIM_WHEN_IDLE = envbool("WEB_TRIM_WHEN_IDLE", "1")
 M_ARENA_MAX = -8  # glibc's malloc.h
 

@@ -71,6 +71,7 @@ from curation.models import Status
 from curation.rest import page_rows
 from findings import fulltext
 from findings.models import Abnormality, Finding, Source
+from findings.views import THERAPIES_TIED_ORDER
 from treatments.models import PairCertainty, Therapy, TherapyEvidence
 
 SEARCH_CONFIG = "english"
@@ -83,12 +84,11 @@ RANK_CANDIDATES = 200
 MAX_WORDS = 8
 # Abnormalities (with their therapies) and therapies a query is understood to name.
 UNDERSTOOD_PER_KIND = 3
-# The therapies shown under an abnormality the query names, the best evidenced first;
-# its page lists them all ("all N therapies" links there). At 2,000 therapies a common
+# The therapies shown under an abnormality the query names, the best evidenced first
+# (in its page's order, ``THERAPIES_TIED_ORDER``); its page lists them all ("all N
+# therapies" links there). At 2,000 therapies a common
 # abnormality's list made a page of 475 kB.
 UNDERSTOOD_THERAPIES = 10
-# As the abnormality's page orders them (findings/views.py AbnormalityDetailView).
-THERAPY_ORDER = ("evidence_best_level", "-evidence_supporting", "therapy__name")
 
 # The fields each kind is searched on. The GIN indexes in the migrations are built
 # from these exact lists: change one, change the other (tests check the index is used).
@@ -293,7 +293,7 @@ def _understood(q: str, abnormalities: list, therapies: list) -> list[Understood
             .filter(abnormality_id__in=wanted)
             .exclude(evidence_best_level="")
             .annotate(
-                rank=Window(RowNumber(), order_by=THERAPY_ORDER, **per_abnormality),
+                rank=Window(RowNumber(), order_by=THERAPIES_TIED_ORDER, **per_abnormality),
                 of=Window(Count("pk"), **per_abnormality),
             )
             .filter(rank__lte=UNDERSTOOD_THERAPIES)

@@ -86,9 +86,17 @@ def test_collections_between_requests_can_be_turned_off(monkeypatch):
     assert made == []
 
 
-def test_a_mistyped_setting_stops_the_server(monkeypatch):
-    with pytest.raises(ImproperlyConfigured, match="WEB_COLLECT_WHEN_IDLE"):
-        gunicorn_conf(monkeypatch, WEB_COLLECT_WHEN_IDLE="sometimes")
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("WEB_COLLECT_WHEN_IDLE", "sometimes"),
+        ("WEB_TRIM_WHEN_IDLE", "often"),
+        ("WEB_MALLOC_ARENAS", "two"),
+    ],
+)
+def test_a_mistyped_setting_stops_the_server(monkeypatch, name, value):
+    with pytest.raises(ImproperlyConfigured, match=name):
+        gunicorn_conf(monkeypatch, **{name: value})
 
 
 def test_a_request_is_still_logged_as_gunicorn_logs_it(monkeypatch):

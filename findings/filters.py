@@ -16,6 +16,7 @@ from curation.filters import (
     SyncFilterSet,
 )
 from curation.models import Status
+from curation.rest import Pagination
 from curation.statements import template_rows
 from findings.fulltext import narrowed
 from findings.models import (
@@ -267,8 +268,9 @@ class ClaimFilter(SyncFilterSet):
     q = django_filters.CharFilter(
         method="filter_text",
         label="Statement, plain summary or quote contains",
-        help_text="Case ignored. `count` is then counted up to 1000 rows, or one row past "
-        "the page if that is more: `count_is_estimate` says whether there are more.",
+        help_text=f"Case ignored. `count` is then counted up to {Pagination.count_cap} rows, "
+        "or one row past the page if that is more: `count_is_estimate` says whether there "
+        "are more.",
         max_length=MAX_QUERY_LENGTH,
     )
     sort = SortFilter(

@@ -10,13 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import bibtexparser
-import rispy
-from bibtexparser import middlewares as bib_middlewares
-from bibtexparser.middlewares.names import NameParts
-from bibtexparser.model import Entry, Field
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
@@ -26,6 +21,10 @@ from rest_framework.settings import api_settings
 
 from curation.versions import data_version_of
 from findings.models import Source, SourceKind
+
+if TYPE_CHECKING:
+    from bibtexparser.middlewares.names import NameParts
+    from bibtexparser.model import Entry
 
 # Content types and file extensions of the two formats (the registered ones where there
 # are: RIS's is application/x-research-info-systems; BibTeX has none, x-bibtex is usual).
@@ -67,55 +66,15 @@ def _author_names(source: Source) -> list[str]:
 # BibTeX
 # ---------------------------------------------------------------------------
 
-# Fields BibTeX styles print verbatim (\url, \doi): LaTeX escapes would show as typed.
-VERBATIM_FIELDS = frozenset({"doi", "url", "pmid", "pmcid"})
-
-
-class _CitationLatexEncoding(bib_middlewares.LatexEncodingMiddleware):
-    """bibtexparser's LaTeX encoding (``&`` is ``\\&``, ü is ``\\"u``), for a citation:
-
-    - identifiers and links are left as they are (they are printed verbatim);
-    - names are encoded part by part, and a name that is not "Family, Initials" is
-      braced whole, so that BibTeX does not split "World Health Organization" into a
-      first and a last name;
-    - the title is braced, so that styles keep its capitals (NK, IgG, ME/CFS).
-    """
-
-    def __init__(self):
-        super().__init__(keep_math=False, enclose_urls=False)
-
-    def _encode(self, text: str) -> str:
-        return self._transform_python_value_string(text)[0]
-
-    def transform_entry(self, entry: Entry, library) -> Entry:
-        for field in entry.fields:
-            if field.key in VERBATIM_FIELDS:
-                continue
-            if isinstance(field.value, list):
-                field.value = [self._encode_name(name) for name in field.value]
-            elif field.key == "title":
-                field.value = "{" + self._encode(field.value) + "}"
-            else:
-                field.value = self._encode(field.value)
-        return entry
-
-    def _encode_name(self, name: NameParts) -> NameParts:
-        if name.last == ["others"] and not name.first:
-            return name
-        encoded = NameParts(
-            first=[self._encode(p) for p in name.first],
-            von=[self._encode(p) for p in name.von],
-            last=[self._encode(p) for p in name.last],
-            jr=[self._encode(p) for p in name.jr],
-        )
-        if not encoded.first:
-            encoded.last = ["{" + " ".join(encoded.last) + "}"]
-        return encoded
+# The libraries are imported where a file is written (findings/citation_libraries.py
+# says why).
 
 
 def _bibtex_name(name: str) -> NameParts:
     """'Brenu EW' (as PubMed prints it) is Brenu, E. W.; 'et al.' is BibTeX's 'others';
     any other name is kept whole."""
+    from bibtexparser.middlewares.names import NameParts
+
     if name.lower() in ET_AL:
         return NameParts(last=["others"])
     match = _VANCOUVER.match(name)
@@ -127,6 +86,8 @@ def _bibtex_name(name: str) -> NameParts:
 
 
 def bibtex_entry(source: Source) -> Entry:
+    from bibtexparser.model import Entry, Field
+
     entry_type = BIBTEX_TYPES.get(source.kind, "misc")
     fields: list[tuple[str, Any]] = [("title", source.title)]
     names = [_bibtex_name(name) for name in _author_names(source)]
@@ -147,6 +108,11 @@ def bibtex_entry(source: Source) -> Entry:
 
 
 def sources_bibtex(sources: Iterable[Source]) -> str:
+    import bibtexparser
+    from bibtexparser import middlewares
+
+    from findings.citation_libraries import CitationLatexEncoding
+
     library = bibtexparser.Library([bibtex_entry(source) for source in sources])
     layout = bibtexparser.BibtexFormat()
     layout.indent = "  "
@@ -154,9 +120,9 @@ def sources_bibtex(sources: Iterable[Source]) -> str:
     written = bibtexparser.write_string(
         library,
         prepend_middleware=[
-            _CitationLatexEncoding(),
-            bib_middlewares.MergeNameParts(style="last"),
-            bib_middlewares.MergeCoAuthors(),
+            CitationLatexEncoding(),
+            middlewares.MergeNameParts(style="last"),
+            middlewares.MergeCoAuthors(),
         ],
         bibtex_format=layout,
     )
@@ -166,14 +132,6 @@ def sources_bibtex(sources: Iterable[Source]) -> str:
 # ---------------------------------------------------------------------------
 # RIS
 # ---------------------------------------------------------------------------
-
-
-class _RisWriter(rispy.RisWriter):
-    """rispy's writer without the "1.", "2." line it puts before each record: not part
-    of RIS, and some readers take it for a stray line."""
-
-    def set_header(self, count: int) -> str:
-        return ""
 
 
 def _ris_name(name: str) -> str:
@@ -223,7 +181,11 @@ def ris_record(source: Source) -> dict[str, Any]:
 
 
 def sources_ris(sources: Iterable[Source]) -> str:
-    return rispy.dumps([ris_record(source) for source in sources], implementation=_RisWriter)
+    import rispy
+
+    from findings.citation_libraries import RisWriter
+
+    return rispy.dumps([ris_record(source) for source in sources], implementation=RisWriter)
 
 
 # ---------------------------------------------------------------------------

@@ -29,7 +29,6 @@ from django import forms
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from rapidfuzz import fuzz, process
 from rest_framework import serializers
 from rest_framework.exceptions import APIException
 
@@ -175,6 +174,10 @@ class SourceIndex:
         if title and (on is None or "title" in on):
             titles = self.titles_by_year.get(year)
             if titles:
+                # Imported when titles are compared, not by every worker at start
+                # (findings/citation_libraries.py says why).
+                from rapidfuzz import fuzz, process
+
                 best = process.extractOne(
                     normalise_title(title),
                     titles,

@@ -22,24 +22,13 @@ from __future__ import annotations
 
 import codecs
 import datetime
-import functools
 import json
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import bibtexparser
-import rispy
-from bibtexparser import middlewares as bib_middlewares
-from bibtexparser.model import (
-    DuplicateBlockKeyBlock,
-    DuplicateFieldKeyBlock,
-    Entry,
-    MiddlewareErrorBlock,
-)
-from Bio import Medline
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -59,6 +48,9 @@ from findings.fields import (
     normalise_pmid,
 )
 from findings.models import Source, SourceKind
+
+if TYPE_CHECKING:
+    from bibtexparser.model import Entry
 
 FORMATS = {
     "bibtex": "BibTeX",
@@ -461,68 +453,26 @@ BIBTEX_CONTAINERS = (
 )
 
 
-class _LatexDecoding(bib_middlewares.LatexDecodingMiddleware):
-    """bibtexparser's LaTeX decoder (``{\\"u}`` is ü, ``\\&`` is &), with two guards:
-
-    - a bare ``%`` is text, not a LaTeX comment: pylatexenc would drop the rest of the
-      value ("50% of patients" read as "50"), so it is escaped first;
-    - a value without LaTeX markup is returned as it is, and one whose only markup is
-      grouping braces without them: what pylatexenc gives back, without asking it, which
-      costs about 4 ms a value (20 s for a file of 5,000 entries).
-    """
-
-    MARKUP = re.compile(r"[\\{}$~%]|--|``|''")
-    COMMANDS = re.compile(r"[\\$~%]|--|``|''")
-
-    def transform_entry(self, entry: Entry, library) -> Any:
-        # Authors split into names (SplitNameParts, before this) are decoded part by part;
-        # the library's own loop decodes strings and single names only.
-        names = {}
-        for field_ in entry.fields:
-            if isinstance(field_.value, list):
-                names[field_.key] = field_.value
-                field_.value = ""
-        block = super().transform_entry(entry, library)
-        for field_ in block.fields if isinstance(block, Entry) else entry.fields:
-            if field_.key in names:
-                field_.value = [self._decode_name(name) for name in names[field_.key]]
-        return block
-
-    def _decode_name(self, name: Any) -> Any:
-        if isinstance(name, str):
-            return self._transform_python_value_string(name)[0]
-        for part in ("first", "von", "last", "jr"):
-            setattr(
-                name, part, [self._transform_python_value_string(p)[0] for p in getattr(name, part)]
-            )
-        return name
-
-    def _transform_python_value_string(self, python_string: str) -> tuple[str, str]:
-        if not self.MARKUP.search(python_string):
-            return python_string, ""
-        if not self.COMMANDS.search(python_string):
-            # Only grouping braces ({NK} cells): pylatexenc would drop them, and so do we.
-            return python_string.replace("{", "").replace("}", ""), ""
-        return self._decode_markup(python_string)
-
-    @functools.lru_cache(maxsize=20_000)  # noqa: B019 (one parse's middleware; freed with it)
-    def _decode_markup(self, python_string: str) -> tuple[str, str]:
-        # A library repeats its journals and authors: each is decoded once per file.
-        escaped = re.sub(r"(?<!\\)%", r"\\%", python_string)
-        return super()._transform_python_value_string(escaped)
-
-
 def _bibtex_stack() -> list:
+    from bibtexparser import middlewares
+
+    from findings.citation_libraries import LatexDecoding
+
     # Names are split while their braces still protect them ({World Health Organization}
     # is one name), then decoded.
-    return [
-        bib_middlewares.SeparateCoAuthors(),
-        bib_middlewares.SplitNameParts(),
-        _LatexDecoding(),
-    ]
+    return [middlewares.SeparateCoAuthors(), middlewares.SplitNameParts(), LatexDecoding()]
 
 
 def parse_bibtex(text: str) -> list[ImportEntry]:
+    # The libraries of each format are imported when a file of it is read
+    # (findings/citation_libraries.py says why).
+    import bibtexparser
+    from bibtexparser.model import (
+        DuplicateBlockKeyBlock,
+        DuplicateFieldKeyBlock,
+        MiddlewareErrorBlock,
+    )
+
     library = bibtexparser.parse_string(text, append_middleware=_bibtex_stack())
     blocks: list[tuple[Entry, list[str]]] = [(entry, []) for entry in library.entries]
     for failed in library.failed_blocks:
@@ -662,6 +612,8 @@ _RIS_START = re.compile(r"^TY  -", re.MULTILINE)
 
 
 def parse_ris(text: str) -> list[ImportEntry]:
+    import rispy
+
     records = rispy.loads(text)
     starts, line, position = [], 1, 0
     for match in _RIS_START.finditer(text):
@@ -760,6 +712,8 @@ _MONTHS = {
 
 
 def parse_medline(text: str) -> list[ImportEntry]:
+    from Bio import Medline
+
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     starts = []
     for number, line in enumerate(lines, start=1):

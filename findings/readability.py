@@ -15,14 +15,16 @@ it by tests (tests/test_plain_summaries.py).
 
 from __future__ import annotations
 
-import textstat
-
 # Grade 9 (issue 12): text a pupil in the ninth school year reads without help.
 PLAIN_GRADE_MAX = 9
 
 
 def reading_grade(text: str) -> float:
     """The Flesch-Kincaid grade of ``text``, to one decimal."""
+    # Imported when a grade is asked for (the admin's forms), not by every worker at start
+    # (findings/citation_libraries.py says why).
+    import textstat
+
     return round(float(textstat.flesch_kincaid_grade(text)), 1)
 
 

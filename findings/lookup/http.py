@@ -13,10 +13,12 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from django.conf import settings
+
+if TYPE_CHECKING:
+    import httpx
 
 USER_AGENT_NAME = "mecfs-kb-source-lookup/1.0"
 
@@ -117,6 +119,10 @@ class Session:
             )
         self.budget = settings.LOOKUP_TIMEOUT_SECONDS if budget is None else budget
         self.deadline = time.monotonic() + self.budget
+        # Imported by a lookup, not by every worker at start (findings/citation_libraries.py
+        # says why).
+        import httpx
+
         self.client = httpx.Client(
             headers={"User-Agent": user_agent()},
             follow_redirects=True,
@@ -146,6 +152,8 @@ class Session:
     ) -> httpx.Response | None:
         """GET ``path`` from ``service``; None when the service answers that it does not
         know the record (a status in ``not_found``). Raises ``ServiceError`` otherwise."""
+        import httpx
+
         service.limiter.wait(deadline=self.deadline, service=service.name)
         left = self.remaining()
         if left <= 0.05:

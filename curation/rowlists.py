@@ -232,6 +232,22 @@ class RowPlan:
         return linked
 
 
+class Represented(list):
+    """Records a ``RowPlan`` has already represented, for a nested list of them: a
+    serializer whose ``Meta.list_serializer_class`` is ``RepresentedList`` shows them as
+    they are (a therapy's harms, read for a whole page of therapies at once)."""
+
+
+class RepresentedList(serializers.ListSerializer):
+    """DRF's list of a nested serializer, which shows a ``Represented`` list as it is
+    and represents anything else (model instances) as DRF does."""
+
+    def to_representation(self, data):
+        if isinstance(data, Represented):
+            return list(data)
+        return super().to_representation(data)
+
+
 class _ValuesWhenRead(BaseIterable):
     """The rows of the queryset as ``values(*columns)`` gives them, asked for only now."""
 

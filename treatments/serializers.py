@@ -8,6 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from curation.rowlists import RepresentedList
 from curation.serializers import ModelSerializer
 from findings.models import LEVEL_SHORT, Abnormality, Level, Source
 from findings.serializers import (
@@ -268,6 +269,9 @@ class TherapyHarmSerializer(ModelSerializer):
         model = Harm
         fields = ["id", *HARM_CONTENT_FIELDS, "source", "citation"]
         read_only_fields = fields
+        # A therapy list's harms come represented from values() rows (treatments/api.py
+        # attach_harms); a harm instance is represented as DRF does.
+        list_serializer_class = RepresentedList
 
 
 class TherapySerializer(ModelSerializer):

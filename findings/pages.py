@@ -30,7 +30,8 @@ EXPORT_FORMATS = ("csv", "json")
 # Retractions are rare: a page lists the most recent few, each with its reason.
 RETRACTED_SHOWN = 20
 # Downloads in constant memory (issue 14): a list's rows are read this many at a time
-# (one query, read in chunks; each chunk's own queries, such as its summaries) ...
+# (one query, read in chunks; each chunk's own queries, such as its summaries), fewer
+# where a row reads many objects (ReaderListView.export_row_weight) ...
 EXPORT_CHUNK_ROWS = 1000
 # ... and a file up to this many characters is answered whole (the response cache keeps
 # it until the next publish, and the warm after a publish fills it: mecfs_kb/warm.py);
@@ -132,6 +133,9 @@ class ReaderListView(FilterView):
     export_formats: tuple[str, ...] = EXPORT_FORMATS
     export_basename = ""
     export_fields: tuple[str, ...] = ()
+    # How many objects one record's download row reads, roughly: a chunk holds
+    # ``EXPORT_CHUNK_ROWS`` of them (a therapy's row reads its pairs, dozens at scale).
+    export_row_weight = 1
 
     def export_rows(self, object_list) -> list[dict[str, Any]]:
         raise NotImplementedError
@@ -185,7 +189,10 @@ class ReaderListView(FilterView):
         return export_response(
             self.request,
             rows=chain.from_iterable(
-                self.export_rows(chunk) for chunk in export_chunks(object_list)
+                self.export_rows(chunk)
+                for chunk in export_chunks(
+                    object_list, max(1, EXPORT_CHUNK_ROWS // self.export_row_weight)
+                )
             ),
             fields=self.export_fields,
             basename=self.export_basename,

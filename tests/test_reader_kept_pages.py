@@ -76,7 +76,7 @@ def test_a_page_answers_the_same_by_kept_statements(client, data, monkeypatch):
         "evidence links",
         "abnormality page",
         "finding groups",
-        "therapy harms",
+        "therapy harm rows",
         "matrix",
     ):
         assert statements.kept(key), key

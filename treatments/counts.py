@@ -126,8 +126,7 @@ class EvidenceCounts:
 
     @property
     def best_direction_label(self) -> str:
-        # A lookup, not an enum made per call: an export has a line per pair.
-        return _DIRECTION_LABELS[self.best_direction] if self.best_direction else ""
+        return direction_label(self.best_direction)
 
     @property
     def best_direction_meaning(self) -> str:
@@ -136,10 +135,7 @@ class EvidenceCounts:
     @property
     def words(self) -> str:
         """'1 for · 0 against · 1 other (1 contested)': the line every page shows."""
-        line = f"{self.supporting} for · {self.not_supporting} against · {self.other} other"
-        if self.contested:
-            line += f" ({self.contested} contested)"
-        return line
+        return counts_words(self)
 
     @classmethod
     def of(cls, stored) -> EvidenceCounts:
@@ -149,6 +145,21 @@ class EvidenceCounts:
         if isinstance(stored, dict):
             return cls(*[stored.get(column) for column in STORED_COLUMNS])
         return cls(*[getattr(stored, column) for column in STORED_COLUMNS])
+
+
+def direction_label(direction: str) -> str:
+    """'For', 'Against', 'Contested' … of a level's direction; empty for none."""
+    # A lookup, not an enum made per call: an export has a line per pair.
+    return _DIRECTION_LABELS[direction] if direction else ""
+
+
+def counts_words(counts) -> str:
+    """``EvidenceCounts.words`` of anything that reads like one (a stored pair,
+    treatments/summaries.py), without making one: an export has a line per pair."""
+    line = f"{counts.supporting} for · {counts.not_supporting} against · {counts.other} other"
+    if counts.contested:
+        line += f" ({counts.contested} contested)"
+    return line
 
 
 # EvidenceCounts field -> PairCertainty column (``evidence_<name>``).

@@ -97,9 +97,7 @@ def test_harms_from_rows_answer_what_the_serializers_did(
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("n", [1, 20])
-def test_a_page_of_therapies_reads_its_harms_in_one_query(
-    api_client, django_assert_num_queries, n
-):
+def test_a_page_of_therapies_reads_its_harms_in_one_query(api_client, django_assert_num_queries, n):
     """The data version, the count, the page, the pairs, the ratings, the harms."""
     nk = make_abnormality()
     for _ in range(n):

@@ -11,7 +11,7 @@ import pytest
 from django.template import Context, Template
 
 from findings.models import LEVEL_SHORT, Abnormality, Level
-from findings.templatetags.reader import counts_line, level_badge, matrix_rows
+from findings.templatetags.reader import card_ties, counts_line, level_badge, matrix_rows
 from treatments.counts import EvidenceCounts, LevelDirection
 from treatments.models import Certainty, NetDirection
 from treatments.views import Tie
@@ -148,3 +148,41 @@ def test_the_checkboxes_are_the_former_templates(chosen):
     assert mine == _render("checkboxes_reference.html", {"form": form})
     assert mine.count('class="check"') == 3 and mine.count(" checked") == len(chosen)
     assert "A draft" not in mine and "&lt;cell&gt;" in mine
+
+
+CARD_TIES_REFERENCE = DATA / "card_ties_reference.html"
+
+
+def card_ties_reference(ties, selected) -> str:
+    # The loop alone, as the therapy list's card wrote it (templates/treatments/
+    # therapy_list.html before reader.card_ties).
+    loop = CARD_TIES_REFERENCE.read_text().lstrip(" ").removesuffix("\n")
+    return Template("{% load reader %}" + loop).render(
+        Context({"ties": ties, "selected_abnormalities": selected})
+    )
+
+
+@pytest.mark.parametrize("selected", [set(), {"low-nk"}, {"low-nk", "a-b", "unknown"}])
+def test_a_cards_ties_are_the_templates_ties(selected):
+    names = ["Low NK cell cytotoxicity", "IgG <1> & 'subclass' \"deficiency\"", ""]
+    ties = []
+    for n, (level, direction) in enumerate(
+        itertools.product([*Level.values, ""], [*LevelDirection.values, ""])
+    ):
+        slug = ["low-nk", "a-b", "other"][n % 3]
+        ties.append(
+            Tie(
+                abnormality=Abnormality(pk=n, slug=slug, name=names[n % 3]),
+                therapy_slug=f"therapy-{n}",
+                therapy_name="Therapy",
+                counts=EvidenceCounts(supporting=n % 3, best_level=level, best_direction=direction),
+            )
+        )
+    mine = card_ties(ties, selected)
+    assert mine == card_ties_reference(ties, selected)
+    assert mine.count("<li") == len(ties) and "&lt;1&gt;" in mine
+    assert ("your filter" in mine) == bool(selected)
+
+
+def test_no_ties_no_markup():
+    assert card_ties([], set()) == card_ties_reference([], set()) == ""

@@ -91,6 +91,29 @@ def checkboxes(field) -> str:
     return mark_safe("".join(parts))
 
 
+@register.simple_tag
+def card_ties(ties, selected) -> str:
+    """The ``<li>`` of each tie a therapy's card names (treatments/views.py ``Tie``):
+    the abnormality, linked to the pair's page, its strongest level, and "your filter"
+    on those the reader chose (``selected``: their slugs), as the loop over them wrote
+    it (tests/data/card_ties_reference.html)."""
+    parts = []
+    for tie in ties:
+        chosen = tie.abnormality.slug in selected
+        badge = level_badge(tie.best_level, words=False, direction=tie.counts.best_direction_label)
+        parts.append(
+            format_html(
+                '\n          <li{}><a href="{}">{}</a> {}{}</li>\n          ',
+                mark_safe(' class="selected"') if chosen else "",
+                tie.url,
+                tie.abnormality.name,
+                badge,
+                mark_safe(' <span class="tag">your filter</span>') if chosen else "",
+            )
+        )
+    return mark_safe("".join(parts))
+
+
 @register.filter
 def citation(source) -> str:
     """'Brenu 2011: Immunological abnormalities …' with the whole title (``str(source)``

@@ -117,6 +117,38 @@ def test_records_are_read_a_chunk_at_a_time_in_the_lists_order():
     assert [s.pk for chunk in chunks for s in chunk] == list(sources.values_list("pk", flat=True))
 
 
+@pytest.mark.parametrize(
+    "url, weight",
+    [
+        ("/treatments/?format=csv", 10),
+        ("/treatments/?format=json", 10),
+        ("/sources/?format=csv", 1),
+    ],
+)
+def test_a_list_whose_rows_read_many_objects_reads_fewer_records_a_chunk(
+    client, monkeypatch, url, weight
+):
+    """A therapy's row reads its stored pairs, statuses and harms (dozens at scale): its
+    download holds a tenth as many records a chunk as a list of sources does."""
+    for n in range(25):
+        factories.make_evidence(statement=f"Item {n}")
+    sizes = []
+    chunks = pages.export_chunks
+
+    def spied(object_list, size=None):
+        sizes.append(size)
+        return chunks(object_list, size)
+
+    monkeypatch.setattr(pages, "export_chunks", spied)
+    monkeypatch.setattr(pages, "EXPORT_CHUNK_ROWS", 20)
+    whole = client.get(url)
+    assert whole.status_code == 200
+    assert sizes == [20 // weight]
+    # The same bytes as one chunk of every record.
+    monkeypatch.setattr(pages, "EXPORT_CHUNK_ROWS", 1000)
+    assert client.get(url).content == whole.content
+
+
 @pytest.fixture
 def cached(settings):
     from django.core.cache import cache

@@ -33,11 +33,13 @@ RETRACTED_SHOWN = 20
 # (one query, read in chunks; each chunk's own queries, such as its summaries), fewer
 # where a row reads many objects (ReaderListView.export_row_weight) ...
 EXPORT_CHUNK_ROWS = 1000
-# ... and a file up to this many characters is answered whole (the response cache keeps
-# it until the next publish, and the warm after a publish fills it: mecfs_kb/warm.py);
-# a larger one streams, uncached: its first bytes leave at once and memory holds one
-# chunk. 8 MB is the whole therapy list at 500,000 evidence items (3.7 MB) twice over.
-EXPORT_WHOLE_CHARS = 8_000_000
+# ... and a file up to this many characters is answered whole; a larger one streams: its
+# first bytes leave at once and memory holds one chunk. Either way the response cache
+# keeps it until the next publish (a streamed one in pieces: mecfs_kb/response_cache.py),
+# and the warm after a publish fills it (mecfs_kb/warm.py). A file answered whole is held
+# three times over (its lines, the text, the bytes): the therapy list at 500,000 evidence
+# items (3.4 MB) streams, as it did not when this bound was 8 MB (issue 14, part 5).
+EXPORT_WHOLE_CHARS = 1_000_000
 # A streamed file is written in pieces of about this size, not a write per row.
 EXPORT_PIECE_CHARS = 64_000
 

@@ -47,11 +47,12 @@ test: install
 	$(BIN)/python -m pytest $(CONTRACT_TESTS) $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 # Production settings on plain http://127.0.0.1 (HTTPS=0: no redirect, no Secure cookies),
-# gunicorn as in production (docs/deploy.md): WORKERS threaded workers of THREADS
-# threads each. A throw-away SECRET_KEY is made up unless one is given; SEED=0 serves
-# the database as it is (e.g. after generate_synthetic, which refuses to mix with the seed).
-WORKERS ?= 2
-THREADS ?= 8
+# gunicorn as in production (docs/deploy.md): mecfs_kb/gunicorn_conf.py's workers (two
+# sync workers per core) unless WORKERS (and THREADS, for threaded workers) say otherwise.
+# A throw-away SECRET_KEY is made up unless one is given; SEED=0 serves the database as
+# it is (e.g. after generate_synthetic, which refuses to mix with the seed).
+WORKERS ?=
+THREADS ?=
 SEED    ?= 1
 LOCAL_HOSTS := 127.0.0.1,localhost
 serve: export SECRET_KEY := $(or $(SECRET_KEY),$(shell $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))'))
@@ -67,7 +68,8 @@ serve: migrate
 			trap "kill $$! 2>/dev/null" EXIT INT TERM; \
 		fi; \
 		$(BIN)/gunicorn mecfs_kb.wsgi --config python:mecfs_kb.gunicorn_conf \
-			--bind 127.0.0.1:$(PORT) --workers $(WORKERS) --threads $(THREADS)'
+			--bind 127.0.0.1:$(PORT) $(if $(WORKERS),--workers $(WORKERS)) \
+			$(if $(THREADS),--threads $(THREADS))'
 
 # Known vulnerabilities in the installed dependencies (needs PyPI's JSON API).
 audit: install

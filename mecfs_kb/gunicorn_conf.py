@@ -15,19 +15,32 @@ from django.core.exceptions import ImproperlyConfigured
 
 from mecfs_kb.env import envbool, envint, envnetworks
 
-# Threaded workers (gthread), chosen by measurement (docs/performance.md, "Per-request
-# cost and throughput (issue 14)"): a request spends much of its time waiting for
-# PostgreSQL (and Redis), and a sync worker sits idle while it waits; threads overlap
-# those waits, and under the 50-client load test two workers of 8 threads answered
-# 2-3x the requests of 4 sync workers at a lower p95. An ASGI server (uvicorn workers)
-# runs Django's sync views in a thread pool anyway and refused requests under load
-# (new database connections per request). One worker per core; each thread holds its
-# own database connection (CONN_MAX_AGE), so a server opens workers x threads of them.
-workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("WEB_THREADS", "8"))
-worker_class = "gthread"
-# Behind nginx, which buffers slow clients; a gthread worker keeps idle keep-alive
-# connections without holding a thread.
+
+def cores() -> int:
+    """The CPUs this process may run on (its affinity, where the system has one)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS
+        return os.cpu_count() or 1
+
+
+# Sync workers, two per core, chosen by measurement (docs/performance.md, "The worker
+# model, measured again (eighth part)"). Under the 50-client load test of 2 December
+# 2026, 4 sync workers answered more requests than 2 gthread workers of 8 threads, at
+# half the p95: 397-419 against 352-405 req/s, p95 155-165 against 227-337 ms, with
+# the cache; 184-196 against 157-158 req/s, p95 334-352 against 641-643 ms, without.
+# A request now spends most of its time running Python, not waiting for PostgreSQL, and
+# a worker's threads only took turns at the GIL (in November, when requests waited
+# longer than they ran, 2 x 8 threads had answered 2-3x the requests of 4 sync workers).
+# An ASGI server (uvicorn workers) runs Django's sync views in a thread pool anyway and
+# refused requests under load. ``WEB_THREADS`` above 1 makes them gthread workers of
+# that many threads again. Each worker thread holds its own database connection
+# (CONN_MAX_AGE), so a server opens workers x threads of them.
+threads = envint("WEB_THREADS", 1)
+worker_class = "gthread" if threads > 1 else "sync"
+workers = envint("WEB_CONCURRENCY", 2 * cores())
+# Behind nginx, which buffers slow clients (a sync worker answers one connection at a
+# time and closes it); gthread workers keep idle keep-alive connections this long.
 keepalive = 2
 timeout = 30
 graceful_timeout = 20

@@ -249,3 +249,35 @@ def test_glibc_is_found_where_it_is_the_c_library(monkeypatch):
     config = gunicorn_conf(monkeypatch)
     libc = config.post_request.__globals__["_glibc"]()
     assert libc is not None and libc.malloc_trim(0) in (0, 1)
+
+
+# --- the worker model (docs/performance.md, "The worker model, measured again") -------
+
+
+@pytest.mark.parametrize(
+    ("env", "cpus", "kind", "workers", "threads"),
+    [
+        ({}, {0, 1}, "sync", 4, 1),
+        ({}, {0, 1, 2, 3, 4, 5, 6, 7}, "sync", 16, 1),
+        ({"WEB_CONCURRENCY": "3"}, {0, 1}, "sync", 3, 1),
+        ({"WEB_THREADS": "8"}, {0, 1}, "gthread", 4, 8),
+        ({"WEB_CONCURRENCY": "2", "WEB_THREADS": "8"}, {0, 1}, "gthread", 2, 8),
+    ],
+)
+def test_a_server_runs_two_sync_workers_per_core_unless_told_otherwise(
+    monkeypatch, env, cpus, kind, workers, threads
+):
+    """Two sync workers per CPU the server may run on; threads make them gthread workers."""
+    for name in ("WEB_CONCURRENCY", "WEB_THREADS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("os.sched_getaffinity", lambda pid: cpus, raising=False)
+    config = gunicorn_conf(monkeypatch, **env)
+    assert (config.worker_class_str, config.workers, config.threads) == (kind, workers, threads)
+    # As gunicorn runs it: its sync worker, or its threaded one.
+    assert config.worker_class.__name__ == {"sync": "SyncWorker", "gthread": "ThreadWorker"}[kind]
+
+
+@pytest.mark.parametrize("name", ["WEB_CONCURRENCY", "WEB_THREADS"])
+def test_a_mistyped_worker_count_stops_the_server(monkeypatch, name):
+    with pytest.raises(ImproperlyConfigured, match=name):
+        gunicorn_conf(monkeypatch, **{name: "four"})

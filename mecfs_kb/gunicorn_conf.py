@@ -16,7 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from mecfs_kb.env import envbool, envint, envnetworks
 
 
-def cores() -> int:
+def _cores() -> int:
     """The CPUs this process may run on (its affinity, where the system has one)."""
     try:
         return len(os.sched_getaffinity(0))
@@ -38,7 +38,7 @@ def cores() -> int:
 # (CONN_MAX_AGE), so a server opens workers x threads of them.
 threads = envint("WEB_THREADS", 1)
 worker_class = "gthread" if threads > 1 else "sync"
-workers = envint("WEB_CONCURRENCY", 2 * cores())
+workers = envint("WEB_CONCURRENCY", 2 * _cores())
 # Behind nginx, which buffers slow clients (a sync worker answers one connection at a
 # time and closes it); gthread workers keep idle keep-alive connections this long.
 keepalive = 2

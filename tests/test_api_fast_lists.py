@@ -32,12 +32,9 @@ from treatments.serializers import TherapyEvidenceSerializer, TherapySerializer
 VIEWS = [TherapyEvidenceViewSet, FindingViewSet]
 
 
-def build_mixed_data() -> dict:
-    """Published, contradicted, retracted and linked, held, draft rows over two
-    therapies and abnormalities, enough for several pages of 5."""
-    nk, il6 = make_abnormality(slug="low-nk"), make_abnormality(slug="high-il6")
-    test = make_lab_test()
-    one, two = make_therapy(slug="one"), make_therapy(slug="two")
+def noticed_sources() -> tuple:
+    """A retracted source with its notice, one under an expression of concern already
+    reviewed, and a plain one: what a citation's notice fields can say."""
     notice = make_source(
         retracted=True,
         notice_kind=NoticeKind.RETRACTION,
@@ -52,7 +49,16 @@ def build_mixed_data() -> dict:
         notice_url="https://example.org/n",
         notice_reviewed_at=timezone.now(),
     )
-    plain = make_source(year=2020)
+    return notice, reviewed, make_source(year=2020)
+
+
+def build_mixed_data() -> dict:
+    """Published, contradicted, retracted and linked, held, draft rows over two
+    therapies and abnormalities, enough for several pages of 5."""
+    nk, il6 = make_abnormality(slug="low-nk"), make_abnormality(slug="high-il6")
+    test = make_lab_test()
+    one, two = make_therapy(slug="one"), make_therapy(slug="two")
+    notice, reviewed, plain = noticed_sources()
     evidence, findings = [], []
     for i in range(14):
         source = [notice, reviewed, plain][i % 3]
@@ -126,17 +132,23 @@ def _not_called(self, instance):
     raise AssertionError("a row represented by DRF")
 
 
-def both_ways(client, url: str, monkeypatch, *, expect_ok: bool = True) -> tuple:
+def both_ways(
+    client,
+    url: str,
+    monkeypatch,
+    *,
+    expect_ok: bool = True,
+    switch: tuple = (RowListMixin, "rows_from_values"),
+    serializers: tuple = (TherapyEvidenceSerializer, FindingSerializer, CitationSerializer),
+) -> tuple:
+    """``url`` answered by DRF, then from values() rows (``switch``, an object and its
+    attribute, turned on), with ``serializers`` made to fail on the second way."""
     answers = []
     for from_values in (False, True):
         with monkeypatch.context() as patch:
-            patch.setattr(RowListMixin, "rows_from_values", from_values)
+            patch.setattr(*switch, from_values)
             if from_values:  # and not by the serializers, which would hide a broken plan
-                for serializer in (
-                    TherapyEvidenceSerializer,
-                    FindingSerializer,
-                    CitationSerializer,
-                ):
+                for serializer in serializers:
                     patch.setattr(serializer, "to_representation", _not_called, raising=False)
             response = client.get(url)
             if expect_ok:

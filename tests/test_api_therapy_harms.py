@@ -3,13 +3,11 @@ curation/rowlists.py), answer byte for byte what DRF's serializers answered from
 instances: in the therapy list, filtered or not, a page at a time, and in one therapy."""
 
 import pytest
-from django.utils import timezone
 
 from curation.models import Status
-from findings.models import NoticeKind
 from findings.serializers import CitationSerializer
-from tests.factories import make_abnormality, make_evidence, make_harm, make_source, make_therapy
-from tests.test_api_fast_lists import _not_called, assert_same
+from tests.factories import make_abnormality, make_evidence, make_harm, make_therapy
+from tests.test_api_fast_lists import assert_same, both_ways, noticed_sources
 from treatments import api
 from treatments.models import HarmKind, Severity
 from treatments.serializers import TherapyHarmSerializer
@@ -20,21 +18,7 @@ def build_harms() -> dict:
     under an expression of concern already reviewed and a plain one (one of its harms a
     draft, one retracted), one with a harm of each kind, and one with none."""
     nk = make_abnormality(slug="low-nk")
-    held = make_source(
-        retracted=True,
-        notice_kind=NoticeKind.RETRACTION,
-        notice_doi="10.1000/notice",
-        year=None,
-        doi="10.1000/x",
-        pmid="123",
-        url="https://example.org/a",
-    )
-    reviewed = make_source(
-        notice_kind=NoticeKind.EXPRESSION_OF_CONCERN,
-        notice_url="https://example.org/n",
-        notice_reviewed_at=timezone.now(),
-    )
-    plain = make_source(year=2020)
+    held, reviewed, plain = noticed_sources()
     harmed = make_therapy(slug="harmed")
     for source in (held, reviewed, plain):
         make_harm(therapy=harmed, source=source, frequency="", quote="“Quoted”, ünïcode")
@@ -49,20 +33,6 @@ def build_harms() -> dict:
     for therapy in (harmed, kinds, none):
         make_evidence(therapy=therapy, abnormality=nk)
     return {"abnormality": nk}
-
-
-def both_ways(client, url: str, monkeypatch) -> tuple:
-    answers = []
-    for from_values in (False, True):
-        with monkeypatch.context() as patch:
-            patch.setattr(api, "HARMS_FROM_VALUES", from_values)
-            if from_values:  # never by the serializers, which would hide a broken plan
-                for serializer in (TherapyHarmSerializer, CitationSerializer):
-                    patch.setattr(serializer, "to_representation", _not_called)
-            response = client.get(url)
-            assert response.status_code == 200, (url, response.content[:300])
-        answers.append(response)
-    return tuple(answers)
 
 
 @pytest.mark.django_db
@@ -83,7 +53,13 @@ def test_harms_from_rows_answer_what_the_serializers_did(
         "/api/v1/therapies/kinds/",
         "/api/v1/therapies/none/",
     ]:
-        drf, fast = both_ways(client, url, monkeypatch)
+        drf, fast = both_ways(
+            client,
+            url,
+            monkeypatch,
+            switch=(api, "HARMS_FROM_VALUES"),
+            serializers=(TherapyHarmSerializer, CitationSerializer),
+        )
         assert_same(drf, fast, url)
         body = fast.json()
         for therapy in body.get("results", [body]):

@@ -27,6 +27,7 @@ from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model, Prefetch, QuerySet
@@ -239,12 +240,16 @@ class Represented(list):
 
 
 class RepresentedList(serializers.ListSerializer):
-    """DRF's list of a nested serializer, which shows a ``Represented`` list as it is
-    and represents anything else (model instances) as DRF does."""
+    """DRF's list of a nested serializer, which shows a ``Represented`` list as it is,
+    a list written as JSON text already (an ``orjson.Fragment``, which the renderer
+    passes through) as it is too, and represents anything else (model instances) as DRF
+    does."""
 
     def to_representation(self, data):
         if isinstance(data, Represented):
             return list(data)
+        if isinstance(data, orjson.Fragment):
+            return data
         return super().to_representation(data)
 
 

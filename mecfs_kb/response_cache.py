@@ -131,7 +131,15 @@ class PublicResponseCacheMiddleware:
         response["X-Cache"] = "miss"
         key = learn_cache_key(request, response, timeout, prefix, cache=cache)
         _keep_gzip(response)
-        cache.set(key, response, timeout)
+        # Kept as sent: its body, not the data it was rendered from (DRF's ``data``, which
+        # a hit never reads: pickling it cost as much again as the body, and a therapy
+        # list's summaries, written by the database as JSON text, cannot be pickled).
+        data = response.__dict__.pop("data", _NO_DATA)
+        try:
+            cache.set(key, response, timeout)
+        finally:
+            if data is not _NO_DATA:
+                response.data = data
         # The response on its way out is compressed by the gzip middleware as usual.
         response.__dict__.pop(KEPT_GZIP, None)
 
@@ -145,6 +153,8 @@ class PublicResponseCacheMiddleware:
             response.streaming_content, key, timeout, response.status_code, headers
         )
 
+
+_NO_DATA = object()
 
 # The body compressed once, when the response is cached, kept with it (issue 14):
 # PublicGZipMiddleware, outside this cache, compressed the same body again on every hit

@@ -41,9 +41,9 @@ from django.urls import reverse
 from django_tasks import task
 
 from curation.cache import public_cache_version
+from treatments.api import abnormality_summaries_warm
 from treatments.matrix import matrix_cached
 from treatments.models import Therapy
-from treatments.summaries import pair_summaries
 
 logger = logging.getLogger(__name__)
 
@@ -138,7 +138,7 @@ def warm_get(path: str, base: str | None = None) -> tuple[int, str]:
 def _warm_data() -> None:
     # No site address: at least the per-publish data every page reads.
     matrix_cached()
-    pair_summaries(Therapy.objects.published().values_list("pk", flat=True))
+    abnormality_summaries_warm(Therapy.objects.published().values_list("pk", flat=True))
 
 
 def public_cache_warm_now() -> dict[str, str]:

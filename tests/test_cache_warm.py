@@ -7,6 +7,7 @@ import logging
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django_tasks import default_task_backend
 
 from curation.cache import public_cache_key
@@ -15,6 +16,7 @@ from curation.services import record_publish, record_submit
 from mecfs_kb import warm
 from tests import factories
 from treatments.matrix import CACHE_NAME as MATRIX_CACHE
+from treatments.models import Therapy
 
 pytestmark = pytest.mark.django_db
 
@@ -131,6 +133,12 @@ def test_without_a_site_address_the_task_fills_the_data_caches_only(
 
     assert warm.public_cache_warm.call() == {}
     assert cache.get(public_cache_key(MATRIX_CACHE)) is not None
+    # Every published therapy's summary, as the pages read it and (on PostgreSQL) as the
+    # API reads it, written as JSON.
+    for therapy in Therapy.objects.published():
+        assert cache.get(public_cache_key("stored-pairs", therapy.pk)) is not None
+        as_json = cache.get(public_cache_key("pairs-json", therapy.pk))
+        assert (as_json is not None) == (connection.vendor == "postgresql")
 
 
 def test_with_the_cache_off_nothing_is_queued_and_pages_are_computed(

@@ -2,25 +2,29 @@
 
 import re
 
+import orjson
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Exists, OuterRef, Q, Subquery, Value
+from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import NullIf
 
 from curation.history import History
+from curation.jsonsql import TextJoin, json_members
 from curation.models import Moderated, ModeratedQuerySet, Status, excerpt
 from curation.reversing import slug_reverse
 from findings.models import (
+    LEVEL_SHORT,
     Abnormality,
     EvidenceFields,
     Finding,
+    Level,
     Selected,
     Source,
     source_held_q,
     split_aliases,
 )
-from treatments.counts import EvidenceCounts, LevelDirection
+from treatments.counts import STORED_COLUMNS, EvidenceCounts, LevelDirection
 
 
 class TherapyKind(models.TextChoices):
@@ -627,6 +631,47 @@ class CertaintyOverride(Moderated):
             )
 
 
+def counts_json_members() -> TextJoin:
+    """``PairCertainty.counts_json``: the members TherapyAbnormalitySerializer shows from
+    a stored row's counts, from ``best_level`` to ``counts`` (counts_representation's
+    keys and order), as JSON text."""
+    total = F("evidence_supporting") + F("evidence_not_supporting") + F("evidence_other")
+    label = Case(
+        *(
+            When(evidence_best_level=level, then=Value(orjson.dumps(short).decode()))
+            for level, short in LEVEL_SHORT.items()
+        ),
+        default=Value("null"),
+        output_field=models.TextField(),
+    )
+    counts = json_members(
+        [
+            ("best_level", "plain", "evidence_best_level"),
+            ("best_level_direction", "plain", "evidence_best_direction"),
+            ("supporting", "int", "evidence_supporting"),
+            ("not_supporting", "int", "evidence_not_supporting"),
+            ("other", "int", "evidence_other"),
+            ("contested", "int", "evidence_contested"),
+            ("total", "int", total),
+            ("held", "int", "evidence_held"),
+            ("studies", "int", "evidence_studies"),
+            ("clinical_studies", "int", "evidence_clinical_studies"),
+            ("controlled_studies", "int", "evidence_controlled_studies"),
+        ]
+    )
+    return json_members(
+        [
+            ("best_level", "plain", "evidence_best_level"),
+            ("best_level_label", "json", label),
+            ("best_level_direction", "plain", "evidence_best_direction"),
+            ("total", "int", total),
+            ("supporting", "int", "evidence_supporting"),
+            ("not_supporting", "int", "evidence_not_supporting"),
+            ("counts", "json", TextJoin(Value("{"), counts, Value("}"))),
+        ]
+    )
+
+
 class PairCertaintyQuerySet(models.QuerySet):
     def public(self):
         """Ratings of what readers may see: the therapy (and abnormality) published."""
@@ -720,6 +765,15 @@ class PairCertainty(models.Model):
     # ``certainty_recompute --missing`` rates again the rows an older version stored.
     rules_version = models.PositiveSmallIntegerField(default=0)
     computed_at = models.DateTimeField(auto_now=True)
+    # What the API shows of a pair's counts, as JSON members (``"best_level":"B",…``),
+    # kept by the database as the counts change: a therapy list splices them into its
+    # response instead of representing a thousand pairs in Python (issue 14;
+    # treatments/serializers.py abnormality_summary_json).
+    counts_json = models.GeneratedField(
+        expression=counts_json_members(),
+        output_field=models.TextField(),
+        db_persist=True,
+    )
 
     objects = PairCertaintyQuerySet.as_manager()
 
@@ -747,10 +801,39 @@ class PairCertainty(models.Model):
                 condition=Q(net_direction__in=NetDirection.values),
                 name="paircertainty_direction_valid",
             ),
+            # counts_json writes them as they are: choices' values, never anything else.
+            models.CheckConstraint(
+                condition=Q(evidence_best_level__in=["", *Level.values])
+                & Q(evidence_best_direction__in=["", *LevelDirection.values]),
+                name="paircertainty_best_level_valid",
+            ),
         ]
         indexes = [
             # /api/v1/pairs/?abnormality=… and the matrix read the pairs of an abnormality.
             models.Index(fields=["abnormality", "therapy"], name="paircertainty_abn_therapy"),
+            # Which therapies counted evidence ties to an abnormality (the therapy lists'
+            # filter and count: TherapyQuerySet.tied_by_ratings), from the index alone.
+            models.Index(
+                fields=["abnormality", "therapy"],
+                condition=~Q(evidence_best_level=""),
+                name="paircertainty_counted_ties",
+            ),
+            # A page of therapies' summaries (treatments/summaries.py), from the index
+            # alone on PostgreSQL (INCLUDE; SQLite ignores it).
+            models.Index(
+                fields=["therapy"],
+                include=[
+                    "abnormality",
+                    "override",
+                    "items_total",
+                    "certainty",
+                    "net_direction",
+                    *STORED_COLUMNS,
+                    "counts_json",
+                ],
+                condition=~Q(evidence_best_level=""),
+                name="paircertainty_counted_pairs",
+            ),
             # Filtering by certainty and direction.
             models.Index(fields=["certainty", "net_direction"], name="paircertainty_rating"),
         ]

@@ -24,9 +24,13 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from django.conf import settings
+from django.contrib.postgres.aggregates import StringAgg
 from django.core.cache import cache
+from django.db.models import Max, Q
+from django.db.models.functions import Collate
 
 from curation.cache import public_cache_key, public_cache_version
+from curation.jsonsql import JSONObjectText
 from curation.statements import template_rows
 from treatments.counts import STORED, EvidenceCounts
 from treatments.models import PairCertainty
@@ -80,8 +84,14 @@ class StoredPair(NamedTuple):
         return EvidenceCounts(*self[_COUNTS_FROM:])
 
     def sort_key(self) -> tuple:
-        # The therapy as a whole last; then strongest level, then name.
-        return (self.abnormality_id is None, self.best_level, self.abnormality_name or "")
+        # The therapy as a whole last; then strongest level, then name (as PostgreSQL's
+        # "C" collation orders it: by code point), then id.
+        return (
+            self.abnormality_id is None,
+            self.best_level,
+            self.abnormality_name or "",
+            self.abnormality_id or 0,
+        )
 
 
 SUMMARY_FIELDS = (
@@ -106,47 +116,122 @@ def stored_pairs(rows: Iterable[tuple]) -> list[StoredPair]:
     return list(map(StoredPair._make, rows))
 
 
-def pair_summaries(therapy_ids: Iterable[int]) -> dict[int, list[StoredPair]]:
-    """For each therapy id: one ``StoredPair`` per abnormality its counted evidence
-    names, strongest first, then one for the therapy as a whole (``abnormality_id``
-    None: all its evidence, general evidence included). At most one query (none when
-    every therapy's summary is cached)."""
+def _per_therapy(name: str, therapy_ids: Iterable[int], compute) -> dict:
+    """``compute(ids)`` (a dict by therapy id, one entry for each id) for each therapy
+    id, each kept in the shared cache under the public version and ``name`` until the
+    next publish: one MGET, then ``compute`` for the ones missing, if any."""
     ids = list(dict.fromkeys(therapy_ids))
-    found: dict[int, list[StoredPair]] = {}
+    found: dict = {}
     caching = settings.PUBLIC_CACHE_SECONDS > 0 and ids
     keys: dict[int, str] = {}
     if caching:
         version = public_cache_version()
-        keys = {pk: public_cache_key("stored-pairs", pk, version=version) for pk in ids}
+        keys = {pk: public_cache_key(name, pk, version=version) for pk in ids}
         cached = cache.get_many(keys.values())
         found = {pk: cached[key] for pk, key in keys.items() if key in cached}
     missing = [pk for pk in ids if pk not in found]
     if missing:
-        computed: dict[int, list[StoredPair]] = {pk: [] for pk in missing}
-
-        def build(therapies):
-            return (
-                PairCertainty.objects.public()
-                .filter(therapy_id__in=therapies)
-                # Counted evidence only: a pair of held or retracted items alone is no tie.
-                .exclude(evidence_best_level="")
-                .order_by()
-                .values_list(*SUMMARY_FIELDS)
-            )
-
-        # The same statement for every page of as many therapies: compiled once.
-        alias = PairCertainty.objects.db
-        rows = template_rows(("pair_summaries",), build, missing, alias)
-        for pair in stored_pairs(build(missing) if rows is None else rows):
-            computed[pair.therapy_id].append(pair)
-        for summary in computed.values():
-            summary.sort(key=StoredPair.sort_key)
+        computed = compute(missing)
         found.update(computed)
         if caching:
             cache.set_many(
                 {keys[pk]: computed[pk] for pk in missing}, timeout=settings.PUBLIC_CACHE_SECONDS
             )
     return found
+
+
+def _counted_pairs(therapies):
+    """The stored rows readers may see of ``therapies``, counted evidence only: a pair of
+    held or retracted items alone is no tie."""
+    return (
+        PairCertainty.objects.public()
+        .filter(therapy_id__in=therapies)
+        .exclude(evidence_best_level="")
+        .order_by()
+    )
+
+
+def _read_pair_summaries(missing: list[int]) -> dict[int, list[StoredPair]]:
+    computed: dict[int, list[StoredPair]] = {pk: [] for pk in missing}
+
+    def build(therapies):
+        return _counted_pairs(therapies).values_list(*SUMMARY_FIELDS)
+
+    # The same statement for every page of as many therapies: compiled once.
+    alias = PairCertainty.objects.db
+    rows = template_rows(("pair_summaries",), build, missing, alias)
+    for pair in stored_pairs(build(missing) if rows is None else rows):
+        computed[pair.therapy_id].append(pair)
+    for summary in computed.values():
+        summary.sort(key=StoredPair.sort_key)
+    return computed
+
+
+def pair_summaries(therapy_ids: Iterable[int]) -> dict[int, list[StoredPair]]:
+    """For each therapy id: one ``StoredPair`` per abnormality its counted evidence
+    names, strongest first, then one for the therapy as a whole (``abnormality_id``
+    None: all its evidence, general evidence included). At most one query (none when
+    every therapy's summary is cached)."""
+    return _per_therapy("stored-pairs", therapy_ids, _read_pair_summaries)
+
+
+class PairsAsJSON(NamedTuple):
+    """One therapy's summary as the API shows it: its counts as a whole, and the JSON
+    text of its abnormalities' list (``TherapyAbnormalitySerializer``'s representation
+    of its ``StoredPair``s, in their order), written by PostgreSQL."""
+
+    counts: EvidenceCounts
+    abnormalities: str
+
+
+# The therapy as a whole, beside its pairs' text: its row's counts (one row, so max()).
+_WHOLE = Q(abnormality__isnull=True)
+_WHOLE_COUNTS = {f"whole_{name}": Max(f"evidence_{name}", filter=_WHOLE) for name in STORED}
+
+
+def _reader_of_pairs_as_json(pair_json: JSONObjectText):
+    def read(missing: list[int]) -> dict[int, PairsAsJSON]:
+        def build(therapies):
+            return (
+                _counted_pairs(therapies)
+                .values("therapy_id")
+                .annotate(
+                    abnormalities=StringAgg(
+                        pair_json,
+                        ",",
+                        # StoredPair.sort_key's order: names by code point ("C"), as
+                        # Python compares them.
+                        order_by=(
+                            "evidence_best_level",
+                            Collate("abnormality__name", "C"),
+                            "abnormality_id",
+                        ),
+                        filter=~_WHOLE,
+                    ),
+                    **_WHOLE_COUNTS,
+                )
+                .values_list("therapy_id", "abnormalities", *_WHOLE_COUNTS)
+            )
+
+        alias = PairCertainty.objects.db
+        rows = template_rows(("pairs as json",), build, missing, alias)
+        found = {pk: PairsAsJSON(EvidenceCounts(), "[]") for pk in missing}
+        for therapy_id, abnormalities, *counts in build(missing) if rows is None else rows:
+            found[therapy_id] = PairsAsJSON(
+                EvidenceCounts() if counts[0] is None else EvidenceCounts(*counts),
+                f"[{abnormalities or ''}]",
+            )
+        return found
+
+    return read
+
+
+def pairs_as_json(therapy_ids: Iterable[int], pair_json: JSONObjectText) -> dict[int, PairsAsJSON]:
+    """For each therapy id, its summary as the API shows it (``PairsAsJSON``), each
+    pair's object written by ``pair_json`` (an expression over ``PairCertainty``): the
+    rows ``pair_summaries`` reads, grouped by therapy in one query (PostgreSQL only),
+    none when every therapy's summary is cached."""
+    return _per_therapy("pairs-json", therapy_ids, _reader_of_pairs_as_json(pair_json))
 
 
 def whole(pairs: list[StoredPair]) -> EvidenceCounts:

@@ -1,16 +1,14 @@
-"""A therapy's abnormality summaries written as JSON by PostgreSQL (treatments/api.py
-PAIRS_AS_JSON, treatments/serializers.py abnormality_summary_json) answer byte for byte
-what TherapyAbnormalitySerializer answered in Python; the counts' members a stored row
-keeps (PairCertainty.counts_json, a generated column, on both databases) say what the
-serializer says of the row; and the CHECK constraint that lets the column write the
-strongest level and its direction unescaped holds."""
+"""A therapy's abnormality summaries written as JSON text from each stored row's
+counts_json (treatments/api.py PAIRS_AS_JSON, treatments/summaries.py pairs_as_json)
+answer byte for byte what TherapyAbnormalitySerializer answered; the counts' members a
+stored row keeps (PairCertainty.counts_json, a generated column) say what the serializer
+says of the row; and the CHECK constraint that lets the column write the strongest level
+and its direction unescaped holds."""
 
 import orjson
 import pytest
-from django.db import IntegrityError, NotSupportedError, connection, transaction
-from django.db.models import F
+from django.db import IntegrityError, transaction
 
-from curation.jsonsql import JSONObjectText
 from curation.models import Status
 from findings.models import Direction, Level
 from tests.factories import make_abnormality, make_evidence, make_therapy, rated_once
@@ -20,8 +18,6 @@ from treatments.certainty import certainty_recompute
 from treatments.models import CertaintyOverride, PairCertainty
 from treatments.serializers import TherapyAbnormalitySerializer, counts_representation
 from treatments.summaries import pair_summaries
-
-POSTGRESQL = connection.vendor == "postgresql"
 
 # Names the JSON text must escape as orjson does, and whose order differs between code
 # points (how Python sorts, and PostgreSQL's "C" collation) and a language's collation.
@@ -106,9 +102,8 @@ def test_summaries_written_by_the_database_answer_what_the_serializer_did(
             url,
             monkeypatch,
             switch=(api, "PAIRS_AS_JSON"),
-            # On PostgreSQL the second way never represents a pair in Python; SQLite
-            # has no ordered aggregate before 3.44, so it represents them both ways.
-            serializers=(TherapyAbnormalitySerializer,) if POSTGRESQL else (),
+            # The second way never represents a pair through the serializer.
+            serializers=(TherapyAbnormalitySerializer,),
         )
         assert_same(drf, fast, url)
         body = fast.json()
@@ -128,7 +123,7 @@ def test_summaries_written_by_the_database_answer_what_the_serializer_did(
 
 
 @pytest.mark.django_db
-def test_a_csv_list_and_sqlite_represent_the_summaries_in_python(api_client, monkeypatch):
+def test_a_csv_list_represents_the_summaries_through_the_serializer(api_client, monkeypatch):
     build_pairs()
     calls = []
     original = TherapyAbnormalitySerializer.to_representation
@@ -144,7 +139,7 @@ def test_a_csv_list_and_sqlite_represent_the_summaries_in_python(api_client, mon
     assert len(calls) == len(NAMES) + 2  # every pair of the two published therapies
     calls.clear()
     assert api_client.get("/api/v1/therapies/rich/").status_code == 200
-    assert len(calls) == (0 if POSTGRESQL else len(NAMES))
+    assert calls == []  # JSON text
 
 
 @pytest.mark.django_db
@@ -182,16 +177,3 @@ def test_the_strongest_level_and_its_direction_are_only_their_choices(column, va
     make_evidence()
     with pytest.raises(IntegrityError), transaction.atomic():
         PairCertainty.objects.update(**{column: value})
-
-
-@pytest.mark.django_db
-def test_json_object_text_is_written_by_postgresql_alone():
-    make_evidence()
-    rows = PairCertainty.objects.annotate(text=JSONObjectText([("total", F("items_total"))]))
-    if POSTGRESQL:
-        assert {orjson.loads(text)["total"] for text in rows.values_list("text", flat=True)}
-    else:
-        with pytest.raises(NotSupportedError):
-            list(rows.values_list("text", flat=True))
-    with pytest.raises(ValueError, match="not a plain key"):
-        JSONObjectText([("x'; --", F("items_total"))])

@@ -4,7 +4,6 @@ import functools
 from collections.abc import Iterable
 
 import orjson
-from django.db import connections
 from django.db.models import F, Prefetch, prefetch_related_objects
 from django.http import FileResponse
 from django.urls import reverse
@@ -53,7 +52,6 @@ from treatments.serializers import (
     TherapyEvidenceSerializer,
     TherapyHarmSerializer,
     TherapySerializer,
-    abnormality_summary_json,
 )
 from treatments.summaries import attach_evidence_counts, pair_summaries, pairs_as_json
 
@@ -82,10 +80,11 @@ def attach_ratings(therapies: Iterable[Therapy]) -> None:
         therapy.rating = by_therapy.get(therapy.pk)
 
 
-# PostgreSQL writes a therapy's abnormality summaries as the JSON the API shows
-# (treatments/serializers.py abnormality_summary_json): representing a thousand of them
-# a page in Python was a fifth of a therapy list's time at 500,000 items (issue 14).
-# False: from the stored pairs, in Python, as on SQLite (the tests compare both ways).
+# A therapy's abnormality summaries come as the JSON text the API shows, written from
+# each stored row's counts_json (treatments/summaries.py pairs_as_json): representing a
+# thousand of them a page in Python, a dict per pair and one per its counts, was a fifth
+# of a therapy list's time at 500,000 items (issue 14). False: from the stored pairs,
+# through TherapyAbnormalitySerializer (the tests compare both ways).
 PAIRS_AS_JSON = True
 
 
@@ -94,14 +93,14 @@ def attach_abnormality_summaries(therapies: Iterable[Therapy], *, as_json: bool 
     evidence ties it to, strongest first) and its ``supporting``/``not_supporting``
     counts, from the per-therapy summaries: one grouped query for the whole page, none
     once they are cached until the next publish (treatments/summaries.py). With
-    ``as_json`` (a response the renderer writes) on PostgreSQL, the summaries come as
-    the JSON text of their list (an ``orjson.Fragment``)."""
+    ``as_json`` (a response the renderer writes), the summaries come as the JSON text of
+    their list (an ``orjson.Fragment``, which the renderer passes through)."""
     therapies = list(therapies)
     if not therapies:
         return
     ids = [therapy.pk for therapy in therapies]
-    if as_json and PAIRS_AS_JSON and connections[Therapy.objects.db].vendor == "postgresql":
-        written = pairs_as_json(ids, abnormality_summary_json())
+    if as_json and PAIRS_AS_JSON:
+        written = pairs_as_json(ids)
         for therapy in therapies:
             summary = written[therapy.pk]
             therapy.counts = summary.counts
@@ -121,11 +120,11 @@ def attach_abnormality_summaries(therapies: Iterable[Therapy], *, as_json: bool 
 
 def abnormality_summaries_warm(therapy_ids: Iterable[int]) -> None:
     """Fill the shared cache with the therapies' summaries as every reader reads them:
-    as stored pairs (the pages, the downloads) and, on PostgreSQL, as the API's JSON."""
+    as stored pairs (the pages, the downloads) and as the API's JSON text."""
     ids = list(therapy_ids)
     pair_summaries(ids)
-    if PAIRS_AS_JSON and connections[Therapy.objects.db].vendor == "postgresql":
-        pairs_as_json(ids, abnormality_summary_json())
+    if PAIRS_AS_JSON:
+        pairs_as_json(ids)
 
 
 def _published_harms():

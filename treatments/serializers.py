@@ -1,17 +1,13 @@
 """API representations of therapies and their evidence. Fields are listed explicitly;
 no business logic here (writes go through curation/services.py)."""
 
-import functools
 from pathlib import Path
 
-from django.db.models import F, Value
-from django.db.models.functions import Coalesce, NullIf
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from curation.jsonsql import JSONObjectText
 from curation.rowlists import RepresentedList
 from curation.serializers import ModelSerializer
 from findings.models import LEVEL_SHORT, Abnormality, Level, Source
@@ -252,29 +248,6 @@ class TherapyAbnormalitySerializer(serializers.Serializer):
             "certainty": _choice(instance.certainty),
             "net_direction": _choice(instance.net_direction),
         }
-
-
-def _shown(name: str) -> Coalesce:
-    # As readers are shown it (StoredPair.certainty): an editor's override first.
-    return Coalesce(NullIf(F(f"override__{name}"), Value("")), F(name))
-
-
-@functools.cache
-def abnormality_summary_json() -> JSONObjectText:
-    """``TherapyAbnormalitySerializer.to_representation`` of a stored pair, written by
-    PostgreSQL from its ``PairCertainty`` row: the same keys in the same order, the same
-    values, the counts' members as the row keeps them (``counts_json``)
-    (treatments/summaries.py pairs_as_json; tests/test_api_pairs_json.py compares the
-    two byte for byte)."""
-    return JSONObjectText(
-        [
-            ("slug", F("abnormality__slug")),
-            ("name", F("abnormality__name")),
-            (None, F("counts_json")),
-            ("certainty", _shown("certainty")),
-            ("net_direction", _shown("net_direction")),
-        ]
-    )
 
 
 def control_comparison_field(**kwargs) -> serializers.ChoiceField:

@@ -23,14 +23,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
+import orjson
 from django.conf import settings
-from django.contrib.postgres.aggregates import StringAgg
 from django.core.cache import cache
-from django.db.models import Max, Q
-from django.db.models.functions import Collate
+from django.db import connections
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce, Collate, NullIf
 
 from curation.cache import public_cache_key, public_cache_version
-from curation.jsonsql import JSONObjectText
 from curation.statements import template_rows
 from treatments.counts import STORED, EvidenceCounts
 from treatments.models import PairCertainty
@@ -178,60 +178,83 @@ def pair_summaries(therapy_ids: Iterable[int]) -> dict[int, list[StoredPair]]:
 class PairsAsJSON(NamedTuple):
     """One therapy's summary as the API shows it: its counts as a whole, and the JSON
     text of its abnormalities' list (``TherapyAbnormalitySerializer``'s representation
-    of its ``StoredPair``s, in their order), written by PostgreSQL."""
+    of its ``StoredPair``s, in their order)."""
 
     counts: EvidenceCounts
     abnormalities: str
 
 
-# The therapy as a whole, beside its pairs' text: its row's counts (one row, so max()).
-_WHOLE = Q(abnormality__isnull=True)
-_WHOLE_COUNTS = {f"whole_{name}": Max(f"evidence_{name}", filter=_WHOLE) for name in STORED}
+def _shown(name: str) -> Coalesce:
+    # As readers are shown it (StoredPair.certainty): an editor's override first.
+    return Coalesce(NullIf(F(f"override__{name}"), Value("")), F(name))
 
 
-def _reader_of_pairs_as_json(pair_json: JSONObjectText):
-    def read(missing: list[int]) -> dict[int, PairsAsJSON]:
-        def build(therapies):
-            return (
-                _counted_pairs(therapies)
-                .values("therapy_id")
-                .annotate(
-                    abnormalities=StringAgg(
-                        pair_json,
-                        ",",
-                        # StoredPair.sort_key's order: names by code point ("C"), as
-                        # Python compares them.
-                        order_by=(
-                            "evidence_best_level",
-                            Collate("abnormality__name", "C"),
-                            "abnormality_id",
-                        ),
-                        filter=~_WHOLE,
-                    ),
-                    **_WHOLE_COUNTS,
-                )
-                .values_list("therapy_id", "abnormalities", *_WHOLE_COUNTS)
+def _pairs_as_json_rows(therapies, alias: str):
+    # In StoredPair.sort_key's order, names by code point as Python compares them
+    # (PostgreSQL's "C" collation; SQLite's own compares the bytes of UTF-8 alike).
+    name = F("abnormality__name")
+    if connections[alias].vendor == "postgresql":
+        name = Collate("abnormality__name", "C")
+    return (
+        _counted_pairs(therapies)
+        .order_by("therapy_id", "evidence_best_level", name, "abnormality_id")
+        .values_list(
+            "therapy_id",
+            "abnormality_id",
+            "abnormality__slug",
+            "abnormality__name",
+            "counts_json",
+            _shown("certainty"),
+            _shown("net_direction"),
+        )
+    )
+
+
+def _text(value) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _read_pairs_as_json(missing: list[int]) -> dict[int, PairsAsJSON]:
+    alias = PairCertainty.objects.db
+    rows = template_rows(
+        ("pairs as json",), lambda ids: _pairs_as_json_rows(ids, alias), missing, alias
+    )
+    if rows is None:
+        rows = _pairs_as_json_rows(missing, alias)
+    pairs: dict[int, list[str]] = {pk: [] for pk in missing}
+    wholes: dict[int, EvidenceCounts] = {}
+    for therapy_id, abnormality_id, slug, name, counts_json, certainty, direction in rows:
+        if abnormality_id is None:
+            # The therapy as a whole: its counts, read back from the members the database
+            # wrote from them (the same columns, every one of them under "counts").
+            counts = orjson.loads("{" + counts_json + "}")["counts"]
+            wholes[therapy_id] = EvidenceCounts(
+                **{field: counts[_COUNTS_KEYS.get(field, field)] for field in STORED}
             )
-
-        alias = PairCertainty.objects.db
-        rows = template_rows(("pairs as json",), build, missing, alias)
-        found = {pk: PairsAsJSON(EvidenceCounts(), "[]") for pk in missing}
-        for therapy_id, abnormalities, *counts in build(missing) if rows is None else rows:
-            found[therapy_id] = PairsAsJSON(
-                EvidenceCounts() if counts[0] is None else EvidenceCounts(*counts),
-                f"[{abnormalities or ''}]",
+        else:
+            # TherapyAbnormalitySerializer.to_representation, as orjson writes it.
+            pairs[therapy_id].append(
+                f'{{"slug":{_text(slug)},"name":{_text(name)},{counts_json},'
+                f'"certainty":{_text(certainty)},"net_direction":{_text(direction)}}}'
             )
-        return found
+    return {
+        pk: PairsAsJSON(wholes.get(pk, EvidenceCounts()), "[" + ",".join(pairs[pk]) + "]")
+        for pk in missing
+    }
 
-    return read
+
+# The counts' keys as the API names them, where not as EvidenceCounts does.
+_COUNTS_KEYS = {"best_direction": "best_level_direction"}
 
 
-def pairs_as_json(therapy_ids: Iterable[int], pair_json: JSONObjectText) -> dict[int, PairsAsJSON]:
-    """For each therapy id, its summary as the API shows it (``PairsAsJSON``), each
-    pair's object written by ``pair_json`` (an expression over ``PairCertainty``): the
-    rows ``pair_summaries`` reads, grouped by therapy in one query (PostgreSQL only),
-    none when every therapy's summary is cached."""
-    return _per_therapy("pairs-json", therapy_ids, _reader_of_pairs_as_json(pair_json))
+def pairs_as_json(therapy_ids: Iterable[int]) -> dict[int, PairsAsJSON]:
+    """For each therapy id, its summary as the API shows it (``PairsAsJSON``): each
+    pair's object written from its row's ``counts_json`` (the members the database keeps
+    from its counts) and its abnormality's slug and name, without a dict made per pair
+    (issue 14: representing a thousand of them a page was a fifth of a therapy list's
+    time). The rows ``pair_summaries`` reads, in its order, in one query; none when every
+    therapy's summary is cached."""
+    return _per_therapy("pairs-json", therapy_ids, _read_pairs_as_json)
 
 
 def whole(pairs: list[StoredPair]) -> EvidenceCounts:

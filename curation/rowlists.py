@@ -139,7 +139,7 @@ class RowPlan:
         column = self._column(model_field.attname)
         if _as_stored(field, model_field):
             return lambda row: row[column]
-        if _iso_datetime(field):
+        if iso_datetime(field):
             return _datetime_step(field, column)
         represent = field.to_representation
         return lambda row: None if (value := row[column]) is None else represent(value)
@@ -303,7 +303,7 @@ def _as_stored(field, model_field) -> bool:
 _SHOWN_IN: ContextVar = ContextVar("shown_in", default=None)
 
 
-def _iso_datetime(field) -> bool:
+def iso_datetime(field) -> bool:
     """Whether ``field`` is DRF's DateTimeField as DRF shows it: ISO 8601 text in the
     current time zone (no format, time zone or method of its own)."""
     if not isinstance(field, serializers.DateTimeField) or hasattr(field, "timezone"):
@@ -317,25 +317,28 @@ def _iso_datetime(field) -> bool:
 
 
 def _datetime_step(field, column: str) -> Callable[[dict], Any]:
-    """A time shown as DRF's DateTimeField shows it (``_iso_datetime``), with the page's
-    time zone asked once; anything else (no time zone for the page, a time without one,
-    a time out of range) through DRF's own field."""
+    """A time shown as DRF's DateTimeField shows it (``iso_datetime``), with the page's
+    time zone asked once."""
     represent = field.to_representation
 
     def step(row: dict) -> Any:
         value = row[column]
-        if value is None:
-            return None
-        shown_in = _SHOWN_IN.get()
-        if shown_in is None or type(value) is not datetime or value.tzinfo is None:
-            return represent(value)
-        try:
-            text = value.astimezone(shown_in).isoformat()
-        except OverflowError:
-            return represent(value)
-        return text[:-6] + "Z" if text.endswith("+00:00") else text
+        return None if value is None else datetime_text(value, _SHOWN_IN.get(), represent)
 
     return step
+
+
+def datetime_text(value, shown_in, represent: Callable) -> Any:
+    """``value`` as DRF's DateTimeField (``iso_datetime``) shows it in the time zone
+    ``shown_in``; anything else (no time zone, a time without one, a time out of range)
+    through ``represent``, the field's own."""
+    if shown_in is None or type(value) is not datetime or value.tzinfo is None:
+        return represent(value)
+    try:
+        text = value.astimezone(shown_in).isoformat()
+    except OverflowError:
+        return represent(value)
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
 
 
 def _raw(column: str) -> Callable[[dict], Any]:

@@ -35,7 +35,7 @@ NAMED = [
 NAMES = [name for name, _level in NAMED]
 
 
-def build_pairs() -> dict:
+def build_pairs(held=None) -> dict:
     """Three therapies tied to abnormalities with such names at several levels and ways
     (two at one level, so the name orders them), one pair with an editor's override, one
     of held items only (no tie), one draft therapy, and one with no evidence."""
@@ -44,7 +44,8 @@ def build_pairs() -> dict:
         make_abnormality(name=name, slug=f"abn-{index}")
         for index, name in reversed(list(enumerate(NAMES)))
     ][::-1]
-    held = noticed_sources()[0]  # its publisher's retraction notice awaits an editor
+    # Its publisher's retraction notice awaits an editor.
+    held = held or noticed_sources()[0]
     with rated_once():
         rich = make_therapy(slug="rich")
         ways = [Direction.SUPPORTS, Direction.DOES_NOT_SUPPORT, Direction.MIXED]

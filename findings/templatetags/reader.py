@@ -1,5 +1,6 @@
 """Small helpers for readers' templates."""
 
+import html
 import re
 
 from django import template
@@ -85,10 +86,18 @@ def checkboxes(field) -> str:
         checked = " checked" if value in chosen else ""
         parts.append(
             f'\n        \n        <div class="check"><input type="checkbox" name="{name}" '
-            f'value="{conditional_escape(value)}" id="{check_id}"{checked}> '
-            f'<label for="{check_id}">{conditional_escape(label)}</label></div>\n        '
+            f'value="{_escaped(value)}" id="{check_id}"{checked}> '
+            f'<label for="{check_id}">{_escaped(label)}</label></div>\n        '
         )
     return mark_safe("".join(parts))
+
+
+def _escaped(text) -> str:
+    """``conditional_escape(text)`` without its safe string made per call (a thousand
+    labels a page): text already safe as it is, anything else escaped as Django escapes."""
+    if hasattr(text, "__html__"):
+        return text.__html__()
+    return html.escape(str(text))
 
 
 @register.simple_tag

@@ -43,7 +43,7 @@ class ModelSerializer(serializers.ModelSerializer):
         return {name: fresh_copy(field) for name, field in built.items()}
 
     # Whether instances are represented by the steps of ``representation_steps`` (False:
-    # DRF's own loop; tests/test_serializer_fields.py compares the two).
+    # DRF's own loop; tests/test_serializer_steps.py compares the two).
     STEPS = True
 
     def to_representation(self, instance):

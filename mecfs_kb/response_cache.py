@@ -133,7 +133,7 @@ class PublicResponseCacheMiddleware:
         _keep_gzip(response)
         # Kept as sent: its body, not the data it was rendered from (DRF's ``data``, which
         # a hit never reads: pickling it cost as much again as the body, and a therapy
-        # list's summaries, written by the database as JSON text, cannot be pickled).
+        # list's summaries, JSON text in an orjson.Fragment, cannot be pickled).
         data = response.__dict__.pop("data", _NO_DATA)
         try:
             cache.set(key, response, timeout)

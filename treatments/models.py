@@ -767,8 +767,8 @@ class PairCertainty(models.Model):
     computed_at = models.DateTimeField(auto_now=True)
     # What the API shows of a pair's counts, as JSON members (``"best_level":"B",…``),
     # kept by the database as the counts change: a therapy list splices them into its
-    # response instead of representing a thousand pairs in Python (issue 14;
-    # treatments/serializers.py abnormality_summary_json).
+    # response instead of representing a thousand pairs one by one (issue 14;
+    # treatments/summaries.py pairs_as_json).
     counts_json = models.GeneratedField(
         expression=counts_json_members(),
         output_field=models.TextField(),

@@ -228,7 +228,7 @@ class TherapyAbnormalitySerializer(serializers.Serializer):
     net_direction = serializers.ChoiceField(choices=NetDirection.choices, allow_null=True)
 
     class Meta:
-        # An API page's lists come written by PostgreSQL (abnormality_summary_json).
+        # An API page's lists come as JSON text (treatments/summaries.py pairs_as_json).
         list_serializer_class = RepresentedList
 
     def to_representation(self, instance: StoredPair) -> dict:

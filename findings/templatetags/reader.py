@@ -22,7 +22,8 @@ def level_name(letter: str | None) -> str:
 # The two tags below are written out in Python rather than as inclusion templates: a
 # list page shows hundreds of them, and a template per badge was most of its rendering
 # (issue 14). tests/test_reader_tags_html.py checks them against the templates they
-# replaced.
+# replaced. Their values are escaped as format_html escapes them (``_escaped``), without
+# its lazy-string checks and safe string per value: thousands a page.
 
 
 @register.simple_tag
@@ -31,17 +32,16 @@ def level_badge(letter: str | None, *, words: bool = True, direction: str = "") 
     'against', 'supports' …) the way its item or items point, beside it."""
     if not letter:
         return mark_safe('<span class="level level-none">no published evidence</span>')
-    name = LEVEL_SHORT.get(letter, "")
-    html = format_html(
-        '<span class="level level-{}"><span class="level-letter">{}</span>', letter, letter
-    )
+    name = _escaped(LEVEL_SHORT.get(letter, ""))
+    letter = _escaped(letter)
+    text = f'<span class="level level-{letter}"><span class="level-letter">{letter}</span>'
     if words:
-        html += format_html(' <span class="level-name">{}</span>', name)
+        text += f' <span class="level-name">{name}</span>'
     else:
-        html += format_html('<span class="visually-hidden"> ({})</span>', name)
+        text += f'<span class="visually-hidden"> ({name})</span>'
     if direction:
-        html += format_html(' <span class="level-direction">· {}</span>', direction)
-    return mark_safe(html + "</span>")
+        text += f' <span class="level-direction">· {_escaped(direction)}</span>'
+    return mark_safe(text + "</span>")
 
 
 @register.simple_tag
@@ -51,23 +51,19 @@ def counts_line(counts, *, pair: str = "", level: bool = True) -> str:
     points, then for · against · other, contested items named. ``data-`` attributes
     carry the same numbers, for tests and scripts."""
     c = counts
-    html = format_html(
-        '<span class="counts" data-pair="{}" data-level="{}" data-level-direction="{}" '
-        'data-for="{}" data-against="{}" data-other="{}" data-contested="{}">',
-        pair,
-        c.best_level,
-        c.best_direction,
-        c.supporting,
-        c.not_supporting,
-        c.other,
-        c.contested,
+    e = _escaped
+    text = (
+        f'<span class="counts" data-pair="{e(pair)}" data-level="{e(c.best_level)}" '
+        f'data-level-direction="{e(c.best_direction)}" data-for="{e(c.supporting)}" '
+        f'data-against="{e(c.not_supporting)}" data-other="{e(c.other)}" '
+        f'data-contested="{e(c.contested)}">'
     )
     if level:
-        html += level_badge(c.best_level, direction=c.best_direction_label) + ", "
-    html += format_html("{} for · {} against · {} other", c.supporting, c.not_supporting, c.other)
+        text += level_badge(c.best_level, direction=c.best_direction_label) + ", "
+    text += f"{e(c.supporting)} for · {e(c.not_supporting)} against · {e(c.other)} other"
     if c.contested:
-        html += format_html(" ({} contested)", c.contested)
-    return mark_safe(html + "</span>")
+        text += f" ({e(c.contested)} contested)"
+    return mark_safe(text + "</span>")
 
 
 @register.simple_tag
@@ -100,6 +96,10 @@ def _escaped(text) -> str:
     return html.escape(str(text))
 
 
+_CHOSEN_LI = '<li class="selected">'
+_YOUR_FILTER = ' <span class="tag">your filter</span>'
+
+
 @register.simple_tag
 def card_ties(ties, selected) -> str:
     """The ``<li>`` of each tie a therapy's card names (treatments/views.py ``Tie``):
@@ -110,15 +110,11 @@ def card_ties(ties, selected) -> str:
     for tie in ties:
         chosen = tie.abnormality.slug in selected
         badge = level_badge(tie.best_level, words=False, direction=tie.counts.best_direction_label)
+        opening, tag = (_CHOSEN_LI, _YOUR_FILTER) if chosen else ("<li>", "")
         parts.append(
-            format_html(
-                '\n          <li{}><a href="{}">{}</a> {}{}</li>\n          ',
-                mark_safe(' class="selected"') if chosen else "",
-                tie.url,
-                tie.abnormality.name,
-                badge,
-                mark_safe(' <span class="tag">your filter</span>') if chosen else "",
-            )
+            f"\n          {opening}"
+            f'<a href="{_escaped(tie.url)}">{_escaped(tie.abnormality.name)}</a> {badge}'
+            f"{tag}</li>\n          "
         )
     return mark_safe("".join(parts))
 

@@ -16,7 +16,7 @@ characters streams, and reads its rows a chunk at a time as it is sent).
 import json
 import os
 import re
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from django.db import connections
@@ -42,9 +42,7 @@ class QueryCountMiddleware:
                 statements.append([sql, list(params or [])])
             return execute(sql, params, many, context)
 
-        with ExitStack() as stack:
-            for connection in connections.all():
-                stack.enter_context(connection.execute_wrapper(counter))
+        with _counting(counter):
             response = self.get_response(request)
         response["X-DB-Queries"] = str(count)
         if capture:
@@ -58,10 +56,17 @@ class QueryCountMiddleware:
         return response
 
 
-def _captured(chunks, counter, statements: list, path: Path):
-    """``chunks`` as they are sent, their statements captured, written at the end."""
+@contextmanager
+def _counting(counter):
+    """``counter`` wrapped round every statement on every database alias."""
     with ExitStack() as stack:
         for connection in connections.all():
             stack.enter_context(connection.execute_wrapper(counter))
+        yield
+
+
+def _captured(chunks, counter, statements: list, path: Path):
+    """``chunks`` as they are sent, their statements captured, written at the end."""
+    with _counting(counter):
         yield from chunks
     path.write_text(json.dumps(statements, default=str))

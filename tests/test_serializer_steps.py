@@ -94,9 +94,6 @@ def test_every_record_is_represented_as_drf_represents_it():
 
 
 def test_a_missing_attribute_is_left_out_or_an_error_as_drf_says():
-    class Sample(serializers.Serializer):
-        pass
-
     class Shown(ModelSerializer):
         loose = serializers.CharField(read_only=True)  # not required: left out
         kept = serializers.CharField(read_only=True, allow_null=True)  # None

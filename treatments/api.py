@@ -53,7 +53,12 @@ from treatments.serializers import (
     TherapyHarmSerializer,
     TherapySerializer,
 )
-from treatments.summaries import attach_evidence_counts, pair_summaries, pairs_as_json
+from treatments.summaries import (
+    attach_evidence_counts,
+    pair_summaries,
+    pairs_as_json,
+    set_counts,
+)
 
 
 def attach_ratings(therapies: Iterable[Therapy]) -> None:
@@ -103,9 +108,7 @@ def attach_abnormality_summaries(therapies: Iterable[Therapy], *, as_json: bool 
         written = pairs_as_json(ids)
         for therapy in therapies:
             summary = written[therapy.pk]
-            therapy.counts = summary.counts
-            therapy.supporting = summary.counts.supporting
-            therapy.not_supporting = summary.counts.not_supporting
+            set_counts(therapy, summary.counts)
             therapy.abnormality_summaries = orjson.Fragment(summary.abnormalities)
     else:
         summaries = pair_summaries(ids)

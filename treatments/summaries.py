@@ -266,6 +266,11 @@ def attach_evidence_counts(therapies: Iterable, summaries: dict[int, list[Stored
     """Set ``counts`` (an EvidenceCounts over all its evidence) and, from it,
     ``supporting`` and ``not_supporting`` on each therapy, from its summary."""
     for therapy in therapies:
-        therapy.counts = whole(summaries.get(therapy.pk, []))
-        therapy.supporting = therapy.counts.supporting
-        therapy.not_supporting = therapy.counts.not_supporting
+        set_counts(therapy, whole(summaries.get(therapy.pk, [])))
+
+
+def set_counts(therapy, counts: EvidenceCounts) -> None:
+    """Set ``counts`` on ``therapy``, and ``supporting`` and ``not_supporting`` from it."""
+    therapy.counts = counts
+    therapy.supporting = counts.supporting
+    therapy.not_supporting = counts.not_supporting

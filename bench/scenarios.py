@@ -278,6 +278,11 @@ DATASETTE_SQL: dict[str, str] = {
                sum(e.direction = 'does_not_support') AS not_supporting
         FROM evidence e WHERE e.abnormality_id IS NOT NULL
         GROUP BY e.therapy_id, e.abnormality_id""",
+    # A list's cost before its rows (a page of one), and the least answer of each server
+    # (no rows at all): what every request pays, set beside the scenarios above.
+    "evidence_by_abnormality_one": f"""{DS_EVIDENCE_ROWS} WHERE a.slug = :abn1
+        ORDER BY e.level, s.year DESC, e.id LIMIT 1""",
+    "least_answer": "SELECT 1 AS one",
     "csv_export": _ds_therapies(f"AND {_ds_tied_to('abn1')}", order=DS_BY_EVIDENCE, limit=""),
     "treatments_html": _ds_therapies("", order=DS_BY_EVIDENCE, limit="LIMIT 20"),
 }
@@ -383,6 +388,18 @@ SCENARIOS: list[Scenario] = [
         "/api/v1/evidence/?abnormality={abn1}",
         {"abn1": "{abn1}"},
         api_list=True,
+    ),
+    Scenario(
+        "evidence_by_abnormality_one",
+        "evidence filtered by one abnormality, a page of 1 (API: the list before its rows)",
+        "/api/v1/evidence/?abnormality={abn1}&page_size=1",
+        {"abn1": "{abn1}"},
+    ),
+    Scenario(
+        "least_answer",
+        "the least answer (app: DRF's API root, no rows; Datasette: a canned SELECT 1)",
+        "/api/v1/",
+        {},
     ),
     Scenario("evidence_list", "the evidence list, unfiltered (API)", "/api/v1/evidence/"),
     Scenario(

@@ -256,16 +256,8 @@ class TherapyEvidenceViewSet(RowListMixin, ReviewActionsMixin, DraftWriteViewSet
         one_level = not levels or (len(levels) == 1 and levels[0] in Level.values)
         if len(therapies) > 1 or not all([*therapies, *abnormalities]) or not one_level:
             return None  # left to the filter to judge (or refuse)
-        columns = (
-            ("evidence_listed_by_level",)
-            if levels
-            else (
-                "evidence_supporting",
-                "evidence_not_supporting",
-                "evidence_other",
-                "evidence_held",
-            )
-        )
+        # The levels counted: the one asked for and every better one.
+        letters = [letter for letter in Level.values if letter <= levels[0]] if levels else None
 
         def build(slugs):
             rows = PairCertainty.objects.public()
@@ -275,23 +267,19 @@ class TherapyEvidenceViewSet(RowListMixin, ReviewActionsMixin, DraftWriteViewSet
                 rows = rows.filter(abnormality__slug__in=slugs[len(therapies) :])
             else:
                 rows = rows.therapy_wide()
-            return rows.order_by().values_list(*columns)
+            return rows.listed_total(letters)
 
-        # One row per pair counted, summed here; the statement compiled once per shape of
-        # the filters (curation/statements.py).
+        # Summed by the database, in one row; the statement compiled once per shape of the
+        # filters (curation/statements.py).
         slugs = [*therapies, *abnormalities]
-        shape = ("stored_count", len(therapies), len(abnormalities), bool(levels))
+        shape = ("stored_count", len(therapies), len(abnormalities), levels[0] if levels else "")
         rows = template_rows(shape, build, slugs, PairCertainty.objects.db)
         if rows is None:
             rows = build(slugs)
-        if not levels:
-            return sum(sum(row) for row in rows)
-        at_or_better = [letter for letter in Level.values if letter <= levels[0]]
-        if any(by_level is None for (by_level,) in rows):
-            return None  # a row stored before the levels were
-        return sum(
-            int(by_level.get(letter) or 0) for (by_level,) in rows for letter in at_or_better
-        )
+        [(listed, unknown)] = rows
+        if unknown:
+            return None  # a row stored before the levels were: count the rows
+        return listed
 
     def get_queryset(self):
         user = self.request.user

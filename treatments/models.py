@@ -6,8 +6,9 @@ import orjson
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import NullIf
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce, NullIf
 
 from curation.history import History
 from curation.jsonsql import TextJoin, json_members
@@ -687,6 +688,37 @@ class PairCertaintyQuerySet(models.QuerySet):
 
     def with_related(self):
         return self.select_related("therapy", "abnormality", "override")
+
+    def listed_total(self, letters: list[str] | None = None):
+        """One row, ``(listed, unknown)``, summed by the database over these rows: the
+        evidence items a list shows (held ones too), or with ``letters`` only those at
+        those levels (``evidence_listed_by_level``), and how many rows were stored
+        before the levels were (their items by level unknown). A reader's list counts
+        this way instead of reading every pair of an abnormality (hundreds of rows, each
+        with a JSON column to decode) to add them up in Python (issue 14)."""
+        if letters is None:
+            listed = (
+                F("evidence_supporting")
+                + F("evidence_not_supporting")
+                + F("evidence_other")
+                + F("evidence_held")
+            )
+        else:
+            listed = Value(0)
+            for letter in letters:
+                at_level = KT(f"evidence_listed_by_level__{letter}")
+                listed = listed + Coalesce(Cast(at_level, models.IntegerField()), 0)
+        unknown = (
+            Count("pk", filter=Q(evidence_listed_by_level__isnull=True)) if letters else Value(0)
+        )
+        # No GROUP BY (the constant groups nothing): one row, zeros where no row matched.
+        return (
+            self.order_by()
+            .annotate(whole=Value(1))
+            .values("whole")
+            .annotate(listed=Coalesce(Sum(listed), 0), unknown=unknown)
+            .values_list("listed", "unknown")
+        )
 
 
 class PairCertainty(models.Model):

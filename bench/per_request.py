@@ -3,7 +3,8 @@
 Calls Django's WSGI handler directly, with every cache off (PUBLIC_CACHE_SECONDS=0)
 unless ``--cache`` is given, and DEBUG off; no HTTP server, no network: what the
 framework and the app cost per request, which is what a worker pays on top of the
-server. ``--profile`` writes a pyinstrument report of the URLs asked for.
+server. ``--profile`` writes a pyinstrument report of the URLs asked for; ``--url NAME=PATH``
+adds a URL of your own (a filtered list on the synthetic data, say).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/kb_x \\
         .venv/bin/python bench/per_request.py --requests 300
@@ -97,6 +98,14 @@ def urls() -> dict[str, str]:
     }
 
 
+def named_url(text: str) -> tuple[str, str]:
+    """``NAME=PATH`` (``--url``): a name for the report and a path with its query."""
+    name, sep, path = text.partition("=")
+    if not sep or not name.strip() or not path.startswith("/"):
+        raise argparse.ArgumentTypeError(f"{text!r}: give NAME=/path?query")
+    return name.strip(), path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=300, help="per URL (bounded)")
@@ -104,6 +113,14 @@ def main() -> None:
     parser.add_argument("--cache", action="store_true", help="caches on (needs --redis-url)")
     parser.add_argument("--redis-url", default="")
     parser.add_argument("--only", nargs="*", help="names of URLs to run")
+    parser.add_argument(
+        "--url",
+        action="append",
+        type=named_url,
+        default=[],
+        metavar="NAME=PATH",
+        help="a URL of your own (repeatable), run with the others (or alone, with --only)",
+    )
     parser.add_argument("--no-health-checks", action="store_true")
     parser.add_argument("--drop", nargs="*", help="middleware class names to leave out")
     parser.add_argument("--profile", type=Path, help="pyinstrument HTML report here")
@@ -129,7 +146,7 @@ def main() -> None:
     from django.db import connection
 
     app = get_wsgi_application()
-    targets = urls()
+    targets = {**urls(), **dict(args.url)}
     if args.no_health_checks:
         # Diagnosis only: what the per-request "SELECT 1" of CONN_HEALTH_CHECKS costs.
         connection.close()

@@ -1,5 +1,6 @@
 """The benchmark harness's pure parts (bench/): no server is started, nothing is sent."""
 
+import argparse
 import itertools
 
 import pytest
@@ -7,6 +8,7 @@ import pytest
 from bench.chart import chart_data, size_label
 from bench.floor_app import sqlite_path, sqlite_query
 from bench.load import schedule
+from bench.per_request import named_url
 from bench.run import fill, pg_url, ratio, ratios, urls_for
 from bench.scenarios import SCENARIOS, datasette_sql, keyset_sql
 
@@ -141,3 +143,13 @@ def test_datasette_has_a_query_for_every_scenario_on_both_kinds_of_file():
     # On the app's own file every query reads the tables through the visibility rules.
     assert all(sql.startswith("WITH") for sql in datasette_sql("app").values())
     assert keyset_sql("app").startswith("WITH") and not keyset_sql("export").startswith("WITH")
+
+
+def test_per_request_takes_named_urls_and_refuses_anything_else():
+    assert named_url("by abnormality=/api/v1/evidence/?abnormality=a&x=1") == (
+        "by abnormality",
+        "/api/v1/evidence/?abnormality=a&x=1",
+    )
+    for wrong in ("/api/v1/", "name=api/v1/", "=/api/v1/", "name"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            named_url(wrong)

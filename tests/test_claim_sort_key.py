@@ -143,6 +143,8 @@ def test_a_readers_count_read_from_the_stored_counts_equals_the_rows_counted(
         api_client.get(f"/api/v1/evidence/?therapy={therapy.slug}&level=C")
     sql = " ".join(query["sql"] for query in read.captured_queries)
     assert "evidence_listed_by_level" in sql and "COUNT(*)" not in sql
+    # Summed by the database (PairCertainty listed_total), one row, not pair by pair.
+    assert "SUM(" in sql
     # A rating stored before the levels were kept: its lists by level are counted.
     PairCertainty.objects.filter(therapy=therapy).update(evidence_listed_by_level=None)
     assert counts(f"?therapy={therapy.slug}&level=C") == (4, 4)

@@ -709,7 +709,9 @@ class PairCertaintyQuerySet(models.QuerySet):
                 at_level = KT(f"evidence_listed_by_level__{letter}")
                 listed = listed + Coalesce(Cast(at_level, models.IntegerField()), 0)
         unknown = (
-            Count("pk", filter=Q(evidence_listed_by_level__isnull=True)) if letters else Value(0)
+            Value(0)
+            if letters is None
+            else Count("pk", filter=Q(evidence_listed_by_level__isnull=True))
         )
         # No GROUP BY (the constant groups nothing): one row, zeros where no row matched.
         return (
